@@ -1,0 +1,91 @@
+// The native addon's interface: the one place TypeScript meets C++. The addon (native/napi/) checks
+// every length against the shape it is given and throws on a mismatch, but the TS ops check shapes
+// first and give the user-facing message. All arrays are used in place (no copies); outputs are
+// preallocated by the caller and overwritten. Sizes are plain numbers (< 2^31).
+
+/** Convolution geometry beyond the shapes: per-side padding (so 'same' and 'causal' are just values). */
+export interface ConvParams {
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
+}
+
+/** A 2-d window: [h, w] pairs. */
+export interface PoolParams {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+}
+
+export interface NativeBinding {
+  // --- backend (native/napi/backend_binding.cpp) ---
+  backend(): { cpu: 'avx512' | 'avx2' | 'scalar'; threads: number };
+  setNumThreads(n: number): void;
+
+  // --- convolution, NCHW; 1-d convs pass H = KH = 1 (native/napi/conv_binding.cpp) ---
+  // xShape [N, C, H, W], wShape [Cout, C/groups, KH, KW]; y is N x Cout x OH x OW.
+  convForward(x: Float32Array, xShape: number[], w: Float32Array, wShape: number[],
+    bias: Float32Array | null, y: Float32Array, p: ConvParams): void;
+  // Same, on a worker thread: the event loop stays free. The arrays must not be touched until it settles.
+  convForwardAsync(x: Float32Array, xShape: number[], w: Float32Array, wShape: number[],
+    bias: Float32Array | null, y: Float32Array, p: ConvParams): Promise<void>;
+  convBackwardData(dy: Float32Array, w: Float32Array, wShape: number[], dx: Float32Array,
+    xShape: number[], p: ConvParams): void;
+  convBackwardWeight(x: Float32Array, xShape: number[], dy: Float32Array, dw: Float32Array,
+    wShape: number[], p: ConvParams): void;
+  // db[c] = sum of dy over n and pixels; dyShape [N, C, OH, OW].
+  convBackwardBias(dy: Float32Array, dyShape: number[], db: Float32Array): void;
+
+  // --- GEMM, row-major: C = alpha op(A) op(B) + beta C (native/napi/conv_binding.cpp) ---
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number,
+    c: Float32Array, ldc: number): void;
+
+  // --- elementwise (native/napi/ops_binding.cpp); out may alias an input ---
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  sub(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out = a * alpha + b * beta (b may be null: out = a * alpha + beta). */
+  axpby(a: Float32Array, alpha: number, b: Float32Array | null, beta: number, out: Float32Array): void;
+  /** out[i] = a[i] + bias[(i / inner) % channels]: broadcast a per-channel vector (bias add). */
+  addChannelBias(a: Float32Array, bias: Float32Array, channels: number, inner: number, out: Float32Array): void;
+  relu(x: Float32Array, out: Float32Array): void;
+  /** dx = dy where x > 0, else 0. */
+  reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  fill(out: Float32Array, value: number): void;
+  /** Sum in float64, returned as a number. */
+  sum(x: Float32Array): number;
+  /** Sum of squares in float64 (for norms). */
+  sumSquares(x: Float32Array): number;
+
+  // --- pooling, NCHW, PyTorch semantics (native/napi/ops_binding.cpp) ---
+  // argmax (Int32Array, one per output) holds the flat index within the input plane of each max.
+  maxPool2dForward(x: Float32Array, xShape: number[], p: PoolParams, y: Float32Array, argmax: Int32Array): void;
+  maxPool2dBackward(dy: Float32Array, argmax: Int32Array, xShape: number[], yShape: number[], dx: Float32Array): void;
+  // Padded zeros count in the average (count_include_pad = true).
+  avgPool2dForward(x: Float32Array, xShape: number[], p: PoolParams, y: Float32Array): void;
+  avgPool2dBackward(dy: Float32Array, xShape: number[], p: PoolParams, dx: Float32Array): void;
+  adaptiveAvgPool2dForward(x: Float32Array, xShape: number[], outHW: [number, number], y: Float32Array): void;
+  adaptiveAvgPool2dBackward(dy: Float32Array, xShape: number[], outHW: [number, number], dx: Float32Array): void;
+
+  // --- losses (native/napi/ops_binding.cpp) ---
+  /** Mean cross-entropy over the batch; writes softmax probabilities (N x C) for the backward pass.
+   *  Throws if a target is outside [0, C). */
+  crossEntropyForward(logits: Float32Array, n: number, c: number, targets: Int32Array, probs: Float32Array): number;
+  /** dlogits = (probs - onehot(targets)) * scale, where scale = upstream grad / N. */
+  crossEntropyBackward(probs: Float32Array, n: number, c: number, targets: Int32Array, scale: number,
+    dlogits: Float32Array): void;
+
+  // --- random numbers: a counter-based generator, so a seed reproduces a stream exactly
+  //     whatever the thread count (native/napi/ops_binding.cpp). seed and offset are < 2^53. ---
+  fillUniform(out: Float32Array, lo: number, hi: number, seed: number, offset: number): void;
+  fillNormal(out: Float32Array, mean: number, std: number, seed: number, offset: number): void;
+  /** mask[i] = uniform < keep ? 1/keep : 0, and out = x * mask (inverted dropout). */
+  dropout(x: Float32Array, keep: number, seed: number, offset: number, mask: Float32Array, out: Float32Array): void;
+}

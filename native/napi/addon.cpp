@@ -1,0 +1,15 @@
+// The addon's entry: context-aware (NODE_API_MODULE), so it loads in worker_threads too.
+#include "napi_util.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  atrous::napi::registerBackendBinding(env, exports);
+  atrous::napi::registerConvBinding(env, exports);
+  atrous::napi::registerOpsBinding(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(atrous, Init)

@@ -1,0 +1,44 @@
+// Argument plumbing for the N-API glue: zero-copy views of typed arrays, shape arrays, and errors
+// that name the function and the argument. No math lives here or anywhere in native/napi/.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../kernels/status.h"
+
+namespace atrous::napi {
+
+// Throws a JS TypeError/RangeError (as a C++ exception caught by node-addon-api).
+[[noreturn]] void throwType(Napi::Env env, const std::string& message);
+[[noreturn]] void throwRange(Napi::Env env, const std::string& message);
+// Throws a RangeError with the kernel's message when the status failed.
+void throwIfFailed(Napi::Env env, const Status& s);
+
+// info[i] as a Float32Array view (no copy). fn and arg name the call in errors.
+FloatSpan floatArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+// Same, but null/undefined give an empty span.
+FloatSpan optionalFloatArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+// info[i] as an Int32Array view.
+struct IntSpan { int32_t* data = nullptr; long long size = 0; };
+IntSpan int32Arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+// info[i] as an array of exactly `rank` non-negative integers (< 2^31).
+std::vector<int64_t> shapeArg(const Napi::CallbackInfo& info, size_t i, size_t rank, const char* fn, const char* arg);
+// info[i] as an integer in [lo, hi].
+int64_t intArg(const Napi::CallbackInfo& info, size_t i, int64_t lo, int64_t hi, const char* fn, const char* arg);
+double numberArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+// obj[key] as an integer in [lo, hi].
+int64_t intField(Napi::Env env, const Napi::Object& obj, const char* key, int64_t lo, int64_t hi, const char* fn);
+Napi::Object objectArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+// Throws unless span.size == expected.
+void expectLength(Napi::Env env, long long got, long long expected, const char* fn, const char* arg);
+
+// Registration hooks, one per binding file.
+void registerBackendBinding(Napi::Env env, Napi::Object exports);
+void registerConvBinding(Napi::Env env, Napi::Object exports);
+void registerOpsBinding(Napi::Env env, Napi::Object exports);
+
+}  // namespace atrous::napi
