@@ -1,1 +1,196 @@
-// (being written)
+// Convolution kernels against the naive float64 loops of reference.cpp, on random geometries and on
+// the rarely-hit paths, on every ISA the CPU supports.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "../kernels/cpu/conv.h"
+#include "../kernels/cpu/thread_pool.h"
+#include "harness.h"
+#include "reference.h"
+
+using namespace atrous;
+using test::Context;
+using test::Rng;
+
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+ConvGeometry geometry(int64_t n, int64_t c, int64_t h, int64_t w, int64_t cout, int64_t kh, int64_t kw,
+                      int64_t sh, int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh,
+                      int64_t dw, int64_t groups) {
+  ConvGeometry g;
+  g.batch = n; g.inChannels = c; g.inH = h; g.inW = w; g.outChannels = cout; g.kernelH = kh; g.kernelW = kw;
+  g.strideH = sh; g.strideW = sw; g.padTop = pt; g.padBottom = pb; g.padLeft = pl; g.padRight = pr;
+  g.dilationH = dh; g.dilationW = dw; g.groups = groups;
+  return g;
+}
+
+// Checks forward (with and without bias), backward-data, backward-weight and bias gradient of one
+// geometry against the float64 references.
+void checkAll(Context& ctx, const ConvGeometry& g, uint64_t seed, const char* isa) {
+  Rng rng(seed);
+  auto x = rng.floats(g.inputSize()), w = rng.floats(g.weightSize()), b = rng.floats(g.outChannels);
+  auto dy = rng.floats(g.outputSize());
+  const std::string cfg = g.describe();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+
+  for (bool withBias : {true, false}) {
+    std::vector<float> y(g.outputSize(), nan);  // outputs are overwritten, never read
+    Status s = convForward(g, {x.data(), (long long)x.size()}, {w.data(), (long long)w.size()},
+                           withBias ? ConstFloatSpan{b.data(), (long long)b.size()} : ConstFloatSpan{},
+                           {y.data(), (long long)y.size()});
+    auto ref = reference::convForward(g, x.data(), w.data(), withBias ? b.data() : nullptr);
+    double err = s.isOk() ? test::relativeL2(y.data(), ref.data(), g.outputSize()) : INFINITY;
+    ctx.check(err <= kTolerance, "forward%s [%s] isa=%s threads=%d: rel L2 %.3g (%s)", withBias ? "" : " no-bias",
+              cfg.c_str(), isa, numThreads(), err, s.message().c_str());
+  }
+  {
+    std::vector<float> dx(g.inputSize(), nan);
+    Status s = convBackwardData(g, {dy.data(), (long long)dy.size()}, {w.data(), (long long)w.size()},
+                                {dx.data(), (long long)dx.size()});
+    auto ref = reference::convBackwardData(g, dy.data(), w.data());
+    double err = s.isOk() ? test::relativeL2(dx.data(), ref.data(), g.inputSize()) : INFINITY;
+    ctx.check(err <= kTolerance, "backwardData [%s] isa=%s threads=%d: rel L2 %.3g (%s)", cfg.c_str(), isa,
+              numThreads(), err, s.message().c_str());
+  }
+  {
+    std::vector<float> dw(g.weightSize(), nan);
+    Status s = convBackwardWeight(g, {x.data(), (long long)x.size()}, {dy.data(), (long long)dy.size()},
+                                  {dw.data(), (long long)dw.size()});
+    auto ref = reference::convBackwardWeight(g, x.data(), dy.data());
+    double err = s.isOk() ? test::relativeL2(dw.data(), ref.data(), g.weightSize()) : INFINITY;
+    ctx.check(err <= kTolerance, "backwardWeight [%s] isa=%s threads=%d: rel L2 %.3g (%s)", cfg.c_str(), isa,
+              numThreads(), err, s.message().c_str());
+  }
+  {
+    std::vector<float> db(g.outChannels, nan);
+    Status s = convBackwardBias(g, {dy.data(), (long long)dy.size()}, {db.data(), (long long)db.size()});
+    auto ref = reference::convBackwardBias(g, dy.data());
+    double err = s.isOk() ? test::relativeL2(db.data(), ref.data(), g.outChannels) : INFINITY;
+    ctx.check(err <= kTolerance, "backwardBias [%s] isa=%s: rel L2 %.3g (%s)", cfg.c_str(), isa, err,
+              s.message().c_str());
+  }
+}
+
+ConvGeometry randomGeometry(Rng& rng) {
+  for (;;) {
+    const bool oneD = rng.intIn(0, 3) == 0;
+    const int64_t groups = rng.intIn(0, 2) == 0 ? rng.intIn(1, 4) : 1;
+    const bool depthwise = rng.intIn(0, 5) == 0;
+    const int64_t cinG = depthwise ? 1 : rng.intIn(1, 9), coutG = rng.intIn(1, 9);
+    const int64_t kh = oneD ? 1 : rng.intIn(1, 4), kw = rng.intIn(1, 4);
+    const int64_t dh = oneD ? 1 : rng.intIn(1, 5), dw = rng.intIn(1, 6);
+    const int64_t h = oneD ? 1 : rng.intIn(1, 19), w = rng.intIn(1, oneD ? 60 : 19);
+    auto pad = [&](int64_t d, int64_t k) { return rng.intIn(0, d * (k - 1) + 2); };
+    ConvGeometry g = geometry(rng.intIn(1, 4), cinG * groups, h, w, coutG * groups, kh, kw,
+                              oneD ? 1 : rng.intIn(1, 3), rng.intIn(1, 3), oneD ? 0 : pad(dh, kh),
+                              oneD ? 0 : pad(dh, kh), pad(dw, kw), pad(dw, kw), dh, dw, groups);
+    if (g.validate("test").isOk()) return g;
+  }
+}
+
+}  // namespace
+
+ATROUS_TEST(convRandomGeometriesMatchFloat64) {
+  test::forEachIsa([&](Isa isa) {
+    Rng rng(1234);
+    for (int i = 0; i < 150; ++i) {
+      setNumThreads(i % 3 == 0 ? 1 : 2);
+      ConvGeometry g = randomGeometry(rng);
+      checkAll(ctx, g, 1000 + i, isaName(isa));
+    }
+  });
+  setNumThreads(2);
+}
+
+ATROUS_TEST(convRarePathsMatchFloat64) {
+  const ConvGeometry cases[] = {
+      geometry(2, 3, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),       // 1x1 kernel: K = Cin
+      geometry(2, 3, 1, 1, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),       // everything of size 1
+      geometry(2, 4, 7, 7, 3, 3, 3, 1, 1, 0, 0, 0, 0, 3, 3, 1),       // output of size 1
+      geometry(1, 4, 4, 5, 6, 2, 2, 1, 1, 5, 4, 6, 3, 1, 1, 2),       // padding larger than the kernel
+      geometry(2, 4, 5, 6, 4, 3, 3, 1, 1, 9, 9, 9, 9, 9, 9, 1),       // dilation larger than the input
+      geometry(1, 4, 5, 6, 4, 3, 3, 2, 3, 9, 9, 9, 9, 9, 9, 1),       // ... with strides
+      geometry(3, 6, 9, 9, 6, 3, 3, 1, 1, 1, 2, 2, 1, 2, 2, 3),       // 'same' with odd total pad, groups
+      geometry(2, 8, 1, 40, 8, 1, 2, 1, 1, 0, 0, 8, 0, 1, 8, 1),      // causal 1-d
+      geometry(2, 8, 1, 41, 8, 1, 3, 1, 2, 0, 0, 6, 0, 1, 3, 1),      // causal 1-d, stride 2
+      geometry(2, 6, 9, 8, 12, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 6),      // depthwise, multiplier 2
+      geometry(2, 6, 9, 8, 6, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 6),       // depthwise, strided
+      geometry(1, 1, 12, 12, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // one input channel (a first layer)
+      geometry(2, 16, 9, 9, 8, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1),      // ASPP-like: taps skipped by region
+      geometry(4, 24, 13, 11, 20, 3, 3, 1, 1, 6, 6, 6, 6, 6, 6, 1),   // ... with batch parallelism
+      geometry(1, 40, 20, 20, 36, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // batch 1: parallel GEMM
+      geometry(5, 20, 14, 14, 28, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1),   // strided: col2im data gradient
+  };
+  test::forEachIsa([&](Isa isa) {
+    int i = 0;
+    for (const ConvGeometry& g : cases)
+      for (int threads : {1, 2}) {
+        setNumThreads(threads);
+        checkAll(ctx, g, 77 + i++, isaName(isa));
+      }
+  });
+  setNumThreads(2);
+}
+
+ATROUS_TEST(convLargeColumnTilesMatchFloat64) {
+  // Big enough that the backward-data column tiles and the region bands split into several pieces.
+  const ConvGeometry cases[] = {
+      geometry(1, 64, 70, 70, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),
+      geometry(1, 8, 150, 150, 48, 3, 3, 1, 1, 40, 40, 40, 40, 40, 40, 1),
+  };
+  int i = 0;
+  for (const ConvGeometry& g : cases) checkAll(ctx, g, 500 + i++, isaName(activeIsa()));
+}
+
+ATROUS_TEST(convRejectsBadArgumentsWithoutWriting) {
+  ConvGeometry good = geometry(2, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2);
+  std::vector<float> x(good.inputSize(), 1.f), w(good.weightSize(), 1.f), y(good.outputSize(), 7.f);
+  auto run = [&](const ConvGeometry& g, long long xs, long long ws, long long bs, long long ys) {
+    std::vector<float> b(4, 0.f);
+    return convForward(g, {x.data(), xs}, {w.data(), ws}, {b.data(), bs}, {y.data(), ys});
+  };
+  auto untouched = [&] {
+    for (float v : y) if (v != 7.f) return false;
+    return true;
+  };
+  struct Case { const char* what; ConvGeometry g; long long xs, ws, bs, ys; const char* mentions; };
+  ConvGeometry zeroBatch = good; zeroBatch.batch = 0;
+  ConvGeometry badGroups = good; badGroups.groups = 3;
+  ConvGeometry zeroStride = good; zeroStride.strideW = 0;
+  ConvGeometry negativePad = good; negativePad.padLeft = -1;
+  ConvGeometry empty = good; empty.dilationH = 5; empty.padTop = empty.padBottom = 0;
+  ConvGeometry huge = good; huge.batch = 1ll << 40;
+  ConvGeometry overflow = good; overflow.inH = overflow.inW = 3000000000ll;
+  const long long X = (long long)x.size(), W = (long long)w.size(), Y = (long long)y.size();
+  const Case cases[] = {
+      {"batch 0", zeroBatch, X, W, 4, Y, "batch"},
+      {"groups not dividing channels", badGroups, X, W, 4, Y, "groups"},
+      {"stride 0", zeroStride, X, W, 4, Y, "strideW"},
+      {"negative padding", negativePad, X, W, 4, Y, "padLeft"},
+      {"empty output", empty, X, W, 4, Y, "empty"},
+      {"batch 2^40", huge, X, W, 4, Y, "batch"},
+      {"sizes over int32", overflow, X, W, 4, Y, "inH"},
+      {"input too short", good, X - 1, W, 4, Y, "input"},
+      {"weight too long", good, X, W + 1, 4, Y, "weight"},
+      {"bias of 3", good, X, W, 3, Y, "bias"},
+      {"output too short", good, X, W, 4, Y - 1, "output"},
+  };
+  for (const Case& c : cases) {
+    Status s = run(c.g, c.xs, c.ws, c.bs, c.ys);
+    ctx.check(!s.isOk(), "%s was accepted", c.what);
+    ctx.check(s.message().find(c.mentions) != std::string::npos && s.message().find("convForward") != std::string::npos,
+              "%s: message '%s' should name convForward and %s", c.what, s.message().c_str(), c.mentions);
+    ctx.check(untouched(), "%s: the output was written", c.what);
+  }
+  std::vector<float> dx(good.inputSize(), 7.f);
+  Status s = convBackwardData(good, {y.data(), Y}, {w.data(), W - 1}, {dx.data(), X});
+  ctx.check(!s.isOk() && dx[0] == 7.f, "backwardData with a short weight: '%s'", s.message().c_str());
+  s = convBackwardWeight(good, {x.data(), X}, {y.data(), Y}, {w.data(), W + 3});
+  ctx.check(!s.isOk() && w[0] == 1.f, "backwardWeight with a long gradWeight: '%s'", s.message().c_str());
+  s = convBackwardBias(good, {y.data(), Y}, {dx.data(), 3});
+  ctx.check(!s.isOk() && dx[0] == 7.f, "backwardBias with 3 bias slots: '%s'", s.message().c_str());
+}

@@ -1,1 +1,295 @@
-// (being written)
+#include "conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "conv_depthwise.h"
+#include "conv_im2col.h"
+#include "conv_tap_regions.h"
+#include "gemm.h"
+#include "thread_pool.h"
+
+namespace atrous {
+namespace {
+
+// Below this share of taps landing inside the image, per-region GEMMs skip the padding taps.
+constexpr double kTapSkipThreshold = 0.85;
+// Per-thread scratch (a GEMM output or column tile) stays under this, so the conv's workspace is
+// bounded whatever the layer: threads x this, plus at most one re-laid-out copy of the weight.
+constexpr int64_t kScratchFloats = (4ll << 20) / sizeof(float);
+
+Status checkLength(const char* op, const char* arg, long long got, int64_t expected) {
+  if (got == expected) return Status::ok();
+  return Status::error(std::string(op) + ": " + arg + " expects " + std::to_string(expected) +
+                       " elements, but got " + std::to_string(got));
+}
+
+Status checkBuffers(const char* op, std::initializer_list<std::pair<const char*, std::pair<long long, int64_t>>> list) {
+  for (const auto& [arg, lens] : list) {
+    Status s = checkLength(op, arg, lens.first, lens.second);
+    if (!s.isOk()) return s;
+  }
+  return Status::ok();
+}
+
+// Runs body(n, group) for every image and group: spread over the pool when there are enough
+// tasks to keep every thread busy (then each GEMM is serial), else one at a time with each GEMM
+// using the pool itself.
+template <class Body>
+void forEachImageGroup(const ConvGeometry& g, Body body) {
+  const int64_t tasks = g.batch * g.groups;
+  if (tasks >= 2 * numThreads()) {
+    parallelFor(tasks, [&](int64_t t) { body(t / g.groups, t % g.groups, /*parallelGemm=*/false); });
+  } else {
+    for (int64_t t = 0; t < tasks; ++t) body(t / g.groups, t % g.groups, /*parallelGemm=*/true);
+  }
+}
+
+void gemm(bool parallel, bool transA, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+          const BPanelSource& B, float beta, float* C, int64_t ldc) {
+  if (parallel)
+    sgemmWithSource(transA, M, N, K, 1.f, A, lda, B, beta, C, ldc);
+  else
+    sgemmWithSourceSerial(transA, M, N, K, 1.f, A, lda, B, beta, C, ldc);
+}
+
+// Splits a window into row bands of at most maxPixels (at least one row each; a single row wider
+// than that is split by columns).
+std::vector<ColumnWindow> splitWindow(const ColumnWindow& w, int64_t maxPixels) {
+  std::vector<ColumnWindow> parts;
+  const int64_t width = w.owEnd - w.owBegin;
+  if (width > maxPixels) {
+    for (int64_t r = w.ohBegin; r < w.ohEnd; ++r)
+      for (int64_t c = w.owBegin; c < w.owEnd; c += maxPixels)
+        parts.push_back({r, r + 1, c, std::min(c + maxPixels, w.owEnd), w.khBegin, w.khEnd, w.kwBegin, w.kwEnd});
+    return parts;
+  }
+  const int64_t bandRows = std::max<int64_t>(1, maxPixels / width);
+  for (int64_t r = w.ohBegin; r < w.ohEnd; r += bandRows)
+    parts.push_back({r, std::min(r + bandRows, w.ohEnd), w.owBegin, w.owEnd, w.khBegin, w.khEnd, w.kwBegin, w.kwEnd});
+  return parts;
+}
+
+// Weight columns of the taps in a window: out[co][(c, kh, kw) restricted] for every output channel.
+std::vector<float> weightForTaps(const ConvGeometry& g, const float* w, const ColumnWindow& win) {
+  const int64_t cinG = g.inChannelsPerGroup(), taps = win.taps();
+  std::vector<float> out(static_cast<size_t>(g.outChannels * cinG * taps));
+  float* d = out.data();
+  for (int64_t co = 0; co < g.outChannels; ++co)
+    for (int64_t c = 0; c < cinG; ++c)
+      for (int64_t kh = win.khBegin; kh < win.khEnd; ++kh)
+        for (int64_t kw = win.kwBegin; kw < win.kwEnd; ++kw)
+          *d++ = w[((co * cinG + c) * g.kernelH + kh) * g.kernelW + kw];
+  return out;
+}
+
+// Dense forward over the whole output, padding taps included: one GEMM per image and group,
+// written straight into y.
+void denseForwardWhole(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t P = g.outH() * g.outW(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+  const int64_t Kdim = cinG * g.kernelH * g.kernelW;
+  const ColumnWindow whole = ColumnWindow::whole(g);
+  forEachImageGroup(g, [&](int64_t n, int64_t grp, bool parallel) {
+    float* yg = y + (n * g.outChannels + grp * coutG) * P;
+    if (bias)
+      for (int64_t co = 0; co < coutG; ++co) std::fill(yg + co * P, yg + (co + 1) * P, bias[grp * coutG + co]);
+    ImageColumnsSource cols(g, x + (n * g.inChannels + grp * cinG) * g.inH * g.inW, cinG, whole);
+    gemm(parallel, false, coutG, P, Kdim, w + grp * coutG * Kdim, Kdim, cols, bias ? 1.f : 0.f, yg, P);
+  });
+}
+
+// Dense forward region by region, each region's GEMM over only the taps that land in the image.
+void denseForwardByRegion(const ConvGeometry& g, const std::vector<ColumnWindow>& windows, const float* x,
+                          const float* w, const float* bias, float* y) {
+  const int64_t OW = g.outW(), P = g.outH() * OW, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+  for (const ColumnWindow& region : windows) {
+    const int64_t Kr = cinG * region.taps();
+    std::vector<float> wr;
+    if (Kr > 0) wr = weightForTaps(g, w, region);
+    for (const ColumnWindow& band : splitWindow(region, std::max<int64_t>(1, kScratchFloats / coutG))) {
+      const int64_t pixels = band.pixels(), bandW = band.owEnd - band.owBegin;
+      forEachImageGroup(g, [&](int64_t n, int64_t grp, bool parallel) {
+        thread_local std::vector<float> scratch;
+        scratch.resize(static_cast<size_t>(coutG * pixels));
+        if (Kr > 0) {
+          ImageColumnsSource cols(g, x + (n * g.inChannels + grp * cinG) * g.inH * g.inW, cinG, band);
+          gemm(parallel, false, coutG, pixels, Kr, wr.data() + grp * coutG * Kr, Kr, cols, 0.f, scratch.data(), pixels);
+        } else {
+          std::fill(scratch.begin(), scratch.end(), 0.f);  // every tap in padding: only the bias
+        }
+        for (int64_t co = 0; co < coutG; ++co) {
+          const float b = bias ? bias[grp * coutG + co] : 0.f;
+          const float* s = scratch.data() + co * pixels;
+          float* yc = y + (n * g.outChannels + grp * coutG + co) * P;
+          for (int64_t r = band.ohBegin; r < band.ohEnd; ++r, s += bandW)
+            for (int64_t c = 0; c < bandW; ++c) yc[r * OW + band.owBegin + c] = s[c] + b;
+        }
+      });
+    }
+  }
+}
+
+void forwardUnchecked(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
+  if (g.inChannelsPerGroup() == 1) return depthwiseForward(g, x, w, bias, y);
+  double validFraction = 1.0;
+  std::vector<ColumnWindow> windows = tapWindows(g, &validFraction);
+  if (windows.size() > 1 && validFraction < kTapSkipThreshold)
+    denseForwardByRegion(g, windows, x, w, bias, y);
+  else
+    denseForwardWhole(g, x, w, bias, y);
+}
+
+// With stride 1 the data gradient is itself a convolution: of dy with the weight flipped in space
+// and transposed in channels, padded by extent - pad. It then gets the forward's fused packing and
+// tap skipping. Needs pad <= extent on every side (otherwise the padding would be negative).
+bool backwardDataAsForward(const ConvGeometry& g, ConvGeometry* t) {
+  const int64_t extH = g.dilationH * (g.kernelH - 1), extW = g.dilationW * (g.kernelW - 1);
+  if (g.strideH != 1 || g.strideW != 1 || g.padTop > extH || g.padBottom > extH || g.padLeft > extW ||
+      g.padRight > extW)
+    return false;
+  *t = g;
+  t->inChannels = g.outChannels;
+  t->inH = g.outH();
+  t->inW = g.outW();
+  t->outChannels = g.inChannels;
+  t->padTop = extH - g.padTop;
+  t->padBottom = extH - g.padBottom;
+  t->padLeft = extW - g.padLeft;
+  t->padRight = extW - g.padRight;
+  return true;
+}
+
+std::vector<float> flippedTransposedWeight(const ConvGeometry& g, const float* w) {
+  const int64_t cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup(), KH = g.kernelH, KW = g.kernelW;
+  std::vector<float> t(static_cast<size_t>(g.weightSize()));
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    for (int64_t ci = 0; ci < cinG; ++ci)
+      for (int64_t co = 0; co < coutG; ++co)
+        for (int64_t kh = 0; kh < KH; ++kh)
+          for (int64_t kw = 0; kw < KW; ++kw)
+            t[((((grp * cinG + ci) * coutG + co) * KH + kh) * KW) + kw] =
+                w[(((grp * coutG + co) * cinG + ci) * KH + (KH - 1 - kh)) * KW + (KW - 1 - kw)];
+  return t;
+}
+
+// General data gradient: column tiles dcol = W^T dy, scattered back with col2im.
+void backwardDataByColumns(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+  const int64_t P = g.outH() * g.outW(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+  const int64_t Kdim = cinG * g.kernelH * g.kernelW, plane = g.inH * g.inW;
+  const int64_t tile = std::clamp<int64_t>(kScratchFloats / Kdim, 1, P);
+  forEachImageGroup(g, [&](int64_t n, int64_t grp, bool parallel) {
+    thread_local std::vector<float> columns;
+    columns.resize(static_cast<size_t>(Kdim * tile));
+    float* dxg = dx + (n * g.inChannels + grp * cinG) * plane;
+    std::fill(dxg, dxg + cinG * plane, 0.f);
+    const float* dyg = dy + (n * g.outChannels + grp * coutG) * P;
+    for (int64_t p0 = 0; p0 < P; p0 += tile) {
+      const int64_t pc = std::min(tile, P - p0);
+      MatrixBSource dyTile(dyg + p0, P, false);
+      gemm(parallel, true, Kdim, pc, coutG, w + grp * coutG * Kdim, Kdim, dyTile, 0.f, columns.data(), pc);
+      col2imAdd(g, columns.data(), pc, cinG, p0, p0 + pc, dxg);
+    }
+  });
+}
+
+void backwardWeightDense(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+  const int64_t P = g.outH() * g.outW(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+  const int64_t Kdim = cinG * g.kernelH * g.kernelW, plane = g.inH * g.inW, wsize = g.weightSize();
+  const ColumnWindow whole = ColumnWindow::whole(g);
+  auto accumulate = [&](int64_t n, int64_t grp, bool parallel, float* dwOut, float beta) {
+    ImageColumnsTransposedSource colsT(g, x + (n * g.inChannels + grp * cinG) * plane, cinG, whole);
+    gemm(parallel, false, coutG, Kdim, P, dy + (n * g.outChannels + grp * coutG) * P, P, colsT, beta,
+         dwOut + grp * coutG * Kdim, Kdim);
+  };
+  const int threads = numThreads();
+  const int64_t tasks = g.batch * g.groups;
+  if (threads > 1 && tasks >= 2 * threads && wsize * (threads - 1) <= 4 * kScratchFloats) {
+    // Each thread sums its share of the images into its own copy of dw; the copies are added at the end.
+    std::vector<std::vector<float>> partial(static_cast<size_t>(threads));
+    std::fill(dw, dw + wsize, 0.f);
+    parallelRun([&](int t, int count) {
+      float* mine = dw;
+      if (t > 0) {
+        partial[t].assign(static_cast<size_t>(wsize), 0.f);
+        mine = partial[t].data();
+      }
+      for (int64_t task = t; task < tasks; task += count) accumulate(task / g.groups, task % g.groups, false, mine, 1.f);
+    });
+    for (int t = 1; t < threads; ++t)
+      if (!partial[t].empty())
+        for (int64_t i = 0; i < wsize; ++i) dw[i] += partial[t][i];
+    return;
+  }
+  for (int64_t n = 0; n < g.batch; ++n)
+    for (int64_t grp = 0; grp < g.groups; ++grp) accumulate(n, grp, true, dw, n == 0 ? 0.f : 1.f);
+}
+
+}  // namespace
+
+Status convForward(const ConvGeometry& g, ConstFloatSpan x, ConstFloatSpan w, ConstFloatSpan bias, FloatSpan y) {
+  const char* op = "convForward";
+  Status s = g.validate(op);
+  if (s.isOk())
+    s = checkBuffers(op, {{"input", {x.size, g.inputSize()}}, {"weight", {w.size, g.weightSize()}},
+                          {"output", {y.size, g.outputSize()}}});
+  if (s.isOk() && bias.size != 0) s = checkLength(op, "bias", bias.size, g.outChannels);
+  if (!s.isOk()) return s;
+  forwardUnchecked(g, x.data, w.data, bias.size ? bias.data : nullptr, y.data);
+  return Status::ok();
+}
+
+Status convBackwardData(const ConvGeometry& g, ConstFloatSpan dy, ConstFloatSpan w, FloatSpan dx) {
+  const char* op = "convBackwardData";
+  Status s = g.validate(op);
+  if (s.isOk())
+    s = checkBuffers(op, {{"gradOutput", {dy.size, g.outputSize()}}, {"weight", {w.size, g.weightSize()}},
+                          {"gradInput", {dx.size, g.inputSize()}}});
+  if (!s.isOk()) return s;
+  ConvGeometry t;
+  if (g.inChannelsPerGroup() == 1) {
+    depthwiseBackwardData(g, dy.data, w.data, dx.data);
+  } else if (backwardDataAsForward(g, &t)) {
+    std::vector<float> wt = flippedTransposedWeight(g, w.data);
+    forwardUnchecked(t, dy.data, wt.data(), nullptr, dx.data);
+  } else {
+    backwardDataByColumns(g, dy.data, w.data, dx.data);
+  }
+  return Status::ok();
+}
+
+Status convBackwardWeight(const ConvGeometry& g, ConstFloatSpan x, ConstFloatSpan dy, FloatSpan dw) {
+  const char* op = "convBackwardWeight";
+  Status s = g.validate(op);
+  if (s.isOk())
+    s = checkBuffers(op, {{"input", {x.size, g.inputSize()}}, {"gradOutput", {dy.size, g.outputSize()}},
+                          {"gradWeight", {dw.size, g.weightSize()}}});
+  if (!s.isOk()) return s;
+  if (g.inChannelsPerGroup() == 1)
+    depthwiseBackwardWeight(g, x.data, dy.data, dw.data);
+  else
+    backwardWeightDense(g, x.data, dy.data, dw.data);
+  return Status::ok();
+}
+
+Status convBackwardBias(const ConvGeometry& g, ConstFloatSpan dy, FloatSpan db) {
+  const char* op = "convBackwardBias";
+  Status s = g.validate(op);
+  if (s.isOk()) s = checkBuffers(op, {{"gradOutput", {dy.size, g.outputSize()}}, {"gradBias", {db.size, g.outChannels}}});
+  if (!s.isOk()) return s;
+  const int64_t P = g.outH() * g.outW();
+  parallelFor(g.outChannels, [&](int64_t co) {
+    double total = 0;
+    for (int64_t n = 0; n < g.batch; ++n) {
+      const float* row = dy.data + (n * g.outChannels + co) * P;
+      float s = 0.f;
+      for (int64_t p = 0; p < P; ++p) s += row[p];
+      total += s;
+    }
+    db.data[co] = static_cast<float>(total);
+  });
+  return Status::ok();
+}
+
+}  // namespace atrous

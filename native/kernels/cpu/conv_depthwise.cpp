@@ -1,1 +1,124 @@
-// (being written)
+#include "conv_depthwise.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "thread_pool.h"
+
+namespace atrous {
+namespace {
+
+inline int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+inline int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
+
+// Outputs o in [lo, hi) whose input position o*stride + offset lies in [0, in).
+inline void validRange(int64_t offset, int64_t stride, int64_t in, int64_t out, int64_t* lo, int64_t* hi) {
+  *lo = std::clamp<int64_t>(ceilDiv(-offset, stride), 0, out);
+  *hi = std::clamp<int64_t>(floorDiv(in - 1 - offset, stride) + 1, *lo, out);
+}
+
+}  // namespace
+
+void depthwiseForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
+  const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
+  parallelFor(g.batch * g.outChannels, [&](int64_t task) {
+    const int64_t n = task / g.outChannels, co = task % g.outChannels, ci = co / mult;
+    const float* xp = x + (n * g.inChannels + ci) * H * W;
+    const float* wk = w + co * KH * KW;
+    float* yp = y + (n * g.outChannels + co) * OH * OW;
+    const float b = bias ? bias[co] : 0.f;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      float* yr = yp + oh * OW;
+      std::fill(yr, yr + OW, b);
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+        if (ih < 0 || ih >= H) continue;
+        const float* xr = xp + ih * W;
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          const int64_t off = kw * g.dilationW - g.padLeft;
+          int64_t lo, hi;
+          validRange(off, sw, W, OW, &lo, &hi);
+          const float wv = wk[kh * KW + kw];
+          if (sw == 1) {
+            const float* xs = xr + off;
+            for (int64_t ow = lo; ow < hi; ++ow) yr[ow] += wv * xs[ow];
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) yr[ow] += wv * xr[ow * sw + off];
+          }
+        }
+      }
+    }
+  });
+}
+
+void depthwiseBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+  const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
+  const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
+  parallelFor(g.batch * g.inChannels, [&](int64_t task) {
+    const int64_t n = task / g.inChannels, ci = task % g.inChannels;
+    float* dxp = dx + (n * g.inChannels + ci) * H * W;
+    std::fill(dxp, dxp + H * W, 0.f);
+    for (int64_t co = ci * mult; co < (ci + 1) * mult; ++co) {
+      const float* dyp = dy + (n * g.outChannels + co) * OH * OW;
+      const float* wk = w + co * KH * KW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const float* dyr = dyp + oh * OW;
+        for (int64_t kh = 0; kh < KH; ++kh) {
+          const int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= H) continue;
+          float* dxr = dxp + ih * W;
+          for (int64_t kw = 0; kw < KW; ++kw) {
+            const int64_t off = kw * g.dilationW - g.padLeft;
+            int64_t lo, hi;
+            validRange(off, sw, W, OW, &lo, &hi);
+            const float wv = wk[kh * KW + kw];
+            if (sw == 1) {
+              float* ds = dxr + off;
+              for (int64_t ow = lo; ow < hi; ++ow) ds[ow] += wv * dyr[ow];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) dxr[ow * sw + off] += wv * dyr[ow];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+void depthwiseBackwardWeight(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+  const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
+  const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
+  parallelFor(g.outChannels, [&](int64_t co) {
+    const int64_t ci = co / mult;
+    std::vector<double> acc(static_cast<size_t>(KH * KW), 0.0);  // long sums: accumulate rows in double
+    for (int64_t n = 0; n < g.batch; ++n) {
+      const float* xp = x + (n * g.inChannels + ci) * H * W;
+      const float* dyp = dy + (n * g.outChannels + co) * OH * OW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const float* dyr = dyp + oh * OW;
+        for (int64_t kh = 0; kh < KH; ++kh) {
+          const int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= H) continue;
+          const float* xr = xp + ih * W;
+          for (int64_t kw = 0; kw < KW; ++kw) {
+            const int64_t off = kw * g.dilationW - g.padLeft;
+            int64_t lo, hi;
+            validRange(off, sw, W, OW, &lo, &hi);
+            float s = 0.f;
+            if (sw == 1) {
+              const float* xs = xr + off;
+              for (int64_t ow = lo; ow < hi; ++ow) s += dyr[ow] * xs[ow];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) s += dyr[ow] * xr[ow * sw + off];
+            }
+            acc[kh * KW + kw] += s;
+          }
+        }
+      }
+    }
+    for (int64_t t = 0; t < KH * KW; ++t) dw[co * KH * KW + t] = static_cast<float>(acc[t]);
+  });
+}
+
+}  // namespace atrous

@@ -1,1 +1,143 @@
-// (being written)
+#include "conv_im2col.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace atrous {
+namespace {
+
+// Calls f(oh, ow, len, offset) for the runs of `count` consecutive window pixels starting at
+// window pixel `first`, each run staying on one output row.
+template <class F>
+inline void forEachRowRun(const ColumnWindow& win, int64_t first, int64_t count, F f) {
+  const int64_t winW = win.owEnd - win.owBegin;
+  int64_t j = first, end = first + count;
+  while (j < end) {
+    const int64_t col = j % winW;
+    const int64_t len = std::min(winW - col, end - j);
+    f(win.ohBegin + j / winW, win.owBegin + col, len, j - first);
+    j += len;
+  }
+}
+
+// d[t * step] = src[iw0 + t * sw] for t < len, zero where the column falls outside [0, W).
+inline void gatherRow(const float* src, int64_t W, int64_t iw0, int64_t sw, int64_t len, float* d, int64_t step) {
+  if (sw == 1 && step == 1) {
+    const int64_t lo = std::clamp<int64_t>(-iw0, 0, len);
+    const int64_t hi = std::clamp<int64_t>(W - iw0, lo, len);
+    std::fill(d, d + lo, 0.f);
+    if (hi > lo) std::memcpy(d + lo, src + iw0 + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+    std::fill(d + hi, d + len, 0.f);
+    return;
+  }
+  for (int64_t t = 0; t < len; ++t) {
+    const int64_t iw = iw0 + t * sw;
+    d[t * step] = (iw >= 0 && iw < W) ? src[iw] : 0.f;
+  }
+}
+
+// Decodes column-matrix row k = (channel, kh, kw) of a window.
+struct TapCursor {
+  int64_t c, kh, kw;
+  const ColumnWindow& win;
+  TapCursor(const ColumnWindow& w, int64_t k) : win(w) {
+    const int64_t taps = w.taps(), tapsW = w.kwEnd - w.kwBegin;
+    c = k / taps;
+    const int64_t t = k % taps;
+    kh = w.khBegin + t / tapsW;
+    kw = w.kwBegin + t % tapsW;
+  }
+  void next() {
+    if (++kw < win.kwEnd) return;
+    kw = win.kwBegin;
+    if (++kh < win.khEnd) return;
+    kh = win.khBegin;
+    ++c;
+  }
+};
+
+}  // namespace
+
+void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const {
+  const ConvGeometry& g = g_;
+  const int64_t H = g.inH, W = g.inW, plane = H * W;
+  for (int64_t p = 0; p * nr < nc; ++p) {
+    float* panel = dst + p * kc * nr;
+    const int64_t cols = std::min<int64_t>(nr, nc - p * nr);
+    TapCursor tap(win_, k0);
+    for (int64_t k = 0; k < kc; ++k, tap.next()) {
+      float* row = panel + k * nr;
+      const float* image = image_ + tap.c * plane;
+      const int64_t ihOffset = tap.kh * g.dilationH - g.padTop;
+      const int64_t iwOffset = tap.kw * g.dilationW - g.padLeft;
+      forEachRowRun(win_, j0 + p * nr, cols, [&](int64_t oh, int64_t ow, int64_t len, int64_t off) {
+        const int64_t ih = oh * g.strideH + ihOffset;
+        if (ih < 0 || ih >= H) {
+          std::fill(row + off, row + off + len, 0.f);
+          return;
+        }
+        gatherRow(image + ih * W, W, ow * g.strideW + iwOffset, g.strideW, len, row + off, 1);
+      });
+      std::fill(row + cols, row + nr, 0.f);
+    }
+  }
+}
+
+void ImageColumnsTransposedSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                                              float* dst) const {
+  const ConvGeometry& g = g_;
+  const int64_t H = g.inH, W = g.inW, plane = H * W;
+  for (int64_t p = 0; p * nr < nc; ++p) {
+    float* panel = dst + p * kc * nr;
+    const int64_t cols = std::min<int64_t>(nr, nc - p * nr);
+    TapCursor tap(win_, j0 + p * nr);
+    for (int64_t col = 0; col < cols; ++col, tap.next()) {
+      const float* image = image_ + tap.c * plane;
+      const int64_t ihOffset = tap.kh * g.dilationH - g.padTop;
+      const int64_t iwOffset = tap.kw * g.dilationW - g.padLeft;
+      forEachRowRun(win_, k0, kc, [&](int64_t oh, int64_t ow, int64_t len, int64_t off) {
+        float* d = panel + off * nr + col;
+        const int64_t ih = oh * g.strideH + ihOffset;
+        if (ih < 0 || ih >= H) {
+          for (int64_t t = 0; t < len; ++t) d[t * nr] = 0.f;
+          return;
+        }
+        gatherRow(image + ih * W, W, ow * g.strideW + iwOffset, g.strideW, len, d, nr);
+      });
+    }
+    for (int64_t k = 0; k < kc; ++k) std::fill(panel + k * nr + cols, panel + k * nr + nr, 0.f);
+  }
+}
+
+void col2imAdd(const ConvGeometry& g, const float* columns, int64_t ldColumns, int64_t channels,
+               int64_t pixelBegin, int64_t pixelEnd, float* image) {
+  const int64_t H = g.inH, W = g.inW, plane = H * W;
+  const ColumnWindow win = ColumnWindow::whole(g);
+  const int64_t rows = channels * win.taps();
+  TapCursor tap(win, 0);
+  for (int64_t k = 0; k < rows; ++k, tap.next()) {
+    const float* src = columns + k * ldColumns;
+    float* dstPlane = image + tap.c * plane;
+    const int64_t ihOffset = tap.kh * g.dilationH - g.padTop;
+    const int64_t iwOffset = tap.kw * g.dilationW - g.padLeft;
+    forEachRowRun(win, pixelBegin, pixelEnd - pixelBegin, [&](int64_t oh, int64_t ow, int64_t len, int64_t off) {
+      const int64_t ih = oh * g.strideH + ihOffset;
+      if (ih < 0 || ih >= H) return;
+      float* d = dstPlane + ih * W;
+      const float* s = src + off;
+      const int64_t iw0 = ow * g.strideW + iwOffset;
+      if (g.strideW == 1) {
+        const int64_t lo = std::clamp<int64_t>(-iw0, 0, len);
+        const int64_t hi = std::clamp<int64_t>(W - iw0, lo, len);
+        for (int64_t t = lo; t < hi; ++t) d[iw0 + t] += s[t];
+      } else {
+        for (int64_t t = 0; t < len; ++t) {
+          const int64_t iw = iw0 + t * g.strideW;
+          if (iw >= 0 && iw < W) d[iw] += s[t];
+        }
+      }
+    });
+  }
+}
+
+}  // namespace atrous
