@@ -283,9 +283,7 @@ Status convBackwardBias(const ConvGeometry& g, ConstFloatSpan dy, FloatSpan db) 
     double total = 0;
     for (int64_t n = 0; n < g.batch; ++n) {
       const float* row = dy.data + (n * g.outChannels + co) * P;
-      float s = 0.f;
-      for (int64_t p = 0; p < P; ++p) s += row[p];
-      total += s;
+      for (int64_t p = 0; p < P; ++p) total += row[p];  // double: a channel's sum may cancel to near zero
     }
     db.data[co] = static_cast<float>(total);
   });
