@@ -1,0 +1,12 @@
+// atrous: the public entry (API.md). nn, optim, save and load join here as they land.
+export { backend, setNumThreads, type BackendInfo } from './backend';
+export { Tensor, tensor, type Device, type TensorOptions } from './tensor';
+export type { TensorData, NestedNumbers, NumericTypedArray } from './tensor-data';
+export { noGrad, isGradEnabled } from './autograd';
+export { manualSeed, zeros, ones, rand, randn } from './random';
+export { conv1d, conv2d, conv1dAsync, conv2dAsync, type ConvOptions, type ConvPadding, type IntOrPair } from './ops/conv';
+export { linear } from './ops/linear';
+export { relu } from './ops/activation';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/pool';
+export { dropout } from './ops/dropout';
+export { crossEntropy, mseLoss } from './ops/loss';
