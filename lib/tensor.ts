@@ -1,0 +1,195 @@
+// The float32, row-major Tensor: storage, shape, autograd state, and the methods API.md lists.
+// Math goes through lib/ops (and from there the addon); this file keeps shape bookkeeping only.
+import { type GradNode, type GraphTensor, makeGradNode, runBackward } from './autograd';
+import { native } from './binding';
+import * as activation from './ops/activation';
+import * as elementwise from './ops/elementwise';
+import { describeValue, expectTensor, formatShape, numelOf } from './shape-checks';
+import { type TensorData, toStorage } from './tensor-data';
+
+export type Device = 'cpu' | 'cuda';
+
+export interface TensorOptions {
+  requiresGrad?: boolean;
+  device?: Device;
+}
+
+export const CUDA_UNAVAILABLE = 'CUDA backend not built in this version of atrous (CPU kernels only)';
+
+export class Tensor implements GraphTensor {
+  /**
+   * The live float32 values, row-major. Views (reshape, flatten, detach) share it, and a Float32Array
+   * given to at.tensor() is this very array. For lib/ internals (nn, optim, io): user code reads
+   * values with toFloat32Array().
+   */
+  readonly storage: Float32Array;
+  readonly shape: readonly number[];
+  readonly numel: number;
+  readonly dtype = 'float32' as const;
+  readonly device: Device = 'cpu';
+  /** The op that made this tensor, or null for a leaf. */
+  readonly gradFn: GradNode | null;
+  grad: Tensor | null = null;
+  private leafRequiresGrad: boolean;
+
+  /** Internal: at.tensor() is the public constructor. storage.length must equal the shape's product. */
+  constructor(storage: Float32Array, shape: readonly number[], gradFn: GradNode | null = null, requiresGrad = false) {
+    if (storage.length !== numelOf(shape)) {
+      throw new RangeError(`Tensor: storage has ${storage.length} values, but shape ${formatShape(shape)} needs ${numelOf(shape)}`);
+    }
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.numel = storage.length;
+    this.gradFn = gradFn;
+    this.leafRequiresGrad = gradFn === null && requiresGrad;
+  }
+
+  get requiresGrad(): boolean {
+    return this.gradFn !== null || this.leafRequiresGrad;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (typeof value !== 'boolean') throw new TypeError(`Tensor.requiresGrad expects a boolean, but got ${describeValue(value)}`);
+    if (this.gradFn !== null) {
+      throw new RangeError(
+        `Tensor.requiresGrad can only be changed on leaf tensors; this one was made by ${this.gradFn.op} (use detach() for a leaf)`,
+      );
+    }
+    this.leafRequiresGrad = value;
+  }
+
+  /** True when no op made this tensor (user-created, or detached). */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  accumulateGrad(g: Float32Array): void {
+    if (!this.leafRequiresGrad) return;
+    if (this.grad === null) {
+      this.grad = new Tensor(g.slice(), this.shape);
+    } else {
+      native().add(this.grad.storage, g, this.grad.storage);
+    }
+  }
+
+  /**
+   * Accumulates d(this)/d(leaf) times grad into every leaf that requires grad. Without grad, this
+   * must hold one element (a loss); grad, if given, has this tensor's shape.
+   */
+  backward(grad?: Tensor): void {
+    if (!this.requiresGrad) {
+      throw new Error(
+        'Tensor.backward: this tensor does not require grad, so it has no graph (were its inputs created with ' +
+          '{ requiresGrad: true }, and outside noGrad()?)',
+      );
+    }
+    let seed: Float32Array;
+    if (grad === undefined) {
+      if (this.numel !== 1) {
+        throw new RangeError(
+          `Tensor.backward: grad can be omitted only for a one-element tensor (a loss), but this has shape ${formatShape(this.shape)}`,
+        );
+      }
+      seed = Float32Array.of(1);
+    } else {
+      expectTensor('Tensor.backward', 'grad', grad);
+      if (grad.shape.length !== this.shape.length || grad.shape.some((d, i) => d !== this.shape[i])) {
+        throw new RangeError(
+          `Tensor.backward: grad expects shape ${formatShape(this.shape)} (this tensor's), but got ${formatShape(grad.shape)}`,
+        );
+      }
+      seed = grad.storage;
+    }
+    runBackward(this, seed);
+  }
+
+  /** A leaf sharing this tensor's storage, outside the graph. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape);
+  }
+
+  to(device: Device): Tensor {
+    if (device === 'cpu') return this;
+    if (device === 'cuda') throw new Error(`Tensor.to('cuda'): ${CUDA_UNAVAILABLE}`);
+    throw new TypeError(`Tensor.to: device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
+  }
+
+  /** A copy of the values, row-major. */
+  toFloat32Array(): Float32Array {
+    return this.storage.slice();
+  }
+
+  item(): number {
+    if (this.numel !== 1) {
+      throw new RangeError(`Tensor.item: expects a one-element tensor, but this has shape ${formatShape(this.shape)}`);
+    }
+    return this.storage[0];
+  }
+
+  reshape(shape: readonly number[]): Tensor {
+    return elementwise.reshape(this, shape);
+  }
+
+  flatten(startDim = 1): Tensor {
+    return elementwise.flatten(this, startDim);
+  }
+
+  add(other: Tensor | number): Tensor {
+    return elementwise.add(this, other);
+  }
+
+  sub(other: Tensor | number): Tensor {
+    return elementwise.sub(this, other);
+  }
+
+  mul(other: Tensor | number): Tensor {
+    return elementwise.mul(this, other);
+  }
+
+  sum(): Tensor {
+    return elementwise.sum(this);
+  }
+
+  mean(): Tensor {
+    return elementwise.mean(this);
+  }
+
+  relu(): Tensor {
+    return activation.relu(this);
+  }
+
+  toString(): string {
+    return `Tensor(shape=${formatShape(this.shape)}, dtype=float32, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+/** The result of an op: a tensor that records `backward` when any input requires grad (and grad mode is on). */
+export function opResult(
+  op: string,
+  storage: Float32Array,
+  shape: readonly number[],
+  inputs: readonly (Tensor | null | undefined)[],
+  backward: Parameters<typeof makeGradNode>[2],
+): Tensor {
+  return new Tensor(storage, shape, makeGradNode(op, inputs, backward));
+}
+
+/** at.tensor(data, shape?, opts?): see API.md "Tensors". */
+export function tensor(data: TensorData, shape?: readonly number[], opts?: TensorOptions): Tensor {
+  const options = checkOptions('tensor', opts);
+  const { storage, shape: finalShape } = toStorage(data, shape);
+  return new Tensor(storage, finalShape, null, options.requiresGrad);
+}
+
+/** Validates { requiresGrad?, device? } for factories; 'cuda' is refused with the reason. */
+export function checkOptions(op: string, opts: TensorOptions | undefined): { requiresGrad: boolean } {
+  if (opts === undefined) return { requiresGrad: false };
+  if (opts === null || typeof opts !== 'object') throw new TypeError(`${op}: opts expects an object, but got ${describeValue(opts)}`);
+  const { requiresGrad = false, device = 'cpu' } = opts;
+  if (typeof requiresGrad !== 'boolean') {
+    throw new TypeError(`${op}: opts.requiresGrad expects a boolean, but got ${describeValue(requiresGrad)}`);
+  }
+  if (device === 'cuda') throw new Error(`${op}: opts.device 'cuda' is not available: ${CUDA_UNAVAILABLE}`);
+  if (device !== 'cpu') throw new TypeError(`${op}: opts.device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
+  return { requiresGrad };
+}
