@@ -1,0 +1,57 @@
+// conv1d / conv2d with autograd, and their forward-only async forms. Shapes and options are
+// resolved (and checked) in conv-args.ts; the math is the addon's.
+import { native } from '../binding';
+import { Tensor, opResult } from '../tensor';
+import { type ConvOptions, type ConvPlan, planConv } from './conv-args';
+
+export type { ConvOptions, ConvPadding, IntOrPair } from './conv-args';
+
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts?: ConvOptions): Tensor {
+  return convWithGrad('conv1d', planConv('conv1d', input, weight, bias, opts), input, weight, bias);
+}
+
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts?: ConvOptions): Tensor {
+  return convWithGrad('conv2d', planConv('conv2d', input, weight, bias, opts), input, weight, bias);
+}
+
+/** conv1d on a worker thread; no graph. input, weight and bias must not be written until it settles. */
+export async function conv1dAsync(input: Tensor, weight: Tensor, bias?: Tensor | null, opts?: ConvOptions): Promise<Tensor> {
+  return convAsync(planConv('conv1d', input, weight, bias, opts), input, weight, bias);
+}
+
+/** conv2d on a worker thread; no graph. input, weight and bias must not be written until it settles. */
+export async function conv2dAsync(input: Tensor, weight: Tensor, bias?: Tensor | null, opts?: ConvOptions): Promise<Tensor> {
+  return convAsync(planConv('conv2d', input, weight, bias, opts), input, weight, bias);
+}
+
+function convWithGrad(op: string, plan: ConvPlan, input: Tensor, weight: Tensor, bias: Tensor | null | undefined): Tensor {
+  const { xShape, wShape, yShape, params } = plan;
+  const y = new Float32Array(yShape.reduce((a, b) => a * b, 1));
+  const x = input.storage;
+  const w = weight.storage;
+  native().convForward(x, xShape, w, wShape, bias?.storage ?? null, y, params);
+  return opResult(op, y, plan.outShape, [input, weight, bias], (g, needs) => {
+    let dx: Float32Array | null = null;
+    let dw: Float32Array | null = null;
+    let db: Float32Array | null = null;
+    if (needs[0]) {
+      dx = new Float32Array(x.length);
+      native().convBackwardData(g, w, wShape, dx, xShape, params);
+    }
+    if (needs[1]) {
+      dw = new Float32Array(w.length);
+      native().convBackwardWeight(x, xShape, g, dw, wShape, params);
+    }
+    if (needs[2]) {
+      db = new Float32Array(wShape[0]);
+      native().convBackwardBias(g, yShape, db);
+    }
+    return [dx, dw, db];
+  });
+}
+
+async function convAsync(plan: ConvPlan, input: Tensor, weight: Tensor, bias: Tensor | null | undefined): Promise<Tensor> {
+  const y = new Float32Array(plan.yShape.reduce((a, b) => a * b, 1));
+  await native().convForwardAsync(input.storage, plan.xShape, weight.storage, plan.wShape, bias?.storage ?? null, y, plan.params);
+  return new Tensor(y, plan.outShape);
+}
