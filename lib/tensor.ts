@@ -14,6 +14,8 @@ export interface TensorOptions {
   device?: Device;
 }
 
+const PREVIEW_VALUES = 8;
+
 export const CUDA_UNAVAILABLE = 'CUDA backend not built in this version of atrous (CPU kernels only)';
 
 export class Tensor implements GraphTensor {
@@ -160,6 +162,12 @@ export class Tensor implements GraphTensor {
 
   toString(): string {
     return `Tensor(shape=${formatShape(this.shape)}, dtype=float32, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+
+  /** console.log shows the shape and the first values, not the whole storage. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const shown = Array.from(this.storage.subarray(0, PREVIEW_VALUES), (v) => Number(v.toPrecision(6)));
+    return `${this.toString()} [${shown.join(', ')}${this.numel > PREVIEW_VALUES ? ', …' : ''}]`;
   }
 }
 
