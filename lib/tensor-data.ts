@@ -19,7 +19,7 @@ export interface Storage {
 const OP = 'tensor';
 
 export function toStorage(data: unknown, shapeArg: unknown): Storage {
-  const shape = shapeArg === undefined ? undefined : expectShape(OP, 'shape', shapeArg);
+  const shape = shapeArg == null ? undefined : expectShape(OP, 'shape', shapeArg);
   if (ArrayBuffer.isView(data)) return fromTypedArray(data, shape);
   if (typeof data === 'number') return withShape([1], [], shape, () => Float32Array.of(data));
   if (Array.isArray(data)) return fromNested(data, shape);

@@ -183,7 +183,7 @@ export function opResult(
 }
 
 /** at.tensor(data, shape?, opts?): see API.md "Tensors". */
-export function tensor(data: TensorData, shape?: readonly number[], opts?: TensorOptions): Tensor {
+export function tensor(data: TensorData, shape?: readonly number[] | null, opts?: TensorOptions): Tensor {
   const options = checkOptions('tensor', opts);
   const { storage, shape: finalShape } = toStorage(data, shape);
   return new Tensor(storage, finalShape, null, options.requiresGrad);
