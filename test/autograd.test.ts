@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
+import { valuesOf as values } from './helpers/values';
 
-const values = (t: at.Tensor | null) => Array.from((t as at.Tensor).toFloat32Array());
 
 describe('autograd graph', () => {
   it('computes d/dx of a small expression by hand', () => {

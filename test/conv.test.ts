@@ -3,9 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { conv2dRef, expectClose, type ConvRefParams } from './helpers/reference';
-import { seededValues } from './helpers/values';
+import { seededValues, valuesOf as values } from './helpers/values';
 
-const values = (t: at.Tensor) => Array.from(t.toFloat32Array());
 
 describe('conv1d by hand', () => {
   it('dilation 2 skips every other input', () => {

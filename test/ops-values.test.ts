@@ -1,9 +1,9 @@
 // Forward values of linear, pools and losses on tiny hand-computed cases.
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
+import { valuesOf as values } from './helpers/values';
 import { expectClose } from './helpers/reference';
 
-const values = (t: at.Tensor) => Array.from(t.toFloat32Array());
 
 describe('linear', () => {
   it('computes x weightᵀ + bias', () => {

@@ -22,3 +22,9 @@ export function distinctValues(count: number, seed: number, gap = 0.05): Float32
   });
   return out;
 }
+
+/** A tensor's values as a plain array, with -0 read as 0 (the sign of a zero is not under test). */
+export function valuesOf(t: { toFloat32Array(): Float32Array } | null): number[] {
+  if (t === null) throw new Error('expected a tensor, got null');
+  return Array.from(t.toFloat32Array(), (v) => v + 0);
+}
