@@ -39,7 +39,7 @@ describe('conv2d argument checks', () => {
     { name: 'weight of rank 3', call: () => conv({}, x, t([4, 3, 3])), type: RangeError, arg: 'weight' },
     { name: 'weight not a tensor', call: () => conv({}, x, null), type: TypeError, arg: 'weight' },
     { name: 'channel mismatch', call: () => conv({}, x, t([4, 2, 3, 3])), type: RangeError, arg: 'weight',
-      contains: /weight expects 2 input channels per group, but input has 3 channels \(groups=1/ },
+      contains: /weight expects 2 input channels per group, but input has 3 channels \(groups=1\); weight \[4, 2, 3, 3\], input \[2, 3, 8, 8\]/ },
     { name: 'groups not dividing input channels', call: () => conv({ groups: 2 }, x, t([4, 1, 3, 3])), type: RangeError, arg: 'groups' },
     { name: 'groups not dividing output channels', call: () => conv({ groups: 3 }, x, t([4, 1, 3, 3])), type: RangeError, arg: 'groups' },
     { name: 'groups 0', call: () => conv({ groups: 0 }), type: RangeError, arg: 'groups' },
@@ -75,7 +75,7 @@ describe('conv1d argument checks', () => {
     at.conv1d(input as at.Tensor, weight as at.Tensor, bias as at.Tensor, opts as at.ConvOptions);
   runCases('conv1d', [x, w], [
     { name: 'input of rank 4', call: () => conv({ groups: 2 }, t([2, 4, 1, 10])), type: RangeError, arg: 'input', contains: /N×C×L/ },
-    { name: 'channel mismatch', call: () => conv({}), type: RangeError, arg: 'weight', contains: /2 input channels per group, but input has 4 channels \(groups=1/ },
+    { name: 'channel mismatch', call: () => conv({}), type: RangeError, arg: 'weight', contains: /2 input channels per group, but input has 4 channels \(groups=1\)/ },
     { name: 'groups 3', call: () => conv({ groups: 3 }), type: RangeError, arg: 'groups' },
     { name: 'pair stride', call: () => conv({ groups: 2, stride: [1, 2] }), type: TypeError, arg: 'stride' },
     { name: 'pair padding', call: () => conv({ groups: 2, padding: [1, 1] }), type: TypeError, arg: 'padding' },

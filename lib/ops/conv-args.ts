@@ -61,8 +61,8 @@ export function planConv(
   }
   if (cinPerGroup !== c / groups) {
     throw new RangeError(
-      `${op}: weight expects ${cinPerGroup} input channels per group, but input has ${c} channels (groups=${groups}; ` +
-        `weight ${formatShape(weight.shape)}, input ${formatShape(input.shape)})`,
+      `${op}: weight expects ${cinPerGroup} input channels per group, but input has ${c} channels (groups=${groups}); ` +
+        `weight ${formatShape(weight.shape)}, input ${formatShape(input.shape)}`,
     );
   }
   if (bias !== null && bias !== undefined) {
