@@ -2,7 +2,7 @@
 // counter-based: (seed, offset) fixes a value, so a running offset gives every draw its own
 // numbers and manualSeed(n) replays the whole sequence, whatever the thread count.
 import { native } from './binding';
-import { describeValue, expectShape } from './shape-checks';
+import { describeValue, expectShape, numelOf } from './shape-checks';
 import { checkOptions, Tensor, type TensorOptions } from './tensor';
 
 /** PyTorch's default CPU seed: runs are reproducible even without manualSeed. */
@@ -36,7 +36,7 @@ export function nextRandomOffset(count: number): number {
 function make(op: string, shape: readonly number[], opts: TensorOptions | undefined, fillWith: (out: Float32Array) => void): Tensor {
   const dims = expectShape(op, 'shape', shape);
   const { requiresGrad } = checkOptions(op, opts);
-  const storage = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  const storage = new Float32Array(numelOf(dims));
   fillWith(storage);
   return new Tensor(storage, dims, null, requiresGrad);
 }

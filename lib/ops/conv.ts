@@ -1,6 +1,7 @@
 // conv1d / conv2d with autograd, and their forward-only async forms. Shapes and options are
 // resolved (and checked) in conv-args.ts; the math is the addon's.
 import { native } from '../binding';
+import { numelOf } from '../shape-checks';
 import { Tensor, opResult } from '../tensor';
 import { type ConvOptions, type ConvPlan, planConv } from './conv-args';
 
@@ -26,7 +27,7 @@ export async function conv2dAsync(input: Tensor, weight: Tensor, bias?: Tensor |
 
 function convWithGrad(op: string, plan: ConvPlan, input: Tensor, weight: Tensor, bias: Tensor | null | undefined): Tensor {
   const { xShape, wShape, yShape, params } = plan;
-  const y = new Float32Array(yShape.reduce((a, b) => a * b, 1));
+  const y = new Float32Array(numelOf(yShape));
   const x = input.storage;
   const w = weight.storage;
   native().convForward(x, xShape, w, wShape, bias?.storage ?? null, y, params);
@@ -51,7 +52,7 @@ function convWithGrad(op: string, plan: ConvPlan, input: Tensor, weight: Tensor,
 }
 
 async function convAsync(plan: ConvPlan, input: Tensor, weight: Tensor, bias: Tensor | null | undefined): Promise<Tensor> {
-  const y = new Float32Array(plan.yShape.reduce((a, b) => a * b, 1));
+  const y = new Float32Array(numelOf(plan.yShape));
   await native().convForwardAsync(input.storage, plan.xShape, weight.storage, plan.wShape, bias?.storage ?? null, y, plan.params);
   return new Tensor(y, plan.outShape);
 }

@@ -2,7 +2,7 @@
 // PyTorch semantics (floor mode). The windows are the addon's; this file checks and records grads.
 import { native } from '../binding';
 import type { PoolParams } from '../native';
-import { describeValue, expectElementCount, expectIntPair, expectRank, formatShape } from '../shape-checks';
+import { describeValue, expectElementCount, expectIntPair, expectRank, formatShape, numelOf } from '../shape-checks';
 import { opResult, type Tensor } from '../tensor';
 import type { IntOrPair } from './conv-args';
 
@@ -32,7 +32,7 @@ export function maxPool2d(x: Tensor, kernel: IntOrPair, stride?: IntOrPair | nul
   const op = 'maxPool2d';
   const { params, yShape } = planPool(op, x, kernel, stride, padding);
   const xShape = [...x.shape];
-  const y = new Float32Array(yShape.reduce((a, b) => a * b, 1));
+  const y = new Float32Array(numelOf(yShape));
   const argmax = new Int32Array(y.length);
   native().maxPool2dForward(x.storage, xShape, params, y, argmax);
   return opResult(op, y, yShape, [x], (g) => {
@@ -46,7 +46,7 @@ export function avgPool2d(x: Tensor, kernel: IntOrPair, stride?: IntOrPair | nul
   const op = 'avgPool2d';
   const { params, yShape } = planPool(op, x, kernel, stride, padding);
   const xShape = [...x.shape];
-  const y = new Float32Array(yShape.reduce((a, b) => a * b, 1));
+  const y = new Float32Array(numelOf(yShape));
   native().avgPool2dForward(x.storage, xShape, params, y);
   return opResult(op, y, yShape, [x], (g) => {
     const dx = new Float32Array(x.numel);
@@ -66,7 +66,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrPair): Tensor {
   const yShape = [n, c, outHW[0], outHW[1]];
   expectElementCount(op, 'output', yShape);
   const xShape = [...x.shape];
-  const y = new Float32Array(yShape.reduce((a, b) => a * b, 1));
+  const y = new Float32Array(numelOf(yShape));
   native().adaptiveAvgPool2dForward(x.storage, xShape, outHW, y);
   return opResult(op, y, yShape, [x], (g) => {
     const dx = new Float32Array(x.numel);
