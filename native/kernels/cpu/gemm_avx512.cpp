@@ -1,1 +1,128 @@
-// (being written)
+// AVX-512 GEMM microkernel (14x32: 28 zmm accumulators, 2 for B, broadcasts folded into the FMAs)
+// and packing. Compiled with -mavx512f...: everything here is ISA-unique or file-local.
+#include <immintrin.h>
+
+#include "gemm_kernels.h"
+
+namespace atrous::gemm {
+namespace {
+
+constexpr int MR = kAvx512Mr;
+constexpr int NR = kAvx512Nr;
+constexpr int NV = NR / 16;  // zmm vectors per row of the tile
+constexpr __mmask16 kPanelRowsMask = static_cast<__mmask16>((1u << MR) - 1);
+static_assert(MR <= 16, "a transposed A panel row is copied with one masked zmm");
+
+// Writes alpha*acc (+ beta*C) for one row of the tile.
+inline void storeRow(float* c, const __m512* acc, __m512 alpha, __m512 beta, bool readC) {
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    __m512 r = _mm512_mul_ps(acc[v], alpha);
+    if (readC) r = _mm512_fmadd_ps(beta, _mm512_loadu_ps(c + 16 * v), r);
+    _mm512_storeu_ps(c + 16 * v, r);
+  }
+}
+
+}  // namespace
+
+void gemmMicroAvx512_14x32(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c,
+                           int64_t ldc) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+
+  for (int64_t k = 0; k < kc; ++k) {
+    // The next A panel rows are 4 steps ahead; B panel stays in L1 across the ir loop.
+    _mm_prefetch(reinterpret_cast<const char*>(a + 8 * MR), _MM_HINT_T0);
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+
+  const __m512 alphaV = _mm512_set1_ps(alpha), betaV = _mm512_set1_ps(beta);
+  const bool readC = beta != 0.f;
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) storeRow(c + i * ldc, acc[i], alphaV, betaV, readC);
+}
+
+void packAAvx512(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
+                 float* dst) {
+  for (int64_t p = 0; p < mc; p += MR) {
+    const int rows = static_cast<int>(mc - p < MR ? mc - p : MR);
+    if (transA) {
+      // op(A) rows are contiguous in memory: one masked copy of `rows` floats per k.
+      const __mmask16 m = static_cast<__mmask16>((1u << rows) - 1);
+      const float* src = A + k0 * lda + i0 + p;
+      for (int64_t k = 0; k < kc; ++k)
+        _mm512_mask_storeu_ps(dst + k * MR, kPanelRowsMask, _mm512_maskz_loadu_ps(m, src + k * lda));
+    } else {
+      const float* src = A + (i0 + p) * lda + k0;
+      int64_t k = 0;
+      // 16 k-steps at a time: load 16 floats of each row, scatter them column-wise into the panel.
+      for (; k + 16 <= kc; k += 16) {
+        alignas(64) float tile[MR][16];
+        for (int r = 0; r < rows; ++r) _mm512_store_ps(tile[r], _mm512_loadu_ps(src + r * lda + k));
+        for (int r = rows; r < MR; ++r) _mm512_store_ps(tile[r], _mm512_setzero_ps());
+        for (int kk = 0; kk < 16; ++kk)
+#pragma GCC unroll 16
+          for (int r = 0; r < MR; ++r) dst[(k + kk) * MR + r] = tile[r][kk];
+      }
+      for (; k < kc; ++k) {
+        for (int r = 0; r < rows; ++r) dst[k * MR + r] = src[r * lda + k];
+        for (int r = rows; r < MR; ++r) dst[k * MR + r] = 0.f;
+      }
+    }
+    dst += kc * MR;
+  }
+}
+
+void packBAvx512(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                 float* dst) {
+  for (int64_t p = 0; p < nc; p += NR) {
+    const int cols = static_cast<int>(nc - p < NR ? nc - p : NR);
+    if (!transB) {
+      const float* src = B + k0 * ldb + j0 + p;
+      if (cols == NR) {
+        for (int64_t k = 0; k < kc; ++k)
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) _mm512_store_ps(dst + k * NR + 16 * v, _mm512_loadu_ps(src + k * ldb + 16 * v));
+      } else {
+        for (int64_t k = 0; k < kc; ++k)
+          for (int v = 0; v < NV; ++v) {
+            const int left = cols - 16 * v;
+            const __mmask16 m = left >= 16 ? 0xffff : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
+            _mm512_store_ps(dst + k * NR + 16 * v, _mm512_maskz_loadu_ps(m, src + k * ldb + 16 * v));
+          }
+      }
+    } else {
+      // op(B)(k, j) = B[j*ldb + k]: each panel column is a contiguous run of B; 16 k at a time.
+      const float* src = B + (j0 + p) * ldb + k0;
+      int64_t k = 0;
+      for (; k + 16 <= kc; k += 16) {
+        alignas(64) float tile[NR][16];
+        for (int c = 0; c < cols; ++c) _mm512_store_ps(tile[c], _mm512_loadu_ps(src + c * ldb + k));
+        for (int c = cols; c < NR; ++c) _mm512_store_ps(tile[c], _mm512_setzero_ps());
+        for (int kk = 0; kk < 16; ++kk)
+#pragma GCC unroll 32
+          for (int c = 0; c < NR; ++c) dst[(k + kk) * NR + c] = tile[c][kk];
+      }
+      for (; k < kc; ++k) {
+        for (int c = 0; c < cols; ++c) dst[k * NR + c] = src[c * ldb + k];
+        for (int c = cols; c < NR; ++c) dst[k * NR + c] = 0.f;
+      }
+    }
+    dst += kc * NR;
+  }
+}
+
+}  // namespace atrous::gemm
