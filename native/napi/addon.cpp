@@ -7,6 +7,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   atrous::napi::registerBackendBinding(env, exports);
   atrous::napi::registerConvBinding(env, exports);
   atrous::napi::registerOpsBinding(env, exports);
+  atrous::napi::registerNnBinding(env, exports);
   return exports;
 }
 

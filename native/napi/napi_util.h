@@ -40,5 +40,6 @@ void expectLength(Napi::Env env, long long got, long long expected, const char* 
 void registerBackendBinding(Napi::Env env, Napi::Object exports);
 void registerConvBinding(Napi::Env env, Napi::Object exports);
 void registerOpsBinding(Napi::Env env, Napi::Object exports);
+void registerNnBinding(Napi::Env env, Napi::Object exports);
 
 }  // namespace atrous::napi

@@ -1,0 +1,168 @@
+#include "batchnorm.h"
+
+#include <cmath>
+#include <string>
+
+#include "nn_checks.h"
+#include "thread_pool.h"
+
+namespace atrous {
+namespace {
+
+// Calls body(offset) for the start of each contiguous block of channel c: one per batch item.
+template <typename Body>
+void forEachBlock(const BatchNormShape& s, int64_t c, Body body) {
+  for (int64_t n = 0; n < s.batch; ++n) body((n * s.channels + c) * s.spatial);
+}
+
+// y = x·alpha + shift over channel c, with alpha = gamma·invStd and shift = beta − mean·alpha.
+void normaliseChannel(const BatchNormShape& s, int64_t c, const float* x, double mean, double invStd, double gamma,
+                      double beta, float* y) {
+  const double alpha = gamma * invStd;
+  const double shift = beta - mean * alpha;
+  forEachBlock(s, c, [&](int64_t o) {
+    for (int64_t i = 0; i < s.spatial; ++i) y[o + i] = static_cast<float>(x[o + i] * alpha + shift);
+  });
+}
+
+}  // namespace
+
+Status BatchNormShape::validate(const char* fn) const {
+  if (batch < 1 || channels < 1 || spatial < 1)
+    return Status::error(std::string(fn) + ": shape expects N, C and H·W >= 1, but got N=" + std::to_string(batch) +
+                         " C=" + std::to_string(channels) + " H·W=" + std::to_string(spatial));
+  if (static_cast<double>(batch) * channels * spatial > 2147483647.0)
+    return Status::error(std::string(fn) + ": shape has more than 2^31-1 elements");
+  return Status::ok();
+}
+
+Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma, ConstFloatSpan beta,
+                             double eps, double factor, FloatSpan runningMean, FloatSpan runningVar, FloatSpan y,
+                             FloatSpan saveMean, FloatSpan saveInvStd) {
+  const char* fn = "batchNormForwardTrain";
+  ATROUS_RETURN_IF_ERROR(s.validate(fn));
+  const int64_t count = s.batch * s.spatial;
+  if (count < 2)
+    return Status::error(std::string(fn) + ": expects more than 1 value per channel when training, but got N=" +
+                         std::to_string(s.batch) + " and H·W=" + std::to_string(s.spatial));
+  if (!(eps > 0)) return Status::error(std::string(fn) + ": eps expects a number > 0, but got " + std::to_string(eps));
+  if (!(factor >= 0 && factor <= 1))
+    return Status::error(std::string(fn) + ": factor expects a number in [0, 1], but got " + std::to_string(factor));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "x", x.data, x.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "y", y.data, y.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "gamma", gamma.data, gamma.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "beta", beta.data, beta.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "runningMean", runningMean.data, runningMean.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "runningVar", runningVar.data, runningVar.size, s.channels));
+  if ((runningMean.data == nullptr) != (runningVar.data == nullptr))
+    return Status::error(std::string(fn) + ": runningMean and runningVar expect to be given together");
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveMean", saveMean.data, saveMean.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveInvStd", saveInvStd.data, saveInvStd.size, s.channels));
+
+  parallelFor(s.channels, [&](int64_t c) {
+    double sum = 0;
+    forEachBlock(s, c, [&](int64_t o) {
+      for (int64_t i = 0; i < s.spatial; ++i) sum += x.data[o + i];
+    });
+    const double mean = sum / static_cast<double>(count);
+    double squares = 0;  // two passes: no cancellation when the mean is large
+    forEachBlock(s, c, [&](int64_t o) {
+      for (int64_t i = 0; i < s.spatial; ++i) {
+        const double d = x.data[o + i] - mean;
+        squares += d * d;
+      }
+    });
+    const double var = squares / static_cast<double>(count);
+    const double invStd = 1.0 / std::sqrt(var + eps);
+    saveMean.data[c] = static_cast<float>(mean);
+    saveInvStd.data[c] = static_cast<float>(invStd);
+    if (runningMean.data) {
+      const double unbiased = squares / static_cast<double>(count - 1);
+      runningMean.data[c] = static_cast<float>((1 - factor) * runningMean.data[c] + factor * mean);
+      runningVar.data[c] = static_cast<float>((1 - factor) * runningVar.data[c] + factor * unbiased);
+    }
+    normaliseChannel(s, c, x.data, mean, invStd, gamma.data ? gamma.data[c] : 1.0, beta.data ? beta.data[c] : 0.0,
+                     y.data);
+  });
+  return Status::ok();
+}
+
+Status batchNormForwardEval(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma, ConstFloatSpan beta,
+                            double eps, ConstFloatSpan runningMean, ConstFloatSpan runningVar, FloatSpan y,
+                            FloatSpan saveMean, FloatSpan saveInvStd) {
+  const char* fn = "batchNormForwardEval";
+  ATROUS_RETURN_IF_ERROR(s.validate(fn));
+  if (!(eps > 0)) return Status::error(std::string(fn) + ": eps expects a number > 0, but got " + std::to_string(eps));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "x", x.data, x.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "y", y.data, y.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "gamma", gamma.data, gamma.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "beta", beta.data, beta.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "runningMean", runningMean.data, runningMean.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "runningVar", runningVar.data, runningVar.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveMean", saveMean.data, saveMean.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveInvStd", saveInvStd.data, saveInvStd.size, s.channels));
+  for (int64_t c = 0; c < s.channels; ++c) {
+    if (!(runningVar.data[c] + eps > 0))
+      return Status::error(std::string(fn) + ": runningVar[" + std::to_string(c) +
+                           "] + eps expects a positive number, but got " + std::to_string(runningVar.data[c] + eps));
+  }
+
+  parallelFor(s.channels, [&](int64_t c) {
+    const double mean = runningMean.data[c];
+    const double invStd = 1.0 / std::sqrt(static_cast<double>(runningVar.data[c]) + eps);
+    saveMean.data[c] = static_cast<float>(mean);
+    saveInvStd.data[c] = static_cast<float>(invStd);
+    normaliseChannel(s, c, x.data, mean, invStd, gamma.data ? gamma.data[c] : 1.0, beta.data ? beta.data[c] : 0.0,
+                     y.data);
+  });
+  return Status::ok();
+}
+
+Status batchNormBackward(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan dy, ConstFloatSpan gamma,
+                         ConstFloatSpan saveMean, ConstFloatSpan saveInvStd, bool batchStats, FloatSpan dx,
+                         FloatSpan dgamma, FloatSpan dbeta) {
+  const char* fn = "batchNormBackward";
+  ATROUS_RETURN_IF_ERROR(s.validate(fn));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "x", x.data, x.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "dy", dy.data, dy.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "gamma", gamma.data, gamma.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveMean", saveMean.data, saveMean.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveInvStd", saveInvStd.data, saveInvStd.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "dx", dx.data, dx.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "dgamma", dgamma.data, dgamma.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "dbeta", dbeta.data, dbeta.size, s.channels));
+  const double count = static_cast<double>(s.batch * s.spatial);
+
+  parallelFor(s.channels, [&](int64_t c) {
+    const double mean = saveMean.data[c], invStd = saveInvStd.data[c];
+    double sumDy = 0, sumDyCentered = 0;  // Σ dy and Σ dy·(x − mean)
+    forEachBlock(s, c, [&](int64_t o) {
+      for (int64_t i = 0; i < s.spatial; ++i) {
+        sumDy += dy.data[o + i];
+        sumDyCentered += dy.data[o + i] * (x.data[o + i] - mean);
+      }
+    });
+    if (dgamma.data) dgamma.data[c] = static_cast<float>(sumDyCentered * invStd);
+    if (dbeta.data) dbeta.data[c] = static_cast<float>(sumDy);
+    if (!dx.data) return;
+    const double scale = (gamma.data ? gamma.data[c] : 1.0) * invStd;
+    if (!batchStats) {
+      forEachBlock(s, c, [&](int64_t o) {
+        for (int64_t i = 0; i < s.spatial; ++i) dx.data[o + i] = static_cast<float>(dy.data[o + i] * scale);
+      });
+      return;
+    }
+    // dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ = (x − mean)·invStd.
+    const double meanDy = sumDy / count;
+    const double projection = sumDyCentered * invStd * invStd / count;
+    forEachBlock(s, c, [&](int64_t o) {
+      for (int64_t i = 0; i < s.spatial; ++i) {
+        const double centered = x.data[o + i] - mean;
+        dx.data[o + i] = static_cast<float>(scale * (dy.data[o + i] - meanDy - centered * projection));
+      }
+    });
+  });
+  return Status::ok();
+}
+
+}  // namespace atrous

@@ -1,0 +1,39 @@
+// Batch normalisation over N×C×S (S = H·W for BatchNorm2d): per-channel statistics in float64.
+// gamma/beta may be empty (no affine: 1 and 0), the running statistics may be empty (not tracked),
+// and any of dx/dgamma/dbeta may be empty (not wanted).
+#pragma once
+#include <cstdint>
+
+#include "../status.h"
+
+namespace atrous {
+
+struct BatchNormShape {
+  int64_t batch = 0;
+  int64_t channels = 0;
+  int64_t spatial = 0;  // H·W
+  int64_t size() const { return batch * channels * spatial; }
+  // Each dim >= 1 and the product < 2^31.
+  Status validate(const char* fn) const;
+};
+
+// Training: normalises with the batch mean and biased variance, writes them as saveMean and
+// saveInvStd = 1/sqrt(var + eps), and moves the running statistics: r = (1 - factor) r + factor b,
+// with the unbiased variance for runningVar (PyTorch). Needs batch·spatial >= 2.
+Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma, ConstFloatSpan beta,
+                             double eps, double factor, FloatSpan runningMean, FloatSpan runningVar, FloatSpan y,
+                             FloatSpan saveMean, FloatSpan saveInvStd);
+
+// Evaluation: normalises with the running statistics (required), and writes them as saveMean and
+// saveInvStd for the backward.
+Status batchNormForwardEval(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma, ConstFloatSpan beta,
+                            double eps, ConstFloatSpan runningMean, ConstFloatSpan runningVar, FloatSpan y,
+                            FloatSpan saveMean, FloatSpan saveInvStd);
+
+// Gradients from the forward's saveMean/saveInvStd. batchStats: the forward used the batch's own
+// statistics, so the gradient also flows through the mean and the variance; otherwise they are constants.
+Status batchNormBackward(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan dy, ConstFloatSpan gamma,
+                         ConstFloatSpan saveMean, ConstFloatSpan saveInvStd, bool batchStats, FloatSpan dx,
+                         FloatSpan dgamma, FloatSpan dbeta);
+
+}  // namespace atrous

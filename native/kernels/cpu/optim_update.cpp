@@ -1,0 +1,103 @@
+#include "optim_update.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "nn_checks.h"
+#include "thread_pool.h"
+
+namespace atrous {
+namespace {
+
+constexpr int64_t kChunk = 1 << 14;  // elements per task: big enough to amortise the pool
+
+// body(begin, end) over [0, n) in chunks, on the pool when there is more than one chunk.
+template <typename Body>
+void forChunks(int64_t n, Body body) {
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  if (chunks <= 1) {
+    body(int64_t{0}, n);
+    return;
+  }
+  parallelFor(chunks, [&](int64_t c) { body(c * kChunk, std::min(n, (c + 1) * kChunk)); });
+}
+
+Status checkFinite(const char* fn, const char* arg, double v) {
+  if (std::isfinite(v)) return Status::ok();
+  return Status::error(std::string(fn) + ": " + arg + " expects a finite number, but got " + std::to_string(v));
+}
+
+}  // namespace
+
+Status sgdStep(FloatSpan param, ConstFloatSpan grad, FloatSpan momentumBuffer, const SgdHyper& h, bool firstStep) {
+  const char* fn = "sgdStep";
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "param", param.data, param.size, param.size));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "grad", grad.data, grad.size, param.size));
+  if (h.momentum != 0)
+    ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "momentumBuffer", momentumBuffer.data, momentumBuffer.size, param.size));
+  for (auto [arg, v] : {std::pair{"lr", h.lr}, {"momentum", h.momentum}, {"dampening", h.dampening},
+                        {"weightDecay", h.weightDecay}})
+    ATROUS_RETURN_IF_ERROR(checkFinite(fn, arg, v));
+
+  // Scalars are float32, as PyTorch casts a Python scalar for a float tensor.
+  const float lr = static_cast<float>(h.lr), wd = static_cast<float>(h.weightDecay);
+  const float mom = static_cast<float>(h.momentum), damp = static_cast<float>(1.0 - h.dampening);
+  const bool useMomentum = h.momentum != 0, useDecay = h.weightDecay != 0;
+  float* p = param.data;
+  const float* g = grad.data;
+  float* buf = momentumBuffer.data;
+  forChunks(param.size, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      float d = useDecay ? g[i] + wd * p[i] : g[i];
+      if (useMomentum) {
+        buf[i] = firstStep ? d : buf[i] * mom + damp * d;
+        d = h.nesterov ? d + mom * buf[i] : buf[i];
+      }
+      p[i] = p[i] + (-lr) * d;
+    }
+  });
+  return Status::ok();
+}
+
+Status adamStep(FloatSpan param, ConstFloatSpan grad, FloatSpan expAvg, FloatSpan expAvgSq, FloatSpan maxExpAvgSq,
+                const AdamHyper& h) {
+  const char* fn = h.decoupled ? "adamWStep" : "adamStep";
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "param", param.data, param.size, param.size));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "grad", grad.data, grad.size, param.size));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "expAvg", expAvg.data, expAvg.size, param.size));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "expAvgSq", expAvgSq.data, expAvgSq.size, param.size));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "maxExpAvgSq", maxExpAvgSq.data, maxExpAvgSq.size, param.size));
+  for (auto [arg, v] : {std::pair{"lr", h.lr}, {"beta1", h.beta1}, {"beta2", h.beta2}, {"eps", h.eps},
+                        {"weightDecay", h.weightDecay}})
+    ATROUS_RETURN_IF_ERROR(checkFinite(fn, arg, v));
+  if (h.step < 1) return Status::error(std::string(fn) + ": step expects an integer >= 1, but got " + std::to_string(h.step));
+
+  // The bias corrections are Python floats (double) in PyTorch; only the tensor math is float32.
+  const double bias1 = 1 - std::pow(h.beta1, static_cast<double>(h.step));
+  const double bias2Sqrt = std::sqrt(1 - std::pow(h.beta2, static_cast<double>(h.step)));
+  const float negStepSize = static_cast<float>(-(h.lr / bias1));
+  const float b1 = static_cast<float>(h.beta1), oneMinusB1 = static_cast<float>(1 - h.beta1);
+  const float b2 = static_cast<float>(h.beta2), oneMinusB2 = static_cast<float>(1 - h.beta2);
+  const float eps = static_cast<float>(h.eps), b2Sqrt = static_cast<float>(bias2Sqrt);
+  const float wd = static_cast<float>(h.weightDecay);
+  const float decay = static_cast<float>(1 - h.lr * h.weightDecay);
+  const bool l2 = !h.decoupled && h.weightDecay != 0, decoupledDecay = h.decoupled && h.weightDecay != 0;
+  float *p = param.data, *m = expAvg.data, *v = expAvgSq.data, *vmax = maxExpAvgSq.data;
+  const float* g = grad.data;
+  forChunks(param.size, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      if (decoupledDecay) p[i] = p[i] * decay;
+      const float gi = l2 ? g[i] + wd * p[i] : g[i];
+      m[i] = m[i] * b1 + oneMinusB1 * gi;
+      v[i] = v[i] * b2 + oneMinusB2 * gi * gi;  // addcmul: (value·g)·g
+      float second = v[i];
+      if (vmax) second = vmax[i] = std::max(vmax[i], v[i]);
+      const float denom = std::sqrt(second) / b2Sqrt + eps;
+      p[i] = p[i] + negStepSize * m[i] / denom;  // addcdiv: (value·m)/denom
+    }
+  });
+  return Status::ok();
+}
+
+}  // namespace atrous

@@ -1,0 +1,115 @@
+// batchNormForward, batchNormBackward, sgdStep, adamStep and convertToFloat32: argument checks and
+// zero-copy views, then straight into the kernels (batchnorm, optim_update, dtype_convert).
+#include "../kernels/cpu/batchnorm.h"
+#include "../kernels/cpu/dtype_convert.h"
+#include "../kernels/cpu/optim_update.h"
+#include "napi_util.h"
+
+namespace atrous::napi {
+namespace {
+
+constexpr int64_t kMaxStep = 9007199254740991;  // 2^53 - 1
+
+// xShape [N, C, H, W] as the kernels' N×C×(H·W).
+BatchNormShape batchNormShapeOf(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  auto d = shapeArg(info, i, 4, fn, "xShape");
+  BatchNormShape s{d[0], d[1], d[2] * d[3]};
+  throwIfFailed(info.Env(), s.validate(fn));
+  return s;
+}
+
+// batchNormForward(x, xShape, gamma|null, beta|null, runningMean|null, runningVar|null, training, eps,
+//                  factor, y, saveMean, saveInvStd)
+Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
+  const char* fn = "batchNormForward";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  BatchNormShape s = batchNormShapeOf(info, 1, fn);
+  FloatSpan gamma = optionalFloatArg(info, 2, fn, "gamma"), beta = optionalFloatArg(info, 3, fn, "beta");
+  FloatSpan rm = optionalFloatArg(info, 4, fn, "runningMean"), rv = optionalFloatArg(info, 5, fn, "runningVar");
+  bool training = boolArg(info, 6, fn, "training");
+  double eps = numberArg(info, 7, fn, "eps"), factor = numberArg(info, 8, fn, "factor");
+  FloatSpan y = floatArg(info, 9, fn, "y");
+  FloatSpan saveMean = floatArg(info, 10, fn, "saveMean"), saveInvStd = floatArg(info, 11, fn, "saveInvStd");
+  Status st = training ? batchNormForwardTrain(s, x, gamma, beta, eps, factor, rm, rv, y, saveMean, saveInvStd)
+                       : batchNormForwardEval(s, x, gamma, beta, eps, rm, rv, y, saveMean, saveInvStd);
+  throwIfFailed(info.Env(), st);
+  return info.Env().Undefined();
+}
+
+// batchNormBackward(x, xShape, dy, gamma|null, saveMean, saveInvStd, batchStats, dx|null, dgamma|null, dbeta|null)
+Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "batchNormBackward";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  BatchNormShape s = batchNormShapeOf(info, 1, fn);
+  FloatSpan dy = floatArg(info, 2, fn, "dy"), gamma = optionalFloatArg(info, 3, fn, "gamma");
+  FloatSpan saveMean = floatArg(info, 4, fn, "saveMean"), saveInvStd = floatArg(info, 5, fn, "saveInvStd");
+  bool batchStats = boolArg(info, 6, fn, "batchStats");
+  FloatSpan dx = optionalFloatArg(info, 7, fn, "dx"), dgamma = optionalFloatArg(info, 8, fn, "dgamma");
+  FloatSpan dbeta = optionalFloatArg(info, 9, fn, "dbeta");
+  throwIfFailed(info.Env(), batchNormBackward(s, x, dy, gamma, saveMean, saveInvStd, batchStats, dx, dgamma, dbeta));
+  return info.Env().Undefined();
+}
+
+// sgdStep(param, grad, momentumBuffer|null, lr, momentum, dampening, weightDecay, nesterov, firstStep)
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  const char* fn = "sgdStep";
+  FloatSpan param = floatArg(info, 0, fn, "param"), grad = floatArg(info, 1, fn, "grad");
+  FloatSpan buf = optionalFloatArg(info, 2, fn, "momentumBuffer");
+  SgdHyper h;
+  h.lr = numberArg(info, 3, fn, "lr");
+  h.momentum = numberArg(info, 4, fn, "momentum");
+  h.dampening = numberArg(info, 5, fn, "dampening");
+  h.weightDecay = numberArg(info, 6, fn, "weightDecay");
+  h.nesterov = boolArg(info, 7, fn, "nesterov");
+  bool firstStep = boolArg(info, 8, fn, "firstStep");
+  throwIfFailed(info.Env(), sgdStep(param, grad, buf, h, firstStep));
+  return info.Env().Undefined();
+}
+
+// adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq|null, lr, beta1, beta2, eps, weightDecay, decoupled, step)
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  const char* fn = "adamStep";
+  FloatSpan param = floatArg(info, 0, fn, "param"), grad = floatArg(info, 1, fn, "grad");
+  FloatSpan m = floatArg(info, 2, fn, "expAvg"), v = floatArg(info, 3, fn, "expAvgSq");
+  FloatSpan vmax = optionalFloatArg(info, 4, fn, "maxExpAvgSq");
+  AdamHyper h;
+  h.lr = numberArg(info, 5, fn, "lr");
+  h.beta1 = numberArg(info, 6, fn, "beta1");
+  h.beta2 = numberArg(info, 7, fn, "beta2");
+  h.eps = numberArg(info, 8, fn, "eps");
+  h.weightDecay = numberArg(info, 9, fn, "weightDecay");
+  h.decoupled = boolArg(info, 10, fn, "decoupled");
+  h.step = intArg(info, 11, 1, kMaxStep, fn, "step");
+  throwIfFailed(info.Env(), adamStep(param, grad, m, v, vmax, h));
+  return info.Env().Undefined();
+}
+
+// convertToFloat32(bytes: Uint8Array, dtype: string, out: Float32Array)
+Napi::Value ConvertToFloat32(const Napi::CallbackInfo& info) {
+  const char* fn = "convertToFloat32";
+  Napi::Value b = info.Length() > 0 ? info[0] : info.Env().Undefined();
+  if (!b.IsTypedArray() || b.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throwType(info.Env(), std::string(fn) + ": bytes expects a Uint8Array");
+  auto bytes = b.As<Napi::Uint8Array>();
+  Napi::Value d = info.Length() > 1 ? info[1] : info.Env().Undefined();
+  if (!d.IsString()) throwType(info.Env(), std::string(fn) + ": dtype expects a string such as 'F16'");
+  SourceDtype dtype;
+  std::string name = d.As<Napi::String>().Utf8Value();
+  if (!parseSourceDtype(name, &dtype))
+    throwRange(info.Env(), std::string(fn) + ": dtype expects one of F16, BF16, F64, I64, I32, I16, I8, U8, BOOL, but got " + name);
+  FloatSpan out = floatArg(info, 2, fn, "out");
+  throwIfFailed(info.Env(), convertToFloat32(bytes.Data(), static_cast<long long>(bytes.ByteLength()), dtype, out));
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void registerNnBinding(Napi::Env env, Napi::Object exports) {
+  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward, "batchNormForward"));
+  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward, "batchNormBackward"));
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("convertToFloat32", Napi::Function::New(env, ConvertToFloat32, "convertToFloat32"));
+}
+
+}  // namespace atrous::napi
