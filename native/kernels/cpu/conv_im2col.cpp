@@ -61,23 +61,39 @@ struct TapCursor {
 void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const {
   const ConvGeometry& g = g_;
   const int64_t H = g.inH, W = g.inW, plane = H * W;
+  // A panel's columns split into at most nr runs along output rows; they do not depend on k, so
+  // they are worked out once per panel, not once per packed row.
+  struct Run { int64_t ihBase, iwBase, len, off; };
+  Run runs[kMaxPanelWidth];
   for (int64_t p = 0; p * nr < nc; ++p) {
     float* panel = dst + p * kc * nr;
     const int64_t cols = std::min<int64_t>(nr, nc - p * nr);
+    int runCount = 0;
+    forEachRowRun(win_, j0 + p * nr, cols, [&](int64_t oh, int64_t ow, int64_t len, int64_t off) {
+      runs[runCount++] = {oh * g.strideH - g.padTop, ow * g.strideW - g.padLeft, len, off};
+    });
     TapCursor tap(win_, k0);
     for (int64_t k = 0; k < kc; ++k, tap.next()) {
       float* row = panel + k * nr;
       const float* image = image_ + tap.c * plane;
-      const int64_t ihOffset = tap.kh * g.dilationH - g.padTop;
-      const int64_t iwOffset = tap.kw * g.dilationW - g.padLeft;
-      forEachRowRun(win_, j0 + p * nr, cols, [&](int64_t oh, int64_t ow, int64_t len, int64_t off) {
-        const int64_t ih = oh * g.strideH + ihOffset;
+      const int64_t ihOffset = tap.kh * g.dilationH, iwOffset = tap.kw * g.dilationW;
+      for (int r = 0; r < runCount; ++r) {
+        const Run& run = runs[r];
+        const int64_t ih = run.ihBase + ihOffset;
+        float* d = row + run.off;
         if (ih < 0 || ih >= H) {
-          std::fill(row + off, row + off + len, 0.f);
-          return;
+          std::fill(d, d + run.len, 0.f);
+          continue;
         }
-        gatherRow(image + ih * W, W, ow * g.strideW + iwOffset, g.strideW, len, row + off, 1);
-      });
+        const float* src = image + ih * W;
+        const int64_t iw0 = run.iwBase + iwOffset;
+        if (g.strideW == 1 && iw0 >= 0 && iw0 + run.len <= W) {
+          src += iw0;
+          for (int64_t t = 0; t < run.len; ++t) d[t] = src[t];  // the common case: one contiguous row
+        } else {
+          gatherRow(src, W, iw0, g.strideW, run.len, d, 1);
+        }
+      }
       std::fill(row + cols, row + nr, 0.f);
     }
   }

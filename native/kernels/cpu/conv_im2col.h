@@ -14,6 +14,9 @@
 
 namespace atrous {
 
+// The widest GEMM panel (NR) any microkernel uses; packers keep per-panel state on the stack.
+constexpr int kMaxPanelWidth = 64;
+
 // The part of the convolution one GEMM covers: output rows [ohBegin, ohEnd) x columns
 // [owBegin, owEnd), kernel taps kh in [khBegin, khEnd) and kw in [kwBegin, kwEnd), and
 // `channels` input channels starting at `image` (one image, one group: channels x inH x inW).
