@@ -194,14 +194,25 @@ void backwardDataByColumns(const ConvGeometry& g, const float* dy, const float* 
   });
 }
 
+// Weight gradient dW_g += dy_ng * col_ng^T, the columns materialized in bounded tiles of pixels
+// (a plain matrix lets the GEMM pack them transposed with its vectorized packer).
 void backwardWeightDense(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
   const int64_t P = g.outH() * g.outW(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
   const int64_t Kdim = cinG * g.kernelH * g.kernelW, plane = g.inH * g.inW, wsize = g.weightSize();
-  const ColumnWindow whole = ColumnWindow::whole(g);
-  auto accumulate = [&](int64_t n, int64_t grp, bool parallel, float* dwOut, float beta) {
-    ImageColumnsTransposedSource colsT(g, x + (n * g.inChannels + grp * cinG) * plane, cinG, whole);
-    gemm(parallel, false, coutG, Kdim, P, dy + (n * g.outChannels + grp * coutG) * P, P, colsT, beta,
-         dwOut + grp * coutG * Kdim, Kdim);
+  const int64_t tile = std::clamp<int64_t>(kScratchFloats / Kdim, 1, P);
+  // Adds image n, group grp into dwOut (beta 0 overwrites on the first tile of a fresh sum).
+  auto accumulate = [&](int64_t n, int64_t grp, bool parallel, float* dwOut, bool overwrite) {
+    thread_local std::vector<float> columns;
+    columns.resize(static_cast<size_t>(Kdim * tile));
+    const float* image = x + (n * g.inChannels + grp * cinG) * plane;
+    const float* dyg = dy + (n * g.outChannels + grp * coutG) * P;
+    for (int64_t p0 = 0; p0 < P; p0 += tile) {
+      const int64_t pc = std::min(tile, P - p0);
+      im2colTile(g, image, cinG, p0, p0 + pc, columns.data(), pc);
+      MatrixBSource colsT(columns.data(), pc, /*trans=*/true);
+      gemm(parallel, false, coutG, Kdim, pc, dyg + p0, P, colsT, overwrite && p0 == 0 ? 0.f : 1.f,
+           dwOut + grp * coutG * Kdim, Kdim);
+    }
   };
   const int threads = numThreads();
   const int64_t tasks = g.batch * g.groups;
@@ -215,7 +226,7 @@ void backwardWeightDense(const ConvGeometry& g, const float* x, const float* dy,
         partial[t].assign(static_cast<size_t>(wsize), 0.f);
         mine = partial[t].data();
       }
-      for (int64_t task = t; task < tasks; task += count) accumulate(task / g.groups, task % g.groups, false, mine, 1.f);
+      for (int64_t task = t; task < tasks; task += count) accumulate(task / g.groups, task % g.groups, false, mine, false);
     });
     for (int t = 1; t < threads; ++t)
       if (!partial[t].empty())
@@ -223,7 +234,7 @@ void backwardWeightDense(const ConvGeometry& g, const float* x, const float* dy,
     return;
   }
   for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t grp = 0; grp < g.groups; ++grp) accumulate(n, grp, true, dw, n == 0 ? 0.f : 1.f);
+    for (int64_t grp = 0; grp < g.groups; ++grp) accumulate(n, grp, true, dw, n == 0);
 }
 
 }  // namespace
