@@ -137,7 +137,7 @@ ATROUS_TEST(gemmLargeShapesAllTransposes) {
   ThreadCountGuard guard;
   test::Rng rng(3);
   struct Shape { int64_t M, N, K; };
-  // Past every cache block (kc 256, mc 336, nc 4096 at most); the last is the shape of a conv
+  // Past every cache block (kc 512, mc 168, nc 4096 at most); the last is the shape of a conv
   // forward: few output channels, many pixels.
   for (Shape s : {Shape{300, 520, 700}, Shape{517, 263, 1031}, Shape{24, 4500, 147}})
     for (int t = 0; t < 4; ++t)

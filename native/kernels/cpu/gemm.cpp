@@ -5,10 +5,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
+#include <chrono>
 #include <cstdlib>
-#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "../checked_math.h"
 #include "cpu_features.h"
@@ -23,12 +24,14 @@ namespace atrous {
 namespace gemm {
 namespace {
 
-// Indexed by Isa. mc is a multiple of mr. Sizes are for Zen 4/5 (48 KiB L1d, 1 MiB L2 per core):
-// a B panel (kc x nr) fills about two thirds of L1, an A block (mc x kc) about half of L2.
+// Indexed by Isa. mc is a multiple of mr. Measured on Zen 5 (48 KiB L1d, 1 MiB L2 per core), 2 threads,
+// interleaved medians: kc from 256 to 768 and mc from 112 to 336 were within 5% at 1024-2048;
+// kc = 512 with mc = 168 was at the top. The A block (mc x kc, 344 KiB) and the streamed B panel
+// (kc x nr, 64 KiB) share L2; a B block (kc x nc) of up to 8 MiB stays in L3.
 const KernelTable kTables[3] = {
     {"scalar", kScalarMr, kScalarNr, 64, 256, 1024, gemmMicroScalar_4x4, packAScalar, packBScalar},
-    {"avx2", kAvx2Mr, kAvx2Nr, 6 * 24, 256, 4096, gemmMicroAvx2_6x16, packAAvx2, packBAvx2},
-    {"avx512", kAvx512Mr, kAvx512Nr, 14 * 24, 256, 4096, gemmMicroAvx512_14x32, packAAvx512, packBAvx512},
+    {"avx2", kAvx2Mr, kAvx2Nr, 6 * 24, 512, 4096, gemmMicroAvx2_6x16, packAAvx2, packBAvx2},
+    {"avx512", kAvx512Mr, kAvx512Nr, 14 * 12, 512, 4096, gemmMicroAvx512_14x32, packAAvx512, packBAvx512},
 };
 
 int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -63,38 +66,17 @@ inline void cpuRelax() {
 #endif
 }
 
-// Threads of one call meet here between packing a B block and using it (and before repacking).
-// Spins briefly (the usual wait is microseconds), then sleeps, so oversubscribed pools still progress.
-class Barrier {
- public:
-  explicit Barrier(int count) : count_(count) {}
-  void wait() {
-    if (count_ == 1) return;
-    const unsigned gen = generation_.load(std::memory_order_acquire);
-    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == count_) {
-      arrived_.store(0, std::memory_order_relaxed);
-      {
-        std::lock_guard<std::mutex> lk(m_);
-        generation_.fetch_add(1, std::memory_order_release);
-      }
-      cv_.notify_all();
-      return;
-    }
-    for (int spin = 0; spin < 20000; ++spin) {
-      if (generation_.load(std::memory_order_acquire) != gen) return;
-      cpuRelax();
-    }
-    std::unique_lock<std::mutex> lk(m_);
-    cv_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != gen; });
+// Waits until ready() holds. Spins briefly (a wait is at most one task long when every thread
+// runs), then yields, then sleeps: on a shared or virtual machine the thread we wait for may be
+// off its core, and a spinning waiter would keep it off.
+template <class Ready>
+void waitUntil(Ready ready) {
+  for (int spin = 0; !ready(); ++spin) {
+    if (spin < 2048) cpuRelax();
+    else if (spin < 2048 + 64) std::this_thread::yield();
+    else std::this_thread::sleep_for(std::chrono::microseconds(20));
   }
-
- private:
-  const int count_;
-  std::atomic<int> arrived_{0};
-  std::atomic<unsigned> generation_{0};
-  std::mutex m_;
-  std::condition_variable cv_;
-};
+}
 
 // C (m x n) = beta * C, without reading C when beta == 0.
 void scaleC(int64_t m, int64_t n, float beta, float* C, int64_t ldc) {
@@ -145,67 +127,102 @@ struct GemmCall {
   int64_t ldc;
 };
 
-// How `threads` threads share each B block: tm groups split the rows (each packs its own A rows),
-// tn groups split the block's column panels (each group packs the same A rows again).
-struct Grid {
-  int tm = 1, tn = 1;
+// How a call is cut into work. Blocks b = (jc, pc) of B (nc x kc) are visited in order; each is
+// packed by pack tasks (a few panels each), then multiplied by compute tasks: a grid of row
+// blocks (each packs its own A rows) by column chunks of the B block. Threads take tasks from
+// shared counters, so a thread slowed by other processes only holds up the task it is on.
+struct Plan {
+  int64_t jcBlocks, pcBlocks, blocks;
+  int64_t rowsPerBlock, rowBlocks, colChunks, tasks;
 };
 
-Grid chooseGrid(const GemmCall& g, int threads) {
-  const int64_t mPanels = (g.M + g.t.mr - 1) / g.t.mr;
-  const int64_t nPanels = (std::min(g.N, g.t.nc) + g.t.nr - 1) / g.t.nr;
-  Grid best;
-  double bestScore = -1;
-  for (int tm = 1; tm <= threads; ++tm) {
-    if (threads % tm) continue;
-    const int tn = threads / tm;
-    // Share of the threads' time spent on useful tiles, given whole panels per thread.
-    const double effM = double(mPanels) / double(tm * ((mPanels + tm - 1) / tm));
-    const double effN = double(nPanels) / double(tn * ((nPanels + tn - 1) / tn));
-    // Splitting columns repacks A once per column group: about 16 multiply-adds' worth per element.
-    const double repackA = 1.0 - 16.0 * double(tn - 1) / double(nPanels * g.t.nr);
-    const double score = effM * effN * repackA;
-    if (score > bestScore + 1e-9) {
-      bestScore = score;
-      best = {tm, tn};
-    }
-  }
-  return best;
+constexpr int64_t kPanelsPerPackTask = 4;
+constexpr int64_t kMinPanelsPerRowBlock = 8;  // a B panel is reused from L1 at least this often
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+Plan makePlan(const GemmCall& g, int threads) {
+  const KernelTable& t = g.t;
+  Plan p;
+  p.jcBlocks = ceilDiv(g.N, t.nc);
+  p.pcBlocks = ceilDiv(g.K, t.kc);
+  p.blocks = p.jcBlocks * p.pcBlocks;
+  const int64_t mPanels = ceilDiv(g.M, t.mr);
+  int64_t rowBlocks = ceilDiv(g.M, t.mc);
+  if (threads > 1) rowBlocks = std::max(rowBlocks, std::min<int64_t>(2 * threads, mPanels / kMinPanelsPerRowBlock));
+  rowBlocks = std::max<int64_t>(1, std::min(rowBlocks, mPanels));
+  p.rowsPerBlock = ceilDiv(mPanels, rowBlocks) * t.mr;
+  p.rowBlocks = ceilDiv(g.M, p.rowsPerBlock);
+  // Too few rows to keep every thread busy: split the columns of each B block as well.
+  const int64_t nPanels = ceilDiv(std::min(g.N, t.nc), t.nr);
+  p.colChunks = 1;
+  if (threads > 1 && p.rowBlocks < 2 * threads) p.colChunks = std::min(nPanels, ceilDiv(2 * threads, p.rowBlocks));
+  p.tasks = p.rowBlocks * p.colChunks;
+  return p;
 }
 
-// One thread's share of the five-loop nest. All `threads` threads pack each B block together,
-// meet at the barrier, multiply their part, and meet again before the block is repacked.
-void runSlice(const GemmCall& g, int thread, int threads, Grid grid, float* packedB, Barrier& barrier) {
-  const KernelTable& t = g.t;
-  const int im = thread % grid.tm, in = thread / grid.tm;
-  const int64_t mPanels = (g.M + t.mr - 1) / t.mr;
-  const int64_t rowBegin = std::min(g.M, mPanels * im / grid.tm * t.mr);
-  const int64_t rowEnd = std::min(g.M, mPanels * (im + 1) / grid.tm * t.mr);
-  float* packedA = tPackedA.floats(roundUp(t.mc, t.mr) * t.kc);
+// Progress of one B block, counted in tasks. Padded so that blocks do not share cache lines.
+struct alignas(64) BlockProgress {
+  std::atomic<int64_t> packNext{0}, packDone{0}, computeNext{0}, computeDone{0};
+};
 
-  for (int64_t jc = 0; jc < g.N; jc += t.nc) {
-    const int64_t nc = std::min(t.nc, g.N - jc);
-    const int64_t nPanels = (nc + t.nr - 1) / t.nr;
-    const int64_t colPanelBegin = nPanels * in / grid.tn, colPanelEnd = nPanels * (in + 1) / grid.tn;
-    const int64_t colBegin = colPanelBegin * t.nr, colEnd = std::min(nc, colPanelEnd * t.nr);
-    for (int64_t pc = 0; pc < g.K; pc += t.kc) {
-      const int64_t kc = std::min(t.kc, g.K - pc);
-      const float beta = pc == 0 ? g.beta : 1.f;  // later K blocks accumulate onto the first
-      {
-        const int64_t p0 = nPanels * thread / threads, p1 = nPanels * (thread + 1) / threads;
-        if (p1 > p0)
-          g.B.packPanels(pc, kc, jc + p0 * t.nr, std::min(nc, p1 * t.nr) - p0 * t.nr, t.nr, packedB + p0 * kc * t.nr);
+struct SharedProgress {
+  std::vector<BlockProgress> blocks;
+  // Per compute task: the last block whose share of this task is done. The same task of the next
+  // K block accumulates onto the same tiles of C, so it waits for this.
+  std::vector<std::atomic<int64_t>> taskDoneThrough;
+  float* packedB[2];  // double buffer: block b packs into packedB[b % 2] once block b-2 is done
+  SharedProgress(const Plan& p, float* bufferB, int64_t bufferFloats) : blocks(p.blocks), taskDoneThrough(p.tasks) {
+    for (auto& d : taskDoneThrough) d.store(-1, std::memory_order_relaxed);
+    packedB[0] = bufferB;
+    packedB[1] = bufferB + bufferFloats;
+  }
+};
+
+// One thread's part of the call: runs until every task of every block is taken.
+void work(const GemmCall& g, const Plan& plan, SharedProgress& shared) {
+  const KernelTable& t = g.t;
+  float* packedA = tPackedA.floats(plan.rowsPerBlock * t.kc);
+  int64_t packedABlock = -1, packedARows = -1;  // which block and row block packedA holds
+
+  for (int64_t b = 0; b < plan.blocks; ++b) {
+    const int64_t jc = b / plan.pcBlocks * t.nc, pc = b % plan.pcBlocks * t.kc;
+    const int64_t nc = std::min(t.nc, g.N - jc), kc = std::min(t.kc, g.K - pc);
+    const int64_t nPanels = ceilDiv(nc, t.nr), packTasks = ceilDiv(nPanels, kPanelsPerPackTask);
+    const float beta = pc == 0 ? g.beta : 1.f;  // later K blocks accumulate onto the first
+    float* packedB = shared.packedB[b % 2];
+    BlockProgress& progress = shared.blocks[b];
+
+    if (progress.packNext.load(std::memory_order_relaxed) < packTasks) {
+      if (b >= 2) {
+        const BlockProgress& previous = shared.blocks[b - 2];
+        waitUntil([&] { return previous.computeDone.load(std::memory_order_acquire) == plan.tasks; });
       }
-      barrier.wait();
-      if (colEnd > colBegin) {
-        for (int64_t ic = rowBegin; ic < rowEnd; ic += t.mc) {
-          const int64_t mc = std::min(t.mc, rowEnd - ic);
-          t.packA(g.transA, g.A, g.lda, ic, mc, pc, kc, packedA);
-          macroKernel(t, mc, colEnd - colBegin, kc, g.alpha, packedA, packedB + colBegin * kc, beta,
-                      g.C + ic * g.ldc + jc + colBegin, g.ldc);
+      for (int64_t task; (task = progress.packNext.fetch_add(1, std::memory_order_relaxed)) < packTasks;) {
+        const int64_t p0 = task * kPanelsPerPackTask, p1 = std::min(nPanels, p0 + kPanelsPerPackTask);
+        g.B.packPanels(pc, kc, jc + p0 * t.nr, std::min(nc, p1 * t.nr) - p0 * t.nr, t.nr, packedB + p0 * kc * t.nr);
+        progress.packDone.fetch_add(1, std::memory_order_release);
+      }
+    }
+    waitUntil([&] { return progress.packDone.load(std::memory_order_acquire) == packTasks; });
+
+    for (int64_t q; (q = progress.computeNext.fetch_add(1, std::memory_order_relaxed)) < plan.tasks;) {
+      waitUntil([&] { return shared.taskDoneThrough[q].load(std::memory_order_acquire) >= b - 1; });
+      const int64_t rowBlock = q / plan.colChunks, chunk = q % plan.colChunks;
+      const int64_t rowBegin = rowBlock * plan.rowsPerBlock, rowEnd = std::min(g.M, rowBegin + plan.rowsPerBlock);
+      const int64_t colBegin = nPanels * chunk / plan.colChunks * t.nr;
+      const int64_t colEnd = std::min(nc, nPanels * (chunk + 1) / plan.colChunks * t.nr);
+      if (colBegin < colEnd) {
+        if (packedABlock != b || packedARows != rowBlock) {
+          t.packA(g.transA, g.A, g.lda, rowBegin, rowEnd - rowBegin, pc, kc, packedA);
+          packedABlock = b;
+          packedARows = rowBlock;
         }
+        macroKernel(t, rowEnd - rowBegin, colEnd - colBegin, kc, g.alpha, packedA, packedB + colBegin * kc, beta,
+                    g.C + rowBegin * g.ldc + jc + colBegin, g.ldc);
       }
-      barrier.wait();
+      shared.taskDoneThrough[q].store(b, std::memory_order_release);
+      progress.computeDone.fetch_add(1, std::memory_order_acq_rel);
     }
   }
 }
@@ -220,21 +237,15 @@ void run(const GemmCall& g, bool allowThreads) {
     return;
   }
   const KernelTable& t = g.t;
-  float* packedB = tPackedB.floats(t.kc * roundUp(std::min(t.nc, g.N), t.nr));
   int threads = allowThreads && !insideParallelRegion() ? numThreads() : 1;
   int64_t macs = 0;
   if (mulOverflows(g.M, g.N, &macs) || mulOverflows(macs, g.K, &macs)) macs = INT64_MAX;
   if (macs < kMinParallelMacs) threads = 1;
-  if (threads == 1) {
-    Barrier none(1);
-    runSlice(g, 0, 1, Grid{}, packedB, none);
-    return;
-  }
-  Barrier barrier(threads);
-  parallelRun([&](int thread, int count) {
-    // parallelRun gives every thread numThreads() as count; the grid was chosen for that.
-    runSlice(g, thread, count, chooseGrid(g, count), packedB, barrier);
-  });
+  const Plan plan = makePlan(g, threads);
+  const int64_t bufferFloats = std::min(t.kc, g.K) * roundUp(std::min(t.nc, g.N), t.nr);
+  SharedProgress shared(plan, tPackedB.floats(2 * bufferFloats), bufferFloats);
+  if (threads == 1) work(g, plan, shared);
+  else parallelRun([&](int, int) { work(g, plan, shared); });
 }
 
 }  // namespace

@@ -95,11 +95,11 @@ void packBAvx2(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc,
       if (cols == NR) {
         for (int64_t k = 0; k < kc; ++k)
 #pragma GCC unroll 2
-          for (int v = 0; v < NV; ++v) _mm256_store_ps(dst + k * NR + 8 * v, _mm256_loadu_ps(src + k * ldb + 8 * v));
+          for (int v = 0; v < NV; ++v) _mm256_storeu_ps(dst + k * NR + 8 * v, _mm256_loadu_ps(src + k * ldb + 8 * v));
       } else {
         for (int64_t k = 0; k < kc; ++k)
           for (int v = 0; v < NV; ++v)
-            _mm256_store_ps(dst + k * NR + 8 * v, _mm256_maskload_ps(src + k * ldb + 8 * v, firstLanes(cols - 8 * v)));
+            _mm256_storeu_ps(dst + k * NR + 8 * v, _mm256_maskload_ps(src + k * ldb + 8 * v, firstLanes(cols - 8 * v)));
       }
     } else {
       const float* src = B + (j0 + p) * ldb + k0;

@@ -95,13 +95,13 @@ void packBAvx512(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t k
       if (cols == NR) {
         for (int64_t k = 0; k < kc; ++k)
 #pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) _mm512_store_ps(dst + k * NR + 16 * v, _mm512_loadu_ps(src + k * ldb + 16 * v));
+          for (int v = 0; v < NV; ++v) _mm512_storeu_ps(dst + k * NR + 16 * v, _mm512_loadu_ps(src + k * ldb + 16 * v));
       } else {
         for (int64_t k = 0; k < kc; ++k)
           for (int v = 0; v < NV; ++v) {
             const int left = cols - 16 * v;
             const __mmask16 m = left >= 16 ? 0xffff : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
-            _mm512_store_ps(dst + k * NR + 16 * v, _mm512_maskz_loadu_ps(m, src + k * ldb + 16 * v));
+            _mm512_storeu_ps(dst + k * NR + 16 * v, _mm512_maskz_loadu_ps(m, src + k * ldb + 16 * v));
           }
       }
     } else {
