@@ -2,6 +2,7 @@
 // libopenblas can be loaded at run time (no link-time dependency), with the same thread count.
 // Options: --sizes 256,512,1024,2048  --repeats N (timed samples per library, median reported)
 //          --openblas PATH (default: libopenblas.so.0, then libopenblas.so; "none" to skip)
+// OPENBLAS_THREAD_TIMEOUT defaults to 4 here (see OpenBlas::load); set it to compare otherwise.
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -32,6 +33,9 @@ struct OpenBlas {
   std::string description;
 
   bool load(const std::string& path, int threads) {
+    // OpenBLAS's idle threads spin for 2^28 cycles after each call by default; interleaved with our
+    // samples they would take our cores. 2^4 makes them sleep when idle, as ours do. Read at load.
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", /*overwrite=*/0);
     const std::vector<std::string> candidates =
         path.empty() ? std::vector<std::string>{"libopenblas.so.0", "libopenblas.so"} : std::vector<std::string>{path};
     for (const std::string& name : candidates) {
@@ -44,7 +48,8 @@ struct OpenBlas {
     if (auto setThreads = reinterpret_cast<void (*)(int)>(dlsym(handle, "openblas_set_num_threads"))) setThreads(threads);
     auto config = reinterpret_cast<const char* (*)()>(dlsym(handle, "openblas_get_config"));
     auto core = reinterpret_cast<const char* (*)()>(dlsym(handle, "openblas_get_corename"));
-    description = std::string(config ? config() : "OpenBLAS") + (core ? std::string(", core ") + core() : "");
+    description = std::string(config ? config() : "OpenBLAS") + (core ? std::string(", core ") + core() : "") +
+                  ", OPENBLAS_THREAD_TIMEOUT=" + std::getenv("OPENBLAS_THREAD_TIMEOUT");
     return true;
   }
 };
