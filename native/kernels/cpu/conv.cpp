@@ -259,11 +259,11 @@ Status convBackwardData(const ConvGeometry& g, ConstFloatSpan dy, ConstFloatSpan
                           {"gradInput", {dx.size, g.inputSize()}}});
   if (!s.isOk()) return s;
   ConvGeometry t;
-  if (g.inChannelsPerGroup() == 1) {
-    depthwiseBackwardData(g, dy.data, w.data, dx.data);
-  } else if (backwardDataAsForward(g, &t)) {
+  if (backwardDataAsForward(g, &t)) {  // depthwise too: its transpose is depthwise again (multiplier 1)
     std::vector<float> wt = flippedTransposedWeight(g, w.data);
     forwardUnchecked(t, dy.data, wt.data(), nullptr, dx.data);
+  } else if (g.inChannelsPerGroup() == 1) {
+    depthwiseBackwardData(g, dy.data, w.data, dx.data);
   } else {
     backwardDataByColumns(g, dy.data, w.data, dx.data);
   }

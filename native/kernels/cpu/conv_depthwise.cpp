@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "depthwise_rows.h"
 #include "thread_pool.h"
 
 namespace atrous {
@@ -19,9 +20,41 @@ inline void validRange(int64_t offset, int64_t stride, int64_t in, int64_t out, 
 
 }  // namespace
 
+// Stride-1 rows: the plane is copied once into a zero-padded buffer, so that every tap of every
+// output row lands inside it and a row takes all its taps in one vector pass, with no border cases.
+void depthwiseForwardPadded(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
+  const int64_t PH = H + g.padTop + g.padBottom, PW = W + g.padLeft + g.padRight, mult = g.outChannelsPerGroup();
+  const depthwise::RowKernels& rows = depthwise::activeRowKernels();
+  parallelFor(g.batch * g.inChannels, [&](int64_t task) {
+    const int64_t n = task / g.inChannels, ci = task % g.inChannels;
+    thread_local std::vector<float> padded;
+    padded.assign(static_cast<size_t>(PH * PW), 0.f);
+    const float* xp = x + (n * g.inChannels + ci) * H * W;
+    for (int64_t ih = 0; ih < H; ++ih)
+      std::copy(xp + ih * W, xp + (ih + 1) * W, padded.data() + (ih + g.padTop) * PW + g.padLeft);
+    const float* tapSrc[64];
+    for (int64_t co = ci * mult; co < (ci + 1) * mult; ++co) {
+      const float* wk = w + co * KH * KW;
+      float* yp = y + (n * g.outChannels + co) * OH * OW;
+      const float b = bias ? bias[co] : 0.f;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        float* yr = yp + oh * OW;
+        std::fill(yr, yr + OW, b);
+        for (int64_t kh = 0; kh < KH; ++kh)
+          for (int64_t kw = 0; kw < KW; ++kw)
+            tapSrc[kh * KW + kw] = padded.data() + (oh * g.strideH + kh * g.dilationH) * PW + kw * g.dilationW;
+        rows.accumulateTaps(yr, tapSrc, wk, static_cast<int>(KH * KW), OW);
+      }
+    }
+  });
+}
+
 void depthwiseForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
+  const int64_t paddedPlane = (H + g.padTop + g.padBottom) * (W + g.padLeft + g.padRight);
+  if (sw == 1 && KH * KW <= 64 && paddedPlane <= (1 << 20)) return depthwiseForwardPadded(g, x, w, bias, y);
   parallelFor(g.batch * g.outChannels, [&](int64_t task) {
     const int64_t n = task / g.outChannels, co = task % g.outChannels, ci = co / mult;
     const float* xp = x + (n * g.inChannels + ci) * H * W;
@@ -40,12 +73,7 @@ void depthwiseForward(const ConvGeometry& g, const float* x, const float* w, con
           int64_t lo, hi;
           validRange(off, sw, W, OW, &lo, &hi);
           const float wv = wk[kh * KW + kw];
-          if (sw == 1) {
-            const float* xs = xr + off;
-            for (int64_t ow = lo; ow < hi; ++ow) yr[ow] += wv * xs[ow];
-          } else {
-            for (int64_t ow = lo; ow < hi; ++ow) yr[ow] += wv * xr[ow * sw + off];
-          }
+          for (int64_t ow = lo; ow < hi; ++ow) yr[ow] += wv * xr[ow * sw + off];
         }
       }
     }
@@ -89,6 +117,7 @@ void depthwiseBackwardData(const ConvGeometry& g, const float* dy, const float* 
 void depthwiseBackwardWeight(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
+  const depthwise::RowKernels& rows = depthwise::activeRowKernels();
   parallelFor(g.outChannels, [&](int64_t co) {
     const int64_t ci = co / mult;
     std::vector<double> acc(static_cast<size_t>(KH * KW), 0.0);  // long sums: accumulate rows in double
@@ -105,14 +134,13 @@ void depthwiseBackwardWeight(const ConvGeometry& g, const float* x, const float*
             const int64_t off = kw * g.dilationW - g.padLeft;
             int64_t lo, hi;
             validRange(off, sw, W, OW, &lo, &hi);
-            float s = 0.f;
             if (sw == 1) {
-              const float* xs = xr + off;
-              for (int64_t ow = lo; ow < hi; ++ow) s += dyr[ow] * xs[ow];
+              if (hi > lo) acc[kh * KW + kw] += rows.dot(dyr + lo, xr + off + lo, hi - lo);
             } else {
-              for (int64_t ow = lo; ow < hi; ++ow) s += dyr[ow] * xr[ow * sw + off];
+              double s = 0;
+              for (int64_t ow = lo; ow < hi; ++ow) s += static_cast<double>(dyr[ow]) * xr[ow * sw + off];
+              acc[kh * KW + kw] += s;
             }
-            acc[kh * KW + kw] += s;
           }
         }
       }
