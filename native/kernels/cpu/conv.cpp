@@ -101,32 +101,44 @@ void denseForwardWhole(const ConvGeometry& g, const float* x, const float* w, co
 }
 
 // Dense forward region by region, each region's GEMM over only the taps that land in the image.
+// Regions are small (a border strip, a corner), so one GEMM covers the region in every image of the
+// batch: the weight block is packed once per region, not once per image.
 void denseForwardByRegion(const ConvGeometry& g, const std::vector<ColumnWindow>& windows, const float* x,
                           const float* w, const float* bias, float* y) {
   const int64_t OW = g.outW(), P = g.outH() * OW, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+  const int64_t imageStride = g.inChannels * g.inH * g.inW;
+  const bool groupsInParallel = g.groups >= 2 * numThreads();
   for (const ColumnWindow& region : windows) {
     const int64_t Kr = cinG * region.taps();
     std::vector<float> wr;
     if (Kr > 0) wr = weightForTaps(g, w, region);
-    for (const ColumnWindow& band : splitWindow(region, std::max<int64_t>(1, kScratchFloats / coutG))) {
-      const int64_t pixels = band.pixels(), bandW = band.owEnd - band.owBegin;
-      forEachImageGroup(g, [&](int64_t n, int64_t grp, bool parallel) {
+    const int64_t maxPixels = std::max<int64_t>(1, kScratchFloats / (coutG * g.batch));
+    for (const ColumnWindow& band : splitWindow(region, maxPixels)) {
+      const int64_t pixels = band.pixels(), bandW = band.owEnd - band.owBegin, columns = g.batch * pixels;
+      auto oneGroup = [&](int64_t grp) {
         thread_local std::vector<float> scratch;
-        scratch.resize(static_cast<size_t>(coutG * pixels));
+        scratch.resize(static_cast<size_t>(coutG * columns));
         if (Kr > 0) {
-          ImageColumnsSource cols(g, x + (n * g.inChannels + grp * cinG) * g.inH * g.inW, cinG, band);
-          gemm(parallel, false, coutG, pixels, Kr, wr.data() + grp * coutG * Kr, Kr, cols, 0.f, scratch.data(), pixels);
+          ImageColumnsSource cols(g, x + grp * cinG * g.inH * g.inW, cinG, band, g.batch, imageStride);
+          gemm(!groupsInParallel, false, coutG, columns, Kr, wr.data() + grp * coutG * Kr, Kr, cols, 0.f,
+               scratch.data(), columns);
         } else {
           std::fill(scratch.begin(), scratch.end(), 0.f);  // every tap in padding: only the bias
         }
         for (int64_t co = 0; co < coutG; ++co) {
           const float b = bias ? bias[grp * coutG + co] : 0.f;
-          const float* s = scratch.data() + co * pixels;
-          float* yc = y + (n * g.outChannels + grp * coutG + co) * P;
-          for (int64_t r = band.ohBegin; r < band.ohEnd; ++r, s += bandW)
-            for (int64_t c = 0; c < bandW; ++c) yc[r * OW + band.owBegin + c] = s[c] + b;
+          const float* s = scratch.data() + co * columns;
+          for (int64_t n = 0; n < g.batch; ++n) {
+            float* yc = y + (n * g.outChannels + grp * coutG + co) * P;
+            for (int64_t r = band.ohBegin; r < band.ohEnd; ++r, s += bandW)
+              for (int64_t c = 0; c < bandW; ++c) yc[r * OW + band.owBegin + c] = s[c] + b;
+          }
         }
-      });
+      };
+      if (groupsInParallel)
+        parallelFor(g.groups, oneGroup);
+      else
+        for (int64_t grp = 0; grp < g.groups; ++grp) oneGroup(grp);
     }
   }
 }

@@ -63,19 +63,26 @@ void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t 
   const int64_t H = g.inH, W = g.inW, plane = H * W;
   // A panel's columns split into at most nr runs along output rows; they do not depend on k, so
   // they are worked out once per panel, not once per packed row.
-  struct Run { int64_t ihBase, iwBase, len, off; };
+  struct Run { const float* image; int64_t ihBase, iwBase, len, off; };
   Run runs[kMaxPanelWidth];
+  const int64_t pixels = win_.pixels();
   for (int64_t p = 0; p * nr < nc; ++p) {
     float* panel = dst + p * kc * nr;
     const int64_t cols = std::min<int64_t>(nr, nc - p * nr);
     int runCount = 0;
-    forEachRowRun(win_, j0 + p * nr, cols, [&](int64_t oh, int64_t ow, int64_t len, int64_t off) {
-      runs[runCount++] = {oh * g.strideH - g.padTop, ow * g.strideW - g.padLeft, len, off};
-    });
+    for (int64_t j = j0 + p * nr, end = j + cols; j < end;) {  // runs split at image boundaries too
+      const int64_t n = j / pixels, local = j % pixels, len = std::min(end - j, pixels - local);
+      const int64_t base = j - (j0 + p * nr);
+      forEachRowRun(win_, local, len, [&](int64_t oh, int64_t ow, int64_t runLen, int64_t off) {
+        runs[runCount++] = {image_ + n * imageStride_, oh * g.strideH - g.padTop, ow * g.strideW - g.padLeft,
+                            runLen, base + off};
+      });
+      j += len;
+    }
     TapCursor tap(win_, k0);
     for (int64_t k = 0; k < kc; ++k, tap.next()) {
       float* row = panel + k * nr;
-      const float* image = image_ + tap.c * plane;
+      const int64_t channelOffset = tap.c * plane;
       const int64_t ihOffset = tap.kh * g.dilationH, iwOffset = tap.kw * g.dilationW;
       for (int r = 0; r < runCount; ++r) {
         const Run& run = runs[r];
@@ -85,7 +92,7 @@ void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t 
           std::fill(d, d + run.len, 0.f);
           continue;
         }
-        const float* src = image + ih * W;
+        const float* src = run.image + channelOffset + ih * W;
         const int64_t iw0 = run.iwBase + iwOffset;
         if (g.strideW == 1 && iw0 >= 0 && iw0 + run.len <= W) {
           src += iw0;
@@ -96,32 +103,6 @@ void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t 
       }
       std::fill(row + cols, row + nr, 0.f);
     }
-  }
-}
-
-void ImageColumnsTransposedSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr,
-                                              float* dst) const {
-  const ConvGeometry& g = g_;
-  const int64_t H = g.inH, W = g.inW, plane = H * W;
-  for (int64_t p = 0; p * nr < nc; ++p) {
-    float* panel = dst + p * kc * nr;
-    const int64_t cols = std::min<int64_t>(nr, nc - p * nr);
-    TapCursor tap(win_, j0 + p * nr);
-    for (int64_t col = 0; col < cols; ++col, tap.next()) {
-      const float* image = image_ + tap.c * plane;
-      const int64_t ihOffset = tap.kh * g.dilationH - g.padTop;
-      const int64_t iwOffset = tap.kw * g.dilationW - g.padLeft;
-      forEachRowRun(win_, k0, kc, [&](int64_t oh, int64_t ow, int64_t len, int64_t off) {
-        float* d = panel + off * nr + col;
-        const int64_t ih = oh * g.strideH + ihOffset;
-        if (ih < 0 || ih >= H) {
-          for (int64_t t = 0; t < len; ++t) d[t * nr] = 0.f;
-          return;
-        }
-        gatherRow(image + ih * W, W, ow * g.strideW + iwOffset, g.strideW, len, d, nr);
-      });
-    }
-    for (int64_t k = 0; k < kc; ++k) std::fill(panel + k * nr + cols, panel + k * nr + nr, 0.f);
   }
 }
 

@@ -1,10 +1,9 @@
 // Dilated im2col and col2im for one image and one group, expressed as GEMM operands:
 //  - ImageColumnsSource is the column matrix B(k, j) of the forward pass (k = input channel and tap,
 //    j = output pixel) packed straight from the image into GEMM panels, never materialized.
-//  - ImageColumnsTransposedSource is its transpose (rows = output pixels), the B operand of the
-//    weight gradient dW = dY * col^T.
+//  - im2colTile materializes a bounded tile of the same matrix (the weight gradient's operand).
 //  - col2imAdd scatters a tile of column gradients back onto the input gradient.
-// Both sources can be restricted to a rectangle of output pixels and a box of kernel taps, so that
+// The source can be restricted to a rectangle of output pixels and a box of kernel taps, so that
 // a convolution can skip taps that only ever land in padding (see conv_tap_regions.h).
 #pragma once
 #include <cstdint>
@@ -30,9 +29,12 @@ struct ColumnWindow {
 
 class ImageColumnsSource final : public BPanelSource {
  public:
-  // B is (channels * window.taps()) x window.pixels(); row k = (channel, kh, kw) channel-major.
-  ImageColumnsSource(const ConvGeometry& g, const float* image, int64_t channels, const ColumnWindow& window)
-      : g_(g), image_(image), channels_(channels), win_(window) {}
+  // B is (channels * window.taps()) x (images * window.pixels()); row k = (channel, kh, kw)
+  // channel-major, column j = (image, pixel of the window). Images lie imageStride floats apart, so
+  // one GEMM can cover a small window in every image of a batch.
+  ImageColumnsSource(const ConvGeometry& g, const float* image, int64_t channels, const ColumnWindow& window,
+                     int64_t images = 1, int64_t imageStride = 0)
+      : g_(g), image_(image), channels_(channels), win_(window), images_(images), imageStride_(imageStride) {}
   void packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const override;
 
  private:
@@ -40,20 +42,7 @@ class ImageColumnsSource final : public BPanelSource {
   const float* image_;
   int64_t channels_;
   ColumnWindow win_;
-};
-
-class ImageColumnsTransposedSource final : public BPanelSource {
- public:
-  // B is window.pixels() x (channels * window.taps()): the transpose of ImageColumnsSource's B.
-  ImageColumnsTransposedSource(const ConvGeometry& g, const float* image, int64_t channels, const ColumnWindow& window)
-      : g_(g), image_(image), channels_(channels), win_(window) {}
-  void packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const override;
-
- private:
-  const ConvGeometry& g_;
-  const float* image_;
-  int64_t channels_;
-  ColumnWindow win_;
+  int64_t images_, imageStride_;
 };
 
 // Materializes rows k = (c, kh, kw) x output pixels [pixelBegin, pixelEnd) (row-major over the
