@@ -88,4 +88,27 @@ export interface NativeBinding {
   fillNormal(out: Float32Array, mean: number, std: number, seed: number, offset: number): void;
   /** mask[i] = uniform < keep ? 1/keep : 0, and out = x * mask (inverted dropout). */
   dropout(x: Float32Array, keep: number, seed: number, offset: number, mask: Float32Array, out: Float32Array): void;
+
+  // --- nn: batch norm, optimizer steps, dtype conversion (native/napi/nn_binding.cpp) ---
+  /** Batch norm over xShape [N, C, H, W]. training: batch statistics (biased var), and the running ones
+   *  (if given) move by `factor` (unbiased var); else the running statistics normalise. Writes y and,
+   *  per channel, the mean and 1/sqrt(var + eps) used, for the backward. gamma/beta null: 1 and 0. */
+  batchNormForward(x: Float32Array, xShape: number[], gamma: Float32Array | null, beta: Float32Array | null,
+    runningMean: Float32Array | null, runningVar: Float32Array | null, training: boolean, eps: number, factor: number,
+    y: Float32Array, saveMean: Float32Array, saveInvStd: Float32Array): void;
+  /** batchStats: the forward used the batch's statistics (gradient flows through them). Null outputs are skipped. */
+  batchNormBackward(x: Float32Array, xShape: number[], dy: Float32Array, gamma: Float32Array | null,
+    saveMean: Float32Array, saveInvStd: Float32Array, batchStats: boolean, dx: Float32Array | null,
+    dgamma: Float32Array | null, dbeta: Float32Array | null): void;
+  /** One torch.optim.SGD update of param in place; momentumBuffer (null when momentum is 0) is set to the
+   *  gradient on the first step. */
+  sgdStep(param: Float32Array, grad: Float32Array, momentumBuffer: Float32Array | null, lr: number, momentum: number,
+    dampening: number, weightDecay: number, nesterov: boolean, firstStep: boolean): void;
+  /** One Adam (decoupled false) or AdamW (true) update in place; step counts from 1; maxExpAvgSq for amsgrad. */
+  adamStep(param: Float32Array, grad: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array,
+    maxExpAvgSq: Float32Array | null, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
+    decoupled: boolean, step: number): void;
+  /** Little-endian raw elements of a safetensors dtype (F16, BF16, F64, I64, I32, I16, I8, U8, BOOL) to
+   *  float32; bytes.length must be out.length times the item size. Any alignment. */
+  convertToFloat32(bytes: Uint8Array, dtype: string, out: Float32Array): void;
 }

@@ -25,6 +25,20 @@ export function currentSeed(): number {
   return seed;
 }
 
+/** The global stream's position (for checkpoints): restoring it replays the same draws from there on. */
+export function getRandomState(): { seed: number; offset: number } {
+  return { seed, offset };
+}
+
+export function setRandomState(state: { seed: number; offset: number }): void {
+  const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_SEED;
+  if (state === null || typeof state !== 'object' || !ok(state.seed) || !ok(state.offset)) {
+    throw new RangeError(`setRandomState: state expects { seed, offset } integers in [0, 2^53-1], but got ${describeValue(state)}`);
+  }
+  seed = state.seed;
+  offset = state.offset;
+}
+
 /** Reserves `count` counters of the stream and returns the first. */
 export function nextRandomOffset(count: number): number {
   const first = offset;
