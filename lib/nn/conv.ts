@@ -1,0 +1,103 @@
+// Conv1d and Conv2d layers over at.conv1d/at.conv2d: weight Cout × (Cin/groups) × k (× k), optional
+// bias, PyTorch's default initialisation.
+import { conv1d, conv2d, type ConvPadding, type IntOrPair } from '../ops/conv';
+import { describeValue, expectInt, expectIntPair, expectIntSingle } from '../shape-checks';
+import type { Tensor } from '../tensor';
+import { kaimingUniformBound, uniformParameter } from './init';
+import { Module } from './module';
+import type { ReceptiveStep } from './receptive-field';
+
+export interface ConvLayerOptions {
+  stride?: IntOrPair;
+  padding?: ConvPadding;
+  dilation?: IntOrPair;
+  groups?: number;
+  bias?: boolean;
+}
+
+const OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'bias'];
+
+function checkLayerOptions(op: string, opts: unknown): ConvLayerOptions {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(`${op}: opts expects an object { ${OPTIONS.join(', ')} }, but got ${describeValue(opts)}`);
+  }
+  for (const key of Object.keys(opts)) {
+    if (!OPTIONS.includes(key)) throw new TypeError(`${op}: opts.${key} is not an option (expected one of ${OPTIONS.join(', ')})`);
+  }
+  const { bias } = opts as ConvLayerOptions;
+  if (bias !== undefined && typeof bias !== 'boolean') throw new TypeError(`${op}: opts.bias expects a boolean, but got ${describeValue(bias)}`);
+  return opts as ConvLayerOptions;
+}
+
+abstract class ConvNd extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number[];
+  readonly stride: number[];
+  readonly padding: ConvPadding;
+  readonly dilation: number[];
+  readonly groups: number;
+
+  constructor(op: string, inChannels: number, outChannels: number, kernelSize: IntOrPair, opts: ConvLayerOptions | undefined, is2d: boolean) {
+    super();
+    const o = checkLayerOptions(op, opts);
+    this.inChannels = expectInt(op, 'inChannels', inChannels, 1);
+    this.outChannels = expectInt(op, 'outChannels', outChannels, 1);
+    const pair = (arg: string, v: unknown, min: number) => (is2d ? expectIntPair(op, arg, v, min) : [expectIntSingle(op, arg, v, min)]);
+    this.kernelSize = pair('kernelSize', kernelSize, 1);
+    this.stride = pair('stride', o.stride ?? 1, 1);
+    this.dilation = pair('dilation', o.dilation ?? 1, 1);
+    this.padding = o.padding ?? 0;
+    this.groups = expectInt(op, 'groups', o.groups ?? 1, 1);
+    if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
+      throw new RangeError(`${op}: groups=${this.groups} must divide inChannels (${this.inChannels}) and outChannels (${this.outChannels})`);
+    }
+    const perGroup = this.inChannels / this.groups;
+    const fanIn = perGroup * this.kernelSize.reduce((a, b) => a * b, 1);
+    const bound = kaimingUniformBound(fanIn);
+    this.weight = uniformParameter([this.outChannels, perGroup, ...this.kernelSize], bound);
+    this.bias = o.bias === false ? null : uniformParameter([this.outChannels], 1 / Math.sqrt(fanIn));
+  }
+
+  override receptiveStep(): ReceptiveStep {
+    return { kind: 'window', kernel: this.kernelSize, stride: this.stride, dilation: this.dilation };
+  }
+
+  override extraRepr(): string {
+    const ks = this.kernelSize.join(', ');
+    const extra = [
+      this.stride.some((s) => s !== 1) ? `stride=(${this.stride.join(', ')})` : '',
+      this.padding !== 0 ? `padding=${typeof this.padding === 'string' ? `'${this.padding}'` : JSON.stringify(this.padding)}` : '',
+      this.dilation.some((d) => d !== 1) ? `dilation=(${this.dilation.join(', ')})` : '',
+      this.groups !== 1 ? `groups=${this.groups}` : '',
+      this.bias === null ? 'bias=false' : '',
+    ].filter(Boolean);
+    return [`${this.inChannels}, ${this.outChannels}, kernelSize=(${ks})`, ...extra].join(', ');
+  }
+}
+
+/** Conv1d(in, out, k, { stride, padding, dilation, groups, bias }) over N×C×L. */
+export class Conv1d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly [number], opts?: ConvLayerOptions) {
+    super('Conv1d', inChannels, outChannels, kernelSize as IntOrPair, opts, false);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return conv1d(x, this.weight, this.bias, { stride: this.stride[0], padding: this.padding, dilation: this.dilation[0], groups: this.groups });
+  }
+}
+
+/** Conv2d(in, out, k, { stride, padding, dilation, groups, bias }) over N×C×H×W. */
+export class Conv2d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: IntOrPair, opts?: ConvLayerOptions) {
+    super('Conv2d', inChannels, outChannels, kernelSize, opts, true);
+  }
+
+  override forward(x: Tensor): Tensor {
+    const [s, d] = [this.stride, this.dilation];
+    return conv2d(x, this.weight, this.bias, { stride: [s[0], s[1]], padding: this.padding, dilation: [d[0], d[1]], groups: this.groups });
+  }
+}

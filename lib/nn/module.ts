@@ -1,0 +1,246 @@
+// Module: the base of every layer and model. Parameters (Tensor properties), submodules (Module
+// properties, or arrays of Modules) and buffers (registerBuffer) are found by property name in
+// assignment order and named as PyTorch names them: own parameters, then own buffers, then each
+// child's entries under "child." (`conv1.weight`, `layers.0.bias`, `bn.running_mean`).
+// A Tensor property is a parameter; a constant that is state but not trained goes in registerBuffer.
+import { type Device, Tensor } from '../tensor';
+import { describeValue, formatShape } from '../shape-checks';
+import type { ReceptiveStep } from './receptive-field';
+import { summarize, type ModelSummary } from './summary';
+
+export interface LoadStateDictOptions {
+  strict?: boolean;
+}
+
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/** A validated load: what to copy where, ready to apply (used by checkpoints to check everything first). */
+export interface StateDictPlan extends LoadStateDictResult {
+  apply(): void;
+}
+
+export class Module {
+  /** True after train() (the default), false after eval(): Dropout and BatchNorm2d read it. */
+  training = true;
+  readonly #buffers = new Map<string, Tensor>();
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  forward(..._inputs: any[]): any {
+    throw new Error(`${this.constructor.name}.forward: not implemented (a Module subclass defines forward(x))`);
+  }
+
+  /** Registers a non-trained state tensor (a running statistic) under a state_dict name. */
+  registerBuffer(name: string, tensor: Tensor): void {
+    if (typeof name !== 'string' || name === '' || name.includes('.')) {
+      throw new TypeError(`${this.constructor.name}.registerBuffer: name expects a non-empty string without '.', but got ${describeValue(name)}`);
+    }
+    if (!(tensor instanceof Tensor)) {
+      throw new TypeError(`${this.constructor.name}.registerBuffer: tensor expects a Tensor, but got ${describeValue(tensor)}`);
+    }
+    this.#buffers.set(name, tensor);
+  }
+
+  /** Own parameters, in property order. */
+  protected ownParameters(): [string, Tensor][] {
+    return Object.entries(this).filter((e): e is [string, Tensor] => e[1] instanceof Tensor);
+  }
+
+  /** Direct submodules, in property order; an array of Modules gives `name.0`, `name.1`, ... */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Module) out.push([key, value]);
+      else if (Array.isArray(value) && value.length > 0 && value.every((v) => v instanceof Module)) {
+        value.forEach((m: Module, i) => out.push([`${key}.${i}`, m]));
+      }
+    }
+    return out;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module ('') and every descendant, depth first, each once. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [];
+    const seen = new Set<Module>();
+    const visit = (m: Module, name: string): void => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      out.push([name, m]);
+      for (const [child, sub] of m.namedChildren()) visit(sub, name ? `${name}.${child}` : child);
+    };
+    visit(this, prefix);
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  namedParameters(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, p] of m.ownParameters()) {
+        if (seen.has(p)) continue; // a shared (tied) parameter is listed once, as PyTorch does
+        seen.add(p);
+        out.push([prefix ? `${prefix}.${name}` : name, p]);
+      }
+    }
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, b] of m.#buffers) out.push([prefix ? `${prefix}.${name}` : name, b]);
+    }
+    return out;
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /** Every parameter and buffer by its PyTorch name, in state_dict order: views sharing their storage. */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.collectState('', out, new Set());
+    return out;
+  }
+
+  private collectState(prefix: string, out: Record<string, Tensor>, seen: Set<Module>): void {
+    if (seen.has(this)) return;
+    seen.add(this);
+    for (const [name, p] of this.ownParameters()) out[prefix + name] = p.detach();
+    for (const [name, b] of this.#buffers) out[prefix + name] = b.detach();
+    for (const [name, child] of this.namedChildren()) child.collectState(`${prefix}${name}.`, out, seen);
+  }
+
+  /**
+   * Copies values from sd into the parameters and buffers of the same names. Strict (the default):
+   * a missing or unexpected entry throws, naming it. A wrongly shaped entry always throws. Nothing
+   * changes unless everything fits.
+   */
+  loadStateDict(sd: Record<string, Tensor>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+    const plan = this.planLoadStateDict(sd, opts);
+    plan.apply();
+    return { missingKeys: plan.missingKeys, unexpectedKeys: plan.unexpectedKeys };
+  }
+
+  /** Checks sd against this module, throwing as loadStateDict does, and returns the copy to make. */
+  planLoadStateDict(sd: Record<string, Tensor>, opts: LoadStateDictOptions = {}): StateDictPlan {
+    const op = `${this.constructor.name}.loadStateDict`;
+    if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) {
+      throw new TypeError(`${op}: stateDict expects an object of name -> Tensor, but got ${describeValue(sd)}`);
+    }
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`${op}: opts expects { strict? }, but got ${describeValue(opts)}`);
+    const strict = opts.strict ?? true;
+    if (typeof strict !== 'boolean') throw new TypeError(`${op}: opts.strict expects a boolean, but got ${describeValue(strict)}`);
+    const own = this.stateDict();
+    const missingKeys = Object.keys(own).filter((k) => !Object.hasOwn(sd, k));
+    const unexpectedKeys = Object.keys(sd).filter((k) => !Object.hasOwn(own, k));
+    if (strict && missingKeys.length > 0) {
+      const k = missingKeys[0];
+      throw new RangeError(
+        `${op}: missing entry '${k}' (expected shape ${formatShape(own[k].shape)})` +
+          (missingKeys.length > 1 ? `; also missing: ${missingKeys.slice(1).join(', ')}` : '') + '. Nothing was loaded.',
+      );
+    }
+    if (strict && unexpectedKeys.length > 0) {
+      throw new RangeError(
+        `${op}: unexpected entry '${unexpectedKeys[0]}' (this model has no such parameter or buffer)` +
+          (unexpectedKeys.length > 1 ? `; also unexpected: ${unexpectedKeys.slice(1).join(', ')}` : '') + '. Nothing was loaded.',
+      );
+    }
+    const copies: [Tensor, Tensor][] = [];
+    for (const [k, target] of Object.entries(own)) {
+      if (!Object.hasOwn(sd, k)) continue;
+      const source = sd[k];
+      if (!(source instanceof Tensor)) throw new TypeError(`${op}: entry '${k}' expects a Tensor, but got ${describeValue(source)}`);
+      const same = source.shape.length === target.shape.length && source.shape.every((d, i) => d === target.shape[i]);
+      if (!same) {
+        throw new RangeError(
+          `${op}: entry '${k}' expects shape ${formatShape(target.shape)} (this model's), but got ${formatShape(source.shape)}. Nothing was loaded.`,
+        );
+      }
+      copies.push([target, source]);
+    }
+    return {
+      missingKeys,
+      unexpectedKeys,
+      apply: () => {
+        for (const [target, source] of copies) target.storage.set(source.storage);
+      },
+    };
+  }
+
+  /** Sets training mode on this module and every descendant; returns this. */
+  train(mode = true): this {
+    if (typeof mode !== 'boolean') throw new TypeError(`${this.constructor.name}.train: mode expects a boolean, but got ${describeValue(mode)}`);
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Stops gradients to every parameter (requiresGrad = false): optimizers then leave them untouched. */
+  freeze(): this {
+    for (const p of this.parameters()) p.requiresGrad = false;
+    return this;
+  }
+
+  unfreeze(): this {
+    for (const p of this.parameters()) p.requiresGrad = true;
+    return this;
+  }
+
+  /** Clears every parameter's gradient (to null, as PyTorch's set_to_none). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Moves parameters and buffers to device; 'cpu' is where they are (CUDA is refused with the reason). */
+  to(device: Device): this {
+    for (const t of [...this.parameters(), ...this.buffers()]) t.to(device);
+    return this;
+  }
+
+  /**
+   * Runs a forward pass on zeros of inputShape (the full shape, batch included) in eval mode without a
+   * graph, and returns each layer's output shape, parameter count and receptive field. Throws at the
+   * first layer whose input does not fit, naming it. Training state and running statistics are kept.
+   */
+  summary(inputShape: readonly number[]): ModelSummary {
+    return summarize(this, inputShape);
+  }
+
+  /** How this layer widens the receptive field (layers override it); null: it acts per position. */
+  receptiveStep(_inputShape: readonly number[]): ReceptiveStep | null {
+    return null;
+  }
+
+  /** The constructor arguments shown by toString() (layers override it). */
+  extraRepr(): string {
+    return '';
+  }
+
+  toString(): string {
+    const children = this.namedChildren();
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (children.length === 0) return `${head})`;
+    const lines = children.map(([name, m]) => `  (${name}): ${m.toString().split('\n').join('\n  ')}`);
+    return `${head}\n${lines.join('\n')}\n)`;
+  }
+}
