@@ -10,3 +10,7 @@ export { relu } from './ops/activation';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/pool';
 export { dropout } from './ops/dropout';
 export { crossEntropy, mseLoss } from './ops/loss';
+export * as nn from './nn';
+export * as optim from './optim';
+export { save, load, readSafetensors, type SafetensorsFile } from './io/safetensors';
+export { saveCheckpoint, loadCheckpoint, type CheckpointContents, type CheckpointParts } from './io/checkpoint';
