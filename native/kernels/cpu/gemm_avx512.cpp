@@ -23,6 +23,35 @@ inline void storeRow(float* c, const __m512* acc, __m512 alpha, __m512 beta, boo
   }
 }
 
+// In-register 16x16 transpose: r[i] holds row i on entry and column i on exit.
+inline void transpose16x16(__m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
+    t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+  }
+}
+
 }  // namespace
 
 void gemmMicroAvx512_14x32(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c,
@@ -109,12 +138,15 @@ void packBAvx512(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t k
       const float* src = B + (j0 + p) * ldb + k0;
       int64_t k = 0;
       for (; k + 16 <= kc; k += 16) {
-        alignas(64) float tile[NR][16];
-        for (int c = 0; c < cols; ++c) _mm512_store_ps(tile[c], _mm512_loadu_ps(src + c * ldb + k));
-        for (int c = cols; c < NR; ++c) _mm512_store_ps(tile[c], _mm512_setzero_ps());
-        for (int kk = 0; kk < 16; ++kk)
-#pragma GCC unroll 32
-          for (int c = 0; c < NR; ++c) dst[(k + kk) * NR + c] = tile[c][kk];
+        for (int half = 0; half < NV; ++half) {  // 16 panel columns at a time, transposed in registers
+          __m512 r[16];
+#pragma GCC unroll 16
+          for (int c = 0; c < 16; ++c)
+            r[c] = 16 * half + c < cols ? _mm512_loadu_ps(src + (16 * half + c) * ldb + k) : _mm512_setzero_ps();
+          transpose16x16(r);
+#pragma GCC unroll 16
+          for (int kk = 0; kk < 16; ++kk) _mm512_storeu_ps(dst + (k + kk) * NR + 16 * half, r[kk]);
+        }
       }
       for (; k < kc; ++k) {
         for (int c = 0; c < cols; ++c) dst[k * NR + c] = src[c * ldb + k];
