@@ -31,7 +31,7 @@ namespace {
 const KernelTable kTables[3] = {
     {"scalar", kScalarMr, kScalarNr, 64, 256, 1024, gemmMicroScalar_4x4, packAScalar, packBScalar},
     {"avx2", kAvx2Mr, kAvx2Nr, 6 * 24, 512, 4096, gemmMicroAvx2_6x16, packAAvx2, packBAvx2},
-    {"avx512", kAvx512Mr, kAvx512Nr, 14 * 12, 512, 4096, gemmMicroAvx512_14x32, packAAvx512, packBAvx512},
+    {"avx512", kAvx512Mr, kAvx512Nr, 8 * 21, 512, 4032, gemmMicroAvx512_8x48, packAAvx512, packBAvx512},
 };
 
 int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }

@@ -23,10 +23,13 @@ using PackBFn = void (*)(bool transB, const float* B, int64_t ldb, int64_t k0, i
                          float* dst);
 
 // Microkernel shapes: fixed by the register blocking of each ISA file.
-constexpr int kAvx512Mr = 14, kAvx512Nr = 32;
+constexpr int kAvx512Mr = 8, kAvx512Nr = 48;
 constexpr int kAvx2Mr = 6, kAvx2Nr = 16;
 constexpr int kScalarMr = 4, kScalarNr = 4;
-constexpr int kMaxTileFloats = 14 * 32;  // the largest MR x NR above (edge tiles go through a local tile)
+constexpr int kMaxTileFloats = 8 * 48;  // the largest MR x NR above (edge tiles go through a local tile)
+static_assert(kAvx512Mr * kAvx512Nr <= kMaxTileFloats && kAvx2Mr * kAvx2Nr <= kMaxTileFloats &&
+                  kScalarMr * kScalarNr <= kMaxTileFloats,
+              "an edge tile must fit the local tile");
 
 struct KernelTable {
   const char* name;
@@ -41,7 +44,7 @@ struct KernelTable {
 const KernelTable& activeKernels();
 
 // Defined in the ISA files (names are ISA-unique: each file is compiled with its own -m flags).
-void gemmMicroAvx512_14x32(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc);
+void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc);
 void packAAvx512(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* dst);
 void packBAvx512(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* dst);
 
