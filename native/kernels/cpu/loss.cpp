@@ -44,7 +44,8 @@ Status crossEntropyForward(int64_t n, int64_t c, ConstFloatSpan logits, ConstInt
   ATROUS_RETURN_IF_ERROR(checkShape(fn, n, c, targets));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "logits", logits.size, n * c));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "probs", probs.size, n * c));
-  ATROUS_RETURN_IF_ERROR(opcheck::disjoint(fn, "probs", probs.data, probs.size * 4, "logits", logits.data, logits.size * 4));
+  ATROUS_RETURN_IF_ERROR(
+      opcheck::disjoint(fn, "probs", probs.data, probs.size * 4, "logits", logits.data, logits.size * 4));
   std::vector<double> rowLosses(static_cast<size_t>(n));
   parallelRanges(n, 2 * c, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
@@ -62,7 +63,8 @@ Status crossEntropyBackward(int64_t n, int64_t c, ConstFloatSpan probs, ConstInt
   ATROUS_RETURN_IF_ERROR(checkShape(fn, n, c, targets));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "probs", probs.size, n * c));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "dlogits", dlogits.size, n * c));
-  ATROUS_RETURN_IF_ERROR(opcheck::sameOrDisjoint(fn, "dlogits", dlogits.data, dlogits.size, "probs", probs.data, probs.size));
+  ATROUS_RETURN_IF_ERROR(
+      opcheck::sameOrDisjoint(fn, "dlogits", dlogits.data, dlogits.size, "probs", probs.data, probs.size));
   parallelRanges(n, c, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const float* p = probs.data + i * c;

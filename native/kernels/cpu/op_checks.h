@@ -2,11 +2,23 @@
 // function, the argument, what was expected and what was given.
 #pragma once
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "../status.h"
 
 namespace atrous::opcheck {
+
+// A double as the shortest text that reads back the same (0.1, not 0.100000).
+inline std::string numberText(double v) {
+  char buf[32];
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
 
 inline Status length(const char* fn, const char* arg, long long got, long long expected) {
   if (got == expected) return Status::ok();

@@ -144,7 +144,8 @@ Status maxPool2dForward(const Nchw& x, const PoolWindow& p, ConstFloatSpan xData
   const Nchw ys = pooledShape(x, p);
   ATROUS_RETURN_IF_ERROR(lengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "argmax", argmax.size, ys.size()));
-  ATROUS_RETURN_IF_ERROR(opcheck::disjoint(fn, "argmax", argmax.data, argmax.size * 4, "x", xData.data, xData.size * 4));
+  ATROUS_RETURN_IF_ERROR(
+      opcheck::disjoint(fn, "argmax", argmax.data, argmax.size * 4, "x", xData.data, xData.size * 4));
   ATROUS_RETURN_IF_ERROR(opcheck::disjoint(fn, "argmax", argmax.data, argmax.size * 4, "y", y.data, y.size * 4));
   forEachPlane(x, ys, [&](int64_t plane) {
     maxPoolPlane(xData.data + plane * x.planeSize(), x, p, ys, y.data + plane * ys.planeSize(),

@@ -39,7 +39,7 @@ double unitUniform(uint32_t word) { return static_cast<double>(word >> 8) * (1.0
 
 Status checkFinite(const char* fn, const char* arg, double v) {
   if (std::isfinite(v)) return Status::ok();
-  return Status::error(std::string(fn) + ": " + arg + " expects a finite number, but got " + std::to_string(v));
+  return Status::error(std::string(fn) + ": " + arg + " expects a finite number, but got " + opcheck::numberText(v));
 }
 
 }  // namespace
@@ -62,8 +62,8 @@ Status fillUniform(FloatSpan out, double lo, double hi, uint64_t seed, uint64_t 
   ATROUS_RETURN_IF_ERROR(checkFinite(fn, "lo", lo));
   ATROUS_RETURN_IF_ERROR(checkFinite(fn, "hi", hi));
   if (!(lo <= hi))
-    return Status::error(std::string(fn) + ": expects lo <= hi, but got lo=" + std::to_string(lo) +
-                         " hi=" + std::to_string(hi));
+    return Status::error(std::string(fn) + ": expects lo <= hi, but got lo=" + opcheck::numberText(lo) +
+                         " hi=" + opcheck::numberText(hi));
   const float loF = static_cast<float>(lo), hiF = static_cast<float>(hi);
   // Rounding to float32 can land on hi; the largest float below it keeps the interval half-open.
   const float below = loF < hiF ? std::nextafter(hiF, loF) : loF;
@@ -80,7 +80,8 @@ Status fillNormal(FloatSpan out, double mean, double stddev, uint64_t seed, uint
   const char* fn = "fillNormal";
   ATROUS_RETURN_IF_ERROR(checkFinite(fn, "mean", mean));
   ATROUS_RETURN_IF_ERROR(checkFinite(fn, "std", stddev));
-  if (stddev < 0) return Status::error(std::string(fn) + ": std expects a number >= 0, but got " + std::to_string(stddev));
+  if (stddev < 0)
+    return Status::error(std::string(fn) + ": std expects a number >= 0, but got " + opcheck::numberText(stddev));
   constexpr double kTwoPi = 6.283185307179586476925286766559;
   constexpr double kInv2Pow32 = 1.0 / 4294967296.0;
   const auto key = keyOf(seed);
@@ -102,7 +103,8 @@ Status fillNormal(FloatSpan out, double mean, double stddev, uint64_t seed, uint
 Status dropout(ConstFloatSpan x, double keep, uint64_t seed, uint64_t offset, FloatSpan mask, FloatSpan out) {
   const char* fn = "dropout";
   if (!(keep > 0 && keep <= 1))
-    return Status::error(std::string(fn) + ": keep expects a probability in (0, 1], but got " + std::to_string(keep));
+    return Status::error(std::string(fn) + ": keep expects a probability in (0, 1], but got " +
+                         opcheck::numberText(keep));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "mask", mask.size, x.size));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "out", out.size, x.size));
   ATROUS_RETURN_IF_ERROR(opcheck::sameOrDisjoint(fn, "out", out.data, out.size, "x", x.data, x.size));
