@@ -1,0 +1,337 @@
+// Elementwise ops, pooling, cross-entropy and random numbers (lib/native.ts): argument checks and
+// zero-copy views, then straight into the kernels (elementwise, pool, loss, random). Every length is
+// checked against the shape it comes with before a kernel runs.
+#include <array>
+#include <cmath>
+#include <string>
+
+#include "../kernels/cpu/elementwise.h"
+#include "../kernels/cpu/loss.h"
+#include "../kernels/cpu/pool.h"
+#include "../kernels/cpu/random.h"
+#include "napi_util.h"
+
+namespace atrous::napi {
+namespace {
+
+constexpr int64_t kMaxInt32 = 2147483647;
+constexpr int64_t kMaxSafeInteger = 9007199254740991;  // 2^53 - 1: seeds and offsets are JS numbers
+
+Napi::Value argOrUndefined(const Napi::CallbackInfo& info, size_t i) {
+  return i < info.Length() ? info[i] : info.Env().Undefined();
+}
+
+ConstInt32Span constSpan(IntSpan s) { return ConstInt32Span(s.data, s.size); }
+
+// xShape [N, C, H, W] as the kernels' Nchw, each dim >= 1 and fewer than 2^31 elements.
+Nchw nchwArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
+  auto d = shapeArg(info, i, 4, fn, arg);
+  Nchw s{d[0], d[1], d[2], d[3]};
+  throwIfFailed(info.Env(), s.validate(fn, arg));
+  return s;
+}
+
+// obj[key] as an [h, w] pair of integers in [lo, 2^31-1].
+std::array<int64_t, 2> pairField(Napi::Env env, const Napi::Object& obj, const char* key, int64_t lo, const char* fn) {
+  const std::string where = std::string(fn) + ": p." + key;
+  Napi::Value v = obj.Get(key);
+  if (!v.IsArray()) throwType(env, where + " expects an [h, w] array, but got " + v.ToString().Utf8Value());
+  auto a = v.As<Napi::Array>();
+  if (a.Length() != 2) throwRange(env, where + " expects 2 values [h, w], but got " + std::to_string(a.Length()));
+  std::array<int64_t, 2> out{};
+  for (uint32_t k = 0; k < 2; ++k) {
+    Napi::Value e = a.Get(k);
+    const double x = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : NAN;
+    if (!(x >= static_cast<double>(lo) && x <= static_cast<double>(kMaxInt32) && std::floor(x) == x))
+      throwRange(env, where + "[" + std::to_string(k) + "] expects an integer in " + std::to_string(lo) +
+                          "..2^31-1, but got " + e.ToString().Utf8Value());
+    out[k] = static_cast<int64_t>(x);
+  }
+  return out;
+}
+
+// p: { kernel: [h, w], stride: [h, w], padding: [h, w] }
+PoolWindow poolWindowArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  Napi::Object o = objectArg(info, i, fn, "p");
+  const auto k = pairField(info.Env(), o, "kernel", 1, fn);
+  const auto s = pairField(info.Env(), o, "stride", 1, fn);
+  const auto p = pairField(info.Env(), o, "padding", 0, fn);
+  PoolWindow w;
+  w.kernelH = k[0];
+  w.kernelW = k[1];
+  w.strideH = s[0];
+  w.strideW = s[1];
+  w.padH = p[0];
+  w.padW = p[1];
+  return w;
+}
+
+uint64_t seedArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg) {
+  return static_cast<uint64_t>(intArg(info, i, 0, kMaxSafeInteger, fn, arg));
+}
+
+// ---- elementwise ----
+
+// add/sub/mul(a, b, out)
+template <Status (*Kernel)(ConstFloatSpan, ConstFloatSpan, FloatSpan)>
+Napi::Value Binary(const Napi::CallbackInfo& info, const char* fn) {
+  FloatSpan a = floatArg(info, 0, fn, "a"), b = floatArg(info, 1, fn, "b"), out = floatArg(info, 2, fn, "out");
+  expectLength(info.Env(), b.size, a.size, fn, "b");
+  expectLength(info.Env(), out.size, a.size, fn, "out");
+  throwIfFailed(info.Env(), Kernel(a, b, out));
+  return info.Env().Undefined();
+}
+
+Napi::Value Add(const Napi::CallbackInfo& info) { return Binary<add>(info, "add"); }
+Napi::Value Sub(const Napi::CallbackInfo& info) { return Binary<sub>(info, "sub"); }
+Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary<mul>(info, "mul"); }
+
+// axpby(a, alpha, b | null, beta, out)
+Napi::Value Axpby(const Napi::CallbackInfo& info) {
+  const char* fn = "axpby";
+  FloatSpan a = floatArg(info, 0, fn, "a");
+  const float alpha = static_cast<float>(numberArg(info, 1, fn, "alpha"));
+  Napi::Value bv = argOrUndefined(info, 2);
+  const bool hasB = !bv.IsNull() && !bv.IsUndefined();  // decided by the argument, not by a span's length
+  FloatSpan b = hasB ? floatArg(info, 2, fn, "b") : FloatSpan{};
+  const float beta = static_cast<float>(numberArg(info, 3, fn, "beta"));
+  FloatSpan out = floatArg(info, 4, fn, "out");
+  if (hasB) expectLength(info.Env(), b.size, a.size, fn, "b");
+  expectLength(info.Env(), out.size, a.size, fn, "out");
+  throwIfFailed(info.Env(), hasB ? axpby(a, alpha, b, beta, out) : scaleShift(a, alpha, beta, out));
+  return info.Env().Undefined();
+}
+
+// addChannelBias(a, bias, channels, inner, out)
+Napi::Value AddChannelBias(const Napi::CallbackInfo& info) {
+  const char* fn = "addChannelBias";
+  FloatSpan a = floatArg(info, 0, fn, "a"), bias = floatArg(info, 1, fn, "bias");
+  const int64_t channels = intArg(info, 2, 1, kMaxInt32, fn, "channels");
+  const int64_t inner = intArg(info, 3, 1, kMaxInt32, fn, "inner");
+  FloatSpan out = floatArg(info, 4, fn, "out");
+  expectLength(info.Env(), bias.size, channels, fn, "bias");
+  expectLength(info.Env(), out.size, a.size, fn, "out");
+  if (a.size % (channels * inner) != 0)
+    throwRange(info.Env(), std::string(fn) + ": a expects a multiple of channels*inner = " +
+                               std::to_string(channels * inner) + " elements, but got " + std::to_string(a.size));
+  throwIfFailed(info.Env(), addChannelBias(a, bias, channels, inner, out));
+  return info.Env().Undefined();
+}
+
+// relu(x, out)
+Napi::Value Relu(const Napi::CallbackInfo& info) {
+  const char* fn = "relu";
+  FloatSpan x = floatArg(info, 0, fn, "x"), out = floatArg(info, 1, fn, "out");
+  expectLength(info.Env(), out.size, x.size, fn, "out");
+  throwIfFailed(info.Env(), relu(x, out));
+  return info.Env().Undefined();
+}
+
+// reluBackward(x, dy, dx)
+Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "reluBackward";
+  FloatSpan x = floatArg(info, 0, fn, "x"), dy = floatArg(info, 1, fn, "dy"), dx = floatArg(info, 2, fn, "dx");
+  expectLength(info.Env(), dy.size, x.size, fn, "dy");
+  expectLength(info.Env(), dx.size, x.size, fn, "dx");
+  throwIfFailed(info.Env(), reluBackward(x, dy, dx));
+  return info.Env().Undefined();
+}
+
+// fill(out, value)
+Napi::Value Fill(const Napi::CallbackInfo& info) {
+  const char* fn = "fill";
+  FloatSpan out = floatArg(info, 0, fn, "out");
+  const float value = static_cast<float>(numberArg(info, 1, fn, "value"));
+  throwIfFailed(info.Env(), fill(out, value));
+  return info.Env().Undefined();
+}
+
+// sum(x) and sumSquares(x): float64 results
+template <Status (*Kernel)(ConstFloatSpan, double*)>
+Napi::Value Reduce(const Napi::CallbackInfo& info, const char* fn) {
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  double result = 0;
+  throwIfFailed(info.Env(), Kernel(x, &result));
+  return Napi::Number::New(info.Env(), result);
+}
+
+Napi::Value Sum(const Napi::CallbackInfo& info) { return Reduce<sum>(info, "sum"); }
+Napi::Value SumSquares(const Napi::CallbackInfo& info) { return Reduce<sumSquares>(info, "sumSquares"); }
+
+// ---- pooling ----
+
+// maxPool2dForward(x, xShape, p, y, argmax)
+Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
+  const char* fn = "maxPool2dForward";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  const Nchw xs = nchwArg(info, 1, fn, "xShape");
+  const PoolWindow p = poolWindowArg(info, 2, fn);
+  FloatSpan y = floatArg(info, 3, fn, "y");
+  IntSpan argmax = int32Arg(info, 4, fn, "argmax");
+  throwIfFailed(info.Env(), validatePool(fn, xs, p));
+  const Nchw ys = pooledShape(xs, p);
+  expectLength(info.Env(), x.size, xs.size(), fn, "x");
+  expectLength(info.Env(), y.size, ys.size(), fn, "y");
+  expectLength(info.Env(), argmax.size, ys.size(), fn, "argmax");
+  throwIfFailed(info.Env(), maxPool2dForward(xs, p, x, y, Int32Span{argmax.data, argmax.size}));
+  return info.Env().Undefined();
+}
+
+// maxPool2dBackward(dy, argmax, xShape, yShape, dx)
+Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "maxPool2dBackward";
+  FloatSpan dy = floatArg(info, 0, fn, "dy");
+  IntSpan argmax = int32Arg(info, 1, fn, "argmax");
+  const Nchw xs = nchwArg(info, 2, fn, "xShape");
+  const Nchw ys = nchwArg(info, 3, fn, "yShape");
+  FloatSpan dx = floatArg(info, 4, fn, "dx");
+  expectLength(info.Env(), dy.size, ys.size(), fn, "dy");
+  expectLength(info.Env(), argmax.size, ys.size(), fn, "argmax");
+  expectLength(info.Env(), dx.size, xs.size(), fn, "dx");
+  throwIfFailed(info.Env(), maxPool2dBackward(xs, ys, dy, constSpan(argmax), dx));
+  return info.Env().Undefined();
+}
+
+// avgPool2dForward(x, xShape, p, y)
+Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
+  const char* fn = "avgPool2dForward";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  const Nchw xs = nchwArg(info, 1, fn, "xShape");
+  const PoolWindow p = poolWindowArg(info, 2, fn);
+  FloatSpan y = floatArg(info, 3, fn, "y");
+  throwIfFailed(info.Env(), validatePool(fn, xs, p));
+  expectLength(info.Env(), x.size, xs.size(), fn, "x");
+  expectLength(info.Env(), y.size, pooledShape(xs, p).size(), fn, "y");
+  throwIfFailed(info.Env(), avgPool2dForward(xs, p, x, y));
+  return info.Env().Undefined();
+}
+
+// avgPool2dBackward(dy, xShape, p, dx)
+Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "avgPool2dBackward";
+  FloatSpan dy = floatArg(info, 0, fn, "dy");
+  const Nchw xs = nchwArg(info, 1, fn, "xShape");
+  const PoolWindow p = poolWindowArg(info, 2, fn);
+  FloatSpan dx = floatArg(info, 3, fn, "dx");
+  throwIfFailed(info.Env(), validatePool(fn, xs, p));
+  expectLength(info.Env(), dy.size, pooledShape(xs, p).size(), fn, "dy");
+  expectLength(info.Env(), dx.size, xs.size(), fn, "dx");
+  throwIfFailed(info.Env(), avgPool2dBackward(xs, p, dy, dx));
+  return info.Env().Undefined();
+}
+
+// adaptiveAvgPool2dForward(x, xShape, outHW, y)
+Napi::Value AdaptiveAvgPool2dForward(const Napi::CallbackInfo& info) {
+  const char* fn = "adaptiveAvgPool2dForward";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  const Nchw xs = nchwArg(info, 1, fn, "xShape");
+  const auto outHW = shapeArg(info, 2, 2, fn, "outHW");
+  FloatSpan y = floatArg(info, 3, fn, "y");
+  throwIfFailed(info.Env(), validateAdaptivePool(fn, xs, outHW[0], outHW[1]));
+  expectLength(info.Env(), x.size, xs.size(), fn, "x");
+  expectLength(info.Env(), y.size, xs.n * xs.c * outHW[0] * outHW[1], fn, "y");
+  throwIfFailed(info.Env(), adaptiveAvgPool2dForward(xs, outHW[0], outHW[1], x, y));
+  return info.Env().Undefined();
+}
+
+// adaptiveAvgPool2dBackward(dy, xShape, outHW, dx)
+Napi::Value AdaptiveAvgPool2dBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "adaptiveAvgPool2dBackward";
+  FloatSpan dy = floatArg(info, 0, fn, "dy");
+  const Nchw xs = nchwArg(info, 1, fn, "xShape");
+  const auto outHW = shapeArg(info, 2, 2, fn, "outHW");
+  FloatSpan dx = floatArg(info, 3, fn, "dx");
+  throwIfFailed(info.Env(), validateAdaptivePool(fn, xs, outHW[0], outHW[1]));
+  expectLength(info.Env(), dy.size, xs.n * xs.c * outHW[0] * outHW[1], fn, "dy");
+  expectLength(info.Env(), dx.size, xs.size(), fn, "dx");
+  throwIfFailed(info.Env(), adaptiveAvgPool2dBackward(xs, outHW[0], outHW[1], dy, dx));
+  return info.Env().Undefined();
+}
+
+// ---- losses ----
+
+// crossEntropyForward(logits, n, c, targets, probs) -> mean loss
+Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
+  const char* fn = "crossEntropyForward";
+  FloatSpan logits = floatArg(info, 0, fn, "logits");
+  const int64_t n = intArg(info, 1, 1, kMaxInt32, fn, "n");
+  const int64_t c = intArg(info, 2, 1, kMaxInt32, fn, "c");
+  IntSpan targets = int32Arg(info, 3, fn, "targets");
+  FloatSpan probs = floatArg(info, 4, fn, "probs");
+  expectLength(info.Env(), logits.size, n * c, fn, "logits");
+  expectLength(info.Env(), targets.size, n, fn, "targets");
+  expectLength(info.Env(), probs.size, n * c, fn, "probs");
+  double loss = 0;
+  throwIfFailed(info.Env(), crossEntropyForward(n, c, logits, constSpan(targets), probs, &loss));
+  return Napi::Number::New(info.Env(), loss);
+}
+
+// crossEntropyBackward(probs, n, c, targets, scale, dlogits)
+Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "crossEntropyBackward";
+  FloatSpan probs = floatArg(info, 0, fn, "probs");
+  const int64_t n = intArg(info, 1, 1, kMaxInt32, fn, "n");
+  const int64_t c = intArg(info, 2, 1, kMaxInt32, fn, "c");
+  IntSpan targets = int32Arg(info, 3, fn, "targets");
+  const float scale = static_cast<float>(numberArg(info, 4, fn, "scale"));
+  FloatSpan dlogits = floatArg(info, 5, fn, "dlogits");
+  expectLength(info.Env(), probs.size, n * c, fn, "probs");
+  expectLength(info.Env(), targets.size, n, fn, "targets");
+  expectLength(info.Env(), dlogits.size, n * c, fn, "dlogits");
+  throwIfFailed(info.Env(), crossEntropyBackward(n, c, probs, constSpan(targets), scale, dlogits));
+  return info.Env().Undefined();
+}
+
+// ---- random numbers ----
+
+// fillUniform(out, lo, hi, seed, offset)
+Napi::Value FillUniform(const Napi::CallbackInfo& info) {
+  const char* fn = "fillUniform";
+  FloatSpan out = floatArg(info, 0, fn, "out");
+  const double lo = numberArg(info, 1, fn, "lo"), hi = numberArg(info, 2, fn, "hi");
+  const uint64_t seed = seedArg(info, 3, fn, "seed"), offset = seedArg(info, 4, fn, "offset");
+  throwIfFailed(info.Env(), fillUniform(out, lo, hi, seed, offset));
+  return info.Env().Undefined();
+}
+
+// fillNormal(out, mean, std, seed, offset)
+Napi::Value FillNormal(const Napi::CallbackInfo& info) {
+  const char* fn = "fillNormal";
+  FloatSpan out = floatArg(info, 0, fn, "out");
+  const double mean = numberArg(info, 1, fn, "mean"), stddev = numberArg(info, 2, fn, "std");
+  const uint64_t seed = seedArg(info, 3, fn, "seed"), offset = seedArg(info, 4, fn, "offset");
+  throwIfFailed(info.Env(), fillNormal(out, mean, stddev, seed, offset));
+  return info.Env().Undefined();
+}
+
+// dropout(x, keep, seed, offset, mask, out)
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  const char* fn = "dropout";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  const double keep = numberArg(info, 1, fn, "keep");
+  const uint64_t seed = seedArg(info, 2, fn, "seed"), offset = seedArg(info, 3, fn, "offset");
+  FloatSpan mask = floatArg(info, 4, fn, "mask"), out = floatArg(info, 5, fn, "out");
+  expectLength(info.Env(), mask.size, x.size, fn, "mask");
+  expectLength(info.Env(), out.size, x.size, fn, "out");
+  throwIfFailed(info.Env(), dropout(x, keep, seed, offset, mask, out));
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void registerOpsBinding(Napi::Env env, Napi::Object exports) {
+  struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
+  const Entry entries[] = {
+      {"add", Add}, {"sub", Sub}, {"mul", Mul}, {"axpby", Axpby}, {"addChannelBias", AddChannelBias},
+      {"relu", Relu}, {"reluBackward", ReluBackward}, {"fill", Fill}, {"sum", Sum}, {"sumSquares", SumSquares},
+      {"maxPool2dForward", MaxPool2dForward}, {"maxPool2dBackward", MaxPool2dBackward},
+      {"avgPool2dForward", AvgPool2dForward}, {"avgPool2dBackward", AvgPool2dBackward},
+      {"adaptiveAvgPool2dForward", AdaptiveAvgPool2dForward},
+      {"adaptiveAvgPool2dBackward", AdaptiveAvgPool2dBackward},
+      {"crossEntropyForward", CrossEntropyForward}, {"crossEntropyBackward", CrossEntropyBackward},
+      {"fillUniform", FillUniform}, {"fillNormal", FillNormal}, {"dropout", Dropout},
+  };
+  for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+}
+
+}  // namespace atrous::napi
