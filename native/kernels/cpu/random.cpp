@@ -1,5 +1,6 @@
 #include "random.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -22,15 +23,27 @@ std::array<uint32_t, 4> block(uint64_t index, uint32_t stream, std::array<uint32
   return philox4x32_10({static_cast<uint32_t>(index), static_cast<uint32_t>(index >> 32), stream, 0}, key);
 }
 
-// Calls emit(i, word) for i in [begin, end): the 32-bit word of uniform-stream position offset + i.
-// A block serves 4 consecutive positions.
-template <typename Emit>
-void forEachUniformWord(uint64_t seed, uint64_t offset, int64_t begin, int64_t end, Emit emit) {
+// words[k] = the 32-bit word of uniform-stream position first + k, k < count. A block serves 4
+// consecutive positions.
+void uniformWords(uint64_t seed, uint64_t first, int64_t count, uint32_t* words) {
   const auto key = keyOf(seed);
-  for (int64_t i = begin; i < end;) {
-    const uint64_t position = offset + static_cast<uint64_t>(i);
-    const auto words = block(position >> 2, kUniformStream, key);
-    for (unsigned lane = position & 3; lane < 4 && i < end; ++lane, ++i) emit(i, words[lane]);
+  for (int64_t k = 0; k < count;) {
+    const uint64_t position = first + static_cast<uint64_t>(k);
+    const auto b = block(position >> 2, kUniformStream, key);
+    for (unsigned lane = position & 3; lane < 4 && k < count; ++lane, ++k) words[k] = b[lane];
+  }
+}
+
+// Calls body(i0, words, count) over [begin, end) in pieces of at most kWordBatch positions, words
+// holding the uniform stream from offset + i0: the arithmetic on them then runs as plain loops.
+constexpr int64_t kWordBatch = 256;
+template <typename Body>
+void forEachUniformBatch(uint64_t seed, uint64_t offset, int64_t begin, int64_t end, Body body) {
+  uint32_t words[kWordBatch];
+  for (int64_t i0 = begin; i0 < end; i0 += kWordBatch) {
+    const int64_t count = std::min(kWordBatch, end - i0);
+    uniformWords(seed, offset + static_cast<uint64_t>(i0), count, words);
+    body(i0, words, count);
   }
 }
 
@@ -67,10 +80,14 @@ Status fillUniform(FloatSpan out, double lo, double hi, uint64_t seed, uint64_t 
   const float loF = static_cast<float>(lo), hiF = static_cast<float>(hi);
   // Rounding to float32 can land on hi; the largest float below it keeps the interval half-open.
   const float below = loF < hiF ? std::nextafter(hiF, loF) : loF;
+  const bool halfOpen = loF < hiF;
   parallelRanges(out.size, 4, [&](int64_t begin, int64_t end) {
-    forEachUniformWord(seed, offset, begin, end, [&](int64_t i, uint32_t word) {
-      const float v = static_cast<float>(lo + (hi - lo) * unitUniform(word));
-      out.data[i] = v < hiF || !(loF < hiF) ? v : below;
+    forEachUniformBatch(seed, offset, begin, end, [&](int64_t i0, const uint32_t* words, int64_t count) {
+      float* y = out.data + i0;
+      for (int64_t k = 0; k < count; ++k) {
+        const float v = static_cast<float>(lo + (hi - lo) * unitUniform(words[k]));
+        y[k] = v < hiF || !halfOpen ? v : below;
+      }
     });
   });
   return Status::ok();
@@ -112,10 +129,14 @@ Status dropout(ConstFloatSpan x, double keep, uint64_t seed, uint64_t offset, Fl
   ATROUS_RETURN_IF_ERROR(opcheck::disjoint(fn, "mask", mask.data, mask.size * 4, "out", out.data, out.size * 4));
   const float scale = static_cast<float>(1.0 / keep);
   parallelRanges(x.size, 4, [&](int64_t begin, int64_t end) {
-    forEachUniformWord(seed, offset, begin, end, [&](int64_t i, uint32_t word) {
-      const float m = unitUniform(word) < keep ? scale : 0.f;
-      mask.data[i] = m;
-      out.data[i] = x.data[i] * m;
+    forEachUniformBatch(seed, offset, begin, end, [&](int64_t i0, const uint32_t* words, int64_t count) {
+      const float* xs = x.data + i0;
+      float* m = mask.data + i0;
+      float* y = out.data + i0;
+      for (int64_t k = 0; k < count; ++k) {
+        m[k] = unitUniform(words[k]) < keep ? scale : 0.f;
+        y[k] = xs[k] * m[k];
+      }
     });
   });
   return Status::ok();
