@@ -111,4 +111,12 @@ export interface NativeBinding {
   /** Little-endian raw elements of a safetensors dtype (F16, BF16, F64, I64, I32, I16, I8, U8, BOOL) to
    *  float32; bytes.length must be out.length times the item size. Any alignment. */
   convertToFloat32(bytes: Uint8Array, dtype: string, out: Float32Array): void;
+
+  // --- data loading (native/napi/data_binding.cpp) ---
+  /** out[b] = image indices[b] of src (imageShape [count, H, W] bytes), shifted by crops (dy, dx in [0, 2·pad],
+   *  flip 0/1: 3 per image; null: none) over zero padding, each byte v written as v * scale + shift. */
+  gatherImageBatch(src: Uint8Array, imageShape: [number, number, number], indices: Int32Array, scale: number, shift: number,
+    pad: number, crops: Int32Array | null, out: Float32Array): void;
+  /** out[r] = the index of the largest value of row r of x (rows × cols); the first on ties, NaN wins. */
+  argmaxRows(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
 }

@@ -8,6 +8,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   atrous::napi::registerConvBinding(env, exports);
   atrous::napi::registerOpsBinding(env, exports);
   atrous::napi::registerNnBinding(env, exports);
+  atrous::napi::registerDataBinding(env, exports);
   return exports;
 }
 

@@ -41,5 +41,6 @@ void registerBackendBinding(Napi::Env env, Napi::Object exports);
 void registerConvBinding(Napi::Env env, Napi::Object exports);
 void registerOpsBinding(Napi::Env env, Napi::Object exports);
 void registerNnBinding(Napi::Env env, Napi::Object exports);
+void registerDataBinding(Napi::Env env, Napi::Object exports);
 
 }  // namespace atrous::napi

@@ -1,0 +1,12 @@
+// The index of the largest value in each row of a rows × cols matrix (the predicted class of each
+// row of logits): the first one on ties, as torch.argmax. A NaN row gives the index of its first NaN.
+#pragma once
+#include <cstdint>
+
+#include "../status.h"
+
+namespace atrous {
+
+Status argmaxRows(ConstFloatSpan x, int64_t rows, int64_t cols, int32_t* out, long long outSize);
+
+}  // namespace atrous
