@@ -1,0 +1,167 @@
+// The `atrous` command line: train, finetune, eval, summary, bench. `npm start` runs `atrous train`.
+// Every option is checked before any work; a bad one prints what was expected and the usage.
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { setNumThreads } from '../backend';
+import { loadCheckpoint } from '../io/checkpoint';
+import { manualSeed } from '../random';
+import { runBench } from './bench';
+import { makeModel, makeTask, SUMMARY_SHAPES, TASKS, type TaskName } from './tasks';
+import { readRunState, train } from './train';
+
+export const USAGE = `usage: atrous <command> [options]
+
+commands:
+  train      train a model; writes checkpoint.safetensors, log.json and plot.svg into --out
+             [--task fashion-mnist|adding|copy-memory] [--data DIR] [--epochs N] [--batch-size B]
+             [--lr X] [--max-batches N] [--out DIR] [--resume FILE] [--threads N] [--seed N] [--augment]
+  finetune   --checkpoint FILE: freeze the backbone, put a new head on it and train that (same options)
+  eval       --checkpoint FILE [--data DIR] [--threads N]: test loss and accuracy (or MSE)
+  summary    [--task T]: the model's layers, output shapes, parameters and receptive fields
+  bench      [--repeats N] [--threads N] [--shapes S1,S2]: the conv suite, beside PyTorch if installed
+
+data for fashion-mnist, in order: --data DIR, $ATROUS_DATA, /usr/share/datasets/fashion-mnist
+(Debian's dataset-fashion-mnist), else the subset embedded in the package.`;
+
+const OPTIONS = {
+  task: { type: 'string' },
+  data: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  'max-batches': { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  threads: { type: 'string' },
+  seed: { type: 'string' },
+  augment: { type: 'boolean' },
+  checkpoint: { type: 'string' },
+  repeats: { type: 'string' },
+  shapes: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const ALLOWED: Record<string, string[]> = {
+  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment'],
+  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment'],
+  eval: ['checkpoint', 'data', 'threads'],
+  summary: ['task'],
+  bench: ['repeats', 'threads', 'shapes'],
+};
+
+class UsageError extends Error {}
+
+function intOption(name: string, value: string | undefined, min: number, fallback: number): number;
+function intOption(name: string, value: string | undefined, min: number, fallback?: number): number | undefined;
+function intOption(name: string, value: string | undefined, min: number, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} expects an integer >= ${min}, but got '${value}'`);
+  return n;
+}
+
+function positiveNumber(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} expects a number > 0, but got '${value}'`);
+  return n;
+}
+
+function taskOption(value: string | undefined, fallback: TaskName): TaskName {
+  if (value === undefined) return fallback;
+  if (!(TASKS as readonly string[]).includes(value)) throw new UsageError(`--task expects one of ${TASKS.join(', ')}, but got '${value}'`);
+  return value as TaskName;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 usage, 130 interrupted). */
+export async function main(argv: string[], print: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+  const printError = (l: string) => process.stderr.write(l + '\n');
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    print(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    if (!(command in ALLOWED)) throw new UsageError(`unknown command '${command}' (expected one of ${Object.keys(ALLOWED).join(', ')})`);
+    const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+    if (values.help) {
+      print(USAGE);
+      return 0;
+    }
+    if (positionals.length > 0) throw new UsageError(`${command}: unexpected argument '${positionals[0]}'`);
+    for (const key of Object.keys(values)) {
+      if (!ALLOWED[command].includes(key)) throw new UsageError(`${command}: --${key} is not an option of this command (expected ${ALLOWED[command].map((k) => `--${k}`).join(', ')})`);
+    }
+    const threads = intOption('threads', values.threads, 1);
+    if (threads !== undefined) setNumThreads(threads);
+
+    switch (command) {
+      case 'train':
+      case 'finetune': {
+        const source = command === 'finetune' ? values.checkpoint : undefined;
+        if (command === 'finetune' && !source && !values.resume) throw new UsageError('finetune: --checkpoint FILE (a checkpoint written by `atrous train`) is required');
+        const fromRun = source ? readRunState(source) : values.resume ? readRunState(values.resume) : null;
+        const task = taskOption(values.task, fromRun?.task ?? 'fashion-mnist');
+        const defaults = fromRun?.config;
+        // Ctrl-C: finish the batch, save, exit 130; a second one exits at once.
+        const stop = new AbortController();
+        const onSigint = () => {
+          if (stop.signal.aborted) process.exit(130);
+          stop.abort();
+        };
+        process.on('SIGINT', onSigint);
+        const result = await train(
+          {
+            task,
+            data: values.data ?? (values.resume ? defaults?.data : undefined),
+            epochs: intOption('epochs', values.epochs, 1, values.resume ? (defaults?.epochs ?? 2) : command === 'finetune' ? 1 : 2),
+            batchSize: intOption('batch-size', values['batch-size'], 1, values.resume ? (defaults?.batchSize ?? 64) : 64),
+            lr: positiveNumber('lr', values.lr, values.resume ? (defaults?.lr ?? 1e-3) : command === 'finetune' ? 1e-3 : 2e-3),
+            maxBatches: intOption('max-batches', values['max-batches'], 1, values.resume ? defaults?.maxBatches : undefined),
+            out: values.out ?? (values.resume ? path.dirname(values.resume) : path.join('runs', `${timestamp()}${command === 'finetune' ? '-finetune' : ''}`)),
+            resume: values.resume,
+            seed: intOption('seed', values.seed, 0, values.resume ? (defaults?.seed ?? 0) : 0),
+            augment: values.augment ?? (values.resume ? Boolean(defaults?.augment) : false),
+            finetuneFrom: source ?? (values.resume ? defaults?.finetuneFrom : undefined),
+          },
+          { print, signal: stop.signal },
+        ).finally(() => process.removeListener('SIGINT', onSigint));
+        return result.interrupted ? 130 : 0;
+      }
+      case 'eval': {
+        if (!values.checkpoint) throw new UsageError('eval: --checkpoint FILE is required');
+        const run = readRunState(values.checkpoint);
+        manualSeed(0);
+        const task = makeTask(run.task, { data: values.data ?? run.config.data, batchSize: 64, seed: 0, augment: false, maxBatches: 1 });
+        loadCheckpoint(values.checkpoint, { model: task.model });
+        print(task.description);
+        const e = task.evaluate(task.model);
+        const metric = e.metricName === 'accuracy' ? `test accuracy ${(100 * e.metric).toFixed(2)}%` : `test MSE ${e.metric.toFixed(5)}`;
+        print(`${values.checkpoint}: ${run.task}${run.finetune ? ' (fine-tuned)' : ''} after ${run.history.length} epoch(s): ${metric}, test loss ${e.loss.toFixed(4)}`);
+        return 0;
+      }
+      case 'summary': {
+        const task = taskOption(values.task, 'fashion-mnist');
+        manualSeed(0);
+        print(makeModel(task).summary(SUMMARY_SHAPES[task]).table);
+        return 0;
+      }
+      case 'bench':
+        runBench({ repeats: intOption('repeats', values.repeats, 1, 5), threads, only: values.shapes ? values.shapes.split(',') : [] }, print);
+        return 0;
+    }
+    return 2;
+  } catch (e) {
+    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    printError(`atrous ${command}: ${(e as Error).message}`);
+    if (usage) {
+      printError(`(run \`atrous --help\` for the usage)`);
+      return 2;
+    }
+    return 1;
+  }
+}

@@ -1,0 +1,222 @@
+// The training loop behind `atrous train` and `atrous finetune`: Adam with a per-batch cosine learning
+// rate, a progress bar per epoch, one summary line per epoch, and after each epoch a checkpoint
+// (safetensors), a JSON log and an SVG plot in the output directory. Ctrl-C stops after the current
+// batch and saves a checkpoint that --resume continues from, mid-epoch included.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint';
+import { DilatedCnn } from '../models/dilated-cnn';
+import { Tcn } from '../models/tcn';
+import { Linear, type Module } from '../nn';
+import { Adam } from '../optim/adam';
+import { CosineAnnealingLR } from '../optim/schedulers';
+import { renderSvgPlot } from '../plot/svg';
+import { manualSeed } from '../random';
+import { EpochProgress } from './progress';
+import { makeTask, type Evaluation, type Task, type TaskName } from './tasks';
+
+export interface TrainConfig {
+  task: TaskName;
+  data?: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  maxBatches?: number;
+  out: string;
+  resume?: string;
+  seed: number;
+  augment: boolean;
+  /** Fine-tuning: the checkpoint whose backbone is frozen under a new head. */
+  finetuneFrom?: string;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  metricName: Evaluation['metricName'];
+  metric: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+/** What a checkpoint keeps beside the tensors, to rebuild the run and continue it. */
+export interface RunState {
+  task: TaskName;
+  finetune: boolean;
+  /** The epoch in progress (0-based) and the batches of it already done. */
+  epoch: number;
+  batch: number;
+  partial: { lossSum: number; samples: number; seconds: number };
+  history: EpochRecord[];
+  config: Omit<TrainConfig, 'resume' | 'out'>;
+}
+
+export interface TrainResult {
+  outDir: string;
+  checkpoint: string;
+  history: EpochRecord[];
+  interrupted: boolean;
+}
+
+export interface TrainHooks {
+  /** Where the start lines and the per-epoch summaries go (default: stdout). */
+  print?: (line: string) => void;
+  /** Stops after the current batch and saves, as Ctrl-C does (the CLI wires SIGINT to it). */
+  signal?: AbortSignal;
+  /** Called after every training batch with the epoch (0-based) and the batches done in it. */
+  onBatch?: (epoch: number, batchesDone: number, loss: number) => void;
+}
+
+export function readRunState(file: string): RunState {
+  // Metadata only: loadCheckpoint with no parts checks the file and returns the record.
+  const { extra } = loadCheckpoint(file, {});
+  const state = extra as RunState | null;
+  if (!state || typeof state !== 'object' || typeof state.task !== 'string' || !Array.isArray(state.history)) {
+    throw new Error(`'${file}' is an atrous checkpoint but not one written by \`atrous train\` (no run state in its metadata)`);
+  }
+  return state;
+}
+
+/** Freezes the backbone and puts a freshly initialised head in its place; returns the trainable part. */
+function newHeadOnFrozenBackbone(model: Module): { head: Module; backbone: Module } {
+  if (model instanceof DilatedCnn) {
+    model.features.freeze();
+    model.head = model.newHead();
+    return { head: model.head, backbone: model.features };
+  }
+  if (model instanceof Tcn) {
+    for (const b of model.blocks) b.freeze();
+    model.head = new Linear(model.head.inFeatures, model.head.outFeatures);
+    return { head: model.head, backbone: model };
+  }
+  throw new Error(`finetune: no backbone/head split for ${model.constructor.name}`);
+}
+
+export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const print = hooks.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  const resumed = config.resume ? readRunState(config.resume) : null;
+  if (resumed && resumed.task !== config.task) {
+    throw new Error(`--resume: '${config.resume}' is a ${resumed.task} run, but --task is ${config.task}`);
+  }
+  manualSeed(config.seed);
+  const task: Task = makeTask(config.task, { data: config.data, batchSize: config.batchSize, seed: config.seed, augment: config.augment, maxBatches: config.maxBatches });
+  const model = task.model;
+  const finetune = Boolean(config.finetuneFrom) || Boolean(resumed?.finetune);
+  let backbone: Module | null = null;
+  if (config.finetuneFrom && !resumed) {
+    const source = readRunState(config.finetuneFrom);
+    if (source.task !== config.task) throw new Error(`finetune: '${config.finetuneFrom}' holds a ${source.task} model, but --task is ${config.task}`);
+    loadCheckpoint(config.finetuneFrom, { model });
+    manualSeed(config.seed); // the new head's initialisation does not depend on the source run
+  }
+  if (finetune) backbone = newHeadOnFrozenBackbone(model).backbone;
+  const trainable = model.parameters().filter((p) => p.requiresGrad);
+  const optimizer = new Adam(trainable, { lr: config.lr });
+  const scheduler = new CosineAnnealingLR(optimizer, { tMax: Math.max(1, config.epochs * task.batchesPerEpoch) });
+  const setTrainMode = () => {
+    model.train();
+    backbone?.eval(); // a frozen backbone keeps its BatchNorm statistics
+  };
+
+  let state: RunState = {
+    task: config.task, finetune, epoch: 0, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [],
+    config: { task: config.task, data: config.data, epochs: config.epochs, batchSize: config.batchSize, lr: config.lr, maxBatches: config.maxBatches, seed: config.seed, augment: config.augment, finetuneFrom: config.finetuneFrom },
+  };
+  if (resumed && config.resume) {
+    loadCheckpoint(config.resume, { model, optimizer, scheduler });
+    state = { ...resumed, config: state.config };
+  }
+
+  fs.mkdirSync(config.out, { recursive: true });
+  const files = { checkpoint: path.join(config.out, 'checkpoint.safetensors'), log: path.join(config.out, 'log.json'), plot: path.join(config.out, 'plot.svg') };
+  print(task.description);
+  print(model.summary(task.summaryShape).table);
+  if (finetune) print(`fine-tuning: backbone frozen, new head (${trainable.reduce((n, p) => n + p.numel, 0).toLocaleString('en-US')} trainable parameters)`);
+  if (resumed) print(`resuming from ${config.resume}: epoch ${state.epoch + 1}, batch ${state.batch}`);
+  print(`output: ${config.out}`);
+
+  const stopped = () => hooks.signal?.aborted === true;
+  let interrupted = stopped();
+  const save = () => {
+    saveCheckpoint(files.checkpoint, { model, optimizer, scheduler, epoch: state.epoch, extra: state });
+    writeLog(files.log, state, interrupted);
+    fs.writeFileSync(files.plot, plotHistory(state.history, config.task));
+  };
+  while (state.epoch < config.epochs && !interrupted) {
+    setTrainMode();
+    const unit = config.task === 'fashion-mnist' ? 'images' : 'sequences';
+    const bar = new EpochProgress(`epoch ${state.epoch + 1}/${config.epochs}`, task.batchesPerEpoch, state.batch, unit);
+    const started = process.hrtime.bigint();
+    const secondsSoFar = () => state.partial.seconds + Number(process.hrtime.bigint() - started) / 1e9;
+    for (const batch of task.batches(state.epoch, state.batch)) {
+      optimizer.zeroGrad();
+      const loss = batch.loss(model);
+      loss.backward();
+      optimizer.step();
+      scheduler.step();
+      const value = loss.item();
+      if (!Number.isFinite(value)) throw new Error(`training diverged: the loss of batch ${batch.index} of epoch ${state.epoch + 1} is ${value}`);
+      state.partial.lossSum += value * batch.size;
+      state.partial.samples += batch.size;
+      state.batch = batch.index + 1;
+      bar.update(state.batch, batch.size, value);
+      hooks.onBatch?.(state.epoch, state.batch, value);
+      await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C in between batches
+      interrupted = stopped();
+      if (interrupted) break;
+    }
+    bar.stop();
+    if (interrupted) {
+      state.partial.seconds = secondsSoFar();
+      break;
+    }
+    const seconds = secondsSoFar();
+    const evaluation = task.evaluate(model);
+    const record: EpochRecord = {
+      epoch: state.epoch + 1,
+      trainLoss: state.partial.lossSum / Math.max(1, state.partial.samples),
+      testLoss: evaluation.loss,
+      metricName: evaluation.metricName,
+      metric: evaluation.metric,
+      seconds,
+      samplesPerSecond: state.partial.samples / seconds,
+    };
+    state = { ...state, epoch: state.epoch + 1, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [...state.history, record] };
+    print(formatEpoch(record, config.epochs, config.task));
+    save();
+  }
+  if (interrupted) {
+    save();
+    print(`interrupted: checkpoint saved to ${files.checkpoint} (epoch ${state.epoch + 1}, batch ${state.batch}); continue with --resume ${files.checkpoint}`);
+  } else if (!fs.existsSync(files.checkpoint)) {
+    save(); // a resumed run that was already complete
+  }
+  print(`wrote ${files.checkpoint}, ${files.log}, ${files.plot}`);
+  return { outDir: config.out, checkpoint: files.checkpoint, history: state.history, interrupted };
+}
+
+export function formatEpoch(r: EpochRecord, epochs: number, task: TaskName): string {
+  const metric = r.metricName === 'accuracy' ? `test accuracy ${(100 * r.metric).toFixed(2)}%` : `test MSE ${r.metric.toFixed(5)}`;
+  const unit = task === 'fashion-mnist' ? 'images/s' : 'sequences/s';
+  return `epoch ${r.epoch}/${epochs}  train loss ${r.trainLoss.toFixed(4)}  ${metric}  test loss ${r.testLoss.toFixed(4)}  ${r.seconds.toFixed(1)} s  ${r.samplesPerSecond.toFixed(0)} ${unit}`;
+}
+
+function writeLog(file: string, state: RunState, interrupted: boolean): void {
+  const log = { task: state.task, finetune: state.finetune, config: state.config, epochs: state.history, interrupted, position: { epoch: state.epoch, batch: state.batch } };
+  fs.writeFileSync(file, JSON.stringify(log, null, 2) + '\n');
+}
+
+export function plotHistory(history: EpochRecord[], task: TaskName): string {
+  const x = history.map((r) => r.epoch);
+  const metricName = history[0]?.metricName ?? (task === 'adding' ? 'mse' : 'accuracy');
+  return renderSvgPlot(
+    [
+      { title: 'Loss', yLabel: 'loss', series: [{ name: 'train', x, y: history.map((r) => r.trainLoss) }, { name: 'test', x, y: history.map((r) => r.testLoss) }] },
+      metricName === 'accuracy'
+        ? { title: 'Test accuracy', yLabel: 'accuracy (%)', series: [{ name: 'test accuracy', x, y: history.map((r) => 100 * r.metric), color: '#2ca02c' }] }
+        : { title: 'Test MSE', yLabel: 'MSE', series: [{ name: 'test MSE', x, y: history.map((r) => r.metric), color: '#2ca02c' }] },
+    ],
+    `atrous: ${task}`,
+  );
+}

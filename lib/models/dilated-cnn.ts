@@ -1,0 +1,73 @@
+// The dilated CNN for 28×28 grey images (Fashion-MNIST): conv → dilated conv → pool → conv → dilated
+// conv → pool, each conv followed by BatchNorm and ReLU (no conv bias: BatchNorm's shift replaces it),
+// then a classifier whose input size is inferred from the backbone's output shape, not written by hand.
+// `features` (the backbone) and `head` (the classifier) are separate so fine-tuning can freeze one and
+// replace the other.
+import { noGrad } from '../autograd';
+import { Tensor } from '../tensor';
+import { zeros } from '../random';
+import { BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential } from '../nn';
+
+export interface DilatedCnnOptions {
+  inChannels?: number;
+  numClasses?: number;
+  /** Input height and width, for sizing the classifier. */
+  imageSize?: [number, number];
+  /** Channels of the two stages. */
+  widths?: [number, number];
+  hidden?: number;
+  dropout?: number;
+}
+
+function convBnRelu(cin: number, cout: number, dilation: number): Module[] {
+  // padding = dilation keeps the size for a 3×3 kernel.
+  return [new Conv2d(cin, cout, 3, { padding: dilation, dilation, bias: false }), new BatchNorm2d(cout), new ReLU()];
+}
+
+export class DilatedCnn extends Module {
+  features: Sequential;
+  head: Sequential;
+  readonly inputShape: [number, number, number];
+  readonly numClasses: number;
+  readonly hidden: number;
+  readonly dropoutP: number;
+
+  constructor(opts: DilatedCnnOptions = {}) {
+    super();
+    const { inChannels = 1, numClasses = 10, imageSize = [28, 28], widths = [32, 64], hidden = 128, dropout = 0.25 } = opts;
+    const [w1, w2] = widths;
+    this.features = new Sequential(
+      ...convBnRelu(inChannels, w1, 1),
+      ...convBnRelu(w1, w1, 2),
+      new MaxPool2d(2),
+      ...convBnRelu(w1, w2, 1),
+      ...convBnRelu(w2, w2, 2),
+      new MaxPool2d(2),
+    );
+    this.inputShape = [inChannels, imageSize[0], imageSize[1]];
+    this.numClasses = numClasses;
+    this.hidden = hidden;
+    this.dropoutP = dropout;
+    this.head = this.newHead();
+  }
+
+  /** The number of features the backbone gives per image, from a forward pass on zeros. */
+  featureSize(): number {
+    const wasTraining = this.features.training;
+    this.features.eval();
+    try {
+      return noGrad(() => this.features.forward(zeros([1, ...this.inputShape])) as Tensor).numel;
+    } finally {
+      this.features.train(wasTraining);
+    }
+  }
+
+  /** A freshly initialised classifier sized to the backbone (fine-tuning swaps it in). */
+  newHead(numClasses = this.numClasses): Sequential {
+    return new Sequential(new Flatten(1), new Linear(this.featureSize(), this.hidden), new ReLU(), new Dropout(this.dropoutP), new Linear(this.hidden, numClasses));
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.head.forward(this.features.forward(x)) as Tensor;
+  }
+}
