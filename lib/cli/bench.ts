@@ -78,16 +78,20 @@ print(json.dumps(out))
 
 /** PyTorch's forward times per shape id, or null with the reason when no torch is installed. */
 function timeTorch(shapes: Shape[], repeats: number, threads: number): { times: Record<string, number>; version: string } | { reason: string } {
+  let reason = 'no python3 found';
   for (const python of ['python3', '/usr/bin/python3']) {
     const r = spawnSync(python, ['-c', TORCH_SCRIPT, JSON.stringify(shapes), String(repeats), String(threads)], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.error) continue;
-    if (r.status !== 0) return { reason: `${python} could not run PyTorch: ${(r.stderr || '').trim().split('\n').pop()}` };
+    if (r.status !== 0) {
+      reason = `${python} could not run PyTorch: ${(r.stderr || '').trim().split('\n').pop()}`;
+      continue; // another interpreter may have torch
+    }
     const parsed = JSON.parse(r.stdout) as Record<string, number | string>;
     const version = String(parsed.version);
     delete parsed.version;
     return { times: parsed as Record<string, number>, version };
   }
-  return { reason: 'no python3 found' };
+  return { reason };
 }
 
 export interface BenchOptions {
