@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "conv_depthwise.h"
+#include "conv_direct.h"
 #include "conv_im2col.h"
 #include "conv_tap_regions.h"
 #include "gemm.h"
@@ -149,6 +150,8 @@ void forwardUnchecked(const ConvGeometry& g, const float* x, const float* w, con
   std::vector<ColumnWindow> windows = tapWindows(g, &validFraction);
   if (windows.size() > 1 && validFraction < kTapSkipThreshold)
     denseForwardByRegion(g, windows, x, w, bias, y);
+  else if (directForwardApplies(g))
+    directForward(g, x, w, bias, y);
   else
     denseForwardWhole(g, x, w, bias, y);
 }

@@ -1,0 +1,48 @@
+// The AVX-512 register tile of the direct convolution (compiled with -mavx512f; see conv_direct.h).
+#include <immintrin.h>
+
+#include "conv_direct.h"
+
+namespace atrous::direct {
+
+void tileAvx512(const Tile& t, const float* w, const float* bias, int coCount, int64_t channels, int64_t KH,
+                int64_t KW, int64_t planeStride, int64_t rowStep, int64_t colStep, int64_t outPlane) {
+  __m512 acc[kCoBlock][kSlots];
+  __mmask16 m[kSlots];
+#pragma GCC unroll 6
+  for (int s = 0; s < kSlots; ++s) {
+    m[s] = t.mask[s];
+#pragma GCC unroll 4
+    for (int co = 0; co < kCoBlock; ++co) acc[co][s] = _mm512_setzero_ps();
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    const int64_t planeOffset = c * planeStride;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const int64_t rowOffset = planeOffset + kh * rowStep;
+      for (int64_t kw = 0; kw < KW; ++kw, w += kCoBlock) {
+        const int64_t off = rowOffset + kw * colStep;
+        const __m512 w0 = _mm512_set1_ps(w[0]), w1 = _mm512_set1_ps(w[1]);
+        const __m512 w2 = _mm512_set1_ps(w[2]), w3 = _mm512_set1_ps(w[3]);
+#pragma GCC unroll 6
+        for (int s = 0; s < kSlots; ++s) {
+          const __m512 xv = _mm512_maskz_loadu_ps(m[s], t.x[s] + off);
+          acc[0][s] = _mm512_fmadd_ps(w0, xv, acc[0][s]);
+          acc[1][s] = _mm512_fmadd_ps(w1, xv, acc[1][s]);
+          acc[2][s] = _mm512_fmadd_ps(w2, xv, acc[2][s]);
+          acc[3][s] = _mm512_fmadd_ps(w3, xv, acc[3][s]);
+        }
+      }
+    }
+  }
+  // A fixed trip count, fully unrolled: acc is then indexed by constants only and stays in registers.
+#pragma GCC unroll 4
+  for (int co = 0; co < kCoBlock; ++co) {
+    if (co >= coCount) break;
+    const __m512 b = _mm512_set1_ps(bias ? bias[co] : 0.f);
+#pragma GCC unroll 6
+    for (int s = 0; s < kSlots; ++s)
+      if (m[s]) _mm512_mask_storeu_ps(t.y[s] + co * outPlane, m[s], _mm512_add_ps(acc[co][s], b));
+  }
+}
+
+}  // namespace atrous::direct
