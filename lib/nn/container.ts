@@ -29,4 +29,12 @@ export class Sequential extends Module {
     for (const m of this.children()) out = m.forward(out);
     return out;
   }
+
+  /** Each layer's forwardAsync in turn: convolutions run on a worker thread, without a graph. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override async forwardAsync(x: any): Promise<any> {
+    let out = x;
+    for (const m of this.children()) out = await m.forwardAsync(out);
+    return out;
+  }
 }

@@ -1,6 +1,6 @@
 // Conv1d and Conv2d layers over at.conv1d/at.conv2d: weight Cout × (Cin/groups) × k (× k), optional
 // bias, PyTorch's default initialisation.
-import { conv1d, conv2d, type ConvPadding, type IntOrPair } from '../ops/conv';
+import { conv1d, conv1dAsync, conv2d, conv2dAsync, type ConvPadding, type IntOrPair } from '../ops/conv';
 import { describeValue, expectInt, expectIntPair, expectIntSingle } from '../shape-checks';
 import type { Tensor } from '../tensor';
 import { kaimingUniformBound, uniformParameter } from './init';
@@ -86,7 +86,16 @@ export class Conv1d extends ConvNd {
   }
 
   override forward(x: Tensor): Tensor {
-    return conv1d(x, this.weight, this.bias, { stride: this.stride[0], padding: this.padding, dilation: this.dilation[0], groups: this.groups });
+    return conv1d(x, this.weight, this.bias, this.conv1dOptions());
+  }
+
+  /** The convolution on a worker thread, without a graph. */
+  override forwardAsync(x: Tensor): Promise<Tensor> {
+    return conv1dAsync(x, this.weight, this.bias, this.conv1dOptions());
+  }
+
+  private conv1dOptions() {
+    return { stride: this.stride[0], padding: this.padding, dilation: this.dilation[0], groups: this.groups };
   }
 }
 
@@ -97,7 +106,16 @@ export class Conv2d extends ConvNd {
   }
 
   override forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, this.conv2dOptions());
+  }
+
+  /** The convolution on a worker thread, without a graph. */
+  override forwardAsync(x: Tensor): Promise<Tensor> {
+    return conv2dAsync(x, this.weight, this.bias, this.conv2dOptions());
+  }
+
+  private conv2dOptions() {
     const [s, d] = [this.stride, this.dilation];
-    return conv2d(x, this.weight, this.bias, { stride: [s[0], s[1]], padding: this.padding, dilation: [d[0], d[1]], groups: this.groups });
+    return { stride: [s[0], s[1]] as [number, number], padding: this.padding, dilation: [d[0], d[1]] as [number, number], groups: this.groups };
   }
 }

@@ -3,6 +3,7 @@
 // assignment order and named as PyTorch names them: own parameters, then own buffers, then each
 // child's entries under "child." (`conv1.weight`, `layers.0.bias`, `bn.running_mean`).
 // A Tensor property is a parameter; a constant that is state but not trained goes in registerBuffer.
+import { noGrad } from '../autograd';
 import { type Device, Tensor } from '../tensor';
 import { describeValue, formatShape } from '../shape-checks';
 import type { ReceptiveStep } from './receptive-field';
@@ -30,6 +31,17 @@ export class Module {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   forward(..._inputs: any[]): any {
     throw new Error(`${this.constructor.name}.forward: not implemented (a Module subclass defines forward(x))`);
+  }
+
+  /**
+   * Inference without a graph, as a Promise. Conv layers and Sequential run their convolutions on a
+   * worker thread (the event loop stays free between and during them); any other module yields to
+   * the event loop once, then runs its forward synchronously (override forwardAsync to do better).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async forwardAsync(...inputs: any[]): Promise<any> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return noGrad(() => this.forward(...inputs));
   }
 
   /** Registers a non-trained state tensor (a running statistic) under a state_dict name. */
