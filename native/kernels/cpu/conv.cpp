@@ -210,29 +210,31 @@ void backwardDataByColumns(const ConvGeometry& g, const float* dy, const float* 
 }
 
 // Weight gradient dW_g += dy_ng * col_ng^T, the columns materialized in bounded tiles of pixels
-// (a plain matrix lets the GEMM pack them transposed with its vectorized packer).
+// (a plain matrix lets the GEMM pack them transposed with its vectorizing packer).
 void backwardWeightDense(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
   const int64_t P = g.outH() * g.outW(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
   const int64_t Kdim = cinG * g.kernelH * g.kernelW, plane = g.inH * g.inW, wsize = g.weightSize();
-  const int64_t tile = std::clamp<int64_t>(kScratchFloats / Kdim, 1, P);
-  // Adds image n, group grp into dwOut (beta 0 overwrites on the first tile of a fresh sum).
-  auto accumulate = [&](int64_t n, int64_t grp, bool parallel, float* dwOut, bool overwrite) {
+  const int threads = numThreads();
+  const int64_t imageGroups = g.batch * g.groups;
+  // Tiles of pixels: bounded by the scratch, and small enough that a batch of one image still
+  // gives every thread tiles of its own (the column tile is built by one thread).
+  int64_t tiles = (P + kScratchFloats / Kdim - 1) / std::max<int64_t>(1, kScratchFloats / Kdim);
+  if (imageGroups * tiles < 2 * threads) tiles = std::min(P, (2 * threads + imageGroups - 1) / imageGroups);
+  const int64_t tile = (P + tiles - 1) / tiles;
+  tiles = (P + tile - 1) / tile;
+  // Adds tile t of image n, group grp into dwOut (beta 0 when overwrite: the first term of a sum).
+  auto accumulate = [&](int64_t n, int64_t grp, int64_t t, bool parallel, float* dwOut, bool overwrite) {
     thread_local std::vector<float> columns;
     columns.resize(static_cast<size_t>(Kdim * tile));
-    const float* image = x + (n * g.inChannels + grp * cinG) * plane;
+    const int64_t p0 = t * tile, pc = std::min(tile, P - p0);
     const float* dyg = dy + (n * g.outChannels + grp * coutG) * P;
-    for (int64_t p0 = 0; p0 < P; p0 += tile) {
-      const int64_t pc = std::min(tile, P - p0);
-      im2colTile(g, image, cinG, p0, p0 + pc, columns.data(), pc);
-      MatrixBSource colsT(columns.data(), pc, /*trans=*/true);
-      gemm(parallel, false, coutG, Kdim, pc, dyg + p0, P, colsT, overwrite && p0 == 0 ? 0.f : 1.f,
-           dwOut + grp * coutG * Kdim, Kdim);
-    }
+    im2colTile(g, x + (n * g.inChannels + grp * cinG) * plane, cinG, p0, p0 + pc, columns.data(), pc);
+    MatrixBSource colsT(columns.data(), pc, /*trans=*/true);
+    gemm(parallel, false, coutG, Kdim, pc, dyg + p0, P, colsT, overwrite ? 0.f : 1.f, dwOut + grp * coutG * Kdim, Kdim);
   };
-  const int threads = numThreads();
-  const int64_t tasks = g.batch * g.groups;
+  const int64_t tasks = imageGroups * tiles;
   if (threads > 1 && tasks >= 2 * threads && wsize * (threads - 1) <= 4 * kScratchFloats) {
-    // Each thread sums its share of the images into its own copy of dw; the copies are added at the end.
+    // Each thread sums its share of the tiles into its own copy of dw; the copies are added at the end.
     std::vector<std::vector<float>> partial(static_cast<size_t>(threads));
     std::fill(dw, dw + wsize, 0.f);
     parallelRun([&](int t, int count) {
@@ -241,7 +243,10 @@ void backwardWeightDense(const ConvGeometry& g, const float* x, const float* dy,
         partial[t].assign(static_cast<size_t>(wsize), 0.f);
         mine = partial[t].data();
       }
-      for (int64_t task = t; task < tasks; task += count) accumulate(task / g.groups, task % g.groups, false, mine, false);
+      for (int64_t task = t; task < tasks; task += count) {
+        const int64_t imageGroup = task / tiles;
+        accumulate(imageGroup / g.groups, imageGroup % g.groups, task % tiles, false, mine, false);
+      }
     });
     for (int t = 1; t < threads; ++t)
       if (!partial[t].empty())
@@ -249,7 +254,8 @@ void backwardWeightDense(const ConvGeometry& g, const float* x, const float* dy,
     return;
   }
   for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t grp = 0; grp < g.groups; ++grp) accumulate(n, grp, true, dw, n == 0);
+    for (int64_t grp = 0; grp < g.groups; ++grp)
+      for (int64_t t = 0; t < tiles; ++t) accumulate(n, grp, t, true, dw, n == 0 && t == 0);
 }
 
 }  // namespace
