@@ -1,0 +1,49 @@
+// `npm run prebuild`: builds the N-API addon with prebuildify into prebuilds/<platform>-<arch>/, the
+// binary that ships in the npm tarball and that node-gyp-build loads without compiling anything.
+// It builds in a scratch copy of binding.gyp + native/, so a developer's build/Release is left alone
+// (node-gyp-build prefers build/Release over prebuilds/ in a checkout). One N-API build serves
+// every Node >= 20; the ISA files carry their own flags and dispatch at run time (never -march=native).
+// No CUDA library yet: native/sources.json has no CUDA sources, so there is nothing to build for it.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const target = `${process.platform}-${process.arch}`;
+const outDir = path.join(root, 'prebuilds', target);
+
+const stage = mkdtempSync(path.join(os.tmpdir(), 'atrous-prebuild-'));
+try {
+  for (const f of ['package.json', 'binding.gyp']) cpSync(path.join(root, f), path.join(stage, f));
+  for (const d of ['native/kernels', 'native/napi']) cpSync(path.join(root, d), path.join(stage, d), { recursive: true });
+  cpSync(path.join(root, 'native/sources.json'), path.join(stage, 'native/sources.json'));
+  symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
+
+  const env = { ...process.env, JOBS: process.env.JOBS ?? String(os.availableParallelism()) };
+  // Build against this Node's own headers when it ships them (no download); npm sets this itself.
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  if (!env.npm_config_nodedir && existsSync(path.join(prefix, 'include', 'node', 'common.gypi'))) {
+    env.npm_config_nodedir = prefix;
+  }
+
+  rmSync(outDir, { recursive: true, force: true });
+  const prebuildify = path.join(root, 'node_modules', 'prebuildify', 'bin.js');
+  // An explicit node target: without one, prebuildify --napi also builds for the newest Electron.
+  const args = [prebuildify, '--napi', '--strip', '--tag-libc', `--target=node@${process.versions.node}`, `--out=${root}`, stage];
+  console.log(`prebuild: prebuildify ${args.slice(1).join(' ')}`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, args, { cwd: stage, env, stdio: 'inherit' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) process.exit(r.status ?? 1);
+
+  const built = readdirSync(outDir).filter((f) => f.endsWith('.node'));
+  if (built.length === 0) throw new Error(`prebuild: prebuildify wrote no .node file into ${outDir}`);
+  for (const f of built) {
+    const size = (statSync(path.join(outDir, f)).size / 1024).toFixed(0);
+    console.log(`prebuild: prebuilds/${target}/${f} (${size} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+} finally {
+  rmSync(stage, { recursive: true, force: true });
+}
