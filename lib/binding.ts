@@ -1,5 +1,6 @@
 // Loads the native addon once, on first use, so that `require('atrous')` itself never fails and
-// the error (if any) says what to do. node-gyp-build looks in prebuilds/ first, then build/Release.
+// the error (if any) says what to do. node-gyp-build takes a local build (build/Release) first, then
+// the prebuild for this platform in prebuilds/ (what the npm package ships), and never compiles.
 import * as path from 'node:path';
 import type { NativeBinding } from './native';
 
