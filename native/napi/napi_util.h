@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../kernels/cpu/index_span.h"
 #include "../kernels/status.h"
 
 namespace atrous::napi {
@@ -22,7 +23,7 @@ FloatSpan floatArg(const Napi::CallbackInfo& info, size_t i, const char* fn, con
 // Same, but null/undefined give an empty span.
 FloatSpan optionalFloatArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
 // info[i] as an Int32Array view.
-struct IntSpan { int32_t* data = nullptr; long long size = 0; };
+using IntSpan = Int32Span;  // the kernels' own span type, so views pass straight through
 IntSpan int32Arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
 // info[i] as an array of exactly `rank` non-negative integers (< 2^31).
 std::vector<int64_t> shapeArg(const Napi::CallbackInfo& info, size_t i, size_t rank, const char* fn, const char* arg);
