@@ -8,7 +8,13 @@
     "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fvisibility=hidden"],
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++14"],
     "cflags!": ["-fno-exceptions"],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"]
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+    "conditions": [
+      # The prebuilt addon binds to old glibc/libstdc++ symbol versions, so it loads on older distros.
+      ["OS=='linux' and target_arch=='x64'", {
+        "cflags_cc": ["-include", "<(module_root_dir)/native/compat/glibc_symbol_versions.h"]
+      }]
+    ]
   },
   "targets": [
     {

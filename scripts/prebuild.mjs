@@ -17,7 +17,9 @@ const outDir = path.join(root, 'prebuilds', target);
 const stage = mkdtempSync(path.join(os.tmpdir(), 'atrous-prebuild-'));
 try {
   for (const f of ['package.json', 'binding.gyp']) cpSync(path.join(root, f), path.join(stage, f));
-  for (const d of ['native/kernels', 'native/napi']) cpSync(path.join(root, d), path.join(stage, d), { recursive: true });
+  for (const d of ['native/kernels', 'native/napi', 'native/compat']) {
+    cpSync(path.join(root, d), path.join(stage, d), { recursive: true });
+  }
   cpSync(path.join(root, 'native/sources.json'), path.join(stage, 'native/sources.json'));
   symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
 
