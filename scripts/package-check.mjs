@@ -67,6 +67,28 @@ try {
     step('prebuild (prebuildify --napi --strip)', () => run(process.execPath, [path.join(root, 'scripts', 'prebuild.mjs')]));
   }
 
+  if (process.platform === 'linux' && process.arch === 'x64') {
+    step('the prebuild asks only for old glibc/libstdc++ symbol versions', () => {
+      // native/compat/glibc_symbol_versions.h keeps these down; a new call into libstdc++ or libm can
+      // raise them, and then the prebuild no longer loads on the distributions the README names.
+      const limits = { GLIBC: '2.17', GLIBCXX: '3.4.22', CXXABI: '1.3.11' };
+      const newer = (a, b) => {
+        const [x, y] = [a.split('.').map(Number), b.split('.').map(Number)];
+        for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
+        return false;
+      };
+      for (const f of readdirSync(prebuildDir).filter((n) => n.endsWith('.node'))) {
+        const r = run('objdump', ['-T', path.join(prebuildDir, f)], { capture: true });
+        const need = {};
+        for (const [, lib, v] of r.stdout.matchAll(/\b(GLIBCXX|GLIBC|CXXABI)_([0-9.]+)\b/g)) if (!need[lib] || newer(v, need[lib])) need[lib] = v;
+        console.log(`${f} needs ${Object.entries(need).map(([lib, v]) => `${lib}_${v}`).join(', ')}`);
+        const over = Object.entries(need).filter(([lib, v]) => newer(v, limits[lib]));
+        const symbols = (lib, v) => r.stdout.split('\n').filter((l) => l.includes(`(${lib}_${v})`)).map((l) => l.trim().split(/\s+/).pop());
+        if (over.length) fail(`${f} needs ${over.map(([lib, v]) => `${lib}_${v} (${symbols(lib, v).join(', ')})`).join('; ')}; the limits are ${JSON.stringify(limits)}`);
+      }
+    });
+  }
+
   step('build dist/ (tsc)', () => run(npmCli, ['run', 'build:ts']));
 
   const packed = step('npm pack', () => {
