@@ -20,20 +20,19 @@ inline void forEachRowRun(const ColumnWindow& win, int64_t first, int64_t count,
   }
 }
 
-// d[t * step] = src[iw0 + t * sw] for t < len, zero where the column falls outside [0, W).
-inline void gatherRow(const float* src, int64_t W, int64_t iw0, int64_t sw, int64_t len, float* d, int64_t step) {
-  if (sw == 1 && step == 1) {
-    const int64_t lo = std::clamp<int64_t>(-iw0, 0, len);
-    const int64_t hi = std::clamp<int64_t>(W - iw0, lo, len);
-    std::fill(d, d + lo, 0.f);
-    if (hi > lo) std::memcpy(d + lo, src + iw0 + lo, static_cast<size_t>(hi - lo) * sizeof(float));
-    std::fill(d + hi, d + len, 0.f);
-    return;
+// d[t] = src[iw0 + t * sw] for t < len, zero where the column falls outside [0, W). The columns
+// that land inside form one range [lo, hi), worked out once, so the copy itself has no branches.
+inline void gatherRow(const float* src, int64_t W, int64_t iw0, int64_t sw, int64_t len, float* d) {
+  const int64_t lo = std::clamp<int64_t>(iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw, 0, len);
+  const int64_t hi = std::clamp<int64_t>(iw0 >= W ? 0 : (W - iw0 + sw - 1) / sw, lo, len);
+  std::fill(d, d + lo, 0.f);
+  const float* s = src + iw0;
+  if (sw == 1) {
+    if (hi > lo) std::memcpy(d + lo, s + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+  } else {
+    for (int64_t t = lo; t < hi; ++t) d[t] = s[t * sw];
   }
-  for (int64_t t = 0; t < len; ++t) {
-    const int64_t iw = iw0 + t * sw;
-    d[t * step] = (iw >= 0 && iw < W) ? src[iw] : 0.f;
-  }
+  std::fill(d + hi, d + len, 0.f);
 }
 
 // Decodes column-matrix row k = (channel, kh, kw) of a window.
@@ -98,7 +97,7 @@ void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t 
           src += iw0;
           for (int64_t t = 0; t < run.len; ++t) d[t] = src[t];  // the common case: one contiguous row
         } else {
-          gatherRow(src, W, iw0, g.strideW, run.len, d, 1);
+          gatherRow(src, W, iw0, g.strideW, run.len, d);
         }
       }
       std::fill(row + cols, row + nr, 0.f);
@@ -123,7 +122,7 @@ void im2colTile(const ConvGeometry& g, const float* image, int64_t channels, int
         std::fill(dst + off, dst + off + len, 0.f);
         return;
       }
-      gatherRow(src + ih * W, W, ow * g.strideW + iwOffset, g.strideW, len, dst + off, 1);
+      gatherRow(src + ih * W, W, ow * g.strideW + iwOffset, g.strideW, len, dst + off);
     });
   }
 }
