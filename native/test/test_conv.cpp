@@ -124,6 +124,10 @@ ATROUS_TEST(convRarePathsMatchFloat64) {
       geometry(4, 24, 13, 11, 20, 3, 3, 1, 1, 6, 6, 6, 6, 6, 6, 1),   // ... with batch parallelism
       geometry(1, 40, 20, 20, 36, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // batch 1: parallel GEMM
       geometry(5, 20, 14, 14, 28, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1),   // strided: col2im data gradient
+      // Rows of 64 or more: the direct AVX-512 tile (full and masked slots, a partial channel block).
+      geometry(2, 5, 6, 70, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),
+      geometry(1, 6, 5, 67, 8, 3, 2, 2, 1, 1, 3, 0, 2, 2, 3, 2),     // groups, row stride 2, asymmetric pads
+      geometry(2, 3, 4, 129, 5, 2, 3, 1, 1, 1, 0, 4, 1, 1, 2, 1),    // several tiles per row, odd sizes
   };
   test::forEachIsa([&](Isa isa) {
     int i = 0;

@@ -4,9 +4,13 @@
 #include "conv_direct.h"
 
 namespace atrous::direct {
+namespace {
 
-void tileAvx512(const Tile& t, const float* w, const float* bias, int coCount, int64_t channels, int64_t KH,
-                int64_t KW, int64_t planeStride, int64_t rowStep, int64_t colStep, int64_t outPlane) {
+// kFull: every slot has all 16 lanes, so the loads need no mask (the common case, away from the
+// right edge of a row).
+template <bool kFull>
+void tile(const Tile& t, const float* w, const float* bias, int coCount, int64_t channels, int64_t KH, int64_t KW,
+          int64_t planeStride, int64_t rowStep, int64_t colStep, int64_t outPlane) {
   __m512 acc[kCoBlock][kSlots];
   __mmask16 m[kSlots];
 #pragma GCC unroll 6
@@ -25,7 +29,7 @@ void tileAvx512(const Tile& t, const float* w, const float* bias, int coCount, i
         const __m512 w2 = _mm512_set1_ps(w[2]), w3 = _mm512_set1_ps(w[3]);
 #pragma GCC unroll 6
         for (int s = 0; s < kSlots; ++s) {
-          const __m512 xv = _mm512_maskz_loadu_ps(m[s], t.x[s] + off);
+          const __m512 xv = kFull ? _mm512_loadu_ps(t.x[s] + off) : _mm512_maskz_loadu_ps(m[s], t.x[s] + off);
           acc[0][s] = _mm512_fmadd_ps(w0, xv, acc[0][s]);
           acc[1][s] = _mm512_fmadd_ps(w1, xv, acc[1][s]);
           acc[2][s] = _mm512_fmadd_ps(w2, xv, acc[2][s]);
@@ -43,6 +47,18 @@ void tileAvx512(const Tile& t, const float* w, const float* bias, int coCount, i
     for (int s = 0; s < kSlots; ++s)
       if (m[s]) _mm512_mask_storeu_ps(t.y[s] + co * outPlane, m[s], _mm512_add_ps(acc[co][s], b));
   }
+}
+
+}  // namespace
+
+void tileAvx512(const Tile& t, const float* w, const float* bias, int coCount, int64_t channels, int64_t KH,
+                int64_t KW, int64_t planeStride, int64_t rowStep, int64_t colStep, int64_t outPlane) {
+  bool full = true;
+  for (int s = 0; s < kSlots; ++s) full = full && t.mask[s] == 0xFFFF;
+  if (full)
+    tile<true>(t, w, bias, coCount, channels, KH, KW, planeStride, rowStep, colStep, outPlane);
+  else
+    tile<false>(t, w, bias, coCount, channels, KH, KW, planeStride, rowStep, colStep, outPlane);
 }
 
 }  // namespace atrous::direct
