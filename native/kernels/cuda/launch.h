@@ -1,0 +1,53 @@
+// Shared by the .cu files only: block sizes, grid arithmetic and the launch-error check.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "cuda_status.h"
+
+namespace atrous::cuda {
+
+constexpr int kThreads = 256;  // elementwise and im2col blocks
+
+// Blocks of kThreads that cover n items; callers keep n < 2^31 so one thread per item fits a 1-d grid.
+inline unsigned blocksFor(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
+
+// A launch's configuration error, if any (kernel faults surface later, at a synchronizing call).
+inline Status launchStatus(const char* op, const char* kernel) { return checkCuda(cudaGetLastError(), op, kernel); }
+
+}  // namespace atrous::cuda
+
+#ifndef ATROUS_RETURN_IF_ERROR
+#define ATROUS_RETURN_IF_ERROR(expr)     \
+  do {                                   \
+    ::atrous::Status status_ = (expr);   \
+    if (!status_.isOk()) return status_; \
+  } while (0)
+#endif
+
+namespace atrous::cuda {
+
+// Stream-ordered scratch memory (cudaMallocAsync's pool): freed on the same stream when it goes out
+// of scope, so the kernels queued before that still see it.
+class StreamScratch {
+ public:
+  explicit StreamScratch(Stream stream) : stream_(stream) {}
+  StreamScratch(const StreamScratch&) = delete;
+  StreamScratch& operator=(const StreamScratch&) = delete;
+  ~StreamScratch() {
+    if (data_ != nullptr) cudaFreeAsync(data_, stream_);
+  }
+  Status allocate(size_t bytes, const char* op) {
+    if (bytes == 0) return Status::ok();
+    return checkCuda(cudaMallocAsync(&data_, bytes, stream_), op, "cudaMallocAsync (workspace)");
+  }
+  template <class T>
+  T* as() const { return static_cast<T*>(data_); }
+
+ private:
+  Stream stream_;
+  void* data_ = nullptr;
+};
+
+}  // namespace atrous::cuda

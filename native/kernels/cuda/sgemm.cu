@@ -1,0 +1,253 @@
+#include "sgemm.h"
+
+#include <algorithm>
+#include <string>
+
+#include "../checked_math.h"
+#include "launch.h"
+
+namespace atrous::cuda {
+namespace {
+
+constexpr int kBlockM = 128, kBlockN = 128, kBlockK = 8;
+constexpr int kGemmThreads = 256;           // 16 x 16, each 8 x 8 outputs
+constexpr int kSmemStride = kBlockM + 4;    // padding: the transposing stores hit distinct banks
+constexpr int64_t kMaxGridZ = 65535;
+
+struct GemmParams {
+  const float* A;
+  const float* B;
+  float* C;
+  int64_t M, N, K, lda, ldb, ldc;
+  float alpha, beta;
+  GemmBatch batch;
+  int64_t zBase;
+  int64_t tilesN;
+  bool vecA, vecB, vecC;
+};
+
+// Loads this thread's 4 elements of a 128 x 8 tile of an operand whose contiguous index runs
+// along the 128-long side (A transposed, B plain): row k = t / 32 of the tile, elements
+// 4 * (t % 32) .. +3 along it. Stored k-major into smem as one float4.
+__device__ __forceinline__ float4 loadAlongMN(const float* p, int64_t ld, int64_t mn0, int64_t extentMN,
+                                              int64_t k0, int64_t extentK, bool vec, int t) {
+  const int k = t >> 5, mn = (t & 31) * 4;
+  const int64_t gk = k0 + k, gmn = mn0 + mn;
+  float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
+  if (gk >= extentK) return v;
+  const float* row = p + gk * ld;
+  if (vec && gmn + 3 < extentMN) return *reinterpret_cast<const float4*>(row + gmn);
+  if (gmn + 0 < extentMN) v.x = row[gmn + 0];
+  if (gmn + 1 < extentMN) v.y = row[gmn + 1];
+  if (gmn + 2 < extentMN) v.z = row[gmn + 2];
+  if (gmn + 3 < extentMN) v.w = row[gmn + 3];
+  return v;
+}
+
+// Same for an operand whose contiguous index runs along k (A plain, B transposed): line
+// mn = t / 2 of the tile, k elements 4 * (t % 2) .. +3. Stored transposed, one float per k row.
+__device__ __forceinline__ float4 loadAlongK(const float* p, int64_t ld, int64_t mn0, int64_t extentMN,
+                                             int64_t k0, int64_t extentK, bool vec, int t) {
+  const int mn = t >> 1, k = (t & 1) * 4;
+  const int64_t gmn = mn0 + mn, gk = k0 + k;
+  float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
+  if (gmn >= extentMN) return v;
+  const float* line = p + gmn * ld;
+  if (vec && gk + 3 < extentK) return *reinterpret_cast<const float4*>(line + gk);
+  if (gk + 0 < extentK) v.x = line[gk + 0];
+  if (gk + 1 < extentK) v.y = line[gk + 1];
+  if (gk + 2 < extentK) v.z = line[gk + 2];
+  if (gk + 3 < extentK) v.w = line[gk + 3];
+  return v;
+}
+
+__device__ __forceinline__ void storeAlongMN(float (*s)[kSmemStride], float4 v, int t) {
+  *reinterpret_cast<float4*>(&s[t >> 5][(t & 31) * 4]) = v;
+}
+
+__device__ __forceinline__ void storeAlongK(float (*s)[kSmemStride], float4 v, int t) {
+  const int mn = t >> 1, k = (t & 1) * 4;
+  s[k + 0][mn] = v.x;
+  s[k + 1][mn] = v.y;
+  s[k + 2][mn] = v.z;
+  s[k + 3][mn] = v.w;
+}
+
+template <bool TransA, bool TransB>
+__global__ void __launch_bounds__(kGemmThreads, 2) sgemmTiled(GemmParams p) {
+  __shared__ __align__(16) float As[2][kBlockK][kSmemStride];
+  __shared__ __align__(16) float Bs[2][kBlockK][kSmemStride];
+
+  const int64_t z = p.zBase + blockIdx.z;
+  const int64_t outer = z / p.batch.inner, inner = z % p.batch.inner;
+  const float* A = p.A + outer * p.batch.aOuter + inner * p.batch.aInner;
+  const float* B = p.B + outer * p.batch.bOuter + inner * p.batch.bInner;
+  float* C = p.C + outer * p.batch.cOuter + inner * p.batch.cInner;
+
+  const int64_t m0 = (blockIdx.x / p.tilesN) * kBlockM, n0 = (blockIdx.x % p.tilesN) * kBlockN;
+  const int t = threadIdx.x, tx = t & 15, ty = t >> 4;
+
+  // A (op(A) = M x K): plain is stored M x K (contiguous along k), transposed K x M.
+  auto loadA = [&](int64_t k0) {
+    return TransA ? loadAlongMN(A, p.lda, m0, p.M, k0, p.K, p.vecA, t)
+                  : loadAlongK(A, p.lda, m0, p.M, k0, p.K, p.vecA, t);
+  };
+  // B (op(B) = K x N): plain is stored K x N (contiguous along n), transposed N x K.
+  auto loadB = [&](int64_t k0) {
+    return TransB ? loadAlongK(B, p.ldb, n0, p.N, k0, p.K, p.vecB, t)
+                  : loadAlongMN(B, p.ldb, n0, p.N, k0, p.K, p.vecB, t);
+  };
+  auto storeA = [&](int buf, float4 v) { TransA ? storeAlongMN(As[buf], v, t) : storeAlongK(As[buf], v, t); };
+  auto storeB = [&](int buf, float4 v) { TransB ? storeAlongK(Bs[buf], v, t) : storeAlongMN(Bs[buf], v, t); };
+
+  float acc[8][8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i)
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
+
+  const int64_t steps = (p.K + kBlockK - 1) / kBlockK;
+  if (steps > 0) {
+    storeA(0, loadA(0));
+    storeB(0, loadB(0));
+  }
+  __syncthreads();
+  for (int64_t s = 0; s < steps; ++s) {
+    const int cur = static_cast<int>(s & 1);
+    const bool more = s + 1 < steps;
+    float4 nextA = make_float4(0.f, 0.f, 0.f, 0.f), nextB = nextA;
+    if (more) {  // the next tile's global loads are in flight while this one is multiplied
+      nextA = loadA((s + 1) * kBlockK);
+      nextB = loadB((s + 1) * kBlockK);
+    }
+#pragma unroll
+    for (int k = 0; k < kBlockK; ++k) {
+      const float4 a0 = *reinterpret_cast<const float4*>(&As[cur][k][ty * 4]);
+      const float4 a1 = *reinterpret_cast<const float4*>(&As[cur][k][64 + ty * 4]);
+      const float4 b0 = *reinterpret_cast<const float4*>(&Bs[cur][k][tx * 4]);
+      const float4 b1 = *reinterpret_cast<const float4*>(&Bs[cur][k][64 + tx * 4]);
+      const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    }
+    if (more) {  // the other buffer was last read before the previous barrier
+      storeA(cur ^ 1, nextA);
+      storeB(cur ^ 1, nextB);
+    }
+    __syncthreads();
+  }
+
+  // Rows ty*4+i and 64+ty*4+i, columns tx*4+j and 64+tx*4+j of the block.
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int64_t row = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + (i - 4));
+    if (row >= p.M) continue;
+    float* crow = C + row * p.ldc;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t col = n0 + h * 64 + tx * 4;
+      float v[4];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) v[j] = p.alpha * acc[i][h * 4 + j];
+      if (p.vecC && col + 3 < p.N) {
+        float4* dst = reinterpret_cast<float4*>(crow + col);
+        if (p.beta != 0.f) {
+          const float4 old = *dst;
+          v[0] += p.beta * old.x;
+          v[1] += p.beta * old.y;
+          v[2] += p.beta * old.z;
+          v[3] += p.beta * old.w;
+        }
+        *dst = make_float4(v[0], v[1], v[2], v[3]);
+      } else {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          if (col + j >= p.N) break;
+          crow[col + j] = p.beta != 0.f ? v[j] + p.beta * crow[col + j] : v[j];
+        }
+      }
+    }
+  }
+}
+
+bool aligned16(const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 == 0; }
+
+// Every GEMM of the batch starts 16-byte aligned when the base does and the strides are multiples of 4.
+bool vectorizable(const void* base, int64_t ld, int64_t outerStride, int64_t innerStride) {
+  return aligned16(base) && ld % 4 == 0 && outerStride % 4 == 0 && innerStride % 4 == 0;
+}
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+bool spanOf(int64_t rows, int64_t cols, int64_t ld, int64_t* out) {
+  if (rows == 0 || cols == 0) {
+    *out = 0;
+    return true;
+  }
+  int64_t lastRow;
+  return !mulOverflows(rows - 1, ld, &lastRow) && !addOverflows(lastRow, cols, out);
+}
+
+// As the CPU sgemm: leading dimension >= max(1, row length) and a buffer long enough.
+Status checkOperand(const char* name, const char* ldName, const char* shape, int64_t rows, int64_t cols, int64_t ld,
+                    const void* data, long long size) {
+  const int64_t minLd = std::max<int64_t>(1, cols);
+  if (ld < minLd)
+    return Status::error(std::string("sgemm (cuda): ") + ldName + " expects at least " + str(minLd) +
+                         " (max(1, the row length of " + name + " stored " + shape + "), but got " + str(ld));
+  int64_t need;
+  if (!spanOf(rows, cols, ld, &need))
+    return Status::error(std::string("sgemm (cuda): ") + name + " spans (" + str(rows) + "-1)*" + str(ld) + "+" +
+                         str(cols) + " elements (" + shape + "), which overflows 64 bits");
+  if (size < need || (need > 0 && data == nullptr))
+    return Status::error(std::string("sgemm (cuda): ") + name + " expects at least " + str(need) + " elements (" +
+                         shape + " = " + str(rows) + "x" + str(cols) + ", " + ldName + "=" + str(ld) + "), but got " +
+                         (data == nullptr && size > 0 ? "a null pointer" : str(size)));
+  return Status::ok();
+}
+
+}  // namespace
+
+Status sgemmBatched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                    const GemmBatch& batch, Stream stream) {
+  if (M == 0 || N == 0 || batch.count == 0) return Status::ok();
+  const int64_t tilesM = (M + kBlockM - 1) / kBlockM, tilesN = (N + kBlockN - 1) / kBlockN;
+  if (tilesM > (int64_t{1} << 31) / tilesN)
+    return Status::error("sgemm (cuda): " + str(M) + "x" + str(N) + " needs more than 2^31 blocks of 128x128");
+  GemmParams p{A, B, C, M, N, K, lda, ldb, ldc, alpha, beta, batch, 0, tilesN,
+               vectorizable(A, lda, batch.aOuter, batch.aInner), vectorizable(B, ldb, batch.bOuter, batch.bInner),
+               vectorizable(C, ldc, batch.cOuter, batch.cInner)};
+  auto kernel = transA ? (transB ? sgemmTiled<true, true> : sgemmTiled<true, false>)
+                       : (transB ? sgemmTiled<false, true> : sgemmTiled<false, false>);
+  for (int64_t z0 = 0; z0 < batch.count; z0 += kMaxGridZ) {  // gridDim.z is at most 65535
+    p.zBase = z0;
+    const dim3 grid(static_cast<unsigned>(tilesM * tilesN), 1, static_cast<unsigned>(std::min(kMaxGridZ, batch.count - z0)));
+    kernel<<<grid, kGemmThreads, 0, stream>>>(p);
+    ATROUS_RETURN_IF_ERROR(launchStatus("sgemm (cuda)", "sgemmTiled"));
+  }
+  return Status::ok();
+}
+
+Status sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, ConstFloatSpan A, int64_t lda,
+             ConstFloatSpan B, int64_t ldb, float beta, FloatSpan C, int64_t ldc, Stream stream) {
+  const char* names[3] = {"M", "N", "K"};
+  const int64_t dims[3] = {M, N, K};
+  for (int i = 0; i < 3; ++i)
+    if (dims[i] < 0)
+      return Status::error(std::string("sgemm (cuda): ") + names[i] + " expects a size >= 0, but got " + str(dims[i]));
+  Status s = transA ? checkOperand("A", "lda", "K x M, transA", K, M, lda, A.data, A.size)
+                    : checkOperand("A", "lda", "M x K", M, K, lda, A.data, A.size);
+  if (s.isOk())
+    s = transB ? checkOperand("B", "ldb", "N x K, transB", N, K, ldb, B.data, B.size)
+               : checkOperand("B", "ldb", "K x N", K, N, ldb, B.data, B.size);
+  if (s.isOk()) s = checkOperand("C", "ldc", "M x N", M, N, ldc, C.data, C.size);
+  if (!s.isOk()) return s;
+  return sgemmBatched(transA, transB, M, N, K, alpha, A.data, lda, B.data, ldb, beta, C.data, ldc, GemmBatch{},
+                      stream);
+}
+
+}  // namespace atrous::cuda

@@ -1,0 +1,32 @@
+// Single-precision GEMM on the device, row-major: C = alpha * op(A) * op(B) + beta * C.
+// One tiled kernel: 128x128 blocks of C, 256 threads each computing 8x8 (two 4x4 quadrants), K in
+// steps of 8 through double-buffered shared memory, 16-byte loads and stores where the operand is
+// aligned (base 16-byte aligned, leading dimension a multiple of 4), scalar loads at the edges.
+// With beta == 0, C is never read (it may hold NaN). Pointers are device pointers.
+#pragma once
+#include <cstdint>
+
+#include "../status.h"
+#include "cuda_status.h"
+
+namespace atrous::cuda {
+
+// Checked entry: the same size, leading-dimension and buffer-length checks as the CPU sgemm.
+Status sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, ConstFloatSpan A,
+             int64_t lda, ConstFloatSpan B, int64_t ldb, float beta, FloatSpan C, int64_t ldc,
+             Stream stream = nullptr);
+
+// Where GEMM z of a batch finds its operands: with (outer, inner) = (z / inner, z % inner), each
+// operand starts at base + outer * xOuter + inner * xInner (element strides). A convolution's
+// (image, group) or (K slice, group) pairs are such batches.
+struct GemmBatch {
+  int64_t count = 1, inner = 1;
+  int64_t aOuter = 0, aInner = 0, bOuter = 0, bInner = 0, cOuter = 0, cInner = 0;
+};
+
+// Unchecked core for callers that validated their shapes (the convolutions).
+Status sgemmBatched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                    const GemmBatch& batch, Stream stream);
+
+}  // namespace atrous::cuda
