@@ -1,0 +1,76 @@
+// The CUDA tests' registry and device buffers. A test says whether it needs a device: those that
+// only check arguments (which are rejected before anything touches memory) run everywhere; the
+// rest are skipped, with the reason, where no usable device is present.
+#pragma once
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "../../kernels/cuda/cuda_memory.h"
+#include "../harness.h"
+
+namespace atrous::test {
+
+struct CudaTest {
+  const char* name;
+  TestFn fn;
+  bool needsDevice;
+};
+
+inline std::vector<CudaTest>& cudaRegistry() {
+  static std::vector<CudaTest> tests;
+  return tests;
+}
+
+struct CudaRegistrar {
+  CudaRegistrar(const char* name, TestFn fn, bool needsDevice) { cudaRegistry().push_back({name, fn, needsDevice}); }
+};
+
+// A device copy of a host vector (or n uninitialised floats); any CUDA failure ends the run, since
+// the tests cannot go on without their buffers.
+class DeviceArray {
+ public:
+  explicit DeviceArray(const std::vector<float>& host) : DeviceArray(static_cast<long long>(host.size())) {
+    must(cuda::copyToDevice(data_, host.data(), bytes()));
+  }
+  explicit DeviceArray(long long n) : size_(n) {
+    void* p = nullptr;
+    must(cuda::deviceAllocate(bytes(), &p));
+    data_ = static_cast<float*>(p);
+  }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  ~DeviceArray() { cuda::deviceFree(data_); }
+
+  FloatSpan span() { return {data_, size_}; }
+  float* data() { return data_; }
+  long long size() const { return size_; }
+  std::vector<float> toHost() const {  // synchronizes: kernel faults surface here
+    std::vector<float> host(static_cast<size_t>(size_));
+    must(cuda::copyToHost(host.data(), data_, bytes()));
+    return host;
+  }
+  void upload(const std::vector<float>& host) { must(cuda::copyToDevice(data_, host.data(), bytes())); }
+
+  static void must(const Status& s) {
+    if (s.isOk()) return;
+    std::fprintf(stderr, "CUDA failure, stopping: %s\n", s.message().c_str());
+    std::exit(2);
+  }
+
+ private:
+  size_t bytes() const { return sizeof(float) * static_cast<size_t>(size_); }
+  float* data_ = nullptr;
+  long long size_ = 0;
+};
+
+}  // namespace atrous::test
+
+#define ATROUS_CUDA_TEST_IMPL(name, needsDevice)                                          \
+  static void name(::atrous::test::Context& ctx);                                         \
+  static ::atrous::test::CudaRegistrar cudaRegistrar_##name(#name, name, needsDevice);    \
+  static void name(::atrous::test::Context& ctx)
+// A test that runs kernels on the device (skipped without one).
+#define ATROUS_CUDA_TEST(name) ATROUS_CUDA_TEST_IMPL(name, true)
+// A test of argument checks only: host pointers stand in for device ones, never dereferenced.
+#define ATROUS_CUDA_ARGS_TEST(name) ATROUS_CUDA_TEST_IMPL(name, false)

@@ -1,0 +1,226 @@
+// The CUDA convolutions against the naive float64 loops of reference.cpp (random geometries and the
+// rarely-hit paths, each also with a workspace small enough to force pixel tiles and K slices),
+// against the CPU convolutions on the suite's shapes, and their argument checks.
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "../../kernels/cpu/conv.h"
+#include "../../kernels/cuda/conv.h"
+#include "../reference.h"
+#include "cuda_harness.h"
+
+using namespace atrous;
+using test::Context;
+using test::DeviceArray;
+using test::Rng;
+
+namespace {
+
+constexpr double kTolerance = 1e-5;
+// Workspace budgets: the default, one that tiles images in small groups, one that cuts single
+// images into a few output pixels per tile.
+constexpr long long kBudgets[] = {0, 64 << 10, 2 << 10};
+
+ConvGeometry geometry(int64_t n, int64_t c, int64_t h, int64_t w, int64_t cout, int64_t kh, int64_t kw, int64_t sh,
+                      int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh, int64_t dw,
+                      int64_t groups) {
+  ConvGeometry g;
+  g.batch = n; g.inChannels = c; g.inH = h; g.inW = w; g.outChannels = cout; g.kernelH = kh; g.kernelW = kw;
+  g.strideH = sh; g.strideW = sw; g.padTop = pt; g.padBottom = pb; g.padLeft = pl; g.padRight = pr;
+  g.dilationH = dh; g.dilationW = dw; g.groups = groups;
+  return g;
+}
+
+// Runs one pass into a NaN-filled device buffer (outputs are overwritten, never read) and returns
+// it on the host, or an empty vector after recording the failed status.
+template <class Run>
+std::vector<float> runPass(Context& ctx, const char* pass, const std::string& cfg, long long size, Run run) {
+  DeviceArray out(std::vector<float>(size_t(size), std::numeric_limits<float>::quiet_NaN()));
+  Status s = run(out.span());
+  if (!ctx.check(s.isOk(), "%s [%s]: %s", pass, cfg.c_str(), s.message().c_str())) return {};
+  return out.toHost();
+}
+
+void expectClose(Context& ctx, const char* pass, const std::string& cfg, long long budget,
+                 const std::vector<float>& got, const double* want, int64_t n, double tolerance) {
+  if (got.empty()) return;
+  const double err = test::relativeL2(got.data(), want, n);
+  ctx.check(err <= tolerance, "%s [%s] workspace=%lld: rel L2 %.3g", pass, cfg.c_str(), budget, err);
+}
+
+// Forward (with and without bias), backward-data, backward-weight and bias gradient of one geometry,
+// under every workspace budget, against the float64 references.
+void checkAll(Context& ctx, const ConvGeometry& g, uint64_t seed) {
+  Rng rng(seed);
+  const auto x = rng.floats(g.inputSize()), w = rng.floats(g.weightSize()), b = rng.floats(g.outChannels);
+  const auto dy = rng.floats(g.outputSize());
+  const std::string cfg = g.describe();
+  const auto yRef = reference::convForward(g, x.data(), w.data(), b.data());
+  const auto yRefNoBias = reference::convForward(g, x.data(), w.data(), nullptr);
+  const auto dxRef = reference::convBackwardData(g, dy.data(), w.data());
+  const auto dwRef = reference::convBackwardWeight(g, x.data(), dy.data());
+  const auto dbRef = reference::convBackwardBias(g, dy.data());
+  DeviceArray dX(x), dW(w), dB(b), dDy(dy);
+  for (long long budget : kBudgets) {
+    cuda::setConvWorkspaceBytes(budget);
+    auto y = runPass(ctx, "forward", cfg, g.outputSize(),
+                     [&](FloatSpan out) { return cuda::convForward(g, dX.span(), dW.span(), dB.span(), out); });
+    expectClose(ctx, "forward", cfg, budget, y, yRef.data(), g.outputSize(), kTolerance);
+    y = runPass(ctx, "forward no-bias", cfg, g.outputSize(),
+                [&](FloatSpan out) { return cuda::convForward(g, dX.span(), dW.span(), {}, out); });
+    expectClose(ctx, "forward no-bias", cfg, budget, y, yRefNoBias.data(), g.outputSize(), kTolerance);
+    auto dx = runPass(ctx, "backwardData", cfg, g.inputSize(),
+                      [&](FloatSpan out) { return cuda::convBackwardData(g, dDy.span(), dW.span(), out); });
+    expectClose(ctx, "backwardData", cfg, budget, dx, dxRef.data(), g.inputSize(), kTolerance);
+    auto dw = runPass(ctx, "backwardWeight", cfg, g.weightSize(),
+                      [&](FloatSpan out) { return cuda::convBackwardWeight(g, dX.span(), dDy.span(), out); });
+    expectClose(ctx, "backwardWeight", cfg, budget, dw, dwRef.data(), g.weightSize(), kTolerance);
+  }
+  cuda::setConvWorkspaceBytes(0);
+  auto db = runPass(ctx, "backwardBias", cfg, g.outChannels,
+                    [&](FloatSpan out) { return cuda::convBackwardBias(g, dDy.span(), out); });
+  expectClose(ctx, "backwardBias", cfg, 0, db, dbRef.data(), g.outChannels, kTolerance);
+}
+
+ConvGeometry randomGeometry(Rng& rng) {
+  for (;;) {
+    const bool oneD = rng.intIn(0, 3) == 0;
+    const int64_t groups = rng.intIn(0, 2) == 0 ? rng.intIn(1, 4) : 1;
+    const bool depthwise = rng.intIn(0, 5) == 0;
+    const int64_t cinG = depthwise ? 1 : rng.intIn(1, 9), coutG = rng.intIn(1, 9);
+    const int64_t kh = oneD ? 1 : rng.intIn(1, 4), kw = rng.intIn(1, 4);
+    const int64_t dh = oneD ? 1 : rng.intIn(1, 5), dw = rng.intIn(1, 6);
+    const int64_t h = oneD ? 1 : rng.intIn(1, 19), w = rng.intIn(1, oneD ? 60 : 19);
+    auto pad = [&](int64_t d, int64_t k) { return rng.intIn(0, d * (k - 1) + 2); };
+    const bool pointwise = rng.intIn(0, 9) == 0;  // 1x1, stride 1, no padding: the GEMM-only path
+    ConvGeometry g = pointwise
+        ? geometry(rng.intIn(1, 4), cinG * groups, h, w, coutG * groups, 1, 1, 1, 1, 0, 0, 0, 0, dh, dw, groups)
+        : geometry(rng.intIn(1, 4), cinG * groups, h, w, coutG * groups, kh, kw, oneD ? 1 : rng.intIn(1, 3),
+                   rng.intIn(1, 3), oneD ? 0 : pad(dh, kh), oneD ? 0 : pad(dh, kh), pad(dw, kw), pad(dw, kw), dh, dw,
+                   groups);
+    if (g.validate("test").isOk()) return g;
+  }
+}
+
+}  // namespace
+
+ATROUS_CUDA_TEST(cudaConvRandomGeometriesMatchFloat64) {
+  Rng rng(4321);
+  for (int i = 0; i < 120; ++i) checkAll(ctx, randomGeometry(rng), 2000 + i);
+}
+
+ATROUS_CUDA_TEST(cudaConvRarePathsMatchFloat64) {
+  const ConvGeometry cases[] = {
+      geometry(2, 3, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),       // 1x1: no columns
+      geometry(2, 6, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2),       // 1x1 with groups
+      geometry(2, 3, 5, 5, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1),       // 1x1 strided: columns again
+      geometry(2, 3, 1, 1, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),       // everything of size 1
+      geometry(2, 4, 7, 7, 3, 3, 3, 1, 1, 0, 0, 0, 0, 3, 3, 1),       // output of size 1
+      geometry(1, 4, 4, 5, 6, 2, 2, 1, 1, 5, 4, 6, 3, 1, 1, 2),       // padding larger than the kernel
+      geometry(2, 4, 5, 6, 4, 3, 3, 1, 1, 9, 9, 9, 9, 9, 9, 1),       // dilation larger than the input
+      geometry(1, 4, 5, 6, 4, 3, 3, 2, 3, 9, 9, 9, 9, 9, 9, 1),       // ... with strides
+      geometry(3, 6, 9, 9, 6, 3, 3, 1, 1, 1, 2, 2, 1, 2, 2, 3),       // 'same' with odd total pad, groups
+      geometry(2, 8, 1, 40, 8, 1, 2, 1, 1, 0, 0, 8, 0, 1, 8, 1),      // causal 1-d
+      geometry(2, 8, 1, 41, 8, 1, 3, 1, 2, 0, 0, 6, 0, 1, 3, 1),      // causal 1-d, stride 2
+      geometry(2, 6, 9, 8, 12, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 6),      // depthwise, multiplier 2
+      geometry(2, 6, 9, 8, 6, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 6),       // depthwise, strided
+      geometry(1, 1, 12, 12, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // one input channel
+      geometry(4, 24, 13, 11, 20, 3, 3, 1, 1, 6, 6, 6, 6, 6, 6, 1),   // ASPP-like
+      geometry(1, 40, 20, 20, 36, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // batch 1
+      geometry(5, 20, 14, 14, 28, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1),   // strided: gathered data gradient
+      geometry(2, 8, 1, 3000, 8, 1, 2, 1, 1, 0, 0, 64, 0, 1, 64, 1),  // long 1-d: the weight gradient's K slices
+      geometry(1, 140, 9, 9, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // channels past one 128 tile
+  };
+  int i = 0;
+  for (const ConvGeometry& g : cases) checkAll(ctx, g, 77 + i++);
+}
+
+// The suite's shapes (native/bench/conv-suite.json) at batch 2 (S8: 1), against the CPU kernels:
+// both are float32 sums of up to ~10^4 products in different orders, hence the looser tolerance.
+ATROUS_CUDA_TEST(cudaConvSuiteShapesMatchCpu) {
+  const ConvGeometry cases[] = {
+      geometry(2, 64, 32, 32, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),          // S1
+      geometry(2, 128, 32, 32, 128, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),        // S2
+      geometry(2, 256, 64, 64, 256, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1),        // S3
+      geometry(2, 512, 33, 33, 256, 3, 3, 1, 1, 12, 12, 12, 12, 12, 12, 1),  // S4
+      geometry(2, 128, 1, 4096, 128, 1, 2, 1, 1, 0, 0, 64, 0, 1, 64, 1),     // S5 causal
+      geometry(2, 64, 56, 56, 128, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1),         // S6
+      geometry(2, 128, 64, 64, 128, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 128),      // S7 depthwise
+      geometry(1, 32, 128, 128, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),        // S8
+  };
+  constexpr double kSuiteTolerance = 5e-5;
+  Rng rng(99);
+  for (const ConvGeometry& g : cases) {
+    const std::string cfg = g.describe();
+    auto x = rng.floats(g.inputSize()), w = rng.floats(g.weightSize()), b = rng.floats(g.outChannels);
+    auto dy = rng.floats(g.outputSize());
+    auto span = [](std::vector<float>& v) { return FloatSpan{v.data(), (long long)v.size()}; };
+    std::vector<float> y(g.outputSize()), dx(g.inputSize()), dw(g.weightSize());
+    const bool cpuOk = convForward(g, span(x), span(w), span(b), span(y)).isOk() &&
+                       convBackwardData(g, span(dy), span(w), span(dx)).isOk() &&
+                       convBackwardWeight(g, span(x), span(dy), span(dw)).isOk();
+    if (!ctx.check(cpuOk, "[%s]: the CPU kernels failed", cfg.c_str())) continue;
+    const std::vector<double> yCpu(y.begin(), y.end()), dxCpu(dx.begin(), dx.end()), dwCpu(dw.begin(), dw.end());
+    DeviceArray dX(x), dW(w), dB(b), dDy(dy);
+    auto yGpu = runPass(ctx, "forward", cfg, g.outputSize(),
+                        [&](FloatSpan out) { return cuda::convForward(g, dX.span(), dW.span(), dB.span(), out); });
+    expectClose(ctx, "forward vs cpu", cfg, 0, yGpu, yCpu.data(), g.outputSize(), kSuiteTolerance);
+    auto dxGpu = runPass(ctx, "backwardData", cfg, g.inputSize(),
+                         [&](FloatSpan out) { return cuda::convBackwardData(g, dDy.span(), dW.span(), out); });
+    expectClose(ctx, "backwardData vs cpu", cfg, 0, dxGpu, dxCpu.data(), g.inputSize(), kSuiteTolerance);
+    auto dwGpu = runPass(ctx, "backwardWeight", cfg, g.weightSize(),
+                         [&](FloatSpan out) { return cuda::convBackwardWeight(g, dX.span(), dDy.span(), out); });
+    expectClose(ctx, "backwardWeight vs cpu", cfg, 0, dwGpu, dwCpu.data(), g.weightSize(), kSuiteTolerance);
+  }
+}
+
+ATROUS_CUDA_ARGS_TEST(cudaConvRejectsBadArguments) {
+  // Host buffers stand in for device ones: every case must fail before anything is queued.
+  ConvGeometry good = geometry(2, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2);
+  std::vector<float> x(good.inputSize(), 1.f), w(good.weightSize(), 1.f), y(good.outputSize(), 7.f), b(4, 0.f);
+  ConvGeometry zeroBatch = good; zeroBatch.batch = 0;
+  ConvGeometry badGroups = good; badGroups.groups = 3;
+  ConvGeometry zeroStride = good; zeroStride.strideW = 0;
+  ConvGeometry negativePad = good; negativePad.padLeft = -1;
+  ConvGeometry empty = good; empty.dilationH = 5; empty.padTop = empty.padBottom = 0;
+  ConvGeometry overflow = good; overflow.inH = overflow.inW = 3000000000ll;
+  const long long X = (long long)x.size(), W = (long long)w.size(), Y = (long long)y.size();
+  struct Case { const char* what; ConvGeometry g; long long xs, ws, bs, ys; const char* mentions; };
+  const Case cases[] = {
+      {"batch 0", zeroBatch, X, W, 4, Y, "batch"},
+      {"groups not dividing channels", badGroups, X, W, 4, Y, "groups"},
+      {"stride 0", zeroStride, X, W, 4, Y, "strideW"},
+      {"negative padding", negativePad, X, W, 4, Y, "padLeft"},
+      {"empty output", empty, X, W, 4, Y, "empty"},
+      {"sizes over int32", overflow, X, W, 4, Y, "inH"},
+      {"input too short", good, X - 1, W, 4, Y, "input"},
+      {"weight too long", good, X, W + 1, 4, Y, "weight"},
+      {"bias of 3", good, X, W, 3, Y, "bias"},
+      {"output too short", good, X, W, 4, Y - 1, "output"},
+  };
+  for (const Case& c : cases) {
+    Status s = cuda::convForward(c.g, {x.data(), c.xs}, {w.data(), c.ws}, {b.data(), c.bs}, {y.data(), c.ys});
+    ctx.check(!s.isOk() && s.message().find(c.mentions) != std::string::npos &&
+                  s.message().find("convForward (cuda)") != std::string::npos,
+              "%s: expected an error naming 'convForward (cuda)' and %s, got '%s'", c.what, c.mentions,
+              s.message().c_str());
+  }
+  std::vector<float> dx(good.inputSize(), 7.f);
+  Status s = cuda::convBackwardData(good, {y.data(), Y}, {w.data(), W - 1}, {dx.data(), X});
+  ctx.check(!s.isOk() && s.message().find("weight") != std::string::npos, "backwardData, short weight: '%s'",
+            s.message().c_str());
+  s = cuda::convBackwardWeight(good, {x.data(), X}, {y.data(), Y}, {w.data(), W + 3});
+  ctx.check(!s.isOk() && s.message().find("gradWeight") != std::string::npos, "backwardWeight, long gradWeight: '%s'",
+            s.message().c_str());
+  s = cuda::convBackwardBias(good, {y.data(), Y}, {dx.data(), 3});
+  ctx.check(!s.isOk() && s.message().find("gradBias") != std::string::npos, "backwardBias, 3 slots: '%s'",
+            s.message().c_str());
+  s = cuda::convForward(good, {nullptr, X}, {w.data(), W}, {}, {y.data(), Y});
+  ctx.check(!s.isOk() && s.message().find("null") != std::string::npos, "forward, null input: '%s'",
+            s.message().c_str());
+  bool untouched = true;
+  for (float v : y) untouched = untouched && v == 7.f;
+  ctx.check(untouched, "a rejected call wrote into the output");
+}
