@@ -222,13 +222,14 @@ void backwardWeightDense(const ConvGeometry& g, const float* x, const float* dy,
   if (imageGroups * tiles < 2 * threads) tiles = std::min(P, (2 * threads + imageGroups - 1) / imageGroups);
   const int64_t tile = (P + tiles - 1) / tiles;
   tiles = (P + tile - 1) / tile;
+  const ColumnWindow whole = ColumnWindow::whole(g);
   // Adds tile t of image n, group grp into dwOut (beta 0 when overwrite: the first term of a sum).
   auto accumulate = [&](int64_t n, int64_t grp, int64_t t, bool parallel, float* dwOut, bool overwrite) {
     thread_local std::vector<float> columns;
     columns.resize(static_cast<size_t>(Kdim * tile));
     const int64_t p0 = t * tile, pc = std::min(tile, P - p0);
     const float* dyg = dy + (n * g.outChannels + grp * coutG) * P;
-    im2colTile(g, x + (n * g.inChannels + grp * cinG) * plane, cinG, p0, p0 + pc, columns.data(), pc);
+    im2colTile(g, x + (n * g.inChannels + grp * cinG) * plane, cinG, whole, 1, 0, p0, pc, columns.data(), pc);
     MatrixBSource colsT(columns.data(), pc, /*trans=*/true);
     gemm(parallel, false, coutG, Kdim, pc, dyg + p0, P, colsT, overwrite ? 0.f : 1.f, dwOut + grp * coutG * Kdim, Kdim);
   };
@@ -256,6 +257,52 @@ void backwardWeightDense(const ConvGeometry& g, const float* x, const float* dy,
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp)
       for (int64_t t = 0; t < tiles; ++t) accumulate(n, grp, t, true, dw, n == 0 && t == 0);
+}
+
+// Weight gradient region by region (see denseForwardByRegion): taps that only ever land in padding
+// get no work. One GEMM per region band covers every image: dW[:, band taps] = dy_band * col_band^T.
+void backwardWeightByRegion(const ConvGeometry& g, const std::vector<ColumnWindow>& windows, const float* x,
+                            const float* dy, float* dw) {
+  const int64_t OW = g.outW(), P = g.outH() * OW, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+  const int64_t imageStride = g.inChannels * g.inH * g.inW, KH = g.kernelH, KW = g.kernelW;
+  // Bands as large as the 16 MiB workspace goal allows: small bands make GEMMs too short in K.
+  constexpr int64_t kBandFloats = 3ll << 20;
+  std::fill(dw, dw + g.weightSize(), 0.f);
+  std::vector<float> dyBand, colBand, dwBand;
+  for (const ColumnWindow& region : windows) {
+    const int64_t Kr = cinG * region.taps();
+    if (Kr == 0) continue;
+    const int64_t maxPixels = std::max<int64_t>(1, kBandFloats / ((Kr + coutG) * g.batch));
+    for (const ColumnWindow& band : splitWindow(region, maxPixels)) {
+      const int64_t pixels = band.pixels(), bandW = band.owEnd - band.owBegin, columns = g.batch * pixels;
+      dyBand.resize(static_cast<size_t>(coutG * columns));
+      colBand.resize(static_cast<size_t>(Kr * columns));
+      dwBand.resize(static_cast<size_t>(coutG * Kr));
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        parallelFor(coutG, [&](int64_t co) {  // the band's gradient rows, columns (image, pixel)
+          float* d = dyBand.data() + co * columns;
+          for (int64_t n = 0; n < g.batch; ++n) {
+            const float* src = dy + (n * g.outChannels + grp * coutG + co) * P;
+            for (int64_t r = band.ohBegin; r < band.ohEnd; ++r, d += bandW)
+              std::copy(src + r * OW + band.owBegin, src + r * OW + band.owEnd, d);
+          }
+        });
+        const int64_t taps = band.taps(), plane = g.inH * g.inW;
+        parallelFor(cinG, [&](int64_t c) {  // rows are channel-major: each channel fills its own rows
+          im2colTile(g, x + (grp * cinG + c) * plane, 1, band, g.batch, imageStride, 0, columns,
+                     colBand.data() + c * taps * columns, columns);
+        });
+        MatrixBSource colsT(colBand.data(), columns, /*trans=*/true);
+        gemm(true, false, coutG, Kr, columns, dyBand.data(), columns, colsT, 0.f, dwBand.data(), Kr);
+        const float* s = dwBand.data();
+        for (int64_t co = 0; co < coutG; ++co)
+          for (int64_t c = 0; c < cinG; ++c)
+            for (int64_t kh = band.khBegin; kh < band.khEnd; ++kh)
+              for (int64_t kw = band.kwBegin; kw < band.kwEnd; ++kw)
+                dw[(((grp * coutG + co) * cinG + c) * KH + kh) * KW + kw] += *s++;
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -298,10 +345,15 @@ Status convBackwardWeight(const ConvGeometry& g, ConstFloatSpan x, ConstFloatSpa
     s = checkBuffers(op, {{"input", {x.size, g.inputSize()}}, {"gradOutput", {dy.size, g.outputSize()}},
                           {"gradWeight", {dw.size, g.weightSize()}}});
   if (!s.isOk()) return s;
-  if (g.inChannelsPerGroup() == 1)
+  double validFraction = 1.0;
+  std::vector<ColumnWindow> windows;
+  if (g.inChannelsPerGroup() == 1) {
     depthwiseBackwardWeight(g, x.data, dy.data, dw.data);
-  else
+  } else if ((windows = tapWindows(g, &validFraction)).size() > 1 && validFraction < kTapSkipThreshold) {
+    backwardWeightByRegion(g, windows, x.data, dy.data, dw.data);
+  } else {
     backwardWeightDense(g, x.data, dy.data, dw.data);
+  }
   return Status::ok();
 }
 

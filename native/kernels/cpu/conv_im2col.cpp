@@ -105,25 +105,30 @@ void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t 
   }
 }
 
-void im2colTile(const ConvGeometry& g, const float* image, int64_t channels, int64_t pixelBegin, int64_t pixelEnd,
-                float* columns, int64_t ldColumns) {
-  const int64_t H = g.inH, W = g.inW, plane = H * W;
-  const ColumnWindow win = ColumnWindow::whole(g);
-  const int64_t rows = channels * win.taps();
-  TapCursor tap(win, 0);
+void im2colTile(const ConvGeometry& g, const float* image, int64_t channels, const ColumnWindow& window,
+                int64_t images, int64_t imageStride, int64_t first, int64_t count, float* columns, int64_t ldColumns) {
+  const int64_t H = g.inH, W = g.inW, plane = H * W, pixels = window.pixels();
+  const int64_t rows = channels * window.taps();
+  (void)images;  // implied by first + count; kept so calls read like ImageColumnsSource's
+  TapCursor tap(window, 0);
   for (int64_t k = 0; k < rows; ++k, tap.next()) {
     float* dst = columns + k * ldColumns;
-    const float* src = image + tap.c * plane;
     const int64_t ihOffset = tap.kh * g.dilationH - g.padTop;
     const int64_t iwOffset = tap.kw * g.dilationW - g.padLeft;
-    forEachRowRun(win, pixelBegin, pixelEnd - pixelBegin, [&](int64_t oh, int64_t ow, int64_t len, int64_t off) {
-      const int64_t ih = oh * g.strideH + ihOffset;
-      if (ih < 0 || ih >= H) {
-        std::fill(dst + off, dst + off + len, 0.f);
-        return;
-      }
-      gatherRow(src + ih * W, W, ow * g.strideW + iwOffset, g.strideW, len, dst + off);
-    });
+    for (int64_t j = first, end = first + count; j < end;) {  // split at image boundaries
+      const int64_t n = j / pixels, local = j % pixels, len = std::min(end - j, pixels - local);
+      const float* src = image + n * imageStride + tap.c * plane;
+      float* out = dst + (j - first);
+      forEachRowRun(window, local, len, [&](int64_t oh, int64_t ow, int64_t runLen, int64_t off) {
+        const int64_t ih = oh * g.strideH + ihOffset;
+        if (ih < 0 || ih >= H) {
+          std::fill(out + off, out + off + runLen, 0.f);
+          return;
+        }
+        gatherRow(src + ih * W, W, ow * g.strideW + iwOffset, g.strideW, runLen, out + off);
+      });
+      j += len;
+    }
   }
 }
 

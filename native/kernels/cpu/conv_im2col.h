@@ -45,11 +45,11 @@ class ImageColumnsSource final : public BPanelSource {
   int64_t images_, imageStride_;
 };
 
-// Materializes rows k = (c, kh, kw) x output pixels [pixelBegin, pixelEnd) (row-major over the
-// whole output) of the column matrix into columns (row stride ldColumns): a bounded tile, for GEMMs
-// that want the columns as a plain matrix (the weight gradient packs them transposed).
-void im2colTile(const ConvGeometry& g, const float* image, int64_t channels, int64_t pixelBegin, int64_t pixelEnd,
-                float* columns, int64_t ldColumns);
+// Materializes columns [first, first + count) of ImageColumnsSource's B for the same window and
+// images into columns (row stride ldColumns): a bounded tile, for GEMMs that want the columns as a
+// plain matrix (the weight gradient packs them transposed).
+void im2colTile(const ConvGeometry& g, const float* image, int64_t channels, const ColumnWindow& window,
+                int64_t images, int64_t imageStride, int64_t first, int64_t count, float* columns, int64_t ldColumns);
 
 // image[c][ih][iw] += columns[(c*KH + kh)*KW + kw][p - pixelBegin] for every tap of output pixels
 // p in [pixelBegin, pixelEnd) (row-major over the whole output) that lands inside the image;
