@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../checked_math.h"
+#include "../gemm_checks.h"
 #include "cpu_features.h"
 #include "gemm_kernels.h"
 #include "thread_pool.h"
@@ -280,55 +281,10 @@ void sgemmWithSourceSerial(bool transA, int64_t M, int64_t N, int64_t K, float a
   gemm::run({gemm::activeKernels(), transA, M, N, K, alpha, A, lda, B, beta, C, ldc}, false);
 }
 
-namespace {
-
-std::string str(int64_t v) { return std::to_string(v); }
-
-// Elements a rows x cols row-major matrix with leading dimension ld spans: (rows-1)*ld + cols.
-bool spanOf(int64_t rows, int64_t cols, int64_t ld, int64_t* out) {
-  if (rows == 0 || cols == 0) {
-    *out = 0;
-    return true;
-  }
-  int64_t lastRow;
-  return !mulOverflows(rows - 1, ld, &lastRow) && !addOverflows(lastRow, cols, out);
-}
-
-// Checks one operand: leading dimension >= max(1, row length) and a buffer long enough.
-Status checkOperand(const char* name, const char* ldName, const char* shape, int64_t rows, int64_t cols, int64_t ld,
-                    const void* data, long long size) {
-  const int64_t minLd = std::max<int64_t>(1, cols);
-  if (ld < minLd)
-    return Status::error(std::string("sgemm: ") + ldName + " expects at least " + str(minLd) + " (max(1, the row length of " +
-                         name + " stored " + shape + "), but got " + str(ld));
-  int64_t need;
-  if (!spanOf(rows, cols, ld, &need))
-    return Status::error(std::string("sgemm: ") + name + " spans (" + str(rows) + "-1)*" + str(ld) + "+" + str(cols) +
-                         " elements (" + shape + "), which overflows 64 bits");
-  if (size < need || (need > 0 && data == nullptr))
-    return Status::error(std::string("sgemm: ") + name + " expects at least " + str(need) + " elements (" + shape +
-                         " = " + str(rows) + "x" + str(cols) + ", " + ldName + "=" + str(ld) + "), but got " +
-                         (data == nullptr && size > 0 ? "a null pointer" : str(size)));
-  return Status::ok();
-}
-
-}  // namespace
-
 Status sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, ConstFloatSpan A, int64_t lda,
              ConstFloatSpan B, int64_t ldb, float beta, FloatSpan C, int64_t ldc) {
-  const char* names[3] = {"M", "N", "K"};
-  const int64_t dims[3] = {M, N, K};
-  for (int i = 0; i < 3; ++i)
-    if (dims[i] < 0)
-      return Status::error(std::string("sgemm: ") + names[i] + " expects a size >= 0, but got " + str(dims[i]));
-  // Stored shapes: A is M x K (K x M when transposed), B is K x N (N x K), C is M x N.
-  Status s = transA ? checkOperand("A", "lda", "K x M, transA", K, M, lda, A.data, A.size)
-                    : checkOperand("A", "lda", "M x K", M, K, lda, A.data, A.size);
-  if (!s.isOk()) return s;
-  s = transB ? checkOperand("B", "ldb", "N x K, transB", N, K, ldb, B.data, B.size)
-             : checkOperand("B", "ldb", "K x N", K, N, ldb, B.data, B.size);
-  if (!s.isOk()) return s;
-  s = checkOperand("C", "ldc", "M x N", M, N, ldc, C.data, C.size);
+  Status s = checkGemmArguments("sgemm", transA, transB, M, N, K, A.data, A.size, lda, B.data, B.size, ldb, C.data,
+                                C.size, ldc);
   if (!s.isOk()) return s;
   MatrixBSource source(B.data, ldb, transB);
   sgemmWithSource(transA, M, N, K, alpha, A.data, lda, source, beta, C.data, ldc);

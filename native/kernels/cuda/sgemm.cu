@@ -4,6 +4,7 @@
 #include <string>
 
 #include "../checked_math.h"
+#include "../gemm_checks.h"
 #include "launch.h"
 
 namespace atrous::cuda {
@@ -182,33 +183,6 @@ bool vectorizable(const void* base, int64_t ld, int64_t outerStride, int64_t inn
 
 std::string str(int64_t v) { return std::to_string(v); }
 
-bool spanOf(int64_t rows, int64_t cols, int64_t ld, int64_t* out) {
-  if (rows == 0 || cols == 0) {
-    *out = 0;
-    return true;
-  }
-  int64_t lastRow;
-  return !mulOverflows(rows - 1, ld, &lastRow) && !addOverflows(lastRow, cols, out);
-}
-
-// As the CPU sgemm: leading dimension >= max(1, row length) and a buffer long enough.
-Status checkOperand(const char* name, const char* ldName, const char* shape, int64_t rows, int64_t cols, int64_t ld,
-                    const void* data, long long size) {
-  const int64_t minLd = std::max<int64_t>(1, cols);
-  if (ld < minLd)
-    return Status::error(std::string("sgemm (cuda): ") + ldName + " expects at least " + str(minLd) +
-                         " (max(1, the row length of " + name + " stored " + shape + "), but got " + str(ld));
-  int64_t need;
-  if (!spanOf(rows, cols, ld, &need))
-    return Status::error(std::string("sgemm (cuda): ") + name + " spans (" + str(rows) + "-1)*" + str(ld) + "+" +
-                         str(cols) + " elements (" + shape + "), which overflows 64 bits");
-  if (size < need || (need > 0 && data == nullptr))
-    return Status::error(std::string("sgemm (cuda): ") + name + " expects at least " + str(need) + " elements (" +
-                         shape + " = " + str(rows) + "x" + str(cols) + ", " + ldName + "=" + str(ld) + "), but got " +
-                         (data == nullptr && size > 0 ? "a null pointer" : str(size)));
-  return Status::ok();
-}
-
 }  // namespace
 
 Status sgemmBatched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
@@ -234,17 +208,8 @@ Status sgemmBatched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, f
 
 Status sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, ConstFloatSpan A, int64_t lda,
              ConstFloatSpan B, int64_t ldb, float beta, FloatSpan C, int64_t ldc, Stream stream) {
-  const char* names[3] = {"M", "N", "K"};
-  const int64_t dims[3] = {M, N, K};
-  for (int i = 0; i < 3; ++i)
-    if (dims[i] < 0)
-      return Status::error(std::string("sgemm (cuda): ") + names[i] + " expects a size >= 0, but got " + str(dims[i]));
-  Status s = transA ? checkOperand("A", "lda", "K x M, transA", K, M, lda, A.data, A.size)
-                    : checkOperand("A", "lda", "M x K", M, K, lda, A.data, A.size);
-  if (s.isOk())
-    s = transB ? checkOperand("B", "ldb", "N x K, transB", N, K, ldb, B.data, B.size)
-               : checkOperand("B", "ldb", "K x N", K, N, ldb, B.data, B.size);
-  if (s.isOk()) s = checkOperand("C", "ldc", "M x N", M, N, ldc, C.data, C.size);
+  Status s = checkGemmArguments("sgemm (cuda)", transA, transB, M, N, K, A.data, A.size, lda, B.data, B.size, ldb,
+                                C.data, C.size, ldc);
   if (!s.isOk()) return s;
   return sgemmBatched(transA, transB, M, N, K, alpha, A.data, lda, B.data, ldb, beta, C.data, ldc, GemmBatch{},
                       stream);
