@@ -8,11 +8,14 @@
 
 #include "../../kernels/cpu/conv.h"
 #include "../../kernels/cuda/conv.h"
+#include "../conv_cases.h"
 #include "../reference.h"
 #include "cuda_harness.h"
 
 using namespace atrous;
 using test::Context;
+using test::geometry;
+using test::randomGeometry;
 using test::DeviceArray;
 using test::Rng;
 
@@ -23,15 +26,6 @@ constexpr double kTolerance = 1e-5;
 // images into a few output pixels per tile.
 constexpr long long kBudgets[] = {0, 64 << 10, 2 << 10};
 
-ConvGeometry geometry(int64_t n, int64_t c, int64_t h, int64_t w, int64_t cout, int64_t kh, int64_t kw, int64_t sh,
-                      int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh, int64_t dw,
-                      int64_t groups) {
-  ConvGeometry g;
-  g.batch = n; g.inChannels = c; g.inH = h; g.inW = w; g.outChannels = cout; g.kernelH = kh; g.kernelW = kw;
-  g.strideH = sh; g.strideW = sw; g.padTop = pt; g.padBottom = pb; g.padLeft = pl; g.padRight = pr;
-  g.dilationH = dh; g.dilationW = dw; g.groups = groups;
-  return g;
-}
 
 // Runs one pass into a NaN-filled device buffer (outputs are overwritten, never read) and returns
 // it on the host, or an empty vector after recording the failed status.
@@ -84,25 +78,6 @@ void checkAll(Context& ctx, const ConvGeometry& g, uint64_t seed) {
   expectClose(ctx, "backwardBias", cfg, 0, db, dbRef.data(), g.outChannels, kTolerance);
 }
 
-ConvGeometry randomGeometry(Rng& rng) {
-  for (;;) {
-    const bool oneD = rng.intIn(0, 3) == 0;
-    const int64_t groups = rng.intIn(0, 2) == 0 ? rng.intIn(1, 4) : 1;
-    const bool depthwise = rng.intIn(0, 5) == 0;
-    const int64_t cinG = depthwise ? 1 : rng.intIn(1, 9), coutG = rng.intIn(1, 9);
-    const int64_t kh = oneD ? 1 : rng.intIn(1, 4), kw = rng.intIn(1, 4);
-    const int64_t dh = oneD ? 1 : rng.intIn(1, 5), dw = rng.intIn(1, 6);
-    const int64_t h = oneD ? 1 : rng.intIn(1, 19), w = rng.intIn(1, oneD ? 60 : 19);
-    auto pad = [&](int64_t d, int64_t k) { return rng.intIn(0, d * (k - 1) + 2); };
-    const bool pointwise = rng.intIn(0, 9) == 0;  // 1x1, stride 1, no padding: the GEMM-only path
-    ConvGeometry g = pointwise
-        ? geometry(rng.intIn(1, 4), cinG * groups, h, w, coutG * groups, 1, 1, 1, 1, 0, 0, 0, 0, dh, dw, groups)
-        : geometry(rng.intIn(1, 4), cinG * groups, h, w, coutG * groups, kh, kw, oneD ? 1 : rng.intIn(1, 3),
-                   rng.intIn(1, 3), oneD ? 0 : pad(dh, kh), oneD ? 0 : pad(dh, kh), pad(dw, kw), pad(dw, kw), dh, dw,
-                   groups);
-    if (g.validate("test").isOk()) return g;
-  }
-}
 
 }  // namespace
 
