@@ -1,5 +1,5 @@
-// Configures and builds the native kernel tests and microbenchmarks with CMake into build-native/.
-// Shared by scripts/native-tests.mjs and scripts/bench-native.mjs; exits the process on failure.
+// Configures and builds the native kernel tests and microbenchmarks with CMake. Shared by
+// scripts/native-tests.mjs and scripts/bench-native.mjs; exits the process on failure.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 
@@ -9,7 +9,18 @@ export function run(cmd, args) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-export function buildNative() {
-  run('cmake', ['-S', '.', '-B', 'build-native', '-DATROUS_NATIVE_TESTS=ON', '-DCMAKE_BUILD_TYPE=Release']);
-  run('cmake', ['--build', 'build-native', '-j', String(Math.max(1, os.cpus().length))]);
+/**
+ * Builds into build-native/ (Release), or with sanitize into build-sanitize/ (AddressSanitizer and
+ * UndefinedBehaviorSanitizer, for the tests only: they catch an out-of-bounds access the float64
+ * comparisons could miss). Returns the build folder.
+ */
+export function buildNative({ sanitize = false } = {}) {
+  const dir = sanitize ? 'build-sanitize' : 'build-native';
+  const flags = sanitize
+    ? ['-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer']
+    : ['-DCMAKE_BUILD_TYPE=Release'];
+  run('cmake', ['-S', '.', '-B', dir, '-DATROUS_NATIVE_TESTS=ON', ...flags]);
+  const targets = sanitize ? ['--target', 'atrous_native_tests'] : [];
+  run('cmake', ['--build', dir, ...targets, '-j', String(Math.max(1, os.cpus().length))]);
+  return dir;
 }
