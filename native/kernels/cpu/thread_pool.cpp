@@ -41,12 +41,15 @@ class Pool {
       job_ = &body;
       jobThreads_ = count;
       pending_ = count - 1;
+      unfinished_.store(count - 1, std::memory_order_relaxed);
       ++generation_;
+      posted_.store(generation_, std::memory_order_release);
     }
     cv_.notify_all();
     tInsideRegion = true;
     body(0, count);
     tInsideRegion = false;
+    spinWhile([&] { return unfinished_.load(std::memory_order_acquire) != 0; });
     std::unique_lock<std::mutex> lk(m_);
     done_.wait(lk, [&] { return pending_ == 0; });
     job_ = nullptr;
@@ -62,10 +65,22 @@ class Pool {
       workers_.emplace_back([this, i, born] { workerLoop(i + 1, born); });
   }
 
+  // Spins briefly while busy() holds: back-to-back parallel regions (every op of a training step)
+  // then hand over without a futex sleep and wake-up on each side.
+  template <class Busy>
+  static void spinWhile(Busy busy) {
+    for (int i = 0; i < kSpinIterations && busy(); ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+  }
+
   void workerLoop(int index, uint64_t seen) {
     for (;;) {
       const std::function<void(int, int)>* job;
       int count;
+      spinWhile([&] { return posted_.load(std::memory_order_acquire) == seen; });
       {
         std::unique_lock<std::mutex> lk(m_);
         cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
@@ -78,6 +93,7 @@ class Pool {
       tInsideRegion = true;
       (*job)(index, count);
       tInsideRegion = false;
+      unfinished_.fetch_sub(1, std::memory_order_release);
       std::lock_guard<std::mutex> lk(m_);
       if (--pending_ == 0) done_.notify_one();
     }
@@ -92,7 +108,10 @@ class Pool {
     for (auto& w : workers_) w.join();
   }
 
+  static constexpr int kSpinIterations = 20000;  // about 50-100 us of pause instructions
   std::atomic<int> wanted_;
+  std::atomic<uint64_t> posted_{0};  // generation_, readable without the lock (for spinning)
+  std::atomic<int> unfinished_{0};   // pending_, likewise
   std::mutex callerMutex_;
   std::mutex m_;
   std::condition_variable cv_, done_;
