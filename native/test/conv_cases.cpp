@@ -32,4 +32,28 @@ ConvGeometry randomGeometry(Rng& rng) {
   }
 }
 
+std::vector<BadConvCase> badConvForwardCases(const ConvGeometry& good) {
+  ConvGeometry zeroBatch = good; zeroBatch.batch = 0;
+  ConvGeometry badGroups = good; badGroups.groups = good.inChannels + 1;
+  ConvGeometry zeroStride = good; zeroStride.strideW = 0;
+  ConvGeometry negativePad = good; negativePad.padLeft = -1;
+  ConvGeometry empty = good; empty.dilationH = good.inH; empty.padTop = empty.padBottom = 0;
+  ConvGeometry huge = good; huge.batch = 1ll << 40;
+  ConvGeometry overflow = good; overflow.inH = overflow.inW = 3000000000ll;
+  const long long X = good.inputSize(), W = good.weightSize(), B = good.outChannels, Y = good.outputSize();
+  return {
+      {"batch 0", zeroBatch, X, W, B, Y, "batch"},
+      {"groups not dividing channels", badGroups, X, W, B, Y, "groups"},
+      {"stride 0", zeroStride, X, W, B, Y, "strideW"},
+      {"negative padding", negativePad, X, W, B, Y, "padLeft"},
+      {"empty output", empty, X, W, B, Y, "empty"},
+      {"batch 2^40", huge, X, W, B, Y, "batch"},
+      {"sizes over int32", overflow, X, W, B, Y, "inH"},
+      {"input too short", good, X - 1, W, B, Y, "input"},
+      {"weight too long", good, X, W + 1, B, Y, "weight"},
+      {"bias one short", good, X, W, B - 1, Y, "bias"},
+      {"output too short", good, X, W, B, Y - 1, "output"},
+  };
+}
+
 }  // namespace atrous::test

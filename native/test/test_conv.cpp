@@ -139,30 +139,9 @@ ATROUS_TEST(convRejectsBadArgumentsWithoutWriting) {
     for (float v : y) if (v != 7.f) return false;
     return true;
   };
-  struct Case { const char* what; ConvGeometry g; long long xs, ws, bs, ys; const char* mentions; };
-  ConvGeometry zeroBatch = good; zeroBatch.batch = 0;
-  ConvGeometry badGroups = good; badGroups.groups = 3;
-  ConvGeometry zeroStride = good; zeroStride.strideW = 0;
-  ConvGeometry negativePad = good; negativePad.padLeft = -1;
-  ConvGeometry empty = good; empty.dilationH = 5; empty.padTop = empty.padBottom = 0;
-  ConvGeometry huge = good; huge.batch = 1ll << 40;
-  ConvGeometry overflow = good; overflow.inH = overflow.inW = 3000000000ll;
   const long long X = (long long)x.size(), W = (long long)w.size(), Y = (long long)y.size();
-  const Case cases[] = {
-      {"batch 0", zeroBatch, X, W, 4, Y, "batch"},
-      {"groups not dividing channels", badGroups, X, W, 4, Y, "groups"},
-      {"stride 0", zeroStride, X, W, 4, Y, "strideW"},
-      {"negative padding", negativePad, X, W, 4, Y, "padLeft"},
-      {"empty output", empty, X, W, 4, Y, "empty"},
-      {"batch 2^40", huge, X, W, 4, Y, "batch"},
-      {"sizes over int32", overflow, X, W, 4, Y, "inH"},
-      {"input too short", good, X - 1, W, 4, Y, "input"},
-      {"weight too long", good, X, W + 1, 4, Y, "weight"},
-      {"bias of 3", good, X, W, 3, Y, "bias"},
-      {"output too short", good, X, W, 4, Y - 1, "output"},
-  };
-  for (const Case& c : cases) {
-    Status s = run(c.g, c.xs, c.ws, c.bs, c.ys);
+  for (const test::BadConvCase& c : test::badConvForwardCases(good)) {
+    Status s = run(c.g, c.inputSize, c.weightSize, c.biasSize, c.outputSize);
     ctx.check(!s.isOk(), "%s was accepted", c.what);
     ctx.check(s.message().find(c.mentions) != std::string::npos && s.message().find("convForward") != std::string::npos,
               "%s: message '%s' should name convForward and %s", c.what, s.message().c_str(), c.mentions);

@@ -155,28 +155,10 @@ ATROUS_CUDA_ARGS_TEST(cudaConvRejectsBadArguments) {
   // Host buffers stand in for device ones: every case must fail before anything is queued.
   ConvGeometry good = geometry(2, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2);
   std::vector<float> x(good.inputSize(), 1.f), w(good.weightSize(), 1.f), y(good.outputSize(), 7.f), b(4, 0.f);
-  ConvGeometry zeroBatch = good; zeroBatch.batch = 0;
-  ConvGeometry badGroups = good; badGroups.groups = 3;
-  ConvGeometry zeroStride = good; zeroStride.strideW = 0;
-  ConvGeometry negativePad = good; negativePad.padLeft = -1;
-  ConvGeometry empty = good; empty.dilationH = 5; empty.padTop = empty.padBottom = 0;
-  ConvGeometry overflow = good; overflow.inH = overflow.inW = 3000000000ll;
   const long long X = (long long)x.size(), W = (long long)w.size(), Y = (long long)y.size();
-  struct Case { const char* what; ConvGeometry g; long long xs, ws, bs, ys; const char* mentions; };
-  const Case cases[] = {
-      {"batch 0", zeroBatch, X, W, 4, Y, "batch"},
-      {"groups not dividing channels", badGroups, X, W, 4, Y, "groups"},
-      {"stride 0", zeroStride, X, W, 4, Y, "strideW"},
-      {"negative padding", negativePad, X, W, 4, Y, "padLeft"},
-      {"empty output", empty, X, W, 4, Y, "empty"},
-      {"sizes over int32", overflow, X, W, 4, Y, "inH"},
-      {"input too short", good, X - 1, W, 4, Y, "input"},
-      {"weight too long", good, X, W + 1, 4, Y, "weight"},
-      {"bias of 3", good, X, W, 3, Y, "bias"},
-      {"output too short", good, X, W, 4, Y - 1, "output"},
-  };
-  for (const Case& c : cases) {
-    Status s = cuda::convForward(c.g, {x.data(), c.xs}, {w.data(), c.ws}, {b.data(), c.bs}, {y.data(), c.ys});
+  for (const test::BadConvCase& c : test::badConvForwardCases(good)) {
+    Status s = cuda::convForward(c.g, {x.data(), c.inputSize}, {w.data(), c.weightSize}, {b.data(), c.biasSize},
+                                 {y.data(), c.outputSize});
     ctx.check(!s.isOk() && s.message().find(c.mentions) != std::string::npos &&
                   s.message().find("convForward (cuda)") != std::string::npos,
               "%s: expected an error naming 'convForward (cuda)' and %s, got '%s'", c.what, c.mentions,
