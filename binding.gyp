@@ -34,7 +34,7 @@
       "dependencies": ["atrous_avx2", "atrous_avx512"],
       "sources": ["<!@(<(src_list) kernels)", "<!@(<(src_list) napi)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "libraries": ["-lpthread"]
+      "libraries": ["-lpthread", "-ldl"]
     }
   ]
 }

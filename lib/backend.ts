@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native, packageRoot } from './binding';
 import { describeValue } from './shape-checks';
-import { CUDA_UNAVAILABLE } from './tensor';
+import { cudaStatus } from './cuda';
 
 export interface BackendInfo {
   cpu: 'avx512' | 'avx2' | 'scalar';
@@ -23,7 +23,10 @@ function packageVersion(): string {
 
 export function backend(): BackendInfo {
   const { cpu, threads } = native().backend();
-  return { cpu, cuda: false, cudaReason: CUDA_UNAVAILABLE, threads, version: packageVersion() };
+  const cuda = cudaStatus();
+  const info: BackendInfo = { cpu, cuda: cuda.usable, threads, version: packageVersion() };
+  if (!cuda.usable) info.cudaReason = cuda.reason;
+  return info;
 }
 
 export function setNumThreads(n: number): void {

@@ -23,10 +23,29 @@ export interface PoolParams {
   padding: [number, number];
 }
 
+/** Float32 memory on the CUDA device (native/napi/device_buffer.cpp); freed when collected. */
+export interface DeviceBuffer {
+  readonly length: number;
+  /** Host to device; src.length must equal length. */
+  upload(src: Float32Array): void;
+  /** Device to host, after the queued kernels finish; dst.length must equal length. */
+  download(dst: Float32Array): void;
+  /** Device to device; src.length must equal length. */
+  copyFrom(src: DeviceBuffer): void;
+}
+
 export interface NativeBinding {
   // --- backend (native/napi/backend_binding.cpp) ---
   backend(): { cpu: 'avx512' | 'avx2' | 'scalar'; threads: number };
   setNumThreads(n: number): void;
+
+  // --- CUDA (native/napi/cuda_binding.cpp): libatrous_cuda is loaded once per process ---
+  cudaLoad(path: string): { usable: boolean; reason?: string; device?: string; path?: string };
+  cudaState(): { usable: boolean; reason?: string; device?: string; path?: string };
+  /** Waits for the queued kernels; throws if one failed. */
+  cudaSynchronize(): void;
+  /** new DeviceBuffer(length): uninitialized; throws when CUDA is not available. */
+  DeviceBuffer: new (length: number) => DeviceBuffer;
 
   // --- convolution, NCHW; 1-d convs pass H = KH = 1 (native/napi/conv_binding.cpp) ---
   // xShape [N, C, H, W], wShape [Cout, C/groups, KH, KW]; y is N x Cout x OH x OW.

@@ -2,6 +2,7 @@
 // Math goes through lib/ops (and from there the addon); this file keeps shape bookkeeping only.
 import { type GradNode, type GraphTensor, makeGradNode, runBackward } from './autograd';
 import { native } from './binding';
+import { expectCuda } from './cuda';
 import * as activation from './ops/activation';
 import * as elementwise from './ops/elementwise';
 import { describeValue, expectTensor, formatShape, numelOf } from './shape-checks';
@@ -16,7 +17,6 @@ export interface TensorOptions {
 
 const PREVIEW_VALUES = 8;
 
-export const CUDA_UNAVAILABLE = 'CUDA backend not built in this version of atrous (CPU kernels only)';
 
 export class Tensor implements GraphTensor {
   /**
@@ -112,7 +112,10 @@ export class Tensor implements GraphTensor {
 
   to(device: Device): Tensor {
     if (device === 'cpu') return this;
-    if (device === 'cuda') throw new Error(`Tensor.to('cuda'): ${CUDA_UNAVAILABLE}`);
+    if (device === 'cuda') {
+      expectCuda("Tensor.to('cuda')");
+      throw new Error("Tensor.to('cuda'): CUDA is usable, but device tensors are not in this build yet");
+    }
     throw new TypeError(`Tensor.to: device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
   }
 
@@ -197,7 +200,10 @@ export function checkOptions(op: string, opts: TensorOptions | undefined): { req
   if (typeof requiresGrad !== 'boolean') {
     throw new TypeError(`${op}: opts.requiresGrad expects a boolean, but got ${describeValue(requiresGrad)}`);
   }
-  if (device === 'cuda') throw new Error(`${op}: opts.device 'cuda' is not available: ${CUDA_UNAVAILABLE}`);
+  if (device === 'cuda') {
+    expectCuda(`${op}: opts.device 'cuda'`);
+    throw new Error(`${op}: opts.device 'cuda': CUDA is usable, but device tensors are not in this build yet`);
+  }
   if (device !== 'cpu') throw new TypeError(`${op}: opts.device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
   return { requiresGrad };
 }

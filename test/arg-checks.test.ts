@@ -177,11 +177,11 @@ describe('Tensor method argument checks', () => {
 });
 
 describe('backend', () => {
-  it('reports the CPU kernels, no CUDA and why, threads and the version', () => {
+  it('reports the CPU kernels, whether CUDA is in use (and if not, why), threads and the version', () => {
     const info = at.backend();
     expect(['avx512', 'avx2', 'scalar']).toContain(info.cpu);
-    expect(info.cuda).toBe(false);
-    expect(info.cudaReason).toMatch(/CUDA/);
+    expect(typeof info.cuda).toBe('boolean');
+    if (!info.cuda) expect(info.cudaReason).toMatch(/CUDA|libatrous_cuda/);
     expect(info.threads).toBeGreaterThanOrEqual(1);
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
   });

@@ -75,7 +75,7 @@ describe('at.tensor', () => {
   it('validates opts', () => {
     expect(at.tensor([1], [1], { requiresGrad: true }).requiresGrad).toBe(true);
     expect(at.tensor([1], [1], { device: 'cpu' }).device).toBe('cpu');
-    expect(() => at.tensor([1], [1], { device: 'cuda' })).toThrow(/CUDA/);
+    if (!at.backend().cuda) expect(() => at.tensor([1], [1], { device: 'cuda' })).toThrow(/CUDA is not available/);
     expect(() => at.tensor([1], [1], { device: 'tpu' as 'cpu' })).toThrow(TypeError);
     expect(() => at.tensor([1], [1], { requiresGrad: 1 as unknown as boolean })).toThrow(TypeError);
   });
@@ -151,10 +151,10 @@ describe('Tensor methods', () => {
     expect(values(at.relu(t))).toEqual([1, 0, 3, 0]);
   });
 
-  it("to('cpu') is the same tensor; to('cuda') says why it cannot", () => {
+  it("to('cpu') is the same tensor; to('cuda') without CUDA says why it cannot", () => {
     const t = at.ones([2]);
     expect(t.to('cpu')).toBe(t);
-    expect(() => t.to('cuda')).toThrow(/CUDA backend not built/);
+    if (!at.backend().cuda) expect(() => t.to('cuda')).toThrow(/CUDA is not available/);
     expect(() => t.to('gpu' as 'cpu')).toThrow(TypeError);
   });
 
@@ -164,6 +164,6 @@ describe('Tensor methods', () => {
     expect(at.zeros([2, 0]).numel).toBe(0);
     expect(at.ones([1], { requiresGrad: true }).requiresGrad).toBe(true);
     expect(() => at.zeros([2, -1])).toThrow(RangeError);
-    expect(() => at.ones([2], { device: 'cuda' })).toThrow(/CUDA/);
+    if (!at.backend().cuda) expect(() => at.ones([2], { device: 'cuda' })).toThrow(/CUDA is not available/);
   });
 });

@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   atrous::napi::registerOpsBinding(env, exports);
   atrous::napi::registerNnBinding(env, exports);
   atrous::napi::registerDataBinding(env, exports);
+  atrous::napi::registerCudaBinding(env, exports);
   return exports;
 }
 

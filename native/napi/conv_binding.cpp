@@ -4,6 +4,7 @@
 
 #include "../kernels/cpu/conv.h"
 #include "../kernels/cpu/gemm.h"
+#include "cuda_library.h"
 #include "napi_util.h"
 
 namespace atrous::napi {
@@ -37,16 +38,19 @@ ConvGeometry geometryOf(Napi::Env env, const std::vector<int64_t>& x, const std:
 struct ForwardArgs {
   ConvGeometry g;
   FloatSpan x, w, bias, y;
+  bool onDevice = false;
 };
 
 ForwardArgs forwardArgs(const Napi::CallbackInfo& info, const char* fn) {
   ForwardArgs a;
-  a.x = floatArg(info, 0, fn, "x");
+  Placement at(info, fn);
+  a.x = at.arg(0, "x");
   auto xs = shapeArg(info, 1, 4, fn, "xShape");
-  a.w = floatArg(info, 2, fn, "w");
+  a.w = at.arg(2, "w");
   auto ws = shapeArg(info, 3, 4, fn, "wShape");
-  a.bias = optionalFloatArg(info, 4, fn, "bias");
-  a.y = floatArg(info, 5, fn, "y");
+  a.bias = at.optionalArg(4, "bias");
+  a.y = at.arg(5, "y");
+  a.onDevice = at.onDevice();
   a.g = geometryOf(info.Env(), xs, ws, objectArg(info, 6, fn, "params"), fn);
   expectLength(info.Env(), a.x.size, a.g.inputSize(), fn, "x");
   expectLength(info.Env(), a.w.size, a.g.weightSize(), fn, "w");
@@ -57,7 +61,13 @@ ForwardArgs forwardArgs(const Napi::CallbackInfo& info, const char* fn) {
 
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   ForwardArgs a = forwardArgs(info, "convForward");
-  throwIfFailed(info.Env(), convForward(a.g, a.x, a.w, a.bias, a.y));
+  if (a.onDevice) {
+    const AtrousConvGeometry g = toAbi(a.g);
+    throwIfFailed(info.Env(), cudaResult(requireCuda(info.Env(), "convForward")
+                                             .convForward(&g, abiIn(a.x), abiIn(a.w), abiIn(a.bias), abiOut(a.y))));
+  } else {
+    throwIfFailed(info.Env(), convForward(a.g, a.x, a.w, a.bias, a.y));
+  }
   return info.Env().Undefined();
 }
 
@@ -86,6 +96,7 @@ class ConvForwardWorker : public Napi::AsyncWorker {
 
 Napi::Value ConvForwardAsync(const Napi::CallbackInfo& info) {
   ForwardArgs a = forwardArgs(info, "convForwardAsync");
+  if (a.onDevice) throwType(info.Env(), "convForwardAsync: takes host Float32Arrays (CUDA work is already asynchronous)");
   auto* worker = new ConvForwardWorker(info.Env(), info, a);
   Napi::Promise p = worker->promise();
   worker->Queue();
@@ -95,45 +106,63 @@ Napi::Value ConvForwardAsync(const Napi::CallbackInfo& info) {
 // convBackwardData(dy, w, wShape, dx, xShape, params)
 Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   const char* fn = "convBackwardData";
-  FloatSpan dy = floatArg(info, 0, fn, "dy"), w = floatArg(info, 1, fn, "w");
+  Placement at(info, fn);
+  FloatSpan dy = at.arg(0, "dy"), w = at.arg(1, "w");
   auto ws = shapeArg(info, 2, 4, fn, "wShape");
-  FloatSpan dx = floatArg(info, 3, fn, "dx");
+  FloatSpan dx = at.arg(3, "dx");
   auto xs = shapeArg(info, 4, 4, fn, "xShape");
   ConvGeometry g = geometryOf(info.Env(), xs, ws, objectArg(info, 5, fn, "params"), fn);
   expectLength(info.Env(), dy.size, g.outputSize(), fn, "dy");
   expectLength(info.Env(), w.size, g.weightSize(), fn, "w");
   expectLength(info.Env(), dx.size, g.inputSize(), fn, "dx");
-  throwIfFailed(info.Env(), convBackwardData(g, dy, w, dx));
+  if (at.onDevice()) {
+    const AtrousConvGeometry ag = toAbi(g);
+    throwIfFailed(info.Env(), cudaResult(at.cuda().convBackwardData(&ag, abiIn(dy), abiIn(w), abiOut(dx))));
+  } else {
+    throwIfFailed(info.Env(), convBackwardData(g, dy, w, dx));
+  }
   return info.Env().Undefined();
 }
 
 // convBackwardWeight(x, xShape, dy, dw, wShape, params)
 Napi::Value ConvBackwardWeight(const Napi::CallbackInfo& info) {
   const char* fn = "convBackwardWeight";
-  FloatSpan x = floatArg(info, 0, fn, "x");
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x");
   auto xs = shapeArg(info, 1, 4, fn, "xShape");
-  FloatSpan dy = floatArg(info, 2, fn, "dy"), dw = floatArg(info, 3, fn, "dw");
+  FloatSpan dy = at.arg(2, "dy"), dw = at.arg(3, "dw");
   auto ws = shapeArg(info, 4, 4, fn, "wShape");
   ConvGeometry g = geometryOf(info.Env(), xs, ws, objectArg(info, 5, fn, "params"), fn);
   expectLength(info.Env(), x.size, g.inputSize(), fn, "x");
   expectLength(info.Env(), dy.size, g.outputSize(), fn, "dy");
   expectLength(info.Env(), dw.size, g.weightSize(), fn, "dw");
-  throwIfFailed(info.Env(), convBackwardWeight(g, x, dy, dw));
+  if (at.onDevice()) {
+    const AtrousConvGeometry ag = toAbi(g);
+    throwIfFailed(info.Env(), cudaResult(at.cuda().convBackwardWeight(&ag, abiIn(x), abiIn(dy), abiOut(dw))));
+  } else {
+    throwIfFailed(info.Env(), convBackwardWeight(g, x, dy, dw));
+  }
   return info.Env().Undefined();
 }
 
 // convBackwardBias(dy, dyShape [N, C, OH, OW], db): a 1x1 geometry with the output's shape.
 Napi::Value ConvBackwardBias(const Napi::CallbackInfo& info) {
   const char* fn = "convBackwardBias";
-  FloatSpan dy = floatArg(info, 0, fn, "dy");
+  Placement at(info, fn);
+  FloatSpan dy = at.arg(0, "dy");
   auto s = shapeArg(info, 1, 4, fn, "dyShape");
-  FloatSpan db = floatArg(info, 2, fn, "db");
+  FloatSpan db = at.arg(2, "db");
   ConvGeometry g;
   g.batch = s[0]; g.inChannels = g.outChannels = s[1]; g.inH = s[2]; g.inW = s[3];
   throwIfFailed(info.Env(), g.validate(fn));
   expectLength(info.Env(), dy.size, g.outputSize(), fn, "dy");
   expectLength(info.Env(), db.size, g.outChannels, fn, "db");
-  throwIfFailed(info.Env(), convBackwardBias(g, dy, db));
+  if (at.onDevice()) {
+    const AtrousConvGeometry ag = toAbi(g);
+    throwIfFailed(info.Env(), cudaResult(at.cuda().convBackwardBias(&ag, abiIn(dy), abiOut(db))));
+  } else {
+    throwIfFailed(info.Env(), convBackwardBias(g, dy, db));
+  }
   return info.Env().Undefined();
 }
 
@@ -143,16 +172,18 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   bool ta = boolArg(info, 0, fn, "transA"), tb = boolArg(info, 1, fn, "transB");
   int64_t m = intArg(info, 2, 0, kMaxDim, fn, "m"), n = intArg(info, 3, 0, kMaxDim, fn, "n");
   int64_t k = intArg(info, 4, 0, kMaxDim, fn, "k");
-  double alpha = numberArg(info, 5, fn, "alpha");
-  FloatSpan a = floatArg(info, 6, fn, "a");
+  const float alpha = static_cast<float>(numberArg(info, 5, fn, "alpha"));
+  Placement at(info, fn);
+  FloatSpan a = at.arg(6, "a");
   int64_t lda = intArg(info, 7, 1, kMaxDim, fn, "lda");
-  FloatSpan b = floatArg(info, 8, fn, "b");
+  FloatSpan b = at.arg(8, "b");
   int64_t ldb = intArg(info, 9, 1, kMaxDim, fn, "ldb");
-  double beta = numberArg(info, 10, fn, "beta");
-  FloatSpan c = floatArg(info, 11, fn, "c");
+  const float beta = static_cast<float>(numberArg(info, 10, fn, "beta"));
+  FloatSpan c = at.arg(11, "c");
   int64_t ldc = intArg(info, 12, 1, kMaxDim, fn, "ldc");
-  throwIfFailed(info.Env(), sgemm(ta, tb, m, n, k, static_cast<float>(alpha), a, lda, b, ldb,
-                                  static_cast<float>(beta), c, ldc));
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().sgemm(ta, tb, m, n, k, alpha, abiIn(a), lda, abiIn(b),
+                                                                        ldb, beta, abiOut(c), ldc))
+                                          : sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
   return info.Env().Undefined();
 }
 

@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include "cuda_library.h"
+#include "device_buffer.h"
+
 namespace atrous::napi {
 namespace {
 
@@ -15,6 +18,7 @@ const char* typeOf(const Napi::Value& v) {
   if (v.IsUndefined()) return "undefined";
   if (v.IsNull()) return "null";
   if (v.IsTypedArray()) return "another typed array";
+  if (DeviceBuffer::from(v) != nullptr) return "a DeviceBuffer (CUDA memory; this op runs on the CPU only)";
   if (v.IsArray()) return "an array";
   if (v.IsNumber()) return "a number";
   if (v.IsString()) return "a string";
@@ -115,6 +119,42 @@ void expectLength(Napi::Env env, long long got, long long expected, const char* 
   if (got != expected)
     throwRange(env, where(fn, arg) + " expects " + std::to_string(expected) + " elements, but got " +
                         std::to_string(got));
+}
+
+FloatSpan Placement::arg(size_t i, const char* name) {
+  Napi::Value v = argAt(info_, i);
+  DeviceBuffer* d = DeviceBuffer::from(v);
+  const bool device = d != nullptr;
+  if (first_ == nullptr) {
+    first_ = name;
+    onDevice_ = device;
+  } else if (device != onDevice_) {
+    const char* here = device ? "on the CUDA device (a DeviceBuffer)" : "in host memory (a Float32Array)";
+    const char* there = onDevice_ ? "on the CUDA device" : "in host memory";
+    throwType(info_.Env(), where(fn_, name) + " is " + here + ", but " + first_ + " is " + there +
+                               ": every array of one call must be on the same device");
+  }
+  if (device) return d->span();
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throwType(info_.Env(), where(fn_, name) + " expects a Float32Array or a DeviceBuffer, but got " + typeOf(v));
+  auto a = v.As<Napi::Float32Array>();
+  return FloatSpan{a.Data(), static_cast<long long>(a.ElementLength())};
+}
+
+FloatSpan Placement::optionalArg(size_t i, const char* name) {
+  Napi::Value v = argAt(info_, i);
+  if (v.IsNull() || v.IsUndefined()) return FloatSpan{};
+  return arg(i, name);
+}
+
+void throwNoCudaKernel(Napi::Env env, const char* fn) {
+  throwType(env, std::string(fn) + ": has no CUDA kernel in this version of atrous (its arrays must be Float32Arrays)");
+}
+
+const AtrousCudaApi& requireCuda(Napi::Env env, const char* fn) {
+  const AtrousCudaApi* api = cudaApi();
+  if (api == nullptr) throwRange(env, std::string(fn) + ": CUDA is not available (" + cudaState().reason + ")");
+  return *api;
 }
 
 }  // namespace atrous::napi

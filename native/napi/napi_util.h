@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../kernels/cpu/index_span.h"
+#include "../kernels/cuda/atrous_cuda_api.h"
 #include "../kernels/status.h"
 
 namespace atrous::napi {
@@ -37,11 +38,37 @@ Napi::Object objectArg(const Napi::CallbackInfo& info, size_t i, const char* fn,
 // Throws unless span.size == expected.
 void expectLength(Napi::Env env, long long got, long long expected, const char* fn, const char* arg);
 
+// For a call on DeviceBuffers to an op that has no CUDA kernel in this version.
+[[noreturn]] void throwNoCudaKernel(Napi::Env env, const char* fn);
+
+// The loaded CUDA table, or a thrown RangeError naming fn and why CUDA is not available.
+const AtrousCudaApi& requireCuda(Napi::Env env, const char* fn);
+
+// Where the float arrays of one call live, for the bindings that have CUDA kernels: each argument
+// is a Float32Array (host) or a DeviceBuffer (CUDA), and all of them in the same place; a mix
+// throws, naming the two arguments. The first argument decides.
+class Placement {
+ public:
+  Placement(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
+  FloatSpan arg(size_t i, const char* name);
+  FloatSpan optionalArg(size_t i, const char* name);  // null/undefined: an empty span
+  bool onDevice() const { return onDevice_; }
+  // The CUDA table for a call on the device (loaded, since a DeviceBuffer exists).
+  const AtrousCudaApi& cuda() const { return requireCuda(info_.Env(), fn_); }
+
+ private:
+  const Napi::CallbackInfo& info_;
+  const char* fn_;
+  const char* first_ = nullptr;
+  bool onDevice_ = false;
+};
+
 // Registration hooks, one per binding file.
 void registerBackendBinding(Napi::Env env, Napi::Object exports);
 void registerConvBinding(Napi::Env env, Napi::Object exports);
 void registerOpsBinding(Napi::Env env, Napi::Object exports);
 void registerNnBinding(Napi::Env env, Napi::Object exports);
 void registerDataBinding(Napi::Env env, Napi::Object exports);
+void registerCudaBinding(Napi::Env env, Napi::Object exports);
 
 }  // namespace atrous::napi

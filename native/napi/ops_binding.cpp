@@ -9,6 +9,7 @@
 #include "../kernels/cpu/loss.h"
 #include "../kernels/cpu/pool.h"
 #include "../kernels/cpu/random.h"
+#include "cuda_library.h"
 #include "napi_util.h"
 
 namespace atrous::napi {
@@ -72,33 +73,48 @@ uint64_t seedArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const
 
 // ---- elementwise ----
 
-// add/sub/mul(a, b, out)
-template <Status (*Kernel)(ConstFloatSpan, ConstFloatSpan, FloatSpan)>
+// add/sub/mul(a, b, out), on the host or (where CudaKernel is not null) on the device.
+using CudaBinary = int (*AtrousCudaApi::*)(AtrousIn, AtrousIn, AtrousOut);
+template <Status (*Kernel)(ConstFloatSpan, ConstFloatSpan, FloatSpan), CudaBinary CudaKernel>
 Napi::Value Binary(const Napi::CallbackInfo& info, const char* fn) {
-  FloatSpan a = floatArg(info, 0, fn, "a"), b = floatArg(info, 1, fn, "b"), out = floatArg(info, 2, fn, "out");
+  Placement at(info, fn);
+  FloatSpan a = at.arg(0, "a"), b = at.arg(1, "b"), out = at.arg(2, "out");
   expectLength(info.Env(), b.size, a.size, fn, "b");
   expectLength(info.Env(), out.size, a.size, fn, "out");
-  throwIfFailed(info.Env(), Kernel(a, b, out));
+  if (!at.onDevice()) {
+    throwIfFailed(info.Env(), Kernel(a, b, out));
+  } else if constexpr (CudaKernel != nullptr) {
+    throwIfFailed(info.Env(), cudaResult((at.cuda().*CudaKernel)(abiIn(a), abiIn(b), abiOut(out))));
+  } else {
+    throwNoCudaKernel(info.Env(), fn);
+  }
   return info.Env().Undefined();
 }
 
-Napi::Value Add(const Napi::CallbackInfo& info) { return Binary<add>(info, "add"); }
-Napi::Value Sub(const Napi::CallbackInfo& info) { return Binary<sub>(info, "sub"); }
-Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary<mul>(info, "mul"); }
+Napi::Value Add(const Napi::CallbackInfo& info) { return Binary<add, &AtrousCudaApi::add>(info, "add"); }
+Napi::Value Sub(const Napi::CallbackInfo& info) { return Binary<sub, nullptr>(info, "sub"); }
+Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary<mul, &AtrousCudaApi::mul>(info, "mul"); }
 
 // axpby(a, alpha, b | null, beta, out)
 Napi::Value Axpby(const Napi::CallbackInfo& info) {
   const char* fn = "axpby";
-  FloatSpan a = floatArg(info, 0, fn, "a");
+  Placement at(info, fn);
+  FloatSpan a = at.arg(0, "a");
   const float alpha = static_cast<float>(numberArg(info, 1, fn, "alpha"));
   Napi::Value bv = argOrUndefined(info, 2);
   const bool hasB = !bv.IsNull() && !bv.IsUndefined();  // decided by the argument, not by a span's length
-  FloatSpan b = hasB ? floatArg(info, 2, fn, "b") : FloatSpan{};
+  FloatSpan b = hasB ? at.arg(2, "b") : FloatSpan{};
   const float beta = static_cast<float>(numberArg(info, 3, fn, "beta"));
-  FloatSpan out = floatArg(info, 4, fn, "out");
+  FloatSpan out = at.arg(4, "out");
   if (hasB) expectLength(info.Env(), b.size, a.size, fn, "b");
   expectLength(info.Env(), out.size, a.size, fn, "out");
-  throwIfFailed(info.Env(), hasB ? axpby(a, alpha, b, beta, out) : scaleShift(a, alpha, beta, out));
+  if (!at.onDevice()) {
+    throwIfFailed(info.Env(), hasB ? axpby(a, alpha, b, beta, out) : scaleShift(a, alpha, beta, out));
+  } else if (hasB) {
+    throwIfFailed(info.Env(), cudaResult(at.cuda().axpby(abiIn(a), alpha, abiIn(b), beta, abiOut(out))));
+  } else {
+    throwNoCudaKernel(info.Env(), "axpby (without b)");
+  }
   return info.Env().Undefined();
 }
 
@@ -121,42 +137,54 @@ Napi::Value AddChannelBias(const Napi::CallbackInfo& info) {
 // relu(x, out)
 Napi::Value Relu(const Napi::CallbackInfo& info) {
   const char* fn = "relu";
-  FloatSpan x = floatArg(info, 0, fn, "x"), out = floatArg(info, 1, fn, "out");
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x"), out = at.arg(1, "out");
   expectLength(info.Env(), out.size, x.size, fn, "out");
-  throwIfFailed(info.Env(), relu(x, out));
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().relu(abiIn(x), abiOut(out))) : relu(x, out));
   return info.Env().Undefined();
 }
 
 // reluBackward(x, dy, dx)
 Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
   const char* fn = "reluBackward";
-  FloatSpan x = floatArg(info, 0, fn, "x"), dy = floatArg(info, 1, fn, "dy"), dx = floatArg(info, 2, fn, "dx");
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x"), dy = at.arg(1, "dy"), dx = at.arg(2, "dx");
   expectLength(info.Env(), dy.size, x.size, fn, "dy");
   expectLength(info.Env(), dx.size, x.size, fn, "dx");
-  throwIfFailed(info.Env(), reluBackward(x, dy, dx));
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().reluBackward(abiIn(x), abiIn(dy), abiOut(dx)))
+                                          : reluBackward(x, dy, dx));
   return info.Env().Undefined();
 }
 
 // fill(out, value)
 Napi::Value Fill(const Napi::CallbackInfo& info) {
   const char* fn = "fill";
-  FloatSpan out = floatArg(info, 0, fn, "out");
+  Placement at(info, fn);
+  FloatSpan out = at.arg(0, "out");
   const float value = static_cast<float>(numberArg(info, 1, fn, "value"));
-  throwIfFailed(info.Env(), fill(out, value));
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().fill(abiOut(out), value)) : fill(out, value));
   return info.Env().Undefined();
 }
 
-// sum(x) and sumSquares(x): float64 results
-template <Status (*Kernel)(ConstFloatSpan, double*)>
+// sum(x) and sumSquares(x): float64 results, from the host or (where CudaKernel is not null) the device.
+using CudaReduce = int (*AtrousCudaApi::*)(AtrousIn, double*);
+template <Status (*Kernel)(ConstFloatSpan, double*), CudaReduce CudaKernel>
 Napi::Value Reduce(const Napi::CallbackInfo& info, const char* fn) {
-  FloatSpan x = floatArg(info, 0, fn, "x");
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x");
   double result = 0;
-  throwIfFailed(info.Env(), Kernel(x, &result));
+  if (!at.onDevice()) {
+    throwIfFailed(info.Env(), Kernel(x, &result));
+  } else if constexpr (CudaKernel != nullptr) {
+    throwIfFailed(info.Env(), cudaResult((at.cuda().*CudaKernel)(abiIn(x), &result)));
+  } else {
+    throwNoCudaKernel(info.Env(), fn);
+  }
   return Napi::Number::New(info.Env(), result);
 }
 
-Napi::Value Sum(const Napi::CallbackInfo& info) { return Reduce<sum>(info, "sum"); }
-Napi::Value SumSquares(const Napi::CallbackInfo& info) { return Reduce<sumSquares>(info, "sumSquares"); }
+Napi::Value Sum(const Napi::CallbackInfo& info) { return Reduce<sum, &AtrousCudaApi::sum>(info, "sum"); }
+Napi::Value SumSquares(const Napi::CallbackInfo& info) { return Reduce<sumSquares, nullptr>(info, "sumSquares"); }
 
 // ---- pooling ----
 

@@ -1,0 +1,91 @@
+/* The C ABI of libatrous_cuda: one table of entry points that the CPU addon finds at run time with
+ * dlopen + dlsym("atrous_cuda_api"), so that the addon never links CUDA and one package serves machines
+ * with and without a GPU. Plain C types only: the addon is built by node-gyp without CUDA headers.
+ * The addon refuses a table whose abiVersion or structSize differ from its own (a library from
+ * another build) instead of calling into it.
+ *
+ * Conventions: pointers in AtrousIn/AtrousOut are device pointers with their lengths in floats;
+ * the library checks every length against the geometry (as the C++ kernels do) before queuing work.
+ * Each function returns 0 on success, or nonzero with the reason in lastError() (per thread).
+ * Kernels run asynchronously on the default stream; copyToHost and sum wait for them. */
+#ifndef ATROUS_CUDA_API_H
+#define ATROUS_CUDA_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ATROUS_CUDA_ABI_VERSION 1
+
+typedef struct AtrousIn {
+  const float* data;
+  int64_t size;
+} AtrousIn;
+
+typedef struct AtrousOut {
+  float* data;
+  int64_t size;
+} AtrousOut;
+
+/* The fields of atrous::ConvGeometry (native/kernels/conv_geometry.h), in its order. */
+typedef struct AtrousConvGeometry {
+  int64_t batch, inChannels, inH, inW;
+  int64_t outChannels, kernelH, kernelW;
+  int64_t strideH, strideW;
+  int64_t padTop, padBottom, padLeft, padRight;
+  int64_t dilationH, dilationW;
+  int64_t groups;
+} AtrousConvGeometry;
+
+typedef struct AtrousCudaApi {
+  uint32_t abiVersion; /* ATROUS_CUDA_ABI_VERSION */
+  uint32_t structSize; /* sizeof(AtrousCudaApi) */
+
+  /* The message of the last failed call on this thread ("" if none). */
+  const char* (*lastError)(void);
+  /* 0 when device 0 is usable; else lastError() says why (no driver, no device, too old). */
+  int (*probe)(void);
+  /* "NVIDIA H200 (sm_90, 132 SMs)" once probe() succeeded, else "". */
+  const char* (*deviceName)(void);
+
+  /* Device memory and copies (bytes). allocate(0) gives NULL; release(NULL) is a no-op. */
+  int (*allocate)(size_t bytes, void** out);
+  int (*release)(void* p);
+  int (*copyToDevice)(void* dst, const void* src, size_t bytes);
+  int (*copyToHost)(void* dst, const void* src, size_t bytes);
+  int (*copyOnDevice)(void* dst, const void* src, size_t bytes);
+  int (*synchronize)(void);
+
+  /* C = alpha op(A) op(B) + beta C, row-major (native/kernels/cuda/sgemm.h). */
+  int (*sgemm)(int transA, int transB, int64_t m, int64_t n, int64_t k, float alpha, AtrousIn a, int64_t lda,
+               AtrousIn b, int64_t ldb, float beta, AtrousOut c, int64_t ldc);
+
+  /* Convolution, NCHW (native/kernels/cuda/conv.h); bias.size == 0: no bias. */
+  int (*convForward)(const AtrousConvGeometry* g, AtrousIn x, AtrousIn w, AtrousIn bias, AtrousOut y);
+  int (*convBackwardData)(const AtrousConvGeometry* g, AtrousIn dy, AtrousIn w, AtrousOut dx);
+  int (*convBackwardWeight)(const AtrousConvGeometry* g, AtrousIn x, AtrousIn dy, AtrousOut dw);
+  int (*convBackwardBias)(const AtrousConvGeometry* g, AtrousIn dy, AtrousOut db);
+
+  /* Elementwise (native/kernels/cuda/elementwise.h); out may be an input itself. */
+  int (*add)(AtrousIn a, AtrousIn b, AtrousOut out);
+  int (*mul)(AtrousIn a, AtrousIn b, AtrousOut out);
+  int (*axpby)(AtrousIn a, float alpha, AtrousIn b, float beta, AtrousOut out);
+  int (*relu)(AtrousIn x, AtrousOut out);
+  int (*reluBackward)(AtrousIn x, AtrousIn dy, AtrousOut dx);
+  int (*fill)(AtrousOut out, float value);
+  /* *result (host) = the float64 sum of x; waits for the device. */
+  int (*sum)(AtrousIn x, double* result);
+} AtrousCudaApi;
+
+/* The table; the same pointer on every call. */
+typedef const AtrousCudaApi* (*AtrousCudaApiFn)(void);
+__attribute__((visibility("default"))) const AtrousCudaApi* atrous_cuda_api(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATROUS_CUDA_API_H */
