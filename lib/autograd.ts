@@ -3,6 +3,7 @@
 // passing gradients from outputs to inputs and accumulating them into leaves that require grad.
 // Gradients of intermediate (non-leaf) tensors are dropped as soon as they have been propagated.
 import { native } from './binding';
+import { allocateLike, type Storage } from './storage';
 
 /** What the engine needs from a tensor (Tensor implements it; kept minimal to avoid an import cycle). */
 export interface GraphTensor {
@@ -10,7 +11,7 @@ export interface GraphTensor {
   readonly requiresGrad: boolean;
   readonly numel: number;
   /** Adds g into this leaf's .grad (creating it on first use). g may be shared: it must be copied, never kept. */
-  accumulateGrad(g: Float32Array): void;
+  accumulateGrad(g: Storage): void;
 }
 
 /**
@@ -18,7 +19,7 @@ export interface GraphTensor {
  * where needsGrad is false. Returned buffers may alias gradOut or each other; the engine never
  * writes into a buffer it did not allocate.
  */
-export type BackwardFn = (gradOut: Float32Array, needsGrad: readonly boolean[]) => (Float32Array | null)[];
+export type BackwardFn = (gradOut: Storage, needsGrad: readonly boolean[]) => (Storage | null)[];
 
 export interface GradNode {
   readonly op: string;
@@ -56,12 +57,12 @@ export function makeGradNode(op: string, inputs: readonly (GraphTensor | null | 
 const NO_INPUT: GraphTensor = { gradFn: null, requiresGrad: false, numel: 0, accumulateGrad() {} };
 
 /** Propagates rootGrad (d out / d root, same length as root) through the graph behind root. */
-export function runBackward(root: GraphTensor, rootGrad: Float32Array): void {
+export function runBackward(root: GraphTensor, rootGrad: Storage): void {
   if (root.gradFn === null) {
     root.accumulateGrad(rootGrad);
     return;
   }
-  const pending = new Map<GraphTensor, Float32Array>([[root, rootGrad]]);
+  const pending = new Map<GraphTensor, Storage>([[root, rootGrad]]);
   for (const t of topologicalOrder(root)) {
     const gradOut = pending.get(t);
     if (gradOut === undefined) continue;
@@ -109,8 +110,8 @@ function topologicalOrder(root: GraphTensor): GraphTensor[] {
 }
 
 /** A fresh buffer: a and b may be aliased elsewhere, so neither is written. */
-function sumOf(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
+function sumOf(a: Storage, b: Storage): Storage {
+  const out = allocateLike(a);
   native().add(a, b, out);
   return out;
 }

@@ -34,6 +34,9 @@ export interface DeviceBuffer {
   copyFrom(src: DeviceBuffer): void;
 }
 
+/** Where the bindings with CUDA kernels take their arrays: all host or all device in one call. */
+export type FloatBuffer = Float32Array | DeviceBuffer;
+
 export interface NativeBinding {
   // --- backend (native/napi/backend_binding.cpp) ---
   backend(): { cpu: 'avx512' | 'avx2' | 'scalar'; threads: number };
@@ -49,39 +52,39 @@ export interface NativeBinding {
 
   // --- convolution, NCHW; 1-d convs pass H = KH = 1 (native/napi/conv_binding.cpp) ---
   // xShape [N, C, H, W], wShape [Cout, C/groups, KH, KW]; y is N x Cout x OH x OW.
-  convForward(x: Float32Array, xShape: number[], w: Float32Array, wShape: number[],
-    bias: Float32Array | null, y: Float32Array, p: ConvParams): void;
+  convForward(x: FloatBuffer, xShape: number[], w: FloatBuffer, wShape: number[],
+    bias: FloatBuffer | null, y: FloatBuffer, p: ConvParams): void;
   // Same, on a worker thread: the event loop stays free. The arrays must not be touched until it settles.
   convForwardAsync(x: Float32Array, xShape: number[], w: Float32Array, wShape: number[],
     bias: Float32Array | null, y: Float32Array, p: ConvParams): Promise<void>;
-  convBackwardData(dy: Float32Array, w: Float32Array, wShape: number[], dx: Float32Array,
+  convBackwardData(dy: FloatBuffer, w: FloatBuffer, wShape: number[], dx: FloatBuffer,
     xShape: number[], p: ConvParams): void;
-  convBackwardWeight(x: Float32Array, xShape: number[], dy: Float32Array, dw: Float32Array,
+  convBackwardWeight(x: FloatBuffer, xShape: number[], dy: FloatBuffer, dw: FloatBuffer,
     wShape: number[], p: ConvParams): void;
   // db[c] = sum of dy over n and pixels; dyShape [N, C, OH, OW].
-  convBackwardBias(dy: Float32Array, dyShape: number[], db: Float32Array): void;
+  convBackwardBias(dy: FloatBuffer, dyShape: number[], db: FloatBuffer): void;
 
   // --- GEMM, row-major: C = alpha op(A) op(B) + beta C (native/napi/conv_binding.cpp) ---
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number,
-    c: Float32Array, ldc: number): void;
+    a: FloatBuffer, lda: number, b: FloatBuffer, ldb: number, beta: number,
+    c: FloatBuffer, ldc: number): void;
 
   // --- elementwise (native/napi/ops_binding.cpp); out may alias an input ---
-  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
-  sub(a: Float32Array, b: Float32Array, out: Float32Array): void;
-  mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  add(a: FloatBuffer, b: FloatBuffer, out: FloatBuffer): void;
+  sub(a: FloatBuffer, b: FloatBuffer, out: FloatBuffer): void;
+  mul(a: FloatBuffer, b: FloatBuffer, out: FloatBuffer): void;
   /** out = a * alpha + b * beta (b may be null: out = a * alpha + beta). */
-  axpby(a: Float32Array, alpha: number, b: Float32Array | null, beta: number, out: Float32Array): void;
+  axpby(a: FloatBuffer, alpha: number, b: FloatBuffer | null, beta: number, out: FloatBuffer): void;
   /** out[i] = a[i] + bias[(i / inner) % channels]: broadcast a per-channel vector (bias add). */
-  addChannelBias(a: Float32Array, bias: Float32Array, channels: number, inner: number, out: Float32Array): void;
-  relu(x: Float32Array, out: Float32Array): void;
+  addChannelBias(a: FloatBuffer, bias: FloatBuffer, channels: number, inner: number, out: FloatBuffer): void;
+  relu(x: FloatBuffer, out: FloatBuffer): void;
   /** dx = dy where x > 0, else 0. */
-  reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
-  fill(out: Float32Array, value: number): void;
+  reluBackward(x: FloatBuffer, dy: FloatBuffer, dx: FloatBuffer): void;
+  fill(out: FloatBuffer, value: number): void;
   /** Sum in float64, returned as a number. */
-  sum(x: Float32Array): number;
+  sum(x: FloatBuffer): number;
   /** Sum of squares in float64 (for norms). */
-  sumSquares(x: Float32Array): number;
+  sumSquares(x: FloatBuffer): number;
 
   // --- pooling, NCHW, PyTorch semantics (native/napi/ops_binding.cpp) ---
   // argmax (Int32Array, one per output) holds the flat index within the input plane of each max.

@@ -3,6 +3,7 @@
 // numbers and manualSeed(n) replays the whole sequence, whatever the thread count.
 import { native } from './binding';
 import { describeValue, expectShape, numelOf } from './shape-checks';
+import { onDevice } from './storage';
 import { checkOptions, Tensor, type TensorOptions } from './tensor';
 
 /** PyTorch's default CPU seed: runs are reproducible even without manualSeed. */
@@ -49,10 +50,10 @@ export function nextRandomOffset(count: number): number {
 
 function make(op: string, shape: readonly number[], opts: TensorOptions | undefined, fillWith: (out: Float32Array) => void): Tensor {
   const dims = expectShape(op, 'shape', shape);
-  const { requiresGrad } = checkOptions(op, opts);
+  const { requiresGrad, device } = checkOptions(op, opts);
   const storage = new Float32Array(numelOf(dims));
-  fillWith(storage);
-  return new Tensor(storage, dims, null, requiresGrad);
+  fillWith(storage); // on the host (the generator is the CPU's), then moved
+  return new Tensor(onDevice(storage, device, op), dims, null, requiresGrad);
 }
 
 export function zeros(shape: readonly number[], opts?: TensorOptions): Tensor {

@@ -27,20 +27,36 @@ export function expectTensor(op: string, arg: string, v: unknown): asserts v is 
   if (!(v instanceof Tensor)) throw new TypeError(`${op}: ${arg} expects a Tensor, but got ${describeValue(v)}`);
 }
 
-/** The only device with kernels today; every op's tensors must be on it. */
+/** For ops with CPU kernels only: t must be on the CPU (a CUDA tensor gets told how to move). */
 export function expectCpu(op: string, arg: string, t: Tensor): void {
   if (t.device !== 'cpu') {
-    throw new TypeError(`${op}: ${arg} expects a tensor on 'cpu' (the other operands' device), but it is on '${t.device}'`);
+    throw new TypeError(
+      `${op}: ${arg} expects a tensor on 'cpu', but it is on '${t.device}' (${op} has no CUDA kernel in this version of atrous; move it with .to('cpu'))`,
+    );
   }
 }
 
-/** A Tensor of the given rank on the CPU; `layout` (e.g. 'N×C×H×W') makes the message readable. */
+/** t's values for an op with CPU kernels only (see expectCpu). */
+export function cpuStorage(op: string, arg: string, t: Tensor): Float32Array {
+  expectCpu(op, arg, t);
+  return t.storage as Float32Array;
+}
+
+/** Every tensor of one op on one device: t (named arg) must be where ref (named refArg) is. */
+export function expectDevice(op: string, arg: string, t: Tensor, refArg: string, ref: Tensor): void {
+  if (t.device !== ref.device) {
+    throw new TypeError(
+      `${op}: ${arg} is on '${t.device}' but ${refArg} is on '${ref.device}': the tensors of one op must be on one device (move one with .to())`,
+    );
+  }
+}
+
+/** A Tensor of the given rank (on any device); `layout` (e.g. 'N×C×H×W') makes the message readable. */
 export function expectRank(op: string, arg: string, v: unknown, rank: number, layout: string): asserts v is Tensor {
   expectTensor(op, arg, v);
   if (v.shape.length !== rank) {
     throw new RangeError(`${op}: ${arg} expects ${rank} dims (${layout}), but got shape ${formatShape(v.shape)}`);
   }
-  expectCpu(op, arg, v);
 }
 
 export function expectSameShape(op: string, arg: string, t: Tensor, shape: readonly number[], whose: string): void {

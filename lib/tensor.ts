@@ -6,9 +6,10 @@ import { expectCuda } from './cuda';
 import * as activation from './ops/activation';
 import * as elementwise from './ops/elementwise';
 import { describeValue, expectTensor, formatShape, numelOf } from './shape-checks';
+import { copyOf, type Device, deviceOf, hostView, onDevice, scalarLike, type Storage } from './storage';
 import { type TensorData, toStorage } from './tensor-data';
 
-export type Device = 'cpu' | 'cuda';
+export type { Device } from './storage';
 
 export interface TensorOptions {
   requiresGrad?: boolean;
@@ -20,22 +21,22 @@ const PREVIEW_VALUES = 8;
 
 export class Tensor implements GraphTensor {
   /**
-   * The live float32 values, row-major. Views (reshape, flatten, detach) share it, and a Float32Array
-   * given to at.tensor() is this very array. For lib/ internals (nn, optim, io): user code reads
-   * values with toFloat32Array().
+   * The live float32 values, row-major: a Float32Array on the CPU, a DeviceBuffer on CUDA. Views
+   * (reshape, flatten, detach) share it, and a Float32Array given to at.tensor() is this very array.
+   * For lib/ internals (nn, optim, io): user code reads values with toFloat32Array(). Replaced only
+   * by moveTo(), which moves a leaf (a parameter) in place.
    */
-  readonly storage: Float32Array;
+  storage: Storage;
   readonly shape: readonly number[];
   readonly numel: number;
   readonly dtype = 'float32' as const;
-  readonly device: Device = 'cpu';
   /** The op that made this tensor, or null for a leaf. */
   readonly gradFn: GradNode | null;
   grad: Tensor | null = null;
   private leafRequiresGrad: boolean;
 
   /** Internal: at.tensor() is the public constructor. storage.length must equal the shape's product. */
-  constructor(storage: Float32Array, shape: readonly number[], gradFn: GradNode | null = null, requiresGrad = false) {
+  constructor(storage: Storage, shape: readonly number[], gradFn: GradNode | null = null, requiresGrad = false) {
     if (storage.length !== numelOf(shape)) {
       throw new RangeError(`Tensor: storage has ${storage.length} values, but shape ${formatShape(shape)} needs ${numelOf(shape)}`);
     }
@@ -44,6 +45,11 @@ export class Tensor implements GraphTensor {
     this.numel = storage.length;
     this.gradFn = gradFn;
     this.leafRequiresGrad = gradFn === null && requiresGrad;
+  }
+
+  /** Where the values live: 'cpu' or 'cuda'. */
+  get device(): Device {
+    return deviceOf(this.storage);
   }
 
   get requiresGrad(): boolean {
@@ -65,10 +71,10 @@ export class Tensor implements GraphTensor {
     return this.gradFn === null;
   }
 
-  accumulateGrad(g: Float32Array): void {
+  accumulateGrad(g: Storage): void {
     if (!this.leafRequiresGrad) return;
     if (this.grad === null) {
-      this.grad = new Tensor(g.slice(), this.shape);
+      this.grad = new Tensor(copyOf(g), this.shape);
     } else {
       native().add(this.grad.storage, g, this.grad.storage);
     }
@@ -85,20 +91,23 @@ export class Tensor implements GraphTensor {
           '{ requiresGrad: true }, and outside noGrad()?)',
       );
     }
-    let seed: Float32Array;
+    let seed: Storage;
     if (grad === undefined) {
       if (this.numel !== 1) {
         throw new RangeError(
           `Tensor.backward: grad can be omitted only for a one-element tensor (a loss), but this has shape ${formatShape(this.shape)}`,
         );
       }
-      seed = Float32Array.of(1);
+      seed = scalarLike(this.storage, 1);
     } else {
       expectTensor('Tensor.backward', 'grad', grad);
       if (grad.shape.length !== this.shape.length || grad.shape.some((d, i) => d !== this.shape[i])) {
         throw new RangeError(
           `Tensor.backward: grad expects shape ${formatShape(this.shape)} (this tensor's), but got ${formatShape(grad.shape)}`,
         );
+      }
+      if (grad.device !== this.device) {
+        throw new TypeError(`Tensor.backward: grad expects a tensor on '${this.device}' (this tensor's device), but it is on '${grad.device}'`);
       }
       seed = grad.storage;
     }
@@ -110,25 +119,43 @@ export class Tensor implements GraphTensor {
     return new Tensor(this.storage, this.shape);
   }
 
+  /**
+   * This tensor on device: itself when already there, else a copy that stays in the graph (its
+   * gradient flows back to this tensor's device), as PyTorch's Tensor.to.
+   */
   to(device: Device): Tensor {
-    if (device === 'cpu') return this;
-    if (device === 'cuda') {
-      expectCuda("Tensor.to('cuda')");
-      throw new Error("Tensor.to('cuda'): CUDA is usable, but device tensors are not in this build yet");
+    const op = `Tensor.to('${String(device)}')`;
+    if (device !== 'cpu' && device !== 'cuda') {
+      throw new TypeError(`Tensor.to: device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
     }
-    throw new TypeError(`Tensor.to: device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
+    if (device === this.device) return this;
+    if (device === 'cuda') expectCuda(op);
+    const from = this.device;
+    return opResult(op, onDevice(this.storage, device, op), this.shape, [this], (g) => [onDevice(g, from, op)]);
   }
 
-  /** A copy of the values, row-major. */
+  /**
+   * Internal (Module.to): moves this leaf's values, and its grad, to device in place, so that
+   * optimizers and state dicts holding this very tensor follow it.
+   */
+  moveTo(device: Device): void {
+    const op = `Module.to('${device}')`;
+    if (this.gradFn !== null) throw new Error(`${op}: only leaf tensors move in place; this one was made by ${this.gradFn.op}`);
+    if (device === 'cuda') expectCuda(op);
+    this.storage = onDevice(this.storage, device, op);
+    if (this.grad !== null) this.grad.storage = onDevice(this.grad.storage, device, op);
+  }
+
+  /** A copy of the values, row-major, in host memory (downloaded from the device if need be). */
   toFloat32Array(): Float32Array {
-    return this.storage.slice();
+    return this.storage instanceof Float32Array ? this.storage.slice() : hostView(this.storage);
   }
 
   item(): number {
     if (this.numel !== 1) {
       throw new RangeError(`Tensor.item: expects a one-element tensor, but this has shape ${formatShape(this.shape)}`);
     }
-    return this.storage[0];
+    return hostView(this.storage)[0];
   }
 
   reshape(shape: readonly number[]): Tensor {
@@ -169,7 +196,7 @@ export class Tensor implements GraphTensor {
 
   /** console.log shows the shape and the first values, not the whole storage. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    const shown = Array.from(this.storage.subarray(0, PREVIEW_VALUES), (v) => Number(v.toPrecision(6)));
+    const shown = Array.from(hostView(this.storage).subarray(0, PREVIEW_VALUES), (v) => Number(v.toPrecision(6)));
     return `${this.toString()} [${shown.join(', ')}${this.numel > PREVIEW_VALUES ? ', …' : ''}]`;
   }
 }
@@ -177,7 +204,7 @@ export class Tensor implements GraphTensor {
 /** The result of an op: a tensor that records `backward` when any input requires grad (and grad mode is on). */
 export function opResult(
   op: string,
-  storage: Float32Array,
+  storage: Storage,
   shape: readonly number[],
   inputs: readonly (Tensor | null | undefined)[],
   backward: Parameters<typeof makeGradNode>[2],
@@ -189,21 +216,20 @@ export function opResult(
 export function tensor(data: TensorData, shape?: readonly number[] | null, opts?: TensorOptions): Tensor {
   const options = checkOptions('tensor', opts);
   const { storage, shape: finalShape } = toStorage(data, shape);
-  return new Tensor(storage, finalShape, null, options.requiresGrad);
+  return new Tensor(onDevice(storage, options.device, 'tensor'), finalShape, null, options.requiresGrad);
 }
 
-/** Validates { requiresGrad?, device? } for factories; 'cuda' is refused with the reason. */
-export function checkOptions(op: string, opts: TensorOptions | undefined): { requiresGrad: boolean } {
-  if (opts === undefined) return { requiresGrad: false };
+/** Validates { requiresGrad?, device? } for factories; 'cuda' without CUDA is refused with the reason. */
+export function checkOptions(op: string, opts: TensorOptions | undefined): { requiresGrad: boolean; device: Device } {
+  if (opts === undefined) return { requiresGrad: false, device: 'cpu' };
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${op}: opts expects an object, but got ${describeValue(opts)}`);
   const { requiresGrad = false, device = 'cpu' } = opts;
   if (typeof requiresGrad !== 'boolean') {
     throw new TypeError(`${op}: opts.requiresGrad expects a boolean, but got ${describeValue(requiresGrad)}`);
   }
-  if (device === 'cuda') {
-    expectCuda(`${op}: opts.device 'cuda'`);
-    throw new Error(`${op}: opts.device 'cuda': CUDA is usable, but device tensors are not in this build yet`);
+  if (device !== 'cpu' && device !== 'cuda') {
+    throw new TypeError(`${op}: opts.device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
   }
-  if (device !== 'cpu') throw new TypeError(`${op}: opts.device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
-  return { requiresGrad };
+  if (device === 'cuda') expectCuda(`${op}: opts.device 'cuda'`);
+  return { requiresGrad, device };
 }

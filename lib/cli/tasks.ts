@@ -9,6 +9,7 @@ import { DilatedCnn } from '../models/dilated-cnn';
 import { Tcn } from '../models/tcn';
 import type { Module } from '../nn';
 import { crossEntropy, mseLoss } from '../ops/loss';
+import { hostView } from '../storage';
 import type { Tensor } from '../tensor';
 
 export const TASKS = ['fashion-mnist', 'adding', 'copy-memory'] as const;
@@ -144,7 +145,7 @@ export function evaluateClassifier(model: Module, loader: ImageLoader): Evaluati
 export function countCorrect(logits: Tensor, targets: Int32Array): number {
   const [rows, cols] = logits.shape;
   const predicted = new Int32Array(rows);
-  native().argmaxRows(logits.storage, rows, cols, predicted);
+  native().argmaxRows(hostView(logits.storage), rows, cols, predicted);
   let correct = 0;
   for (let i = 0; i < rows; i++) if (predicted[i] === targets[i]) correct++;
   return correct;
@@ -197,7 +198,7 @@ function copyMemoryTask(opts: TaskOptions): Task {
         const logits = model.forward(test.x) as Tensor;
         const loss = crossEntropy(logits, test.targets).item();
         const predicted = new Int32Array(logits.shape[0]);
-        native().argmaxRows(logits.storage, logits.shape[0], COPY_SYMBOLS, predicted);
+        native().argmaxRows(hostView(logits.storage), logits.shape[0], COPY_SYMBOLS, predicted);
         let correct = 0;
         for (let s = 0; s < SYNTHETIC_TEST; s++) {
           for (let t = test.length - COPY_DIGITS; t < test.length; t++) if (predicted[s * test.length + t] === test.targets[s * test.length + t]) correct++;

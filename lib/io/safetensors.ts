@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../binding';
 import { describeValue, formatShape, MAX_ELEMENTS } from '../shape-checks';
+import { hostView } from '../storage';
 import { Tensor } from '../tensor';
 
 /** The official reader's limit: a header larger than this is refused as corrupt. */
@@ -65,7 +66,8 @@ export function save(record: Record<string, Tensor>, file: string, metadata?: Re
     fs.writeSync(fd, prefix);
     fs.writeSync(fd, headerBytes);
     for (const [, t] of tensors) {
-      if (t.numel > 0) fs.writeSync(fd, new Uint8Array(t.storage.buffer, t.storage.byteOffset, t.storage.byteLength));
+      const values = hostView(t.storage); // downloaded from the device if need be
+      if (t.numel > 0) fs.writeSync(fd, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     }
     fs.fsyncSync(fd);
     fs.closeSync(fd);

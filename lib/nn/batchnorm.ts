@@ -2,7 +2,8 @@
 // Training normalises with the batch's statistics and moves the running ones (running_mean,
 // running_var, num_batches_tracked: PyTorch's state_dict names); eval normalises with the running ones.
 import { native } from '../binding';
-import { describeValue, expectInt, expectRank, formatShape } from '../shape-checks';
+import { cpuStorage, describeValue, expectInt, expectRank, formatShape } from '../shape-checks';
+import { hostView, scalarOf } from '../storage';
 import { opResult, Tensor } from '../tensor';
 import { filledParameter } from './init';
 import { Module } from './module';
@@ -43,15 +44,16 @@ export function batchNorm2d(
   const y = new Float32Array(x.numel);
   const saveMean = new Float32Array(c);
   const saveInvStd = new Float32Array(c);
-  native().batchNormForward(x.storage, xShape, weight?.storage ?? null, bias?.storage ?? null, stats.runningMean?.storage ?? null,
-    stats.runningVar?.storage ?? null, training, eps, factor, y, saveMean, saveInvStd);
-  const input = x.storage;
-  const gamma = weight?.storage ?? null;
+  const host = (arg: string, t: Tensor | null) => (t ? cpuStorage(op, arg, t) : null);
+  const input = cpuStorage(op, 'x', x);
+  const gamma = host('weight', weight);
+  native().batchNormForward(input, xShape, gamma, host('bias', bias), host('runningMean', stats.runningMean),
+    host('runningVar', stats.runningVar), training, eps, factor, y, saveMean, saveInvStd);
   return opResult(op, y, x.shape, [x, weight, bias], (g, needs) => {
     const dx = needs[0] ? new Float32Array(input.length) : null;
     const dgamma = needs[1] ? new Float32Array(c) : null;
     const dbeta = needs[2] ? new Float32Array(c) : null;
-    native().batchNormBackward(input, xShape, g, gamma, saveMean, saveInvStd, training, dx, dgamma, dbeta);
+    native().batchNormBackward(input, xShape, hostView(g), gamma, saveMean, saveInvStd, training, dx, dgamma, dbeta);
     return [dx, dgamma, dbeta];
   });
 }
@@ -103,10 +105,11 @@ export class BatchNorm2d extends Module {
   override forward(x: Tensor): Tensor {
     const useBatchStats = this.training || !this.trackRunningStats;
     const counter = this.training ? this.numBatchesTracked : null;
-    const factor = counter ? (this.momentum ?? 1 / (counter.storage[0] + 1)) : 0;
+    const tracked = counter ? scalarOf(counter.storage) : 0;
+    const factor = counter ? (this.momentum ?? 1 / (tracked + 1)) : 0;
     const stats = useBatchStats && !this.training ? { runningMean: null, runningVar: null } : this;
     const y = batchNorm2d(x, this.weight, this.bias, stats, useBatchStats, factor, this.eps);
-    if (counter) counter.storage[0] += 1; // one counter, not tensor data; only after a forward that ran
+    if (counter) native().fill(counter.storage, tracked + 1); // only after a forward that ran
     return y;
   }
 

@@ -7,9 +7,9 @@ import { Tensor } from '../tensor';
 
 /** A leaf parameter (requiresGrad) of the given shape, uniform on ±bound. */
 export function uniformParameter(shape: number[], bound: number): Tensor {
-  const t = new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, null, true);
-  fillUniformSeeded(t.storage, -bound, bound);
-  return t;
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  fillUniformSeeded(values, -bound, bound);
+  return new Tensor(values, shape, null, true);
 }
 
 /** gain·√(3/fan_in) with gain = √(2/(1 + a²)) and a = √5: exactly 1/√fan_in. */

@@ -6,6 +6,8 @@
 import { noGrad } from '../autograd';
 import { type Device, Tensor } from '../tensor';
 import { describeValue, formatShape } from '../shape-checks';
+import { expectCuda } from '../cuda';
+import { copyInto } from '../storage';
 import type { ReceptiveStep } from './receptive-field';
 import { summarize, type ModelSummary } from './summary';
 
@@ -191,7 +193,7 @@ export class Module {
       missingKeys,
       unexpectedKeys,
       apply: () => {
-        for (const [target, source] of copies) target.storage.set(source.storage);
+        for (const [target, source] of copies) copyInto(target.storage, source.storage);
       },
     };
   }
@@ -223,9 +225,16 @@ export class Module {
     for (const p of this.parameters()) p.grad = null;
   }
 
-  /** Moves parameters and buffers to device; 'cpu' is where they are (CUDA is refused with the reason). */
+  /**
+   * Moves every parameter and buffer (and gradient) to device in place, so optimizers built on these
+   * parameters follow them; returns this. Without CUDA, 'cuda' throws the reason before anything moves.
+   */
   to(device: Device): this {
-    for (const t of [...this.parameters(), ...this.buffers()]) t.to(device);
+    if (device !== 'cpu' && device !== 'cuda') {
+      throw new TypeError(`Module.to: device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
+    }
+    if (device === 'cuda') expectCuda("Module.to('cuda')");
+    for (const t of [...this.parameters(), ...this.buffers()]) t.moveTo(device);
     return this;
   }
 

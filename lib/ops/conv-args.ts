@@ -2,7 +2,7 @@
 // every one first. conv1d is a 2-d convolution with H = KH = 1.
 import type { ConvParams } from '../native';
 import {
-  describeValue, expectInt, expectIntPair, expectIntSingle, expectRank, expectElementCount, formatShape,
+  describeValue, expectDevice, expectInt, expectIntPair, expectIntSingle, expectRank, expectElementCount, formatShape,
 } from '../shape-checks';
 import type { Tensor } from '../tensor';
 
@@ -36,6 +36,7 @@ export function planConv(
   const is2d = op === 'conv2d';
   expectRank(op, 'input', input, is2d ? 4 : 3, is2d ? 'N×C×H×W' : 'N×C×L');
   expectRank(op, 'weight', weight, is2d ? 4 : 3, is2d ? 'Cout×(Cin/groups)×KH×KW' : 'Cout×(Cin/groups)×K');
+  expectDevice(op, 'weight', weight, 'input', input);
   const options = checkOptionNames(op, opts);
 
   const groups = expectInt(op, 'groups', options.groups ?? 1, 1);
@@ -67,6 +68,7 @@ export function planConv(
   }
   if (bias !== null && bias !== undefined) {
     expectRank(op, 'bias', bias, 1, 'Cout');
+    expectDevice(op, 'bias', bias, 'input', input);
     if (bias.shape[0] !== cout) {
       throw new RangeError(`${op}: bias expects ${cout} values (one per output channel of weight ${formatShape(weight.shape)}), but got shape ${formatShape(bias.shape)}`);
     }

@@ -1,7 +1,8 @@
 // conv1d / conv2d with autograd, and their forward-only async forms. Shapes and options are
 // resolved (and checked) in conv-args.ts; the math is the addon's.
 import { native } from '../binding';
-import { numelOf } from '../shape-checks';
+import { cpuStorage, numelOf } from '../shape-checks';
+import { allocateLike, type Storage } from '../storage';
 import { Tensor, opResult } from '../tensor';
 import { type ConvOptions, type ConvPlan, planConv } from './conv-args';
 
@@ -27,24 +28,24 @@ export async function conv2dAsync(input: Tensor, weight: Tensor, bias?: Tensor |
 
 function convWithGrad(op: string, plan: ConvPlan, input: Tensor, weight: Tensor, bias: Tensor | null | undefined): Tensor {
   const { xShape, wShape, yShape, params } = plan;
-  const y = new Float32Array(numelOf(yShape));
   const x = input.storage;
   const w = weight.storage;
+  const y = allocateLike(x, numelOf(yShape));
   native().convForward(x, xShape, w, wShape, bias?.storage ?? null, y, params);
   return opResult(op, y, plan.outShape, [input, weight, bias], (g, needs) => {
-    let dx: Float32Array | null = null;
-    let dw: Float32Array | null = null;
-    let db: Float32Array | null = null;
+    let dx: Storage | null = null;
+    let dw: Storage | null = null;
+    let db: Storage | null = null;
     if (needs[0]) {
-      dx = new Float32Array(x.length);
+      dx = allocateLike(g, x.length);
       native().convBackwardData(g, w, wShape, dx, xShape, params);
     }
     if (needs[1]) {
-      dw = new Float32Array(w.length);
+      dw = allocateLike(g, w.length);
       native().convBackwardWeight(x, xShape, g, dw, wShape, params);
     }
     if (needs[2]) {
-      db = new Float32Array(wShape[0]);
+      db = allocateLike(g, wShape[0]);
       native().convBackwardBias(g, yShape, db);
     }
     return [dx, dw, db];
@@ -52,7 +53,11 @@ function convWithGrad(op: string, plan: ConvPlan, input: Tensor, weight: Tensor,
 }
 
 async function convAsync(plan: ConvPlan, input: Tensor, weight: Tensor, bias: Tensor | null | undefined): Promise<Tensor> {
+  const op = 'convAsync';
+  const x = cpuStorage(op, 'input', input);
+  const w = cpuStorage(op, 'weight', weight);
+  const b = bias ? cpuStorage(op, 'bias', bias) : null;
   const y = new Float32Array(numelOf(plan.yShape));
-  await native().convForwardAsync(input.storage, plan.xShape, weight.storage, plan.wShape, bias?.storage ?? null, y, plan.params);
+  await native().convForwardAsync(x, plan.xShape, w, plan.wShape, b, y, plan.params);
   return new Tensor(y, plan.outShape);
 }

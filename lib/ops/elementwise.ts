@@ -1,7 +1,8 @@
 // Views (reshape, flatten), same-shape arithmetic with a tensor or a number, and full reductions.
 // Reductions return 0-d tensors (shape []), as PyTorch does.
 import { native } from '../binding';
-import { describeValue, expectCpu, expectSameShape, expectTensor, formatShape, isInteger, numelOf } from '../shape-checks';
+import { describeValue, expectDevice, expectSameShape, expectTensor, formatShape, isInteger, numelOf } from '../shape-checks';
+import { allocateLike, filledLike, scalarLike, scalarOf, type Storage } from '../storage';
 import { opResult, Tensor } from '../tensor';
 
 /** A view with a new shape (same storage); one dim may be -1 (inferred). */
@@ -54,22 +55,22 @@ export function flatten(x: Tensor, startDim = 1): Tensor {
 
 type Operand = Tensor | number;
 
-/** Checks `other` for a binary method: a number, or a CPU tensor of x's shape. */
+/** Checks `other` for a binary method: a number, or a tensor of x's shape on x's device. */
 function checkOperand(op: string, x: Tensor, other: unknown): asserts other is Operand {
   if (typeof other === 'number') return;
   expectTensor(op, 'other', other);
-  expectCpu(op, 'other', other);
+  expectDevice(op, 'other', other, 'this tensor', x);
   expectSameShape(op, 'other', other, x.shape, 'same as this tensor');
 }
 
-function scaled(g: Float32Array, factor: number): Float32Array {
-  const out = new Float32Array(g.length);
+function scaled(g: Storage, factor: number): Storage {
+  const out = allocateLike(g);
   native().axpby(g, factor, null, 0, out);
   return out;
 }
 
-function product(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
+function product(a: Storage, b: Storage): Storage {
+  const out = allocateLike(a);
   native().mul(a, b, out);
   return out;
 }
@@ -77,7 +78,7 @@ function product(a: Float32Array, b: Float32Array): Float32Array {
 export function add(x: Tensor, other: Operand): Tensor {
   const op = 'Tensor.add';
   checkOperand(op, x, other);
-  const out = new Float32Array(x.numel);
+  const out = allocateLike(x.storage);
   if (typeof other === 'number') {
     native().axpby(x.storage, 1, null, other, out);
     return opResult(op, out, x.shape, [x], (g) => [g]);
@@ -89,7 +90,7 @@ export function add(x: Tensor, other: Operand): Tensor {
 export function sub(x: Tensor, other: Operand): Tensor {
   const op = 'Tensor.sub';
   checkOperand(op, x, other);
-  const out = new Float32Array(x.numel);
+  const out = allocateLike(x.storage);
   if (typeof other === 'number') {
     native().axpby(x.storage, 1, null, -other, out);
     return opResult(op, out, x.shape, [x], (g) => [g]);
@@ -101,7 +102,7 @@ export function sub(x: Tensor, other: Operand): Tensor {
 export function mul(x: Tensor, other: Operand): Tensor {
   const op = 'Tensor.mul';
   checkOperand(op, x, other);
-  const out = new Float32Array(x.numel);
+  const out = allocateLike(x.storage);
   if (typeof other === 'number') {
     native().axpby(x.storage, other, null, 0, out);
     return opResult(op, out, x.shape, [x], (g) => [scaled(g, other)]);
@@ -116,7 +117,7 @@ export function mul(x: Tensor, other: Operand): Tensor {
 export function sum(x: Tensor): Tensor {
   const op = 'Tensor.sum';
   const total = native().sum(x.storage);
-  return opResult(op, Float32Array.of(total), [], [x], (g) => [broadcast(x.numel, g[0])]);
+  return opResult(op, scalarLike(x.storage, total), [], [x], (g) => [filledLike(g, x.numel, scalarOf(g))]);
 }
 
 /** Mean of all elements, as a 0-d tensor (NaN for an empty tensor, as PyTorch). */
@@ -124,11 +125,5 @@ export function mean(x: Tensor): Tensor {
   const op = 'Tensor.mean';
   const n = x.numel;
   const total = native().sum(x.storage);
-  return opResult(op, Float32Array.of(total / n), [], [x], (g) => [broadcast(n, g[0] / n)]);
-}
-
-function broadcast(length: number, value: number): Float32Array {
-  const out = new Float32Array(length);
-  native().fill(out, value);
-  return out;
+  return opResult(op, scalarLike(x.storage, total / n), [], [x], (g) => [filledLike(g, n, scalarOf(g) / n)]);
 }

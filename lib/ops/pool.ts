@@ -2,7 +2,8 @@
 // PyTorch semantics (floor mode). The windows are the addon's; this file checks and records grads.
 import { native } from '../binding';
 import type { PoolParams } from '../native';
-import { describeValue, expectElementCount, expectIntPair, expectRank, formatShape, numelOf } from '../shape-checks';
+import { cpuStorage, describeValue, expectElementCount, expectIntPair, expectRank, formatShape, numelOf } from '../shape-checks';
+import { hostView } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 import type { IntOrPair } from './conv-args';
 
@@ -34,10 +35,10 @@ export function maxPool2d(x: Tensor, kernel: IntOrPair, stride?: IntOrPair | nul
   const xShape = [...x.shape];
   const y = new Float32Array(numelOf(yShape));
   const argmax = new Int32Array(y.length);
-  native().maxPool2dForward(x.storage, xShape, params, y, argmax);
+  native().maxPool2dForward(cpuStorage(op, 'x', x), xShape, params, y, argmax);
   return opResult(op, y, yShape, [x], (g) => {
     const dx = new Float32Array(x.numel);
-    native().maxPool2dBackward(g, argmax, xShape, yShape, dx);
+    native().maxPool2dBackward(hostView(g), argmax, xShape, yShape, dx);
     return [dx];
   });
 }
@@ -47,10 +48,10 @@ export function avgPool2d(x: Tensor, kernel: IntOrPair, stride?: IntOrPair | nul
   const { params, yShape } = planPool(op, x, kernel, stride, padding);
   const xShape = [...x.shape];
   const y = new Float32Array(numelOf(yShape));
-  native().avgPool2dForward(x.storage, xShape, params, y);
+  native().avgPool2dForward(cpuStorage(op, 'x', x), xShape, params, y);
   return opResult(op, y, yShape, [x], (g) => {
     const dx = new Float32Array(x.numel);
-    native().avgPool2dBackward(g, xShape, params, dx);
+    native().avgPool2dBackward(hostView(g), xShape, params, dx);
     return [dx];
   });
 }
@@ -67,10 +68,10 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrPair): Tensor {
   expectElementCount(op, 'output', yShape);
   const xShape = [...x.shape];
   const y = new Float32Array(numelOf(yShape));
-  native().adaptiveAvgPool2dForward(x.storage, xShape, outHW, y);
+  native().adaptiveAvgPool2dForward(cpuStorage(op, 'x', x), xShape, outHW, y);
   return opResult(op, y, yShape, [x], (g) => {
     const dx = new Float32Array(x.numel);
-    native().adaptiveAvgPool2dBackward(g, xShape, outHW, dx);
+    native().adaptiveAvgPool2dBackward(hostView(g), xShape, outHW, dx);
     return [dx];
   });
 }

@@ -1,7 +1,7 @@
 // Adam (L2 weight decay added to the gradient) and AdamW (decoupled weight decay), with amsgrad:
 // torch.optim's single-tensor updates, fused in the addon (adamStep).
 import { native } from '../binding';
-import { describeValue } from '../shape-checks';
+import { cpuStorage, describeValue } from '../shape-checks';
 import type { Tensor } from '../tensor';
 import { Optimizer, type ParamGroupSpec, type StateValue } from './optimizer';
 
@@ -55,7 +55,7 @@ class AdamBase extends Optimizer<AdamOptions> {
         if (g.amsgrad && state.maxExpAvgSq === undefined) state.maxExpAvgSq = new Float32Array(p.numel);
         const step = (state.step as number) + 1;
         state.step = step;
-        native().adamStep(p.storage, p.grad.storage, state.expAvg as Float32Array, state.expAvgSq as Float32Array,
+        native().adamStep(cpuStorage('Adam.step', 'param', p), cpuStorage('Adam.step', 'param.grad', p.grad), state.expAvg as Float32Array, state.expAvgSq as Float32Array,
           g.amsgrad ? (state.maxExpAvgSq as Float32Array) : null, g.lr, g.betas[0], g.betas[1], g.eps, g.weightDecay,
           this.decoupled, step);
       }

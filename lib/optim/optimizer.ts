@@ -137,7 +137,7 @@ export abstract class Optimizer<H extends { lr: number }> {
           if (v.numel !== p.numel) {
             throw new RangeError(`${op}: state[${key}].${name} expects shape ${formatShape(p.shape)} (its parameter's), but got ${formatShape(v.shape)}`);
           }
-          values[name] = v.storage.slice();
+          values[name] = v.toFloat32Array();
         } else {
           throw new TypeError(`${op}: state[${key}].${name} expects a Tensor or a number, but got ${describeValue(v)}`);
         }

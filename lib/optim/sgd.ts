@@ -1,7 +1,7 @@
 // SGD with momentum, dampening, Nesterov momentum and (L2) weight decay: torch.optim.SGD's update,
 // fused in the addon (sgdStep). Parameters without a gradient (frozen, or unused) are left as they are.
 import { native } from '../binding';
-import { describeValue } from '../shape-checks';
+import { cpuStorage, describeValue } from '../shape-checks';
 import type { Tensor } from '../tensor';
 import { Optimizer, type ParamGroupSpec, type StateValue } from './optimizer';
 
@@ -46,7 +46,7 @@ export class SGD extends Optimizer<SgdOptions> {
         let buf = state.momentumBuffer as Float32Array | undefined;
         const first = buf === undefined;
         if (g.momentum !== 0 && buf === undefined) buf = state.momentumBuffer = new Float32Array(p.numel);
-        native().sgdStep(p.storage, p.grad.storage, g.momentum !== 0 ? (buf as Float32Array) : null, g.lr, g.momentum,
+        native().sgdStep(cpuStorage('SGD.step', 'param', p), cpuStorage('SGD.step', 'param.grad', p.grad), g.momentum !== 0 ? (buf as Float32Array) : null, g.lr, g.momentum,
           g.dampening, g.weightDecay, g.nesterov, first);
       }
     }
