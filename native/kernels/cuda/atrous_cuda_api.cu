@@ -102,31 +102,36 @@ int sumOp(AtrousIn x, double* result) {
   return report(s.isOk() ? freed : s);
 }
 
-const AtrousCudaApi kApi = {
-    ATROUS_CUDA_ABI_VERSION,
-    sizeof(AtrousCudaApi),
-    lastError,
-    probe,
-    deviceName,
-    allocate,
-    release,
-    toDevice,
-    toHost,
-    onDevice,
-    synchronize,
-    gemm,
-    forward,
-    backwardData,
-    backwardWeight,
-    backwardBias,
-    addOp,
-    mulOp,
-    axpbyOp,
-    reluOp,
-    reluBackwardOp,
-    fillOp,
-    sumOp,
-};
+// Assigned by name, not positionally: a field out of order could not slip through.
+AtrousCudaApi makeApi() {
+  AtrousCudaApi t{};
+  t.abiVersion = ATROUS_CUDA_ABI_VERSION;
+  t.structSize = sizeof(AtrousCudaApi);
+  t.lastError = lastError;
+  t.probe = probe;
+  t.deviceName = deviceName;
+  t.allocate = allocate;
+  t.release = release;
+  t.copyToDevice = toDevice;
+  t.copyToHost = toHost;
+  t.copyOnDevice = onDevice;
+  t.synchronize = synchronize;
+  t.sgemm = gemm;
+  t.convForward = forward;
+  t.convBackwardData = backwardData;
+  t.convBackwardWeight = backwardWeight;
+  t.convBackwardBias = backwardBias;
+  t.add = addOp;
+  t.mul = mulOp;
+  t.axpby = axpbyOp;
+  t.relu = reluOp;
+  t.reluBackward = reluBackwardOp;
+  t.fill = fillOp;
+  t.sum = sumOp;
+  return t;
+}
+
+const AtrousCudaApi kApi = makeApi();
 
 }  // namespace
 }  // namespace atrous::cuda
