@@ -4,14 +4,7 @@
 // argument checks. Without nvcc it says so and succeeds: the CPU addon never needs CUDA.
 // Usage: node scripts/cuda-check.mjs [test filter]
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-
-function findNvcc() {
-  const which = spawnSync('sh', ['-c', 'command -v nvcc'], { encoding: 'utf8' });
-  if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
-  for (const p of [process.env.CUDACXX, '/usr/local/cuda/bin/nvcc']) if (p && existsSync(p)) return p;
-  return null;
-}
+import { findNvcc } from './find-nvcc.mjs';
 
 function run(cmd, args) {
   console.log(`cuda-check: ${cmd} ${args.join(' ')}`);

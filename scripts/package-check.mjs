@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
-const SIZE_BUDGET = 15 * 1000 * 1000; // bytes unpacked, the embedded dataset included, no CUDA library
+const SIZE_BUDGET = 15 * 1000 * 1000; // bytes unpacked, the embedded dataset and libatrous_cuda (~1.4 MB) included
 const COMPILERS = ['cc', 'c++', 'gcc', 'g++', 'clang', 'clang++', 'make', 'cmake', 'python3', 'python'];
 const started = Date.now();
 const secs = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;

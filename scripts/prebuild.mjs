@@ -3,12 +3,15 @@
 // It builds in a scratch copy of binding.gyp + native/, so a developer's build/Release is left alone
 // (node-gyp-build prefers build/Release over prebuilds/ in a checkout). One N-API build serves
 // every Node >= 20; the ISA files carry their own flags and dispatch at run time (never -march=native).
-// No CUDA library yet: native/sources.json has no CUDA sources, so there is nothing to build for it.
+// Where nvcc is present (Linux), it also builds libatrous_cuda (CMake, cudart linked statically,
+// sm_80/sm_90 code plus PTX), strips it and ships it beside the addon, which dlopen()s it at run time
+// only on machines with a driver; without nvcc it says so and ships the CPU addon alone.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findNvcc } from './find-nvcc.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const target = `${process.platform}-${process.arch}`;
@@ -46,6 +49,30 @@ try {
     const size = (statSync(path.join(outDir, f)).size / 1024).toFixed(0);
     console.log(`prebuild: prebuilds/${target}/${f} (${size} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
+  buildCudaLibrary();
 } finally {
   rmSync(stage, { recursive: true, force: true });
+}
+
+function buildCudaLibrary() {
+  const nvcc = process.platform === 'linux' ? findNvcc() : null;
+  if (!nvcc) {
+    console.log(`prebuild: no CUDA library: ${process.platform === 'linux' ? 'no nvcc on PATH, in $CUDACXX or /usr/local/cuda' : 'Linux only'}`);
+    return;
+  }
+  const started = Date.now();
+  const build = path.join(stage, 'build-cuda');
+  const cmake = (args) => {
+    console.log(`prebuild: cmake ${args.join(' ')}`);
+    const r = spawnSync('cmake', args, { cwd: root, stdio: 'inherit' });
+    if (r.error) throw r.error;
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  };
+  cmake(['-S', root, '-B', build, '-DCMAKE_BUILD_TYPE=Release', '-DATROUS_CUDA=ON', `-DCMAKE_CUDA_COMPILER=${nvcc}`]);
+  cmake(['--build', build, '--target', 'atrous_cuda', '-j', String(os.availableParallelism())]);
+  const shipped = path.join(outDir, 'libatrous_cuda.so');
+  const r = spawnSync('strip', ['--strip-unneeded', '-o', shipped, path.join(build, 'libatrous_cuda.so')], { stdio: 'inherit' });
+  if (r.status !== 0) cpSync(path.join(build, 'libatrous_cuda.so'), shipped); // no strip: ship it as built
+  const size = (statSync(shipped).size / 1024).toFixed(0);
+  console.log(`prebuild: prebuilds/${target}/libatrous_cuda.so (${size} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }

@@ -10,6 +10,12 @@
 __asm__(".symver exp,exp@GLIBC_2.2.5");
 __asm__(".symver log,log@GLIBC_2.2.5");
 __asm__(".symver pow,pow@GLIBC_2.2.5");
+// glibc 2.34 moved dlopen & co. from libdl into libc under GLIBC_2.34; the 2.2.5 ones (still
+// exported) are the same functions, found in libdl on older systems. The addon dlopen()s libatrous_cuda.
+__asm__(".symver dlopen,dlopen@GLIBC_2.2.5");
+__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
+__asm__(".symver dlerror,dlerror@GLIBC_2.2.5");
+__asm__(".symver dlclose,dlclose@GLIBC_2.2.5");
 #endif
 
 #if defined(__linux__) && defined(__x86_64__) && defined(__GLIBCXX__)

@@ -92,6 +92,12 @@ function runChecks(at, entry) {
   // The installed package loads its prebuild; after a build from source, build/Release.
   const from = process.env.ATROUS_SMOKE_ADDON === 'build' ? path.join('build', 'Release') : 'prebuilds';
   if (!addon.startsWith(path.join(root, from) + path.sep)) throw new Error(`the addon did not come from ${from}/: ${addon}`);
+  // Where the package ships libatrous_cuda, it must load and answer for itself (usable, or the
+  // driver's or device's reason), never "not installed" or a loading failure.
+  const cudaLibrary = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'libatrous_cuda.so');
+  if (require('node:fs').existsSync(cudaLibrary) && !info.cuda && /not installed|cannot load|atrous_cuda_api/.test(info.cudaReason)) {
+    throw new Error(`the shipped ${path.relative(root, cudaLibrary)} did not load: ${info.cudaReason}`);
+  }
 
   // By hand: x = 1..7, w = [1, 0, -1], dilation 2, no padding: y[l] = x[l] - x[l+4] = -4;
   // with an upstream gradient of ones, dx = [1, 1, 1, 0, -1, -1, -1] and dw = [1+2+3, 3+4+5, 5+6+7].
