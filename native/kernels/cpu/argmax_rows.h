@@ -8,5 +8,7 @@
 namespace atrous {
 
 Status argmaxRows(ConstFloatSpan x, int64_t rows, int64_t cols, int32_t* out, long long outSize);
+// Its checks of the shape and the lengths (shared with the CUDA kernel).
+Status validateArgmaxRows(const char* fn, ConstFloatSpan x, int64_t rows, int64_t cols, long long outSize);
 
 }  // namespace atrous

@@ -36,13 +36,12 @@ Status BatchNormShape::validate(const char* fn) const {
   return Status::ok();
 }
 
-Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma, ConstFloatSpan beta,
-                             double eps, double factor, FloatSpan runningMean, FloatSpan runningVar, FloatSpan y,
-                             FloatSpan saveMean, FloatSpan saveInvStd) {
-  const char* fn = "batchNormForwardTrain";
+Status validateBatchNormTrain(const char* fn, const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma,
+                              ConstFloatSpan beta, double eps, double factor, ConstFloatSpan runningMean,
+                              ConstFloatSpan runningVar, ConstFloatSpan y, ConstFloatSpan saveMean,
+                              ConstFloatSpan saveInvStd) {
   ATROUS_RETURN_IF_ERROR(s.validate(fn));
-  const int64_t count = s.batch * s.spatial;
-  if (count < 2)
+  if (s.batch * s.spatial < 2)
     return Status::error(std::string(fn) + ": expects more than 1 value per channel when training, but got N=" +
                          std::to_string(s.batch) + " and H·W=" + std::to_string(s.spatial));
   if (!(eps > 0)) return Status::error(std::string(fn) + ": eps expects a number > 0, but got " + std::to_string(eps));
@@ -57,7 +56,44 @@ Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFlo
   if ((runningMean.data == nullptr) != (runningVar.data == nullptr))
     return Status::error(std::string(fn) + ": runningMean and runningVar expect to be given together");
   ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveMean", saveMean.data, saveMean.size, s.channels));
+  return nncheck::required(fn, "saveInvStd", saveInvStd.data, saveInvStd.size, s.channels);
+}
+
+Status validateBatchNormEval(const char* fn, const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma,
+                             ConstFloatSpan beta, double eps, ConstFloatSpan runningMean, ConstFloatSpan runningVar,
+                             ConstFloatSpan y, ConstFloatSpan saveMean, ConstFloatSpan saveInvStd) {
+  ATROUS_RETURN_IF_ERROR(s.validate(fn));
+  if (!(eps > 0)) return Status::error(std::string(fn) + ": eps expects a number > 0, but got " + std::to_string(eps));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "x", x.data, x.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "y", y.data, y.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "gamma", gamma.data, gamma.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "beta", beta.data, beta.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "runningMean", runningMean.data, runningMean.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "runningVar", runningVar.data, runningVar.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveMean", saveMean.data, saveMean.size, s.channels));
+  return nncheck::required(fn, "saveInvStd", saveInvStd.data, saveInvStd.size, s.channels);
+}
+
+Status validateBatchNormBackward(const char* fn, const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan dy,
+                                 ConstFloatSpan gamma, ConstFloatSpan saveMean, ConstFloatSpan saveInvStd,
+                                 ConstFloatSpan dx, ConstFloatSpan dgamma, ConstFloatSpan dbeta) {
+  ATROUS_RETURN_IF_ERROR(s.validate(fn));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "x", x.data, x.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "dy", dy.data, dy.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "gamma", gamma.data, gamma.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveMean", saveMean.data, saveMean.size, s.channels));
   ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveInvStd", saveInvStd.data, saveInvStd.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "dx", dx.data, dx.size, s.size()));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "dgamma", dgamma.data, dgamma.size, s.channels));
+  return nncheck::optional(fn, "dbeta", dbeta.data, dbeta.size, s.channels);
+}
+
+Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma, ConstFloatSpan beta,
+                             double eps, double factor, FloatSpan runningMean, FloatSpan runningVar, FloatSpan y,
+                             FloatSpan saveMean, FloatSpan saveInvStd) {
+  ATROUS_RETURN_IF_ERROR(validateBatchNormTrain("batchNormForwardTrain", s, x, gamma, beta, eps, factor, runningMean,
+                                                runningVar, y, saveMean, saveInvStd));
+  const int64_t count = s.batch * s.spatial;
 
   parallelFor(s.channels, [&](int64_t c) {
     double sum = 0;
@@ -91,16 +127,8 @@ Status batchNormForwardEval(const BatchNormShape& s, ConstFloatSpan x, ConstFloa
                             double eps, ConstFloatSpan runningMean, ConstFloatSpan runningVar, FloatSpan y,
                             FloatSpan saveMean, FloatSpan saveInvStd) {
   const char* fn = "batchNormForwardEval";
-  ATROUS_RETURN_IF_ERROR(s.validate(fn));
-  if (!(eps > 0)) return Status::error(std::string(fn) + ": eps expects a number > 0, but got " + std::to_string(eps));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "x", x.data, x.size, s.size()));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "y", y.data, y.size, s.size()));
-  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "gamma", gamma.data, gamma.size, s.channels));
-  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "beta", beta.data, beta.size, s.channels));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "runningMean", runningMean.data, runningMean.size, s.channels));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "runningVar", runningVar.data, runningVar.size, s.channels));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveMean", saveMean.data, saveMean.size, s.channels));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveInvStd", saveInvStd.data, saveInvStd.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(validateBatchNormEval(fn, s, x, gamma, beta, eps, runningMean, runningVar, y, saveMean,
+                                               saveInvStd));
   for (int64_t c = 0; c < s.channels; ++c) {
     if (!(runningVar.data[c] + eps > 0))
       return Status::error(std::string(fn) + ": runningVar[" + std::to_string(c) +
@@ -121,16 +149,8 @@ Status batchNormForwardEval(const BatchNormShape& s, ConstFloatSpan x, ConstFloa
 Status batchNormBackward(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan dy, ConstFloatSpan gamma,
                          ConstFloatSpan saveMean, ConstFloatSpan saveInvStd, bool batchStats, FloatSpan dx,
                          FloatSpan dgamma, FloatSpan dbeta) {
-  const char* fn = "batchNormBackward";
-  ATROUS_RETURN_IF_ERROR(s.validate(fn));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "x", x.data, x.size, s.size()));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "dy", dy.data, dy.size, s.size()));
-  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "gamma", gamma.data, gamma.size, s.channels));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveMean", saveMean.data, saveMean.size, s.channels));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "saveInvStd", saveInvStd.data, saveInvStd.size, s.channels));
-  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "dx", dx.data, dx.size, s.size()));
-  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "dgamma", dgamma.data, dgamma.size, s.channels));
-  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "dbeta", dbeta.data, dbeta.size, s.channels));
+  ATROUS_RETURN_IF_ERROR(
+      validateBatchNormBackward("batchNormBackward", s, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta));
   const double count = static_cast<double>(s.batch * s.spatial);
 
   parallelFor(s.channels, [&](int64_t c) {

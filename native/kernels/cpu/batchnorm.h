@@ -36,4 +36,18 @@ Status batchNormBackward(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSp
                          ConstFloatSpan saveMean, ConstFloatSpan saveInvStd, bool batchStats, FloatSpan dx,
                          FloatSpan dgamma, FloatSpan dbeta);
 
+// The argument checks of the three entries (lengths, optional buffers given together, eps and
+// factor), shared with the CUDA kernels: only lengths and null-ness are looked at, never the data.
+// batchNormForwardEval also checks every runningVar + eps > 0, which reads the data.
+Status validateBatchNormTrain(const char* fn, const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma,
+                              ConstFloatSpan beta, double eps, double factor, ConstFloatSpan runningMean,
+                              ConstFloatSpan runningVar, ConstFloatSpan y, ConstFloatSpan saveMean,
+                              ConstFloatSpan saveInvStd);
+Status validateBatchNormEval(const char* fn, const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma,
+                             ConstFloatSpan beta, double eps, ConstFloatSpan runningMean, ConstFloatSpan runningVar,
+                             ConstFloatSpan y, ConstFloatSpan saveMean, ConstFloatSpan saveInvStd);
+Status validateBatchNormBackward(const char* fn, const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan dy,
+                                 ConstFloatSpan gamma, ConstFloatSpan saveMean, ConstFloatSpan saveInvStd,
+                                 ConstFloatSpan dx, ConstFloatSpan dgamma, ConstFloatSpan dbeta);
+
 }  // namespace atrous

@@ -101,8 +101,8 @@ Status scaleShift(ConstFloatSpan a, float alpha, float beta, FloatSpan out) {
   return Status::ok();
 }
 
-Status addChannelBias(ConstFloatSpan a, ConstFloatSpan bias, int64_t channels, int64_t inner, FloatSpan out) {
-  const char* fn = "addChannelBias";
+Status validateAddChannelBias(const char* fn, ConstFloatSpan a, ConstFloatSpan bias, int64_t channels, int64_t inner,
+                              FloatSpan out) {
   if (channels < 1 || inner < 1)
     return Status::error(std::string(fn) + ": channels and inner expect integers >= 1, but got channels=" +
                          std::to_string(channels) + " inner=" + std::to_string(inner));
@@ -112,7 +112,11 @@ Status addChannelBias(ConstFloatSpan a, ConstFloatSpan bias, int64_t channels, i
     return Status::error(std::string(fn) + ": a expects a multiple of channels*inner = " + std::to_string(channels) +
                          "*" + std::to_string(inner) + " elements, but got " + std::to_string(a.size));
   ATROUS_RETURN_IF_ERROR(checkUnary(fn, "a", a, "out", out));
-  ATROUS_RETURN_IF_ERROR(opcheck::sameOrDisjoint(fn, "out", out.data, out.size, "bias", bias.data, bias.size));
+  return opcheck::sameOrDisjoint(fn, "out", out.data, out.size, "bias", bias.data, bias.size);
+}
+
+Status addChannelBias(ConstFloatSpan a, ConstFloatSpan bias, int64_t channels, int64_t inner, FloatSpan out) {
+  ATROUS_RETURN_IF_ERROR(validateAddChannelBias("addChannelBias", a, bias, channels, inner, out));
   const float* x = a.data;
   const float* b = bias.data;
   float* y = out.data;

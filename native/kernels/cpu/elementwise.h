@@ -17,6 +17,9 @@ Status axpby(ConstFloatSpan a, float alpha, ConstFloatSpan b, float beta, FloatS
 Status scaleShift(ConstFloatSpan a, float alpha, float beta, FloatSpan out);
 // out[i] = a[i] + bias[(i / inner) % channels]; a.size must be a multiple of channels * inner.
 Status addChannelBias(ConstFloatSpan a, ConstFloatSpan bias, int64_t channels, int64_t inner, FloatSpan out);
+// Its checks (shared with the CUDA kernel): channels, inner >= 1, the lengths, out a or disjoint from a and bias.
+Status validateAddChannelBias(const char* fn, ConstFloatSpan a, ConstFloatSpan bias, int64_t channels, int64_t inner,
+                              FloatSpan out);
 // out = max(x, 0), NaN staying NaN as in PyTorch.
 Status relu(ConstFloatSpan x, FloatSpan out);
 // dx = x <= 0 ? 0 : dy (PyTorch's threshold_backward: a NaN x passes the gradient).

@@ -11,11 +11,7 @@ namespace atrous {
 namespace {
 
 Status checkShape(const char* fn, int64_t n, int64_t c, ConstInt32Span targets) {
-  int64_t size = 0;
-  if (n < 1 || c < 1 || __builtin_mul_overflow(n, c, &size) || size > 2147483647)
-    return Status::error(std::string(fn) + ": n and c expect integers >= 1 with n*c < 2^31, but got n=" +
-                         std::to_string(n) + " c=" + std::to_string(c));
-  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "targets", targets.size, n));
+  ATROUS_RETURN_IF_ERROR(validateCrossEntropy(fn, n, c, targets.size));
   for (int64_t i = 0; i < n; ++i)
     if (targets.data[i] < 0 || targets.data[i] >= c)
       return Status::error(std::string(fn) + ": targets[" + std::to_string(i) + "] expects a class index in [0, " +
@@ -36,6 +32,14 @@ double rowLoss(const float* row, int64_t c, int32_t target, float* p) {
 }
 
 }  // namespace
+
+Status validateCrossEntropy(const char* fn, int64_t n, int64_t c, long long targetsSize) {
+  int64_t size = 0;
+  if (n < 1 || c < 1 || __builtin_mul_overflow(n, c, &size) || size > 2147483647)
+    return Status::error(std::string(fn) + ": n and c expect integers >= 1 with n*c < 2^31, but got n=" +
+                         std::to_string(n) + " c=" + std::to_string(c));
+  return opcheck::length(fn, "targets", targetsSize, n);
+}
 
 Status crossEntropyForward(int64_t n, int64_t c, ConstFloatSpan logits, ConstInt32Span targets, FloatSpan probs,
                            double* loss) {

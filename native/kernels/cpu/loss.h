@@ -18,4 +18,8 @@ Status crossEntropyForward(int64_t n, int64_t c, ConstFloatSpan logits, ConstInt
 Status crossEntropyBackward(int64_t n, int64_t c, ConstFloatSpan probs, ConstInt32Span targets, float scale,
                             FloatSpan dlogits);
 
+// n, c >= 1 with n*c < 2^31 and n targets: the checks that do not read the targets (shared with
+// the CUDA kernels, which check the target values on the device).
+Status validateCrossEntropy(const char* fn, int64_t n, int64_t c, long long targetsSize);
+
 }  // namespace atrous

@@ -1,6 +1,7 @@
 // Length checks shared by the nn kernels (batchnorm, optim_update, dtype_convert): each failure names
 // the function, the argument, the expected length and the given one.
 #pragma once
+#include <cmath>
 #include <string>
 
 #include "../status.h"
@@ -21,10 +22,18 @@ inline Status required(const char* fn, const char* arg, const void* data, long l
   return data != nullptr && size == expected ? Status::ok() : lengthError(fn, arg, expected, data ? size : 0);
 }
 
+inline Status finite(const char* fn, const char* arg, double v) {
+  if (std::isfinite(v)) return Status::ok();
+  return Status::error(std::string(fn) + ": " + arg + " expects a finite number, but got " + std::to_string(v));
+}
+
 }  // namespace atrous::nncheck
 
-#define ATROUS_RETURN_IF_ERROR(expr) \
-  do {                               \
-    ::atrous::Status status_ = (expr); \
+// Returns the status from the enclosing function when it failed (op_checks.h defines the same).
+#ifndef ATROUS_RETURN_IF_ERROR
+#define ATROUS_RETURN_IF_ERROR(expr)     \
+  do {                                   \
+    ::atrous::Status status_ = (expr);   \
     if (!status_.isOk()) return status_; \
   } while (0)
+#endif

@@ -23,27 +23,63 @@ void forChunks(int64_t n, Body body) {
   parallelFor(chunks, [&](int64_t c) { body(c * kChunk, std::min(n, (c + 1) * kChunk)); });
 }
 
-Status checkFinite(const char* fn, const char* arg, double v) {
-  if (std::isfinite(v)) return Status::ok();
-  return Status::error(std::string(fn) + ": " + arg + " expects a finite number, but got " + std::to_string(v));
-}
-
 }  // namespace
 
-Status sgdStep(FloatSpan param, ConstFloatSpan grad, FloatSpan momentumBuffer, const SgdHyper& h, bool firstStep) {
-  const char* fn = "sgdStep";
+Status validateSgd(const char* fn, FloatSpan param, ConstFloatSpan grad, FloatSpan momentumBuffer, const SgdHyper& h) {
   ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "param", param.data, param.size, param.size));
   ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "grad", grad.data, grad.size, param.size));
   if (h.momentum != 0)
     ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "momentumBuffer", momentumBuffer.data, momentumBuffer.size, param.size));
   for (auto [arg, v] : {std::pair{"lr", h.lr}, {"momentum", h.momentum}, {"dampening", h.dampening},
                         {"weightDecay", h.weightDecay}})
-    ATROUS_RETURN_IF_ERROR(checkFinite(fn, arg, v));
+    ATROUS_RETURN_IF_ERROR(nncheck::finite(fn, arg, v));
+  return Status::ok();
+}
 
-  // Scalars are float32, as PyTorch casts a Python scalar for a float tensor.
-  const float lr = static_cast<float>(h.lr), wd = static_cast<float>(h.weightDecay);
-  const float mom = static_cast<float>(h.momentum), damp = static_cast<float>(1.0 - h.dampening);
-  const bool useMomentum = h.momentum != 0, useDecay = h.weightDecay != 0;
+SgdScalars sgdScalars(const SgdHyper& h) {
+  return SgdScalars{static_cast<float>(h.lr),       static_cast<float>(h.weightDecay),
+                    static_cast<float>(h.momentum), static_cast<float>(1.0 - h.dampening),
+                    h.momentum != 0,                h.weightDecay != 0,
+                    h.nesterov};
+}
+
+Status validateAdam(const char* fn, FloatSpan param, ConstFloatSpan grad, FloatSpan expAvg, FloatSpan expAvgSq,
+                    FloatSpan maxExpAvgSq, const AdamHyper& h) {
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "param", param.data, param.size, param.size));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "grad", grad.data, grad.size, param.size));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "expAvg", expAvg.data, expAvg.size, param.size));
+  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "expAvgSq", expAvgSq.data, expAvgSq.size, param.size));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "maxExpAvgSq", maxExpAvgSq.data, maxExpAvgSq.size, param.size));
+  for (auto [arg, v] : {std::pair{"lr", h.lr}, {"beta1", h.beta1}, {"beta2", h.beta2}, {"eps", h.eps},
+                        {"weightDecay", h.weightDecay}})
+    ATROUS_RETURN_IF_ERROR(nncheck::finite(fn, arg, v));
+  if (h.step < 1) return Status::error(std::string(fn) + ": step expects an integer >= 1, but got " + std::to_string(h.step));
+  return Status::ok();
+}
+
+AdamScalars adamScalars(const AdamHyper& h) {
+  const double bias1 = 1 - std::pow(h.beta1, static_cast<double>(h.step));
+  const double bias2Sqrt = std::sqrt(1 - std::pow(h.beta2, static_cast<double>(h.step)));
+  AdamScalars s{};
+  s.negStepSize = static_cast<float>(-(h.lr / bias1));
+  s.b1 = static_cast<float>(h.beta1);
+  s.oneMinusB1 = static_cast<float>(1 - h.beta1);
+  s.b2 = static_cast<float>(h.beta2);
+  s.oneMinusB2 = static_cast<float>(1 - h.beta2);
+  s.eps = static_cast<float>(h.eps);
+  s.b2Sqrt = static_cast<float>(bias2Sqrt);
+  s.wd = static_cast<float>(h.weightDecay);
+  s.decay = static_cast<float>(1 - h.lr * h.weightDecay);
+  s.l2 = !h.decoupled && h.weightDecay != 0;
+  s.decoupledDecay = h.decoupled && h.weightDecay != 0;
+  return s;
+}
+
+Status sgdStep(FloatSpan param, ConstFloatSpan grad, FloatSpan momentumBuffer, const SgdHyper& h, bool firstStep) {
+  ATROUS_RETURN_IF_ERROR(validateSgd("sgdStep", param, grad, momentumBuffer, h));
+  const SgdScalars k = sgdScalars(h);
+  const float lr = k.lr, wd = k.wd, mom = k.mom, damp = k.damp;
+  const bool useMomentum = k.useMomentum, useDecay = k.useDecay;
   float* p = param.data;
   const float* g = grad.data;
   float* buf = momentumBuffer.data;
@@ -62,27 +98,12 @@ Status sgdStep(FloatSpan param, ConstFloatSpan grad, FloatSpan momentumBuffer, c
 
 Status adamStep(FloatSpan param, ConstFloatSpan grad, FloatSpan expAvg, FloatSpan expAvgSq, FloatSpan maxExpAvgSq,
                 const AdamHyper& h) {
-  const char* fn = h.decoupled ? "adamWStep" : "adamStep";
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "param", param.data, param.size, param.size));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "grad", grad.data, grad.size, param.size));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "expAvg", expAvg.data, expAvg.size, param.size));
-  ATROUS_RETURN_IF_ERROR(nncheck::required(fn, "expAvgSq", expAvgSq.data, expAvgSq.size, param.size));
-  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "maxExpAvgSq", maxExpAvgSq.data, maxExpAvgSq.size, param.size));
-  for (auto [arg, v] : {std::pair{"lr", h.lr}, {"beta1", h.beta1}, {"beta2", h.beta2}, {"eps", h.eps},
-                        {"weightDecay", h.weightDecay}})
-    ATROUS_RETURN_IF_ERROR(checkFinite(fn, arg, v));
-  if (h.step < 1) return Status::error(std::string(fn) + ": step expects an integer >= 1, but got " + std::to_string(h.step));
-
-  // The bias corrections are Python floats (double) in PyTorch; only the tensor math is float32.
-  const double bias1 = 1 - std::pow(h.beta1, static_cast<double>(h.step));
-  const double bias2Sqrt = std::sqrt(1 - std::pow(h.beta2, static_cast<double>(h.step)));
-  const float negStepSize = static_cast<float>(-(h.lr / bias1));
-  const float b1 = static_cast<float>(h.beta1), oneMinusB1 = static_cast<float>(1 - h.beta1);
-  const float b2 = static_cast<float>(h.beta2), oneMinusB2 = static_cast<float>(1 - h.beta2);
-  const float eps = static_cast<float>(h.eps), b2Sqrt = static_cast<float>(bias2Sqrt);
-  const float wd = static_cast<float>(h.weightDecay);
-  const float decay = static_cast<float>(1 - h.lr * h.weightDecay);
-  const bool l2 = !h.decoupled && h.weightDecay != 0, decoupledDecay = h.decoupled && h.weightDecay != 0;
+  ATROUS_RETURN_IF_ERROR(
+      validateAdam(h.decoupled ? "adamWStep" : "adamStep", param, grad, expAvg, expAvgSq, maxExpAvgSq, h));
+  const AdamScalars k = adamScalars(h);
+  const float negStepSize = k.negStepSize, b1 = k.b1, oneMinusB1 = k.oneMinusB1, b2 = k.b2, oneMinusB2 = k.oneMinusB2;
+  const float eps = k.eps, b2Sqrt = k.b2Sqrt, wd = k.wd, decay = k.decay;
+  const bool l2 = k.l2, decoupledDecay = k.decoupledDecay;
   float *p = param.data, *m = expAvg.data, *v = expAvgSq.data, *vmax = maxExpAvgSq.data;
   const float* g = grad.data;
   forChunks(param.size, [&](int64_t begin, int64_t end) {

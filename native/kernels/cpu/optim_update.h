@@ -34,4 +34,24 @@ struct AdamHyper {
 Status adamStep(FloatSpan param, ConstFloatSpan grad, FloatSpan expAvg, FloatSpan expAvgSq, FloatSpan maxExpAvgSq,
                 const AdamHyper& h);
 
+// What sgdStep and adamStep check and derive before the loop, shared with the CUDA updates (which
+// pass device pointers: only lengths and null-ness are looked at).
+Status validateSgd(const char* fn, FloatSpan param, ConstFloatSpan grad, FloatSpan momentumBuffer, const SgdHyper& h);
+Status validateAdam(const char* fn, FloatSpan param, ConstFloatSpan grad, FloatSpan expAvg, FloatSpan expAvgSq,
+                    FloatSpan maxExpAvgSq, const AdamHyper& h);
+
+// One step's float32 scalars: PyTorch casts a Python scalar to float for a float tensor.
+struct SgdScalars {
+  float lr, wd, mom, damp;  // damp = 1 - dampening
+  bool useMomentum, useDecay, nesterov;
+};
+SgdScalars sgdScalars(const SgdHyper& h);
+
+// The bias corrections are Python floats (double) in PyTorch; only the tensor math is float32.
+struct AdamScalars {
+  float negStepSize, b1, oneMinusB1, b2, oneMinusB2, eps, b2Sqrt, wd, decay;
+  bool l2, decoupledDecay;
+};
+AdamScalars adamScalars(const AdamHyper& h);
+
 }  // namespace atrous

@@ -154,13 +154,18 @@ Status maxPool2dForward(const Nchw& x, const PoolWindow& p, ConstFloatSpan xData
   return Status::ok();
 }
 
-Status maxPool2dBackward(const Nchw& x, const Nchw& y, ConstFloatSpan dy, ConstInt32Span argmax, FloatSpan dx) {
-  const char* fn = "maxPool2dBackward";
+Status validateMaxPoolBackward(const char* fn, const Nchw& x, const Nchw& y) {
   ATROUS_RETURN_IF_ERROR(x.validate(fn, "xShape"));
   ATROUS_RETURN_IF_ERROR(y.validate(fn, "yShape"));
   if (x.n != y.n || x.c != y.c)
     return Status::error(std::string(fn) + ": yShape expects the batch and channels of xShape " + shapeText(x) +
                          ", but got " + shapeText(y));
+  return Status::ok();
+}
+
+Status maxPool2dBackward(const Nchw& x, const Nchw& y, ConstFloatSpan dy, ConstInt32Span argmax, FloatSpan dx) {
+  const char* fn = "maxPool2dBackward";
+  ATROUS_RETURN_IF_ERROR(validateMaxPoolBackward(fn, x, y));
   ATROUS_RETURN_IF_ERROR(lengths(fn, "dy", dy.size, y.size(), "dx", dx, x.size(), dy.data));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "argmax", argmax.size, y.size()));
   ATROUS_RETURN_IF_ERROR(opcheck::disjoint(fn, "dx", dx.data, dx.size * 4, "argmax", argmax.data, argmax.size * 4));

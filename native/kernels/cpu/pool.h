@@ -34,6 +34,8 @@ Nchw pooledShape(const Nchw& x, const PoolWindow& p);
 // Padding is -inf, never picked; on ties the first max in row-major order wins; a NaN wins (PyTorch).
 Status maxPool2dForward(const Nchw& x, const PoolWindow& p, ConstFloatSpan xData, FloatSpan y, Int32Span argmax);
 // dx = 0, then dx[plane][argmax[o]] += dy[o]. Every argmax is checked to lie in [0, H*W) first.
+// validateMaxPoolBackward checks the two shapes (shared with the CUDA kernel).
+Status validateMaxPoolBackward(const char* fn, const Nchw& x, const Nchw& y);
 Status maxPool2dBackward(const Nchw& x, const Nchw& y, ConstFloatSpan dy, ConstInt32Span argmax, FloatSpan dx);
 
 // y = window sum / (kernelH * kernelW), windows clipped to the padded input as PyTorch does.

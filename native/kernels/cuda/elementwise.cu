@@ -1,7 +1,9 @@
 #include "elementwise.h"
 
 #include <algorithm>
+#include <string>
 
+#include "../cpu/elementwise.h"
 #include "../cpu/op_checks.h"
 #include "launch.h"
 
@@ -27,6 +29,7 @@ __global__ void mapUnaryKernel(const float* a, float* out, int64_t n, Op op) {
 unsigned gridFor(int64_t n) { return static_cast<unsigned>(std::min<int64_t>((n + kThreads - 1) / kThreads, 65535 * 8)); }
 
 struct AddOp { __device__ float operator()(float a, float b) const { return __fadd_rn(a, b); } };
+struct SubOp { __device__ float operator()(float a, float b) const { return __fsub_rn(a, b); } };
 struct MulOp { __device__ float operator()(float a, float b) const { return __fmul_rn(a, b); } };
 struct AxpbyOp {
   float alpha, beta;
@@ -59,12 +62,23 @@ Status checkUnary(const char* fn, const char* inArg, ConstFloatSpan in, const ch
   return opcheck::sameOrDisjoint(fn, outArg, out.data, out.size, inArg, in.data, in.size);
 }
 
-// Block b sums elements [b * chunk, min((b+1) * chunk, n)) with a fixed per-thread stride, then a tree.
+__global__ void addChannelBiasKernel(const float* a, const float* __restrict__ bias, int64_t channels, int64_t inner,
+                                     float* out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    out[i] = __fadd_rn(a[i], bias[(i / inner) % channels]);
+}
+
+// Block b sums x[i] (or x[i]²) over [b * chunk, min((b+1) * chunk, n)) with a fixed per-thread
+// stride, then a tree.
+template <bool kSquares>
 __global__ void blockSumsKernel(const float* __restrict__ x, int64_t n, int64_t chunk, double* __restrict__ partial) {
   __shared__ double s[kThreads];
   const int64_t begin = blockIdx.x * chunk, end = min(begin + chunk, n);
   double v = 0;
-  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) v += x[i];
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
+    const double e = x[i];
+    v = __dadd_rn(v, kSquares ? __dmul_rn(e, e) : e);
+  }
   s[threadIdx.x] = v;
   __syncthreads();
   for (int half = kThreads / 2; half > 0; half /= 2) {
@@ -88,11 +102,40 @@ __global__ void finalSumKernel(const double* __restrict__ partial, int blocks, d
   if (threadIdx.x == 0) *result = s[0];
 }
 
+// Fixed blocks by x's length alone, then their partial sums in order: the same on any device.
+template <bool kSquares>
+Status blockedSum(const char* fn, ConstFloatSpan x, double* deviceResult, Stream stream) {
+  if (deviceResult == nullptr) return Status::error(std::string(fn) + ": result expects a device pointer, but got null");
+  if (x.size < 0) return Status::error(std::string(fn) + ": x expects a length >= 0, but got " + std::to_string(x.size));
+  const int64_t blocks = std::clamp<int64_t>((x.size + kSumMinPerBlock - 1) / kSumMinPerBlock, 1, kSumBlocks);
+  const int64_t chunk = (x.size + blocks - 1) / blocks;
+  StreamScratch partial(stream);
+  ATROUS_RETURN_IF_ERROR(partial.allocate(sizeof(double) * blocks, fn));
+  blockSumsKernel<kSquares><<<unsigned(blocks), kThreads, 0, stream>>>(x.data, x.size, chunk, partial.as<double>());
+  ATROUS_RETURN_IF_ERROR(launchStatus(fn, "blockSumsKernel"));
+  finalSumKernel<<<1, kThreads, 0, stream>>>(partial.as<double>(), int(blocks), deviceResult);
+  return launchStatus(fn, "finalSumKernel");
+}
+
 }  // namespace
 
 Status add(ConstFloatSpan a, ConstFloatSpan b, FloatSpan out, Stream stream) {
   ATROUS_RETURN_IF_ERROR(checkBinary("add (cuda)", "a", a, "b", b, "out", out));
   return launchBinary("add (cuda)", a, b, out, AddOp{}, stream);
+}
+
+Status sub(ConstFloatSpan a, ConstFloatSpan b, FloatSpan out, Stream stream) {
+  ATROUS_RETURN_IF_ERROR(checkBinary("sub (cuda)", "a", a, "b", b, "out", out));
+  return launchBinary("sub (cuda)", a, b, out, SubOp{}, stream);
+}
+
+Status addChannelBias(ConstFloatSpan a, ConstFloatSpan bias, int64_t channels, int64_t inner, FloatSpan out,
+                      Stream stream) {
+  const char* fn = "addChannelBias (cuda)";
+  ATROUS_RETURN_IF_ERROR(validateAddChannelBias(fn, a, bias, channels, inner, out));
+  if (a.size == 0) return Status::ok();
+  addChannelBiasKernel<<<gridFor(a.size), kThreads, 0, stream>>>(a.data, bias.data, channels, inner, out.data, a.size);
+  return launchStatus(fn, "addChannelBiasKernel");
 }
 
 Status mul(ConstFloatSpan a, ConstFloatSpan b, FloatSpan out, Stream stream) {
@@ -124,17 +167,11 @@ Status fill(FloatSpan out, float value, Stream stream) {
 }
 
 Status sum(ConstFloatSpan x, double* deviceResult, Stream stream) {
-  const char* fn = "sum (cuda)";
-  if (deviceResult == nullptr) return Status::error("sum (cuda): result expects a device pointer, but got null");
-  if (x.size < 0) return Status::error("sum (cuda): x expects a length >= 0, but got " + std::to_string(x.size));
-  const int64_t blocks = std::clamp<int64_t>((x.size + kSumMinPerBlock - 1) / kSumMinPerBlock, 1, kSumBlocks);
-  const int64_t chunk = (x.size + blocks - 1) / blocks;
-  StreamScratch partial(stream);
-  ATROUS_RETURN_IF_ERROR(partial.allocate(sizeof(double) * blocks, fn));
-  blockSumsKernel<<<unsigned(blocks), kThreads, 0, stream>>>(x.data, x.size, chunk, partial.as<double>());
-  ATROUS_RETURN_IF_ERROR(launchStatus(fn, "blockSumsKernel"));
-  finalSumKernel<<<1, kThreads, 0, stream>>>(partial.as<double>(), int(blocks), deviceResult);
-  return launchStatus(fn, "finalSumKernel");
+  return blockedSum<false>("sum (cuda)", x, deviceResult, stream);
+}
+
+Status sumSquares(ConstFloatSpan x, double* deviceResult, Stream stream) {
+  return blockedSum<true>("sumSquares (cuda)", x, deviceResult, stream);
 }
 
 }  // namespace atrous::cuda

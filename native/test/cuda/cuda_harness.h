@@ -4,8 +4,10 @@
 #pragma once
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
+#include "../../kernels/cpu/index_span.h"
 #include "../../kernels/cuda/cuda_memory.h"
 #include "../harness.h"
 
@@ -25,6 +27,12 @@ inline std::vector<CudaTest>& cudaRegistry() {
 struct CudaRegistrar {
   CudaRegistrar(const char* name, TestFn fn, bool needsDevice) { cudaRegistry().push_back({name, fn, needsDevice}); }
 };
+
+// Whether two arrays hold the same bits (NaN payloads and signed zeros included).
+template <class T>
+bool sameBits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
 
 // A device copy of a host vector (or n uninitialised floats); any CUDA failure ends the run, since
 // the tests cannot go on without their buffers.
@@ -61,6 +69,32 @@ class DeviceArray {
  private:
   size_t bytes() const { return sizeof(float) * static_cast<size_t>(size_); }
   float* data_ = nullptr;
+  long long size_ = 0;
+};
+
+// The same for int32 buffers (argmax, class targets).
+class DeviceInt32Array {
+ public:
+  explicit DeviceInt32Array(const std::vector<int32_t>& host) : size_(static_cast<long long>(host.size())) {
+    void* p = nullptr;
+    DeviceArray::must(cuda::deviceAllocate(bytes(), &p));
+    data_ = static_cast<int32_t*>(p);
+    DeviceArray::must(cuda::copyToDevice(data_, host.data(), bytes()));
+  }
+  DeviceInt32Array(const DeviceInt32Array&) = delete;
+  DeviceInt32Array& operator=(const DeviceInt32Array&) = delete;
+  ~DeviceInt32Array() { cuda::deviceFree(data_); }
+
+  Int32Span span() { return {data_, size_}; }
+  std::vector<int32_t> toHost() const {
+    std::vector<int32_t> host(static_cast<size_t>(size_));
+    DeviceArray::must(cuda::copyToHost(host.data(), data_, bytes()));
+    return host;
+  }
+
+ private:
+  size_t bytes() const { return sizeof(int32_t) * static_cast<size_t>(size_); }
+  int32_t* data_ = nullptr;
   long long size_ = 0;
 };
 

@@ -1,5 +1,7 @@
 // The CUDA elementwise kernels bit for bit against the CPU ones (odd lengths, in place, NaN and
-// signed zeros), the float64 sum against a float64 loop, and the argument checks.
+// signed zeros; channel biases with inner 1 and > 1), the float64 sum and sum of squares against a
+// float64 loop, argmaxRows against the CPU's (ties, NaN rows; its row scan also on the host), and
+// the argument checks.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -8,22 +10,22 @@
 #include <string>
 #include <vector>
 
+#include "../../kernels/cpu/argmax_rows.h"
 #include "../../kernels/cpu/elementwise.h"
+#include "../../kernels/cuda/argmax_rows.h"
 #include "../../kernels/cuda/elementwise.h"
 #include "cuda_harness.h"
 
 using namespace atrous;
 using test::Context;
 using test::DeviceArray;
+using test::DeviceInt32Array;
 using test::Rng;
+using test::sameBits;
 
 namespace {
 
 const long long kLengths[] = {1, 3, 1000, 4097, (1 << 20) + 7};
-
-bool sameBits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
 
 // Random values with a few NaNs, zeros of both signs and infinities mixed in.
 std::vector<float> specialFloats(Rng& rng, long long n) {
@@ -57,6 +59,8 @@ void checkBinary(Context& ctx, const char* name, const CpuBinary& cpu, const Cud
 ATROUS_CUDA_TEST(cudaElementwiseMatchesCpuBitForBit) {
   checkBinary(ctx, "add", [](auto a, auto b, auto o) { return add(a, b, o); },
               [](auto a, auto b, auto o) { return cuda::add(a, b, o); });
+  checkBinary(ctx, "sub", [](auto a, auto b, auto o) { return sub(a, b, o); },
+              [](auto a, auto b, auto o) { return cuda::sub(a, b, o); });
   checkBinary(ctx, "mul", [](auto a, auto b, auto o) { return mul(a, b, o); },
               [](auto a, auto b, auto o) { return cuda::mul(a, b, o); });
   checkBinary(ctx, "axpby", [](auto a, auto b, auto o) { return axpby(a, 0.3f, b, -1.7f, o); },
@@ -80,20 +84,81 @@ ATROUS_CUDA_TEST(cudaElementwiseMatchesCpuBitForBit) {
 
 ATROUS_CUDA_TEST(cudaSumMatchesFloat64) {
   Rng rng(13);
-  for (long long n : {0ll, 1ll, 5ll, 4096ll, 4097ll, 1000003ll, (1ll << 23) + 1}) {
-    auto x = rng.floats(n, -1.f, 1.f);
-    double want = 0, magnitude = 0;  // float64 rounding grows with the sum of |x|
-    for (float v : x) want += v, magnitude += std::fabs(v);
-    DeviceArray dX(x), dResult(2);  // a double's worth of floats
-    Status s = cuda::sum(dX.span(), reinterpret_cast<double*>(dResult.data()));
-    double got = NAN;
-    if (s.isOk()) {
-      auto raw = dResult.toHost();
-      std::memcpy(&got, raw.data(), sizeof got);
+  for (bool squares : {false, true})
+    for (long long n : {0ll, 1ll, 5ll, 4096ll, 4097ll, 1000003ll, (1ll << 23) + 1}) {
+      auto x = rng.floats(n, -1.f, 1.f);
+      double want = 0, magnitude = 0;  // float64 rounding grows with the sum of |terms|
+      for (float v : x) {
+        const double t = squares ? double(v) * v : v;
+        want += t, magnitude += std::fabs(t);
+      }
+      DeviceArray dX(x), dResult(2);  // a double's worth of floats
+      double* result = reinterpret_cast<double*>(dResult.data());
+      Status s = squares ? cuda::sumSquares(dX.span(), result) : cuda::sum(dX.span(), result);
+      double got = NAN;
+      if (s.isOk()) {
+        auto raw = dResult.toHost();
+        std::memcpy(&got, raw.data(), sizeof got);
+      }
+      ctx.check(s.isOk() && std::fabs(got - want) <= 1e-12 * magnitude + 1e-12,
+                "%s n=%lld: got %.17g, want %.17g (%s)", squares ? "sumSquares" : "sum", n, got, want,
+                s.message().c_str());
     }
-    ctx.check(s.isOk() && std::fabs(got - want) <= 1e-12 * magnitude + 1e-12,
-              "sum n=%lld: got %.17g, want %.17g (%s)", n, got, want, s.message().c_str());
+}
+
+ATROUS_CUDA_TEST(cudaAddChannelBiasMatchesCpuBitForBit) {
+  Rng rng(14);
+  struct Shape { long long batch, channels, inner; };
+  for (const Shape& sh : {Shape{1, 1, 1}, Shape{3, 10, 1}, Shape{7, 13, 1}, Shape{2, 3, 5}, Shape{4, 32, 196},
+                          Shape{1, 5, 100003}}) {
+    const long long n = sh.batch * sh.channels * sh.inner;
+    auto a = specialFloats(rng, n), bias = specialFloats(rng, sh.channels);
+    std::vector<float> want(n);
+    ctx.check(addChannelBias({a.data(), n}, {bias.data(), sh.channels}, sh.channels, sh.inner, {want.data(), n}).isOk(),
+              "cpu failed");
+    DeviceArray dA(a), dBias(bias), dOut(std::vector<float>(n, 42.f));
+    Status s = cuda::addChannelBias(dA.span(), dBias.span(), sh.channels, sh.inner, dOut.span());
+    ctx.check(s.isOk() && sameBits(dOut.toHost(), want), "addChannelBias %lldx%lldx%lld: differs (%s)", sh.batch,
+              sh.channels, sh.inner, s.message().c_str());
+    s = cuda::addChannelBias(dA.span(), dBias.span(), sh.channels, sh.inner, dA.span());
+    ctx.check(s.isOk() && sameBits(dA.toHost(), want), "addChannelBias %lldx%lldx%lld in place: differs (%s)",
+              sh.batch, sh.channels, sh.inner, s.message().c_str());
   }
+}
+
+// Rows of a few integer values (ties), some with NaN, one all -inf.
+static std::vector<float> argmaxInput(Rng& rng, long long rows, long long cols) {
+  std::vector<float> x(size_t(rows * cols));
+  for (auto& v : x) v = float(rng.intIn(-2, 2));
+  for (long long r = 0; r < rows; r += 3) x[r * cols + rng.intIn(0, cols - 1)] = NAN;
+  if (rows > 1) std::fill(x.begin() + cols, x.begin() + 2 * cols, -INFINITY);
+  return x;
+}
+
+ATROUS_CUDA_ARGS_TEST(cudaArgmaxRowScanMatchesCpu) {
+  Rng rng(15);
+  for (long long cols : {1ll, 2ll, 10ll, 37ll}) {
+    const long long rows = 50;
+    auto x = argmaxInput(rng, rows, cols);
+    std::vector<int32_t> want(rows), got(rows);
+    ctx.check(argmaxRows({x.data(), rows * cols}, rows, cols, want.data(), rows).isOk(), "cpu failed");
+    for (long long r = 0; r < rows; ++r) got[r] = cuda::argmaxOfRow(x.data() + r * cols, cols);
+    ctx.check(got == want, "argmaxOfRow cols=%lld: differs from the CPU kernel", cols);
+  }
+}
+
+ATROUS_CUDA_TEST(cudaArgmaxRowsMatchesCpu) {
+  Rng rng(16);
+  for (long long cols : {1ll, 10ll, 1000ll})
+    for (long long rows : {1ll, 257ll, 10000ll}) {
+      auto x = argmaxInput(rng, rows, cols);
+      std::vector<int32_t> want(rows);
+      ctx.check(argmaxRows({x.data(), rows * cols}, rows, cols, want.data(), rows).isOk(), "cpu failed");
+      DeviceArray dX(x);
+      DeviceInt32Array dOut(std::vector<int32_t>(rows, -1));
+      Status s = cuda::argmaxRows(dX.span(), rows, cols, dOut.span().data, rows);
+      ctx.check(s.isOk() && dOut.toHost() == want, "argmaxRows %lldx%lld: differs (%s)", rows, cols, s.message().c_str());
+    }
 }
 
 ATROUS_CUDA_ARGS_TEST(cudaElementwiseRejectsBadArguments) {
@@ -106,6 +171,19 @@ ATROUS_CUDA_ARGS_TEST(cudaElementwiseRejectsBadArguments) {
       {"relu, overlapping out", cuda::relu({a.data(), 16}, {a.data() + 2, 16}), "overlaps"},
       {"reluBackward, short dx", cuda::reluBackward({a.data(), 16}, {b.data(), 16}, {out.data(), 3}), "dx expects"},
       {"sum, null result", cuda::sum({a.data(), 16}, nullptr), "sum (cuda)"},
+      {"sub, short out", cuda::sub({a.data(), 16}, {b.data(), 16}, {out.data(), 15}), "sub (cuda): out expects 16"},
+      {"sumSquares, null result", cuda::sumSquares({a.data(), 16}, nullptr),
+       "sumSquares (cuda): result expects a device pointer, but got null"},
+      {"addChannelBias, not a multiple", cuda::addChannelBias({a.data(), 16}, {b.data(), 3}, 3, 2, {out.data(), 16}),
+       "addChannelBias (cuda): a expects a multiple of channels*inner = 3*2 elements, but got 16"},
+      {"addChannelBias, short bias", cuda::addChannelBias({a.data(), 16}, {b.data(), 3}, 4, 2, {out.data(), 16}),
+       "addChannelBias (cuda): bias expects 4 elements, but got 3"},
+      {"addChannelBias, zero inner", cuda::addChannelBias({a.data(), 16}, {b.data(), 4}, 4, 0, {out.data(), 16}),
+       "channels and inner expect integers >= 1"},
+      {"argmaxRows, short out", cuda::argmaxRows({a.data(), 16}, 4, 4, nullptr, 3),
+       "argmaxRows (cuda): out expects 4 values (one per row), but got 3"},
+      {"argmaxRows, rows*cols", cuda::argmaxRows({a.data(), 16}, 3, 4, nullptr, 3),
+       "argmaxRows (cuda): x expects rows*cols = 12 values, but got 16"},
   };
   for (const Case& c : cases)
     ctx.check(!c.s.isOk() && c.s.message().find(c.mentions) != std::string::npos, "%s: expected '%s', got '%s'",
