@@ -6,9 +6,14 @@
 
 #include <string>
 
+#include "batchnorm.h"
 #include "conv.h"
 #include "cuda_memory.h"
 #include "elementwise.h"
+#include "../cpu/loss.h"
+#include "loss.h"
+#include "optim_update.h"
+#include "pool.h"
 #include "sgemm.h"
 
 namespace atrous::cuda {
@@ -24,6 +29,19 @@ int report(const Status& s) {
 
 ConstFloatSpan in(AtrousIn s) { return ConstFloatSpan(s.data, s.size); }
 FloatSpan out(AtrousOut s) { return FloatSpan{s.data, s.size}; }
+ConstInt32Span in(AtrousIntIn s) { return ConstInt32Span(s.data, s.size); }
+Int32Span out(AtrousIntOut s) { return Int32Span{s.data, s.size}; }
+
+// A null struct argument is the caller's bug, reported like any other bad argument.
+Status nullArgument(const char* op, const char* arg) { return Status::error(std::string(op) + ": " + arg + " is null"); }
+Nchw nchw(const AtrousNchw& s) { return Nchw{s.n, s.c, s.h, s.w}; }
+PoolWindow window(const AtrousPoolWindow& p) {
+  PoolWindow w;
+  w.kernelH = p.kernelH, w.kernelW = p.kernelW, w.strideH = p.strideH, w.strideW = p.strideW;
+  w.padH = p.padH, w.padW = p.padW;
+  return w;
+}
+BatchNormShape bnShape(const AtrousBatchNormShape& s) { return BatchNormShape{s.batch, s.channels, s.spatial}; }
 
 static_assert(sizeof(AtrousConvGeometry) == sizeof(ConvGeometry), "AtrousConvGeometry mirrors ConvGeometry");
 
@@ -36,6 +54,18 @@ ConvGeometry geometry(const AtrousConvGeometry* c) {
   g.dilationH = c->dilationH, g.dilationW = c->dilationW;
   g.groups = c->groups;
   return g;
+}
+
+// A float64 result computed on the device, brought back: one small synchronous copy.
+template <class Body>
+int hostDouble(const char* op, double* result, Body body) {
+  if (result == nullptr) return report(nullArgument(op, "result"));
+  double* deviceResult = nullptr;
+  Status s = deviceAllocate(sizeof(double), reinterpret_cast<void**>(&deviceResult));
+  if (s.isOk()) s = body(deviceResult);
+  if (s.isOk()) s = copyToHost(result, deviceResult, sizeof(double));
+  const Status freed = deviceFree(deviceResult);
+  return report(s.isOk() ? freed : s);
 }
 
 const char* lastError() { return lastErrorMessage.c_str(); }
@@ -91,15 +121,88 @@ int reluOp(AtrousIn x, AtrousOut o) { return report(relu(in(x), out(o))); }
 int reluBackwardOp(AtrousIn x, AtrousIn dy, AtrousOut dx) { return report(reluBackward(in(x), in(dy), out(dx))); }
 int fillOp(AtrousOut o, float value) { return report(fill(out(o), value)); }
 
-// The sum lands in a device double, then comes back: one small synchronous copy.
 int sumOp(AtrousIn x, double* result) {
-  if (result == nullptr) return report(Status::error("sum: result is null"));
-  double* deviceResult = nullptr;
-  Status s = deviceAllocate(sizeof(double), reinterpret_cast<void**>(&deviceResult));
-  if (s.isOk()) s = sum(in(x), deviceResult);
-  if (s.isOk()) s = copyToHost(result, deviceResult, sizeof(double));
-  const Status freed = deviceFree(deviceResult);
-  return report(s.isOk() ? freed : s);
+  return hostDouble("sum", result, [&](double* d) { return sum(in(x), d); });
+}
+int sumSquaresOp(AtrousIn x, double* result) {
+  return hostDouble("sumSquares", result, [&](double* d) { return cuda::sumSquares(in(x), d); });
+}
+int subOp(AtrousIn a, AtrousIn b, AtrousOut o) { return report(sub(in(a), in(b), out(o))); }
+int scaleShiftOp(AtrousIn a, float alpha, float beta, AtrousOut o) {
+  return report(cuda::scaleShift(in(a), alpha, beta, out(o)));
+}
+int addChannelBiasOp(AtrousIn a, AtrousIn bias, int64_t channels, int64_t inner, AtrousOut o) {
+  return report(cuda::addChannelBias(in(a), in(bias), channels, inner, out(o)));
+}
+
+int maxPoolForwardOp(const AtrousNchw* x, const AtrousPoolWindow* p, AtrousIn xData, AtrousOut y, AtrousIntOut argmax) {
+  if (x == nullptr || p == nullptr) return report(nullArgument("maxPool2dForward", "shape or window"));
+  return report(cuda::maxPool2dForward(nchw(*x), window(*p), in(xData), out(y), out(argmax)));
+}
+int maxPoolBackwardOp(const AtrousNchw* x, const AtrousNchw* y, AtrousIn dy, AtrousIntIn argmax, AtrousOut dx) {
+  if (x == nullptr || y == nullptr) return report(nullArgument("maxPool2dBackward", "shape"));
+  return report(cuda::maxPool2dBackward(nchw(*x), nchw(*y), in(dy), in(argmax), out(dx)));
+}
+int avgPoolForwardOp(const AtrousNchw* x, const AtrousPoolWindow* p, AtrousIn xData, AtrousOut y) {
+  if (x == nullptr || p == nullptr) return report(nullArgument("avgPool2dForward", "shape or window"));
+  return report(cuda::avgPool2dForward(nchw(*x), window(*p), in(xData), out(y)));
+}
+int avgPoolBackwardOp(const AtrousNchw* x, const AtrousPoolWindow* p, AtrousIn dy, AtrousOut dx) {
+  if (x == nullptr || p == nullptr) return report(nullArgument("avgPool2dBackward", "shape or window"));
+  return report(cuda::avgPool2dBackward(nchw(*x), window(*p), in(dy), out(dx)));
+}
+int adaptiveForwardOp(const AtrousNchw* x, int64_t outH, int64_t outW, AtrousIn xData, AtrousOut y) {
+  if (x == nullptr) return report(nullArgument("adaptiveAvgPool2dForward", "shape"));
+  return report(cuda::adaptiveAvgPool2dForward(nchw(*x), outH, outW, in(xData), out(y)));
+}
+int adaptiveBackwardOp(const AtrousNchw* x, int64_t outH, int64_t outW, AtrousIn dy, AtrousOut dx) {
+  if (x == nullptr) return report(nullArgument("adaptiveAvgPool2dBackward", "shape"));
+  return report(cuda::adaptiveAvgPool2dBackward(nchw(*x), outH, outW, in(dy), out(dx)));
+}
+
+int crossEntropyForwardOp(int64_t n, int64_t c, AtrousIn logits, AtrousIntIn targets, AtrousOut probs, double* loss) {
+  // The shape checks first, so bad arguments are named before the result slot is allocated.
+  if (int rc = report(validateCrossEntropy("crossEntropyForward (cuda)", n, c, targets.size))) return rc;
+  return hostDouble("crossEntropyForward", loss,
+                    [&](double* d) { return cuda::crossEntropyForward(n, c, in(logits), in(targets), out(probs), d); });
+}
+int crossEntropyBackwardOp(int64_t n, int64_t c, AtrousIn probs, AtrousIntIn targets, float scale, AtrousOut dlogits) {
+  return report(cuda::crossEntropyBackward(n, c, in(probs), in(targets), scale, out(dlogits)));
+}
+
+int batchNormTrainOp(const AtrousBatchNormShape* s, AtrousIn x, AtrousIn gamma, AtrousIn beta, double eps,
+                     double factor, AtrousOut rm, AtrousOut rv, AtrousOut y, AtrousOut saveMean, AtrousOut saveInvStd) {
+  if (s == nullptr) return report(nullArgument("batchNormForward", "shape"));
+  return report(cuda::batchNormForwardTrain(bnShape(*s), in(x), in(gamma), in(beta), eps, factor, out(rm), out(rv), out(y),
+                                      out(saveMean), out(saveInvStd)));
+}
+int batchNormEvalOp(const AtrousBatchNormShape* s, AtrousIn x, AtrousIn gamma, AtrousIn beta, double eps, AtrousIn rm,
+                    AtrousIn rv, AtrousOut y, AtrousOut saveMean, AtrousOut saveInvStd) {
+  if (s == nullptr) return report(nullArgument("batchNormForward", "shape"));
+  return report(cuda::batchNormForwardEval(bnShape(*s), in(x), in(gamma), in(beta), eps, in(rm), in(rv), out(y),
+                                     out(saveMean), out(saveInvStd)));
+}
+int batchNormBackwardOp(const AtrousBatchNormShape* s, AtrousIn x, AtrousIn dy, AtrousIn gamma, AtrousIn saveMean,
+                        AtrousIn saveInvStd, int batchStats, AtrousOut dx, AtrousOut dgamma, AtrousOut dbeta) {
+  if (s == nullptr) return report(nullArgument("batchNormBackward", "shape"));
+  return report(cuda::batchNormBackward(bnShape(*s), in(x), in(dy), in(gamma), in(saveMean), in(saveInvStd),
+                                  batchStats != 0, out(dx), out(dgamma), out(dbeta)));
+}
+
+int sgdStepOp(AtrousOut param, AtrousIn grad, AtrousOut momentumBuffer, const AtrousSgd* h, int firstStep) {
+  if (h == nullptr) return report(nullArgument("sgdStep", "hyperparameters"));
+  SgdHyper hyper;
+  hyper.lr = h->lr, hyper.momentum = h->momentum, hyper.dampening = h->dampening;
+  hyper.weightDecay = h->weightDecay, hyper.nesterov = h->nesterov != 0;
+  return report(cuda::sgdStep(out(param), in(grad), out(momentumBuffer), hyper, firstStep != 0));
+}
+int adamStepOp(AtrousOut param, AtrousIn grad, AtrousOut expAvg, AtrousOut expAvgSq, AtrousOut maxExpAvgSq,
+               const AtrousAdam* h) {
+  if (h == nullptr) return report(nullArgument("adamStep", "hyperparameters"));
+  AdamHyper hyper;
+  hyper.lr = h->lr, hyper.beta1 = h->beta1, hyper.beta2 = h->beta2, hyper.eps = h->eps;
+  hyper.weightDecay = h->weightDecay, hyper.decoupled = h->decoupled != 0, hyper.step = h->step;
+  return report(cuda::adamStep(out(param), in(grad), out(expAvg), out(expAvgSq), out(maxExpAvgSq), hyper));
 }
 
 // Assigned by name, not positionally: a field out of order could not slip through.
@@ -128,6 +231,23 @@ AtrousCudaApi makeApi() {
   t.reluBackward = reluBackwardOp;
   t.fill = fillOp;
   t.sum = sumOp;
+  t.sub = subOp;
+  t.scaleShift = scaleShiftOp;
+  t.addChannelBias = addChannelBiasOp;
+  t.sumSquares = sumSquaresOp;
+  t.maxPool2dForward = maxPoolForwardOp;
+  t.maxPool2dBackward = maxPoolBackwardOp;
+  t.avgPool2dForward = avgPoolForwardOp;
+  t.avgPool2dBackward = avgPoolBackwardOp;
+  t.adaptiveAvgPool2dForward = adaptiveForwardOp;
+  t.adaptiveAvgPool2dBackward = adaptiveBackwardOp;
+  t.crossEntropyForward = crossEntropyForwardOp;
+  t.crossEntropyBackward = crossEntropyBackwardOp;
+  t.batchNormForwardTrain = batchNormTrainOp;
+  t.batchNormForwardEval = batchNormEvalOp;
+  t.batchNormBackward = batchNormBackwardOp;
+  t.sgdStep = sgdStepOp;
+  t.adamStep = adamStepOp;
   return t;
 }
 

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define ATROUS_CUDA_ABI_VERSION 1
+#define ATROUS_CUDA_ABI_VERSION 2
 
 typedef struct AtrousIn {
   const float* data;
@@ -29,6 +29,41 @@ typedef struct AtrousOut {
   float* data;
   int64_t size;
 } AtrousOut;
+
+/* int32 device arrays: max-pool indices and class targets. */
+typedef struct AtrousIntIn {
+  const int32_t* data;
+  int64_t size;
+} AtrousIntIn;
+
+typedef struct AtrousIntOut {
+  int32_t* data;
+  int64_t size;
+} AtrousIntOut;
+
+/* atrous::Nchw, PoolWindow, BatchNormShape, SgdHyper and AdamHyper (native/kernels/cpu/). */
+typedef struct AtrousNchw {
+  int64_t n, c, h, w;
+} AtrousNchw;
+
+typedef struct AtrousPoolWindow {
+  int64_t kernelH, kernelW, strideH, strideW, padH, padW;
+} AtrousPoolWindow;
+
+typedef struct AtrousBatchNormShape {
+  int64_t batch, channels, spatial;
+} AtrousBatchNormShape;
+
+typedef struct AtrousSgd {
+  double lr, momentum, dampening, weightDecay;
+  int32_t nesterov;
+} AtrousSgd;
+
+typedef struct AtrousAdam {
+  double lr, beta1, beta2, eps, weightDecay;
+  int32_t decoupled;
+  int64_t step;
+} AtrousAdam;
 
 /* The fields of atrous::ConvGeometry (native/kernels/conv_geometry.h), in its order. */
 typedef struct AtrousConvGeometry {
@@ -78,6 +113,40 @@ typedef struct AtrousCudaApi {
   int (*fill)(AtrousOut out, float value);
   /* *result (host) = the float64 sum of x; waits for the device. */
   int (*sum)(AtrousIn x, double* result);
+
+  /* ABI 2: the rest of a training step (the CPU kernels' semantics; see the CUDA headers). */
+  int (*sub)(AtrousIn a, AtrousIn b, AtrousOut out);
+  int (*scaleShift)(AtrousIn a, float alpha, float beta, AtrousOut out); /* out = a * alpha + beta */
+  int (*addChannelBias)(AtrousIn a, AtrousIn bias, int64_t channels, int64_t inner, AtrousOut out);
+  int (*sumSquares)(AtrousIn x, double* result); /* host result, like sum */
+
+  int (*maxPool2dForward)(const AtrousNchw* x, const AtrousPoolWindow* p, AtrousIn xData, AtrousOut y,
+                          AtrousIntOut argmax);
+  int (*maxPool2dBackward)(const AtrousNchw* x, const AtrousNchw* y, AtrousIn dy, AtrousIntIn argmax, AtrousOut dx);
+  int (*avgPool2dForward)(const AtrousNchw* x, const AtrousPoolWindow* p, AtrousIn xData, AtrousOut y);
+  int (*avgPool2dBackward)(const AtrousNchw* x, const AtrousPoolWindow* p, AtrousIn dy, AtrousOut dx);
+  int (*adaptiveAvgPool2dForward)(const AtrousNchw* x, int64_t outH, int64_t outW, AtrousIn xData, AtrousOut y);
+  int (*adaptiveAvgPool2dBackward)(const AtrousNchw* x, int64_t outH, int64_t outW, AtrousIn dy, AtrousOut dx);
+
+  /* *loss (host) = the mean cross-entropy; probs = softmax(logits). Waits for the device. */
+  int (*crossEntropyForward)(int64_t n, int64_t c, AtrousIn logits, AtrousIntIn targets, AtrousOut probs,
+                             double* loss);
+  int (*crossEntropyBackward)(int64_t n, int64_t c, AtrousIn probs, AtrousIntIn targets, float scale,
+                              AtrousOut dlogits);
+
+  /* size-0 spans mean absent (gamma, beta, running statistics), as on the CPU. */
+  int (*batchNormForwardTrain)(const AtrousBatchNormShape* s, AtrousIn x, AtrousIn gamma, AtrousIn beta, double eps,
+                               double factor, AtrousOut runningMean, AtrousOut runningVar, AtrousOut y,
+                               AtrousOut saveMean, AtrousOut saveInvStd);
+  int (*batchNormForwardEval)(const AtrousBatchNormShape* s, AtrousIn x, AtrousIn gamma, AtrousIn beta, double eps,
+                              AtrousIn runningMean, AtrousIn runningVar, AtrousOut y, AtrousOut saveMean,
+                              AtrousOut saveInvStd);
+  int (*batchNormBackward)(const AtrousBatchNormShape* s, AtrousIn x, AtrousIn dy, AtrousIn gamma, AtrousIn saveMean,
+                           AtrousIn saveInvStd, int batchStats, AtrousOut dx, AtrousOut dgamma, AtrousOut dbeta);
+
+  int (*sgdStep)(AtrousOut param, AtrousIn grad, AtrousOut momentumBuffer, const AtrousSgd* h, int firstStep);
+  int (*adamStep)(AtrousOut param, AtrousIn grad, AtrousOut expAvg, AtrousOut expAvgSq, AtrousOut maxExpAvgSq,
+                  const AtrousAdam* h);
 } AtrousCudaApi;
 
 /* The table; the same pointer on every call. */

@@ -35,6 +35,10 @@ struct AxpbyOp {
   float alpha, beta;
   __device__ float operator()(float a, float b) const { return __fadd_rn(__fmul_rn(a, alpha), __fmul_rn(b, beta)); }
 };
+struct ScaleShiftOp {
+  float alpha, beta;
+  __device__ float operator()(float a) const { return __fadd_rn(__fmul_rn(a, alpha), beta); }
+};
 struct ReluOp { __device__ float operator()(float v) const { return v < 0.f ? 0.f : v; } };
 struct ReluBackwardOp { __device__ float operator()(float x, float g) const { return x <= 0.f ? 0.f : g; } };
 struct FillOp {
@@ -151,6 +155,13 @@ Status axpby(ConstFloatSpan a, float alpha, ConstFloatSpan b, float beta, FloatS
 Status reluBackward(ConstFloatSpan x, ConstFloatSpan dy, FloatSpan dx, Stream stream) {
   ATROUS_RETURN_IF_ERROR(checkBinary("reluBackward (cuda)", "x", x, "dy", dy, "dx", dx));
   return launchBinary("reluBackward (cuda)", x, dy, dx, ReluBackwardOp{}, stream);
+}
+
+Status scaleShift(ConstFloatSpan a, float alpha, float beta, FloatSpan out, Stream stream) {
+  ATROUS_RETURN_IF_ERROR(checkUnary("scaleShift (cuda)", "a", a, "out", out));
+  if (a.size == 0) return Status::ok();
+  mapUnaryKernel<<<gridFor(a.size), kThreads, 0, stream>>>(a.data, out.data, a.size, ScaleShiftOp{alpha, beta});
+  return launchStatus("scaleShift (cuda)", "mapUnaryKernel");
 }
 
 Status relu(ConstFloatSpan x, FloatSpan out, Stream stream) {

@@ -18,6 +18,8 @@ Status axpby(ConstFloatSpan a, float alpha, ConstFloatSpan b, float beta, FloatS
 // validateAddChannelBias). Its gradient is convBackwardBias over a [N, channels, inner, 1] geometry.
 Status addChannelBias(ConstFloatSpan a, ConstFloatSpan bias, int64_t channels, int64_t inner, FloatSpan out,
                       Stream stream = nullptr);
+// out = a * alpha + beta, rounded after the product as on the CPU (no FMA).
+Status scaleShift(ConstFloatSpan a, float alpha, float beta, FloatSpan out, Stream stream = nullptr);
 Status relu(ConstFloatSpan x, FloatSpan out, Stream stream = nullptr);  // max(x, 0), NaN stays NaN
 // dx = x <= 0 ? 0 : dy (a NaN x passes the gradient, as PyTorch's threshold_backward).
 Status reluBackward(ConstFloatSpan x, ConstFloatSpan dy, FloatSpan dx, Stream stream = nullptr);

@@ -7,6 +7,11 @@
 
 #include <cmath>
 #include <cstddef>
+#include "../../kernels/cpu/batchnorm.h"
+#include "../../kernels/cpu/elementwise.h"
+#include "../../kernels/cpu/loss.h"
+#include "../../kernels/cpu/optim_update.h"
+#include "../../kernels/cpu/pool.h"
 #include "../../kernels/cuda/atrous_cuda_api.h"
 #include "../conv_cases.h"
 #include "../reference.h"
@@ -68,12 +73,61 @@ ATROUS_CUDA_ARGS_TEST(c_api_refuses_bad_arguments_with_the_ops_message) {
   expectRefused(ctx, "sum, null result", api().sum(a, nullptr), "sum");
   expectRefused(ctx, "sgemm, lda < K", api().sgemm(0, 0, 4, 4, 4, 1.f, a, 3, a, 4, 0.f, o, 4), "sgemm");
   expectRefused(ctx, "allocate, null out", api().allocate(4, nullptr), "allocate");
+  expectRefused(ctx, "sub, short b", api().sub(a, shortA, o), "sub");
+  expectRefused(ctx, "scaleShift, short out", api().scaleShift(a, 1.f, 0.f, AtrousOut{host, 15}), "scaleShift");
+  expectRefused(ctx, "addChannelBias, short bias", api().addChannelBias(a, AtrousIn{host, 3}, 4, 2, o), "addChannelBias");
+  expectRefused(ctx, "sumSquares, null result", api().sumSquares(a, nullptr), "sumSquares");
+
+  int32_t ints[16] = {};
+  const AtrousNchw x44{1, 1, 4, 4}, y22{1, 1, 2, 2};
+  const AtrousPoolWindow w2{2, 2, 2, 2, 0, 0};
+  expectRefused(ctx, "maxPool2dForward, null window", api().maxPool2dForward(&x44, nullptr, a, o, AtrousIntOut{ints, 4}),
+                "maxPool2dForward");
+  expectRefused(ctx, "maxPool2dForward, short argmax",
+                api().maxPool2dForward(&x44, &w2, a, AtrousOut{host, 4}, AtrousIntOut{ints, 3}), "maxPool2dForward");
+  expectRefused(ctx, "maxPool2dBackward, short dx",
+                api().maxPool2dBackward(&x44, &y22, AtrousIn{host, 4}, AtrousIntIn{ints, 4}, AtrousOut{host, 15}),
+                "maxPool2dBackward");
+  expectRefused(ctx, "avgPool2dForward, short y", api().avgPool2dForward(&x44, &w2, a, AtrousOut{host, 3}),
+                "avgPool2dForward");
+  expectRefused(ctx, "avgPool2dBackward, short dx", api().avgPool2dBackward(&x44, &w2, AtrousIn{host, 4}, AtrousOut{host, 3}),
+                "avgPool2dBackward");
+  expectRefused(ctx, "adaptiveAvgPool2dForward, short y", api().adaptiveAvgPool2dForward(&x44, 2, 2, a, AtrousOut{host, 3}),
+                "adaptiveAvgPool2dForward");
+  expectRefused(ctx, "adaptiveAvgPool2dBackward, null shape",
+                api().adaptiveAvgPool2dBackward(nullptr, 2, 2, AtrousIn{host, 4}, o), "adaptiveAvgPool2dBackward");
+  double loss = 0;
+  expectRefused(ctx, "crossEntropyForward, short targets",
+                api().crossEntropyForward(4, 4, a, AtrousIntIn{ints, 3}, o, &loss), "crossEntropyForward");
+  expectRefused(ctx, "crossEntropyForward, null loss",
+                api().crossEntropyForward(4, 4, a, AtrousIntIn{ints, 4}, o, nullptr), "crossEntropyForward");
+  expectRefused(ctx, "crossEntropyBackward, short dlogits",
+                api().crossEntropyBackward(4, 4, a, AtrousIntIn{ints, 4}, 1.f, AtrousOut{host, 15}), "crossEntropyBackward");
+  const AtrousBatchNormShape bn{2, 2, 4};
+  const AtrousIn none{nullptr, 0};
+  const AtrousOut noneOut{nullptr, 0};
+  expectRefused(ctx, "batchNormForwardTrain, short y",
+                api().batchNormForwardTrain(&bn, a, none, none, 1e-5, 0.1, noneOut, noneOut, AtrousOut{host, 15},
+                                            AtrousOut{host, 2}, AtrousOut{host + 2, 2}),
+                "batchNorm");
+  expectRefused(ctx, "batchNormForwardEval, null shape",
+                api().batchNormForwardEval(nullptr, a, none, none, 1e-5, AtrousIn{host, 2}, AtrousIn{host, 2}, o,
+                                           AtrousOut{host, 2}, AtrousOut{host, 2}),
+                "batchNorm");
+  expectRefused(ctx, "batchNormBackward, short dy",
+                api().batchNormBackward(&bn, a, shortA, none, AtrousIn{host, 2}, AtrousIn{host, 2}, 1, o, noneOut, noneOut),
+                "batchNormBackward");
+  const AtrousSgd sgd{0.1, 0.9, 0, 0, 0};
+  expectRefused(ctx, "sgdStep, short grad", api().sgdStep(o, shortA, o, &sgd, 1), "sgdStep");
+  expectRefused(ctx, "sgdStep, null hyperparameters", api().sgdStep(o, a, o, nullptr, 1), "sgdStep");
+  const AtrousAdam adam{1e-3, 0.9, 0.999, 1e-8, 0, 0, 1};
+  expectRefused(ctx, "adamStep, short grad", api().adamStep(o, shortA, o, o, noneOut, &adam), "adamStep");
 
   const ConvGeometry g = test::geometry(1, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
   AtrousConvGeometry bad = toAbi(g);
   bad.batch = 0;
   std::vector<float> big(4096);
-  const AtrousIn x{big.data(), g.inputSize()}, w{big.data(), g.weightSize()}, none{nullptr, 0};
+  const AtrousIn x{big.data(), g.inputSize()}, w{big.data(), g.weightSize()};
   const AtrousOut y{big.data(), g.outputSize()};
   expectRefused(ctx, "convForward, null geometry", api().convForward(nullptr, x, w, none, y), "geometry is null");
   expectRefused(ctx, "convForward, batch 0", api().convForward(&bad, x, w, none, y), "convForward");
@@ -123,6 +177,21 @@ ATROUS_CUDA_TEST(c_api_each_entry_runs_the_kernel_it_names) {
                 api().copyToHost(back.data(), b.data(), n * sizeof(float)) == 0 && back == ha,
             "copyToDevice/copyOnDevice/copyToHost do not round-trip: %s", api().lastError());
 
+  expectEach("sub", api().sub(in(a), in(b), out(o)), [&](long long i) { return ha[i] - hb[i]; });
+  {
+    std::vector<float> want(n);
+    scaleShift(ConstFloatSpan(ha.data(), n), 0.3f, -1.7f, FloatSpan{want.data(), n});
+    expectEach("scaleShift", api().scaleShift(in(a), 0.3f, -1.7f, out(o)), [&](long long i) { return want[i]; });
+    std::vector<float> bias = {0.5f, -1.f, 2.f, 4.f};
+    DeviceArray dBias(bias);
+    expectEach("addChannelBias", api().addChannelBias(in(a), in(dBias), 4, 10, out(o)),
+               [&](long long i) { return ha[i] + bias[(i / 10) % 4]; });
+    double squares = 0, wantSquares = 0;
+    for (float v : ha) wantSquares += double(v) * double(v);
+    if (ctx.check(api().sumSquares(in(a), &squares) == 0, "sumSquares: %s", api().lastError()))
+      ctx.check(std::abs(squares - wantSquares) <= 1e-9 * n, "sumSquares = %.17g, want %.17g", squares, wantSquares);
+  }
+
   // sgemm: C (8x8) = A (8x125) B (125x8), against the float64 reference.
   const int64_t m = 8, k = 125;
   DeviceArray c(m * m);
@@ -157,4 +226,110 @@ ATROUS_CUDA_TEST(c_api_each_entry_runs_the_kernel_it_names) {
         reference::convBackwardWeight(g, hx.data(), hdy.data()));
   close("convBackwardBias", api().convBackwardBias(&ag, in(dy), out(db)), db,
         reference::convBackwardBias(g, hdy.data()));
+}
+
+// The ABI-2 entries on a device, each against its CPU kernel (bit for bit where the CUDA header
+// promises it, else within its stated tolerance): a wrong wiring gives wildly different values.
+ATROUS_CUDA_TEST(c_api_training_step_entries_match_the_cpu) {
+  Rng rng(6);
+  auto same = [&](const char* what, int rc, DeviceArray& got, const std::vector<float>& want, double tol) {
+    if (!ctx.check(rc == 0, "%s: %s", what, api().lastError())) return;
+    const std::vector<float> v = got.toHost();
+    ctx.check(test::relativeL2(v.data(), want.data(), got.size()) <= tol, "%s through the table: differs from the CPU",
+              what);
+  };
+  // Pooling over 2x3x9x8 with a 3x3 window, stride 2, padding 1.
+  const Nchw xs{2, 3, 9, 8};
+  PoolWindow pw;
+  pw.kernelH = pw.kernelW = 3, pw.strideH = pw.strideW = 2, pw.padH = pw.padW = 1;
+  const Nchw ys{2, 3, 5, 4};
+  const AtrousNchw ax{2, 3, 9, 8}, ay{2, 3, 5, 4};
+  const AtrousPoolWindow apw{3, 3, 2, 2, 1, 1};
+  const auto hx = rng.floats(xs.size(), -1.f, 1.f), hdy = rng.floats(ys.size(), -1.f, 1.f);
+  std::vector<float> y(ys.size()), dx(xs.size());
+  std::vector<int32_t> argmax(ys.size());
+  DeviceArray dX(hx), dDy(hdy), dY(ys.size()), dDx(xs.size()), dArgmax(ys.size());  // argmax: 4-byte elements
+  const AtrousIntOut argOut{reinterpret_cast<int32_t*>(dArgmax.data()), dArgmax.size()};
+  const AtrousIntIn argIn{reinterpret_cast<const int32_t*>(dArgmax.data()), dArgmax.size()};
+  maxPool2dForward(xs, pw, ConstFloatSpan(hx.data(), xs.size()), FloatSpan{y.data(), ys.size()},
+                   Int32Span{argmax.data(), ys.size()});
+  same("maxPool2dForward", api().maxPool2dForward(&ax, &apw, in(dX), out(dY), argOut), dY, y, 0);
+  maxPool2dBackward(xs, ys, ConstFloatSpan(hdy.data(), ys.size()), ConstInt32Span(argmax.data(), ys.size()),
+                    FloatSpan{dx.data(), xs.size()});
+  same("maxPool2dBackward", api().maxPool2dBackward(&ax, &ay, in(dDy), argIn, out(dDx)), dDx, dx, 0);
+  avgPool2dForward(xs, pw, ConstFloatSpan(hx.data(), xs.size()), FloatSpan{y.data(), ys.size()});
+  same("avgPool2dForward", api().avgPool2dForward(&ax, &apw, in(dX), out(dY)), dY, y, 0);
+  avgPool2dBackward(xs, pw, ConstFloatSpan(hdy.data(), ys.size()), FloatSpan{dx.data(), xs.size()});
+  same("avgPool2dBackward", api().avgPool2dBackward(&ax, &apw, in(dDy), out(dDx)), dDx, dx, 0);
+  adaptiveAvgPool2dForward(xs, 5, 4, ConstFloatSpan(hx.data(), xs.size()), FloatSpan{y.data(), ys.size()});
+  same("adaptiveAvgPool2dForward", api().adaptiveAvgPool2dForward(&ax, 5, 4, in(dX), out(dY)), dY, y, 0);
+  adaptiveAvgPool2dBackward(xs, 5, 4, ConstFloatSpan(hdy.data(), ys.size()), FloatSpan{dx.data(), xs.size()});
+  same("adaptiveAvgPool2dBackward", api().adaptiveAvgPool2dBackward(&ax, 5, 4, in(dDy), out(dDx)), dDx, dx, 0);
+
+  // Cross-entropy over 6 rows of 10 classes.
+  const int64_t rows = 6, classes = 10;
+  const auto logits = rng.floats(rows * classes, -3.f, 3.f);
+  std::vector<int32_t> targets = {0, 9, 3, 3, 7, 1};
+  std::vector<float> probs(rows * classes), dlogits(rows * classes);
+  double cpuLoss = 0, gpuLoss = 0;
+  crossEntropyForward(rows, classes, ConstFloatSpan(logits.data(), rows * classes), ConstInt32Span(targets.data(), rows),
+                      FloatSpan{probs.data(), rows * classes}, &cpuLoss);
+  std::vector<float> targetBits(rows);
+  std::memcpy(targetBits.data(), targets.data(), rows * sizeof(int32_t));
+  DeviceArray dLogits(logits), dTargets(targetBits), dProbs(rows * classes), dDlogits(rows * classes);
+  const AtrousIntIn tIn{reinterpret_cast<const int32_t*>(dTargets.data()), rows};
+  same("crossEntropyForward", api().crossEntropyForward(rows, classes, in(dLogits), tIn, out(dProbs), &gpuLoss), dProbs,
+       probs, 1e-6);
+  ctx.check(std::abs(gpuLoss - cpuLoss) <= 1e-12 * std::abs(cpuLoss), "crossEntropyForward loss %.17g, cpu %.17g",
+            gpuLoss, cpuLoss);
+  crossEntropyBackward(rows, classes, ConstFloatSpan(probs.data(), rows * classes), ConstInt32Span(targets.data(), rows),
+                       0.5f, FloatSpan{dlogits.data(), rows * classes});
+  same("crossEntropyBackward", api().crossEntropyBackward(rows, classes, in(dProbs), tIn, 0.5f, out(dDlogits)),
+       dDlogits, dlogits, 1e-6);
+
+  // Batch norm (training, then backward) over 4x3x5x5.
+  const BatchNormShape bs{4, 3, 25};
+  const AtrousBatchNormShape abs{4, 3, 25};
+  const auto bx = rng.floats(bs.size(), -2.f, 2.f), bdy = rng.floats(bs.size(), -1.f, 1.f);
+  const auto gamma = rng.floats(3, 0.5f, 1.5f), beta = rng.floats(3, -0.5f, 0.5f);
+  std::vector<float> rm(3, 0.f), rv(3, 1.f), by(bs.size()), mean(3), invStd(3), bdx(bs.size()), dg(3), db(3);
+  batchNormForwardTrain(bs, ConstFloatSpan(bx.data(), bs.size()), ConstFloatSpan(gamma.data(), 3),
+                        ConstFloatSpan(beta.data(), 3), 1e-5, 0.1, FloatSpan{rm.data(), 3}, FloatSpan{rv.data(), 3},
+                        FloatSpan{by.data(), bs.size()}, FloatSpan{mean.data(), 3}, FloatSpan{invStd.data(), 3});
+  DeviceArray gX(bx), gDy(bdy), gGamma(gamma), gBeta(beta), gRm(std::vector<float>(3, 0.f)),
+      gRv(std::vector<float>(3, 1.f)), gY(bs.size()), gMean(3), gInvStd(3), gDx(bs.size()), gDg(3), gDb(3);
+  same("batchNormForwardTrain",
+       api().batchNormForwardTrain(&abs, in(gX), in(gGamma), in(gBeta), 1e-5, 0.1, out(gRm), out(gRv), out(gY),
+                                   out(gMean), out(gInvStd)),
+       gY, by, 1e-6);
+  same("batchNormForwardTrain runningVar", 0, gRv, rv, 1e-6);
+  batchNormBackward(bs, ConstFloatSpan(bx.data(), bs.size()), ConstFloatSpan(bdy.data(), bs.size()),
+                    ConstFloatSpan(gamma.data(), 3), ConstFloatSpan(mean.data(), 3), ConstFloatSpan(invStd.data(), 3),
+                    true, FloatSpan{bdx.data(), bs.size()}, FloatSpan{dg.data(), 3}, FloatSpan{db.data(), 3});
+  same("batchNormBackward",
+       api().batchNormBackward(&abs, in(gX), in(gDy), in(gGamma), in(gMean), in(gInvStd), 1, out(gDx), out(gDg),
+                               out(gDb)),
+       gDx, bdx, 1e-5);
+  same("batchNormBackward dgamma", 0, gDg, dg, 1e-5);
+
+  // Optimizer steps on 257 parameters: SGD with momentum (two steps), then AdamW.
+  const long long m = 257;
+  auto param = rng.floats(m, -1.f, 1.f);
+  const auto grad = rng.floats(m, -1.f, 1.f);
+  DeviceArray pP(param), pG(grad), pBuf(m), pM(std::vector<float>(m, 0.f)), pV(std::vector<float>(m, 0.f));
+  std::vector<float> buf(m);
+  SgdHyper sh;
+  sh.lr = 0.1, sh.momentum = 0.9, sh.weightDecay = 1e-4, sh.nesterov = true;
+  const AtrousSgd asgd{0.1, 0.9, 0, 1e-4, 1};
+  for (int step = 0; step < 2; ++step) {
+    sgdStep(FloatSpan{param.data(), m}, ConstFloatSpan(grad.data(), m), FloatSpan{buf.data(), m}, sh, step == 0);
+    same("sgdStep", api().sgdStep(out(pP), in(pG), out(pBuf), &asgd, step == 0), pP, param, 0);
+  }
+  std::vector<float> expAvg(m, 0.f), expAvgSq(m, 0.f);
+  AdamHyper ah;
+  ah.lr = 1e-2, ah.weightDecay = 1e-2, ah.decoupled = true, ah.step = 1;
+  const AtrousAdam aadam{1e-2, 0.9, 0.999, 1e-8, 1e-2, 1, 1};
+  adamStep(FloatSpan{param.data(), m}, ConstFloatSpan(grad.data(), m), FloatSpan{expAvg.data(), m},
+           FloatSpan{expAvgSq.data(), m}, FloatSpan{}, ah);
+  same("adamStep", api().adamStep(out(pP), in(pG), out(pM), out(pV), AtrousOut{nullptr, 0}, &aadam), pP, param, 0);
 }

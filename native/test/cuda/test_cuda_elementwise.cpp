@@ -76,6 +76,10 @@ ATROUS_CUDA_TEST(cudaElementwiseMatchesCpuBitForBit) {
     Status s = cuda::relu(dX.span(), dOut.span());
     ctx.check(s.isOk() && sameBits(dOut.toHost(), want), "relu n=%lld: differs from the CPU kernel (%s)", n,
               s.message().c_str());
+    ctx.check(scaleShift({x.data(), n}, 0.3f, -1.7f, {want.data(), n}).isOk(), "scaleShift n=%lld: cpu failed", n);
+    s = cuda::scaleShift(dX.span(), 0.3f, -1.7f, dOut.span());
+    ctx.check(s.isOk() && sameBits(dOut.toHost(), want), "scaleShift n=%lld: differs from the CPU kernel (%s)", n,
+              s.message().c_str());
     s = cuda::fill(dOut.span(), -2.5f);
     ctx.check(s.isOk() && sameBits(dOut.toHost(), std::vector<float>(n, -2.5f)), "fill n=%lld (%s)", n,
               s.message().c_str());
@@ -171,6 +175,7 @@ ATROUS_CUDA_ARGS_TEST(cudaElementwiseRejectsBadArguments) {
       {"relu, overlapping out", cuda::relu({a.data(), 16}, {a.data() + 2, 16}), "overlaps"},
       {"reluBackward, short dx", cuda::reluBackward({a.data(), 16}, {b.data(), 16}, {out.data(), 3}), "dx expects"},
       {"sum, null result", cuda::sum({a.data(), 16}, nullptr), "sum (cuda)"},
+      {"scaleShift, short out", cuda::scaleShift({a.data(), 16}, 1.f, 0.f, {out.data(), 15}), "scaleShift (cuda): out expects 16"},
       {"sub, short out", cuda::sub({a.data(), 16}, {b.data(), 16}, {out.data(), 15}), "sub (cuda): out expects 16"},
       {"sumSquares, null result", cuda::sumSquares({a.data(), 16}, nullptr),
        "sumSquares (cuda): result expects a device pointer, but got null"},
