@@ -6,6 +6,9 @@
 #include <string>
 
 #include "../kernels/conv_geometry.h"
+#include "../kernels/cpu/batchnorm.h"
+#include "../kernels/cpu/index_span.h"
+#include "../kernels/cpu/pool.h"
 #include "../kernels/cuda/atrous_cuda_api.h"
 #include "../kernels/status.h"
 
@@ -31,5 +34,12 @@ Status cudaResult(int code);
 AtrousConvGeometry toAbi(const ConvGeometry& g);
 inline AtrousIn abiIn(ConstFloatSpan s) { return AtrousIn{s.data, s.size}; }
 inline AtrousOut abiOut(FloatSpan s) { return AtrousOut{s.data, s.size}; }
+inline AtrousIntIn abiIn(ConstInt32Span s) { return AtrousIntIn{s.data, s.size}; }
+inline AtrousIntOut abiOut(Int32Span s) { return AtrousIntOut{s.data, s.size}; }
+inline AtrousNchw toAbi(const Nchw& s) { return AtrousNchw{s.n, s.c, s.h, s.w}; }
+inline AtrousPoolWindow toAbi(const PoolWindow& p) {
+  return AtrousPoolWindow{p.kernelH, p.kernelW, p.strideH, p.strideW, p.padH, p.padW};
+}
+inline AtrousBatchNormShape toAbi(const BatchNormShape& s) { return AtrousBatchNormShape{s.batch, s.channels, s.spatial}; }
 
 }  // namespace atrous::napi

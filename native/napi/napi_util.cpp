@@ -121,20 +121,34 @@ void expectLength(Napi::Env env, long long got, long long expected, const char* 
                         std::to_string(got));
 }
 
-FloatSpan Placement::arg(size_t i, const char* name) {
-  Napi::Value v = argAt(info_, i);
-  DeviceBuffer* d = DeviceBuffer::from(v);
-  const bool device = d != nullptr;
+void Placement::place(const char* name, bool device) {
   if (first_ == nullptr) {
     first_ = name;
     onDevice_ = device;
   } else if (device != onDevice_) {
-    const char* here = device ? "on the CUDA device (a DeviceBuffer)" : "in host memory (a Float32Array)";
+    const char* here = device ? "on the CUDA device (a DeviceBuffer)" : "in host memory (a typed array)";
     const char* there = onDevice_ ? "on the CUDA device" : "in host memory";
     throwType(info_.Env(), where(fn_, name) + " is " + here + ", but " + first_ + " is " + there +
                                ": every array of one call must be on the same device");
   }
-  if (device) return d->span();
+}
+
+IntSpan Placement::ints(size_t i, const char* name) {
+  Napi::Value v = argAt(info_, i);
+  DeviceBuffer* d = DeviceBuffer::from(v);
+  place(name, d != nullptr);
+  if (d != nullptr) return IntSpan{reinterpret_cast<int32_t*>(d->span().data), d->span().size};
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throwType(info_.Env(), where(fn_, name) + " expects an Int32Array or a DeviceBuffer, but got " + typeOf(v));
+  auto a = v.As<Napi::Int32Array>();
+  return IntSpan{a.Data(), static_cast<long long>(a.ElementLength())};
+}
+
+FloatSpan Placement::arg(size_t i, const char* name) {
+  Napi::Value v = argAt(info_, i);
+  DeviceBuffer* d = DeviceBuffer::from(v);
+  place(name, d != nullptr);
+  if (d != nullptr) return d->span();
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throwType(info_.Env(), where(fn_, name) + " expects a Float32Array or a DeviceBuffer, but got " + typeOf(v));
   auto a = v.As<Napi::Float32Array>();
@@ -145,10 +159,6 @@ FloatSpan Placement::optionalArg(size_t i, const char* name) {
   Napi::Value v = argAt(info_, i);
   if (v.IsNull() || v.IsUndefined()) return FloatSpan{};
   return arg(i, name);
-}
-
-void throwNoCudaKernel(Napi::Env env, const char* fn) {
-  throwType(env, std::string(fn) + ": has no CUDA kernel in this version of atrous (its arrays must be Float32Arrays)");
 }
 
 const AtrousCudaApi& requireCuda(Napi::Env env, const char* fn) {

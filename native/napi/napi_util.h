@@ -38,9 +38,6 @@ Napi::Object objectArg(const Napi::CallbackInfo& info, size_t i, const char* fn,
 // Throws unless span.size == expected.
 void expectLength(Napi::Env env, long long got, long long expected, const char* fn, const char* arg);
 
-// For a call on DeviceBuffers to an op that has no CUDA kernel in this version.
-[[noreturn]] void throwNoCudaKernel(Napi::Env env, const char* fn);
-
 // The loaded CUDA table, or a thrown RangeError naming fn and why CUDA is not available.
 const AtrousCudaApi& requireCuda(Napi::Env env, const char* fn);
 
@@ -52,6 +49,8 @@ class Placement {
   Placement(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
   FloatSpan arg(size_t i, const char* name);
   FloatSpan optionalArg(size_t i, const char* name);  // null/undefined: an empty span
+  // An Int32Array, or a DeviceBuffer holding int32 values (its 4-byte elements): indices, targets.
+  IntSpan ints(size_t i, const char* name);
   bool onDevice() const { return onDevice_; }
   // The CUDA table for a call on the device (loaded, since a DeviceBuffer exists).
   const AtrousCudaApi& cuda() const { return requireCuda(info_.Env(), fn_); }
@@ -61,6 +60,7 @@ class Placement {
   const char* fn_;
   const char* first_ = nullptr;
   bool onDevice_ = false;
+  void place(const char* name, bool device);
 };
 
 // Registration hooks, one per binding file.

@@ -3,6 +3,7 @@
 #include "../kernels/cpu/batchnorm.h"
 #include "../kernels/cpu/dtype_convert.h"
 #include "../kernels/cpu/optim_update.h"
+#include "cuda_library.h"
 #include "napi_util.h"
 
 namespace atrous::napi {
@@ -22,16 +23,28 @@ BatchNormShape batchNormShapeOf(const Napi::CallbackInfo& info, size_t i, const 
 //                  factor, y, saveMean, saveInvStd)
 Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   const char* fn = "batchNormForward";
-  FloatSpan x = floatArg(info, 0, fn, "x");
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x");
   BatchNormShape s = batchNormShapeOf(info, 1, fn);
-  FloatSpan gamma = optionalFloatArg(info, 2, fn, "gamma"), beta = optionalFloatArg(info, 3, fn, "beta");
-  FloatSpan rm = optionalFloatArg(info, 4, fn, "runningMean"), rv = optionalFloatArg(info, 5, fn, "runningVar");
+  FloatSpan gamma = at.optionalArg(2, "gamma"), beta = at.optionalArg(3, "beta");
+  FloatSpan rm = at.optionalArg(4, "runningMean"), rv = at.optionalArg(5, "runningVar");
   bool training = boolArg(info, 6, fn, "training");
   double eps = numberArg(info, 7, fn, "eps"), factor = numberArg(info, 8, fn, "factor");
-  FloatSpan y = floatArg(info, 9, fn, "y");
-  FloatSpan saveMean = floatArg(info, 10, fn, "saveMean"), saveInvStd = floatArg(info, 11, fn, "saveInvStd");
-  Status st = training ? batchNormForwardTrain(s, x, gamma, beta, eps, factor, rm, rv, y, saveMean, saveInvStd)
-                       : batchNormForwardEval(s, x, gamma, beta, eps, rm, rv, y, saveMean, saveInvStd);
+  FloatSpan y = at.arg(9, "y");
+  FloatSpan saveMean = at.arg(10, "saveMean"), saveInvStd = at.arg(11, "saveInvStd");
+  Status st;
+  if (at.onDevice()) {
+    const AtrousBatchNormShape as = toAbi(s);
+    const AtrousCudaApi& cuda = at.cuda();
+    st = cudaResult(training ? cuda.batchNormForwardTrain(&as, abiIn(x), abiIn(gamma), abiIn(beta), eps, factor,
+                                                          abiOut(rm), abiOut(rv), abiOut(y), abiOut(saveMean),
+                                                          abiOut(saveInvStd))
+                             : cuda.batchNormForwardEval(&as, abiIn(x), abiIn(gamma), abiIn(beta), eps, abiIn(rm),
+                                                         abiIn(rv), abiOut(y), abiOut(saveMean), abiOut(saveInvStd)));
+  } else {
+    st = training ? batchNormForwardTrain(s, x, gamma, beta, eps, factor, rm, rv, y, saveMean, saveInvStd)
+                  : batchNormForwardEval(s, x, gamma, beta, eps, rm, rv, y, saveMean, saveInvStd);
+  }
   throwIfFailed(info.Env(), st);
   return info.Env().Undefined();
 }
@@ -39,22 +52,31 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
 // batchNormBackward(x, xShape, dy, gamma|null, saveMean, saveInvStd, batchStats, dx|null, dgamma|null, dbeta|null)
 Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   const char* fn = "batchNormBackward";
-  FloatSpan x = floatArg(info, 0, fn, "x");
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x");
   BatchNormShape s = batchNormShapeOf(info, 1, fn);
-  FloatSpan dy = floatArg(info, 2, fn, "dy"), gamma = optionalFloatArg(info, 3, fn, "gamma");
-  FloatSpan saveMean = floatArg(info, 4, fn, "saveMean"), saveInvStd = floatArg(info, 5, fn, "saveInvStd");
+  FloatSpan dy = at.arg(2, "dy"), gamma = at.optionalArg(3, "gamma");
+  FloatSpan saveMean = at.arg(4, "saveMean"), saveInvStd = at.arg(5, "saveInvStd");
   bool batchStats = boolArg(info, 6, fn, "batchStats");
-  FloatSpan dx = optionalFloatArg(info, 7, fn, "dx"), dgamma = optionalFloatArg(info, 8, fn, "dgamma");
-  FloatSpan dbeta = optionalFloatArg(info, 9, fn, "dbeta");
-  throwIfFailed(info.Env(), batchNormBackward(s, x, dy, gamma, saveMean, saveInvStd, batchStats, dx, dgamma, dbeta));
+  FloatSpan dx = at.optionalArg(7, "dx"), dgamma = at.optionalArg(8, "dgamma");
+  FloatSpan dbeta = at.optionalArg(9, "dbeta");
+  if (at.onDevice()) {
+    const AtrousBatchNormShape as = toAbi(s);
+    throwIfFailed(info.Env(), cudaResult(at.cuda().batchNormBackward(&as, abiIn(x), abiIn(dy), abiIn(gamma),
+                                                                     abiIn(saveMean), abiIn(saveInvStd), batchStats,
+                                                                     abiOut(dx), abiOut(dgamma), abiOut(dbeta))));
+  } else {
+    throwIfFailed(info.Env(), batchNormBackward(s, x, dy, gamma, saveMean, saveInvStd, batchStats, dx, dgamma, dbeta));
+  }
   return info.Env().Undefined();
 }
 
 // sgdStep(param, grad, momentumBuffer|null, lr, momentum, dampening, weightDecay, nesterov, firstStep)
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   const char* fn = "sgdStep";
-  FloatSpan param = floatArg(info, 0, fn, "param"), grad = floatArg(info, 1, fn, "grad");
-  FloatSpan buf = optionalFloatArg(info, 2, fn, "momentumBuffer");
+  Placement at(info, fn);
+  FloatSpan param = at.arg(0, "param"), grad = at.arg(1, "grad");
+  FloatSpan buf = at.optionalArg(2, "momentumBuffer");
   SgdHyper h;
   h.lr = numberArg(info, 3, fn, "lr");
   h.momentum = numberArg(info, 4, fn, "momentum");
@@ -62,16 +84,22 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   h.weightDecay = numberArg(info, 6, fn, "weightDecay");
   h.nesterov = boolArg(info, 7, fn, "nesterov");
   bool firstStep = boolArg(info, 8, fn, "firstStep");
-  throwIfFailed(info.Env(), sgdStep(param, grad, buf, h, firstStep));
+  if (at.onDevice()) {
+    const AtrousSgd ah{h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov};
+    throwIfFailed(info.Env(), cudaResult(at.cuda().sgdStep(abiOut(param), abiIn(grad), abiOut(buf), &ah, firstStep)));
+  } else {
+    throwIfFailed(info.Env(), sgdStep(param, grad, buf, h, firstStep));
+  }
   return info.Env().Undefined();
 }
 
 // adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq|null, lr, beta1, beta2, eps, weightDecay, decoupled, step)
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const char* fn = "adamStep";
-  FloatSpan param = floatArg(info, 0, fn, "param"), grad = floatArg(info, 1, fn, "grad");
-  FloatSpan m = floatArg(info, 2, fn, "expAvg"), v = floatArg(info, 3, fn, "expAvgSq");
-  FloatSpan vmax = optionalFloatArg(info, 4, fn, "maxExpAvgSq");
+  Placement at(info, fn);
+  FloatSpan param = at.arg(0, "param"), grad = at.arg(1, "grad");
+  FloatSpan m = at.arg(2, "expAvg"), v = at.arg(3, "expAvgSq");
+  FloatSpan vmax = at.optionalArg(4, "maxExpAvgSq");
   AdamHyper h;
   h.lr = numberArg(info, 5, fn, "lr");
   h.beta1 = numberArg(info, 6, fn, "beta1");
@@ -80,7 +108,13 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   h.weightDecay = numberArg(info, 9, fn, "weightDecay");
   h.decoupled = boolArg(info, 10, fn, "decoupled");
   h.step = intArg(info, 11, 1, kMaxStep, fn, "step");
-  throwIfFailed(info.Env(), adamStep(param, grad, m, v, vmax, h));
+  if (at.onDevice()) {
+    const AtrousAdam ah{h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.decoupled, h.step};
+    throwIfFailed(info.Env(), cudaResult(at.cuda().adamStep(abiOut(param), abiIn(grad), abiOut(m), abiOut(v),
+                                                            abiOut(vmax), &ah)));
+  } else {
+    throwIfFailed(info.Env(), adamStep(param, grad, m, v, vmax, h));
+  }
   return info.Env().Undefined();
 }
 

@@ -73,7 +73,7 @@ uint64_t seedArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const
 
 // ---- elementwise ----
 
-// add/sub/mul(a, b, out), on the host or (where CudaKernel is not null) on the device.
+// add/sub/mul(a, b, out), on the host or the device.
 using CudaBinary = int (*AtrousCudaApi::*)(AtrousIn, AtrousIn, AtrousOut);
 template <Status (*Kernel)(ConstFloatSpan, ConstFloatSpan, FloatSpan), CudaBinary CudaKernel>
 Napi::Value Binary(const Napi::CallbackInfo& info, const char* fn) {
@@ -81,18 +81,13 @@ Napi::Value Binary(const Napi::CallbackInfo& info, const char* fn) {
   FloatSpan a = at.arg(0, "a"), b = at.arg(1, "b"), out = at.arg(2, "out");
   expectLength(info.Env(), b.size, a.size, fn, "b");
   expectLength(info.Env(), out.size, a.size, fn, "out");
-  if (!at.onDevice()) {
-    throwIfFailed(info.Env(), Kernel(a, b, out));
-  } else if constexpr (CudaKernel != nullptr) {
-    throwIfFailed(info.Env(), cudaResult((at.cuda().*CudaKernel)(abiIn(a), abiIn(b), abiOut(out))));
-  } else {
-    throwNoCudaKernel(info.Env(), fn);
-  }
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult((at.cuda().*CudaKernel)(abiIn(a), abiIn(b), abiOut(out)))
+                                          : Kernel(a, b, out));
   return info.Env().Undefined();
 }
 
 Napi::Value Add(const Napi::CallbackInfo& info) { return Binary<add, &AtrousCudaApi::add>(info, "add"); }
-Napi::Value Sub(const Napi::CallbackInfo& info) { return Binary<sub, nullptr>(info, "sub"); }
+Napi::Value Sub(const Napi::CallbackInfo& info) { return Binary<sub, &AtrousCudaApi::sub>(info, "sub"); }
 Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary<mul, &AtrousCudaApi::mul>(info, "mul"); }
 
 // axpby(a, alpha, b | null, beta, out)
@@ -113,7 +108,7 @@ Napi::Value Axpby(const Napi::CallbackInfo& info) {
   } else if (hasB) {
     throwIfFailed(info.Env(), cudaResult(at.cuda().axpby(abiIn(a), alpha, abiIn(b), beta, abiOut(out))));
   } else {
-    throwNoCudaKernel(info.Env(), "axpby (without b)");
+    throwIfFailed(info.Env(), cudaResult(at.cuda().scaleShift(abiIn(a), alpha, beta, abiOut(out))));
   }
   return info.Env().Undefined();
 }
@@ -121,16 +116,19 @@ Napi::Value Axpby(const Napi::CallbackInfo& info) {
 // addChannelBias(a, bias, channels, inner, out)
 Napi::Value AddChannelBias(const Napi::CallbackInfo& info) {
   const char* fn = "addChannelBias";
-  FloatSpan a = floatArg(info, 0, fn, "a"), bias = floatArg(info, 1, fn, "bias");
+  Placement at(info, fn);
+  FloatSpan a = at.arg(0, "a"), bias = at.arg(1, "bias");
   const int64_t channels = intArg(info, 2, 1, kMaxInt32, fn, "channels");
   const int64_t inner = intArg(info, 3, 1, kMaxInt32, fn, "inner");
-  FloatSpan out = floatArg(info, 4, fn, "out");
+  FloatSpan out = at.arg(4, "out");
   expectLength(info.Env(), bias.size, channels, fn, "bias");
   expectLength(info.Env(), out.size, a.size, fn, "out");
   if (a.size % (channels * inner) != 0)
     throwRange(info.Env(), std::string(fn) + ": a expects a multiple of channels*inner = " +
                                std::to_string(channels * inner) + " elements, but got " + std::to_string(a.size));
-  throwIfFailed(info.Env(), addChannelBias(a, bias, channels, inner, out));
+  throwIfFailed(info.Env(),
+                at.onDevice() ? cudaResult(at.cuda().addChannelBias(abiIn(a), abiIn(bias), channels, inner, abiOut(out)))
+                              : addChannelBias(a, bias, channels, inner, out));
   return info.Env().Undefined();
 }
 
@@ -166,113 +164,139 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// sum(x) and sumSquares(x): float64 results, from the host or (where CudaKernel is not null) the device.
+// sum(x) and sumSquares(x): float64 results, from the host or the device.
 using CudaReduce = int (*AtrousCudaApi::*)(AtrousIn, double*);
 template <Status (*Kernel)(ConstFloatSpan, double*), CudaReduce CudaKernel>
 Napi::Value Reduce(const Napi::CallbackInfo& info, const char* fn) {
   Placement at(info, fn);
   FloatSpan x = at.arg(0, "x");
   double result = 0;
-  if (!at.onDevice()) {
-    throwIfFailed(info.Env(), Kernel(x, &result));
-  } else if constexpr (CudaKernel != nullptr) {
-    throwIfFailed(info.Env(), cudaResult((at.cuda().*CudaKernel)(abiIn(x), &result)));
-  } else {
-    throwNoCudaKernel(info.Env(), fn);
-  }
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult((at.cuda().*CudaKernel)(abiIn(x), &result)) : Kernel(x, &result));
   return Napi::Number::New(info.Env(), result);
 }
 
 Napi::Value Sum(const Napi::CallbackInfo& info) { return Reduce<sum, &AtrousCudaApi::sum>(info, "sum"); }
-Napi::Value SumSquares(const Napi::CallbackInfo& info) { return Reduce<sumSquares, nullptr>(info, "sumSquares"); }
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  return Reduce<sumSquares, &AtrousCudaApi::sumSquares>(info, "sumSquares");
+}
 
 // ---- pooling ----
 
 // maxPool2dForward(x, xShape, p, y, argmax)
 Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   const char* fn = "maxPool2dForward";
-  FloatSpan x = floatArg(info, 0, fn, "x");
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x");
   const Nchw xs = nchwArg(info, 1, fn, "xShape");
   const PoolWindow p = poolWindowArg(info, 2, fn);
-  FloatSpan y = floatArg(info, 3, fn, "y");
-  IntSpan argmax = int32Arg(info, 4, fn, "argmax");
+  FloatSpan y = at.arg(3, "y");
+  IntSpan argmax = at.ints(4, "argmax");
   throwIfFailed(info.Env(), validatePool(fn, xs, p));
   const Nchw ys = pooledShape(xs, p);
   expectLength(info.Env(), x.size, xs.size(), fn, "x");
   expectLength(info.Env(), y.size, ys.size(), fn, "y");
   expectLength(info.Env(), argmax.size, ys.size(), fn, "argmax");
-  throwIfFailed(info.Env(), maxPool2dForward(xs, p, x, y, Int32Span{argmax.data, argmax.size}));
+  if (at.onDevice()) {
+    const AtrousNchw ax = toAbi(xs);
+    const AtrousPoolWindow ap = toAbi(p);
+    throwIfFailed(info.Env(), cudaResult(at.cuda().maxPool2dForward(&ax, &ap, abiIn(x), abiOut(y), abiOut(argmax))));
+  } else {
+    throwIfFailed(info.Env(), maxPool2dForward(xs, p, x, y, argmax));
+  }
   return info.Env().Undefined();
 }
 
 // maxPool2dBackward(dy, argmax, xShape, yShape, dx)
 Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   const char* fn = "maxPool2dBackward";
-  FloatSpan dy = floatArg(info, 0, fn, "dy");
-  IntSpan argmax = int32Arg(info, 1, fn, "argmax");
+  Placement at(info, fn);
+  FloatSpan dy = at.arg(0, "dy");
+  IntSpan argmax = at.ints(1, "argmax");
   const Nchw xs = nchwArg(info, 2, fn, "xShape");
   const Nchw ys = nchwArg(info, 3, fn, "yShape");
-  FloatSpan dx = floatArg(info, 4, fn, "dx");
+  FloatSpan dx = at.arg(4, "dx");
   expectLength(info.Env(), dy.size, ys.size(), fn, "dy");
   expectLength(info.Env(), argmax.size, ys.size(), fn, "argmax");
   expectLength(info.Env(), dx.size, xs.size(), fn, "dx");
-  throwIfFailed(info.Env(), maxPool2dBackward(xs, ys, dy, constSpan(argmax), dx));
+  if (at.onDevice()) {
+    const AtrousNchw ax = toAbi(xs), ay = toAbi(ys);
+    throwIfFailed(info.Env(),
+                  cudaResult(at.cuda().maxPool2dBackward(&ax, &ay, abiIn(dy), abiIn(constSpan(argmax)), abiOut(dx))));
+  } else {
+    throwIfFailed(info.Env(), maxPool2dBackward(xs, ys, dy, constSpan(argmax), dx));
+  }
   return info.Env().Undefined();
 }
 
 // avgPool2dForward(x, xShape, p, y)
 Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
   const char* fn = "avgPool2dForward";
-  FloatSpan x = floatArg(info, 0, fn, "x");
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x");
   const Nchw xs = nchwArg(info, 1, fn, "xShape");
   const PoolWindow p = poolWindowArg(info, 2, fn);
-  FloatSpan y = floatArg(info, 3, fn, "y");
+  FloatSpan y = at.arg(3, "y");
   throwIfFailed(info.Env(), validatePool(fn, xs, p));
   expectLength(info.Env(), x.size, xs.size(), fn, "x");
   expectLength(info.Env(), y.size, pooledShape(xs, p).size(), fn, "y");
-  throwIfFailed(info.Env(), avgPool2dForward(xs, p, x, y));
+  const AtrousNchw ax = toAbi(xs);
+  const AtrousPoolWindow ap = toAbi(p);
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().avgPool2dForward(&ax, &ap, abiIn(x), abiOut(y)))
+                                          : avgPool2dForward(xs, p, x, y));
   return info.Env().Undefined();
 }
 
 // avgPool2dBackward(dy, xShape, p, dx)
 Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   const char* fn = "avgPool2dBackward";
-  FloatSpan dy = floatArg(info, 0, fn, "dy");
+  Placement at(info, fn);
+  FloatSpan dy = at.arg(0, "dy");
   const Nchw xs = nchwArg(info, 1, fn, "xShape");
   const PoolWindow p = poolWindowArg(info, 2, fn);
-  FloatSpan dx = floatArg(info, 3, fn, "dx");
+  FloatSpan dx = at.arg(3, "dx");
   throwIfFailed(info.Env(), validatePool(fn, xs, p));
   expectLength(info.Env(), dy.size, pooledShape(xs, p).size(), fn, "dy");
   expectLength(info.Env(), dx.size, xs.size(), fn, "dx");
-  throwIfFailed(info.Env(), avgPool2dBackward(xs, p, dy, dx));
+  const AtrousNchw ax = toAbi(xs);
+  const AtrousPoolWindow ap = toAbi(p);
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().avgPool2dBackward(&ax, &ap, abiIn(dy), abiOut(dx)))
+                                          : avgPool2dBackward(xs, p, dy, dx));
   return info.Env().Undefined();
 }
 
 // adaptiveAvgPool2dForward(x, xShape, outHW, y)
 Napi::Value AdaptiveAvgPool2dForward(const Napi::CallbackInfo& info) {
   const char* fn = "adaptiveAvgPool2dForward";
-  FloatSpan x = floatArg(info, 0, fn, "x");
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x");
   const Nchw xs = nchwArg(info, 1, fn, "xShape");
   const auto outHW = shapeArg(info, 2, 2, fn, "outHW");
-  FloatSpan y = floatArg(info, 3, fn, "y");
+  FloatSpan y = at.arg(3, "y");
   throwIfFailed(info.Env(), validateAdaptivePool(fn, xs, outHW[0], outHW[1]));
   expectLength(info.Env(), x.size, xs.size(), fn, "x");
   expectLength(info.Env(), y.size, xs.n * xs.c * outHW[0] * outHW[1], fn, "y");
-  throwIfFailed(info.Env(), adaptiveAvgPool2dForward(xs, outHW[0], outHW[1], x, y));
+  const AtrousNchw ax = toAbi(xs);
+  throwIfFailed(info.Env(),
+                at.onDevice() ? cudaResult(at.cuda().adaptiveAvgPool2dForward(&ax, outHW[0], outHW[1], abiIn(x), abiOut(y)))
+                              : adaptiveAvgPool2dForward(xs, outHW[0], outHW[1], x, y));
   return info.Env().Undefined();
 }
 
 // adaptiveAvgPool2dBackward(dy, xShape, outHW, dx)
 Napi::Value AdaptiveAvgPool2dBackward(const Napi::CallbackInfo& info) {
   const char* fn = "adaptiveAvgPool2dBackward";
-  FloatSpan dy = floatArg(info, 0, fn, "dy");
+  Placement at(info, fn);
+  FloatSpan dy = at.arg(0, "dy");
   const Nchw xs = nchwArg(info, 1, fn, "xShape");
   const auto outHW = shapeArg(info, 2, 2, fn, "outHW");
-  FloatSpan dx = floatArg(info, 3, fn, "dx");
+  FloatSpan dx = at.arg(3, "dx");
   throwIfFailed(info.Env(), validateAdaptivePool(fn, xs, outHW[0], outHW[1]));
   expectLength(info.Env(), dy.size, xs.n * xs.c * outHW[0] * outHW[1], fn, "dy");
   expectLength(info.Env(), dx.size, xs.size(), fn, "dx");
-  throwIfFailed(info.Env(), adaptiveAvgPool2dBackward(xs, outHW[0], outHW[1], dy, dx));
+  const AtrousNchw ax = toAbi(xs);
+  throwIfFailed(info.Env(),
+                at.onDevice() ? cudaResult(at.cuda().adaptiveAvgPool2dBackward(&ax, outHW[0], outHW[1], abiIn(dy), abiOut(dx)))
+                              : adaptiveAvgPool2dBackward(xs, outHW[0], outHW[1], dy, dx));
   return info.Env().Undefined();
 }
 
@@ -281,32 +305,40 @@ Napi::Value AdaptiveAvgPool2dBackward(const Napi::CallbackInfo& info) {
 // crossEntropyForward(logits, n, c, targets, probs) -> mean loss
 Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
   const char* fn = "crossEntropyForward";
-  FloatSpan logits = floatArg(info, 0, fn, "logits");
+  Placement at(info, fn);
+  FloatSpan logits = at.arg(0, "logits");
   const int64_t n = intArg(info, 1, 1, kMaxInt32, fn, "n");
   const int64_t c = intArg(info, 2, 1, kMaxInt32, fn, "c");
-  IntSpan targets = int32Arg(info, 3, fn, "targets");
-  FloatSpan probs = floatArg(info, 4, fn, "probs");
+  IntSpan targets = at.ints(3, "targets");
+  FloatSpan probs = at.arg(4, "probs");
   expectLength(info.Env(), logits.size, n * c, fn, "logits");
   expectLength(info.Env(), targets.size, n, fn, "targets");
   expectLength(info.Env(), probs.size, n * c, fn, "probs");
   double loss = 0;
-  throwIfFailed(info.Env(), crossEntropyForward(n, c, logits, constSpan(targets), probs, &loss));
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().crossEntropyForward(n, c, abiIn(logits),
+                                                                                     abiIn(constSpan(targets)),
+                                                                                     abiOut(probs), &loss))
+                                          : crossEntropyForward(n, c, logits, constSpan(targets), probs, &loss));
   return Napi::Number::New(info.Env(), loss);
 }
 
 // crossEntropyBackward(probs, n, c, targets, scale, dlogits)
 Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
   const char* fn = "crossEntropyBackward";
-  FloatSpan probs = floatArg(info, 0, fn, "probs");
+  Placement at(info, fn);
+  FloatSpan probs = at.arg(0, "probs");
   const int64_t n = intArg(info, 1, 1, kMaxInt32, fn, "n");
   const int64_t c = intArg(info, 2, 1, kMaxInt32, fn, "c");
-  IntSpan targets = int32Arg(info, 3, fn, "targets");
+  IntSpan targets = at.ints(3, "targets");
   const float scale = static_cast<float>(numberArg(info, 4, fn, "scale"));
-  FloatSpan dlogits = floatArg(info, 5, fn, "dlogits");
+  FloatSpan dlogits = at.arg(5, "dlogits");
   expectLength(info.Env(), probs.size, n * c, fn, "probs");
   expectLength(info.Env(), targets.size, n, fn, "targets");
   expectLength(info.Env(), dlogits.size, n * c, fn, "dlogits");
-  throwIfFailed(info.Env(), crossEntropyBackward(n, c, probs, constSpan(targets), scale, dlogits));
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().crossEntropyBackward(n, c, abiIn(probs),
+                                                                                      abiIn(constSpan(targets)), scale,
+                                                                                      abiOut(dlogits)))
+                                          : crossEntropyBackward(n, c, probs, constSpan(targets), scale, dlogits));
   return info.Env().Undefined();
 }
 
