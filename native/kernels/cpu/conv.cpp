@@ -10,6 +10,7 @@
 #include "conv_im2col.h"
 #include "conv_tap_regions.h"
 #include "gemm.h"
+#include "parallel_ranges.h"
 #include "thread_pool.h"
 
 namespace atrous {
@@ -77,12 +78,14 @@ std::vector<ColumnWindow> splitWindow(const ColumnWindow& w, int64_t maxPixels) 
 std::vector<float> weightForTaps(const ConvGeometry& g, const float* w, const ColumnWindow& win) {
   const int64_t cinG = g.inChannelsPerGroup(), taps = win.taps();
   std::vector<float> out(static_cast<size_t>(g.outChannels * cinG * taps));
-  float* d = out.data();
-  for (int64_t co = 0; co < g.outChannels; ++co)
-    for (int64_t c = 0; c < cinG; ++c)
-      for (int64_t kh = win.khBegin; kh < win.khEnd; ++kh)
-        for (int64_t kw = win.kwBegin; kw < win.kwEnd; ++kw)
-          *d++ = w[((co * cinG + c) * g.kernelH + kh) * g.kernelW + kw];
+  parallelRanges(g.outChannels, cinG * taps, [&](int64_t coBegin, int64_t coEnd) {
+    float* d = out.data() + coBegin * cinG * taps;
+    for (int64_t co = coBegin; co < coEnd; ++co)
+      for (int64_t c = 0; c < cinG; ++c)
+        for (int64_t kh = win.khBegin; kh < win.khEnd; ++kh)
+          for (int64_t kw = win.kwBegin; kw < win.kwEnd; ++kw)
+            *d++ = w[((co * cinG + c) * g.kernelH + kh) * g.kernelW + kw];
+  });
   return out;
 }
 
@@ -126,15 +129,18 @@ void denseForwardByRegion(const ConvGeometry& g, const std::vector<ColumnWindow>
         } else {
           std::fill(scratch.begin(), scratch.end(), 0.f);  // every tap in padding: only the bias
         }
-        for (int64_t co = 0; co < coutG; ++co) {
-          const float b = bias ? bias[grp * coutG + co] : 0.f;
-          const float* s = scratch.data() + co * columns;
-          for (int64_t n = 0; n < g.batch; ++n) {
-            float* yc = y + (n * g.outChannels + grp * coutG + co) * P;
-            for (int64_t r = band.ohBegin; r < band.ohEnd; ++r, s += bandW)
-              for (int64_t c = 0; c < bandW; ++c) yc[r * OW + band.owBegin + c] = s[c] + b;
+        const float* out = scratch.data();  // the calling thread's scratch, read by the pool's threads
+        parallelRanges(coutG, columns, [&](int64_t coBegin, int64_t coEnd) {
+          for (int64_t co = coBegin; co < coEnd; ++co) {
+            const float b = bias ? bias[grp * coutG + co] : 0.f;
+            const float* s = out + co * columns;
+            for (int64_t n = 0; n < g.batch; ++n) {
+              float* yc = y + (n * g.outChannels + grp * coutG + co) * P;
+              for (int64_t r = band.ohBegin; r < band.ohEnd; ++r, s += bandW)
+                for (int64_t c = 0; c < bandW; ++c) yc[r * OW + band.owBegin + c] = s[c] + b;
+            }
           }
-        }
+        });
       };
       if (groupsInParallel)
         parallelFor(g.groups, oneGroup);
