@@ -9,6 +9,7 @@
 #include "conv_direct.h"
 #include "conv_im2col.h"
 #include "conv_tap_regions.h"
+#include "conv_weight_by_tap.h"
 #include "gemm.h"
 #include "parallel_ranges.h"
 #include "thread_pool.h"
@@ -356,7 +357,8 @@ Status convBackwardWeight(const ConvGeometry& g, ConstFloatSpan x, ConstFloatSpa
   if (g.inChannelsPerGroup() == 1) {
     depthwiseBackwardWeight(g, x.data, dy.data, dw.data);
   } else if ((windows = tapWindows(g, &validFraction)).size() > 1 && validFraction < kTapSkipThreshold) {
-    backwardWeightByRegion(g, windows, x.data, dy.data, dw.data);
+    if (backwardWeightByTapApplies(g)) backwardWeightByTap(g, x.data, dy.data, dw.data);
+    else backwardWeightByRegion(g, windows, x.data, dy.data, dw.data);  // an image too large for the by-tap copies
   } else {
     backwardWeightDense(g, x.data, dy.data, dw.data);
   }
