@@ -6,6 +6,8 @@
 namespace atrous {
 namespace {
 
+constexpr int64_t kPrefetchRows = 4;  // packed rows ahead whose image rows are prefetched
+
 // Calls f(oh, ow, len, offset) for the runs of `count` consecutive window pixels starting at
 // window pixel `first`, each run staying on one output row.
 template <class F>
@@ -78,8 +80,19 @@ void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t 
       });
       j += len;
     }
-    TapCursor tap(win_, k0);
+    TapCursor tap(win_, k0), ahead(win_, k0);
+    for (int64_t k = 0; k < kPrefetchRows && k < kc; ++k) ahead.next();
     for (int64_t k = 0; k < kc; ++k, tap.next()) {
+      if (k + kPrefetchRows < kc) {  // the image rows are scattered: hide their cache misses
+        for (int r = 0; r < runCount; ++r) {
+          const int64_t ih = runs[r].ihBase + ahead.kh * g.dilationH, iw = runs[r].iwBase + ahead.kw * g.dilationW;
+          if (ih < 0 || ih >= H || iw < 0 || iw + runs[r].len > W) continue;
+          const float* p = runs[r].image + ahead.c * plane + ih * W + iw;
+          __builtin_prefetch(p);
+          __builtin_prefetch(p + runs[r].len - 1);
+        }
+        ahead.next();
+      }
       float* row = panel + k * nr;
       const int64_t channelOffset = tap.c * plane;
       const int64_t ihOffset = tap.kh * g.dilationH, iwOffset = tap.kw * g.dilationW;
