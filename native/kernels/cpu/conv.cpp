@@ -75,17 +75,31 @@ std::vector<ColumnWindow> splitWindow(const ColumnWindow& w, int64_t maxPixels) 
   return parts;
 }
 
-// Weight columns of the taps in a window: out[co][(c, kh, kw) restricted] for every output channel.
-std::vector<float> weightForTaps(const ConvGeometry& g, const float* w, const ColumnWindow& win) {
+// The weight tap-major: out[co][kh][kw][c], so that the taps of a window are runs of whole channel rows.
+std::vector<float> tapMajorWeight(const ConvGeometry& g, const float* w) {
+  const int64_t cinG = g.inChannelsPerGroup(), taps = g.kernelH * g.kernelW;
+  std::vector<float> out(static_cast<size_t>(g.weightSize()));
+  parallelRanges(g.outChannels, cinG * taps, [&](int64_t coBegin, int64_t coEnd) {
+    for (int64_t co = coBegin; co < coEnd; ++co)
+      for (int64_t c = 0; c < cinG; ++c)
+        for (int64_t t = 0; t < taps; ++t) out[(co * taps + t) * cinG + c] = w[(co * cinG + c) * taps + t];
+  });
+  return out;
+}
+
+// Weight columns of the taps in a window, tap-major: out[co][(kh, kw) restricted][c], from the
+// tap-major weight (copies of whole channel rows).
+std::vector<float> weightForTaps(const ConvGeometry& g, const float* wTapMajor, const ColumnWindow& win) {
   const int64_t cinG = g.inChannelsPerGroup(), taps = win.taps();
   std::vector<float> out(static_cast<size_t>(g.outChannels * cinG * taps));
   parallelRanges(g.outChannels, cinG * taps, [&](int64_t coBegin, int64_t coEnd) {
     float* d = out.data() + coBegin * cinG * taps;
     for (int64_t co = coBegin; co < coEnd; ++co)
-      for (int64_t c = 0; c < cinG; ++c)
-        for (int64_t kh = win.khBegin; kh < win.khEnd; ++kh)
-          for (int64_t kw = win.kwBegin; kw < win.kwEnd; ++kw)
-            *d++ = w[((co * cinG + c) * g.kernelH + kh) * g.kernelW + kw];
+      for (int64_t kh = win.khBegin; kh < win.khEnd; ++kh)
+        for (int64_t kw = win.kwBegin; kw < win.kwEnd; ++kw, d += cinG) {
+          const float* src = wTapMajor + ((co * g.kernelH + kh) * g.kernelW + kw) * cinG;
+          std::copy(src, src + cinG, d);
+        }
   });
   return out;
 }
@@ -113,10 +127,11 @@ void denseForwardByRegion(const ConvGeometry& g, const std::vector<ColumnWindow>
   const int64_t OW = g.outW(), P = g.outH() * OW, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
   const int64_t imageStride = g.inChannels * g.inH * g.inW;
   const bool groupsInParallel = g.groups >= 2 * numThreads();
+  const std::vector<float> wTapMajor = tapMajorWeight(g, w);
   for (const ColumnWindow& region : windows) {
     const int64_t Kr = cinG * region.taps();
     std::vector<float> wr;
-    if (Kr > 0) wr = weightForTaps(g, w, region);
+    if (Kr > 0) wr = weightForTaps(g, wTapMajor.data(), region);
     const int64_t maxPixels = std::max<int64_t>(1, kScratchFloats / (coutG * g.batch));
     for (const ColumnWindow& band : splitWindow(region, maxPixels)) {
       const int64_t pixels = band.pixels(), bandW = band.owEnd - band.owBegin, columns = g.batch * pixels;
@@ -124,7 +139,8 @@ void denseForwardByRegion(const ConvGeometry& g, const std::vector<ColumnWindow>
         thread_local std::vector<float> scratch;
         scratch.resize(static_cast<size_t>(coutG * columns));
         if (Kr > 0) {
-          ImageColumnsSource cols(g, x + grp * cinG * g.inH * g.inW, cinG, band, g.batch, imageStride);
+          ImageColumnsSource cols(g, x + grp * cinG * g.inH * g.inW, cinG, band, g.batch, imageStride,
+                                  /*tapMajor=*/true);
           gemm(!groupsInParallel, false, coutG, columns, Kr, wr.data() + grp * coutG * Kr, Kr, cols, 0.f,
                scratch.data(), columns);
         } else {

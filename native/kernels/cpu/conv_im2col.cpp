@@ -37,23 +37,27 @@ inline void gatherRow(const float* src, int64_t W, int64_t iw0, int64_t sw, int6
   std::fill(d + hi, d + len, 0.f);
 }
 
-// Decodes column-matrix row k = (channel, kh, kw) of a window.
+// Decodes column-matrix row k of a window: k = (channel, kh, kw) channel-major, or, given the
+// channel count, k = (kh, kw, channel) tap-major.
 struct TapCursor {
   int64_t c, kh, kw;
   const ColumnWindow& win;
-  TapCursor(const ColumnWindow& w, int64_t k) : win(w) {
+  int64_t tapMajorChannels;  // 0: channel-major
+  TapCursor(const ColumnWindow& w, int64_t k, int64_t tapMajorChannels = 0) : win(w), tapMajorChannels(tapMajorChannels) {
     const int64_t taps = w.taps(), tapsW = w.kwEnd - w.kwBegin;
-    c = k / taps;
-    const int64_t t = k % taps;
+    const int64_t t = tapMajorChannels ? k / tapMajorChannels : k % taps;
+    c = tapMajorChannels ? k % tapMajorChannels : k / taps;
     kh = w.khBegin + t / tapsW;
     kw = w.kwBegin + t % tapsW;
   }
   void next() {
+    if (tapMajorChannels && ++c < tapMajorChannels) return;
+    if (tapMajorChannels) c = 0;
     if (++kw < win.kwEnd) return;
     kw = win.kwBegin;
     if (++kh < win.khEnd) return;
     kh = win.khBegin;
-    ++c;
+    if (!tapMajorChannels) ++c;
   }
 };
 
@@ -80,7 +84,8 @@ void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t 
       });
       j += len;
     }
-    TapCursor tap(win_, k0), ahead(win_, k0);
+    const int64_t tapMajorChannels = tapMajor_ ? channels_ : 0;
+    TapCursor tap(win_, k0, tapMajorChannels), ahead(win_, k0, tapMajorChannels);
     for (int64_t k = 0; k < kPrefetchRows && k < kc; ++k) ahead.next();
     for (int64_t k = 0; k < kc; ++k, tap.next()) {
       if (k + kPrefetchRows < kc) {  // the image rows are scattered: hide their cache misses
