@@ -20,7 +20,8 @@ namespace {
 // Below this share of taps landing inside the image, per-region GEMMs skip the padding taps.
 constexpr double kTapSkipThreshold = 0.85;
 // Per-thread scratch (a GEMM output or column tile) stays under this, so the conv's workspace is
-// bounded whatever the layer: threads x this, plus at most one re-laid-out copy of the weight.
+// bounded whatever the layer: threads x this, plus at most two re-laid-out copies of the weight (the
+// forward by region: the tap-major weight and one region's block of it).
 constexpr int64_t kScratchFloats = (4ll << 20) / sizeof(float);
 
 Status checkLength(const char* op, const char* arg, long long got, int64_t expected) {
