@@ -100,6 +100,7 @@ ATROUS_TEST(convRarePathsMatchFloat64) {
       geometry(1, 1, 12, 12, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),     // one input channel (a first layer)
       geometry(2, 16, 9, 9, 8, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1),      // ASPP-like: taps skipped by region
       geometry(4, 24, 13, 11, 20, 3, 3, 1, 1, 6, 6, 6, 6, 6, 6, 1),   // ... with batch parallelism
+      geometry(2, 8, 9, 10, 6, 3, 3, 2, 1, 4, 5, 3, 4, 4, 3, 2),      // ... with groups, stride, asymmetric pads
       geometry(1, 40, 20, 20, 36, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // batch 1: parallel GEMM
       geometry(5, 20, 14, 14, 28, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1),   // strided: col2im data gradient
       // Rows of 64 or more: the direct AVX-512 tile (full and masked slots, a partial channel block).
@@ -119,10 +120,14 @@ ATROUS_TEST(convRarePathsMatchFloat64) {
 }
 
 ATROUS_TEST(convLargeColumnTilesMatchFloat64) {
-  // Big enough that the backward-data column tiles and the region bands split into several pieces.
+  // Big enough that the backward-data column tiles, the region bands and the by-tap image chunks
+  // split into several pieces.
   const ConvGeometry cases[] = {
       geometry(1, 64, 70, 70, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1),
       geometry(1, 8, 150, 150, 48, 3, 3, 1, 1, 40, 40, 40, 40, 40, 40, 1),
+      // The weight gradient by tap in chunks of two images (2 + 1), then an image too large for it.
+      geometry(3, 8, 150, 150, 48, 3, 3, 1, 1, 40, 40, 40, 40, 40, 40, 1),
+      geometry(1, 8, 150, 150, 128, 3, 3, 1, 1, 40, 40, 40, 40, 40, 40, 1),
   };
   int i = 0;
   for (const ConvGeometry& g : cases) checkAll(ctx, g, 500 + i++, isaName(activeIsa()));

@@ -9,7 +9,9 @@
 #include "conv_direct.h"
 #include "conv_im2col.h"
 #include "conv_tap_regions.h"
+#include "conv_weight_by_tap.h"
 #include "gemm.h"
+#include "parallel_ranges.h"
 #include "thread_pool.h"
 
 namespace atrous {
@@ -18,7 +20,8 @@ namespace {
 // Below this share of taps landing inside the image, per-region GEMMs skip the padding taps.
 constexpr double kTapSkipThreshold = 0.85;
 // Per-thread scratch (a GEMM output or column tile) stays under this, so the conv's workspace is
-// bounded whatever the layer: threads x this, plus at most one re-laid-out copy of the weight.
+// bounded whatever the layer: threads x this, plus at most two re-laid-out copies of the weight (the
+// forward by region: the tap-major weight and one region's block of it).
 constexpr int64_t kScratchFloats = (4ll << 20) / sizeof(float);
 
 Status checkLength(const char* op, const char* arg, long long got, int64_t expected) {
@@ -73,16 +76,32 @@ std::vector<ColumnWindow> splitWindow(const ColumnWindow& w, int64_t maxPixels) 
   return parts;
 }
 
-// Weight columns of the taps in a window: out[co][(c, kh, kw) restricted] for every output channel.
-std::vector<float> weightForTaps(const ConvGeometry& g, const float* w, const ColumnWindow& win) {
+// The weight tap-major: out[co][kh][kw][c], so that the taps of a window are runs of whole channel rows.
+std::vector<float> tapMajorWeight(const ConvGeometry& g, const float* w) {
+  const int64_t cinG = g.inChannelsPerGroup(), taps = g.kernelH * g.kernelW;
+  std::vector<float> out(static_cast<size_t>(g.weightSize()));
+  parallelRanges(g.outChannels, cinG * taps, [&](int64_t coBegin, int64_t coEnd) {
+    for (int64_t co = coBegin; co < coEnd; ++co)
+      for (int64_t c = 0; c < cinG; ++c)
+        for (int64_t t = 0; t < taps; ++t) out[(co * taps + t) * cinG + c] = w[(co * cinG + c) * taps + t];
+  });
+  return out;
+}
+
+// Weight columns of the taps in a window, tap-major: out[co][(kh, kw) restricted][c], from the
+// tap-major weight (copies of whole channel rows).
+std::vector<float> weightForTaps(const ConvGeometry& g, const float* wTapMajor, const ColumnWindow& win) {
   const int64_t cinG = g.inChannelsPerGroup(), taps = win.taps();
   std::vector<float> out(static_cast<size_t>(g.outChannels * cinG * taps));
-  float* d = out.data();
-  for (int64_t co = 0; co < g.outChannels; ++co)
-    for (int64_t c = 0; c < cinG; ++c)
+  parallelRanges(g.outChannels, cinG * taps, [&](int64_t coBegin, int64_t coEnd) {
+    float* d = out.data() + coBegin * cinG * taps;
+    for (int64_t co = coBegin; co < coEnd; ++co)
       for (int64_t kh = win.khBegin; kh < win.khEnd; ++kh)
-        for (int64_t kw = win.kwBegin; kw < win.kwEnd; ++kw)
-          *d++ = w[((co * cinG + c) * g.kernelH + kh) * g.kernelW + kw];
+        for (int64_t kw = win.kwBegin; kw < win.kwEnd; ++kw, d += cinG) {
+          const float* src = wTapMajor + ((co * g.kernelH + kh) * g.kernelW + kw) * cinG;
+          std::copy(src, src + cinG, d);
+        }
+  });
   return out;
 }
 
@@ -109,10 +128,11 @@ void denseForwardByRegion(const ConvGeometry& g, const std::vector<ColumnWindow>
   const int64_t OW = g.outW(), P = g.outH() * OW, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
   const int64_t imageStride = g.inChannels * g.inH * g.inW;
   const bool groupsInParallel = g.groups >= 2 * numThreads();
+  const std::vector<float> wTapMajor = tapMajorWeight(g, w);
   for (const ColumnWindow& region : windows) {
     const int64_t Kr = cinG * region.taps();
     std::vector<float> wr;
-    if (Kr > 0) wr = weightForTaps(g, w, region);
+    if (Kr > 0) wr = weightForTaps(g, wTapMajor.data(), region);
     const int64_t maxPixels = std::max<int64_t>(1, kScratchFloats / (coutG * g.batch));
     for (const ColumnWindow& band : splitWindow(region, maxPixels)) {
       const int64_t pixels = band.pixels(), bandW = band.owEnd - band.owBegin, columns = g.batch * pixels;
@@ -120,21 +140,25 @@ void denseForwardByRegion(const ConvGeometry& g, const std::vector<ColumnWindow>
         thread_local std::vector<float> scratch;
         scratch.resize(static_cast<size_t>(coutG * columns));
         if (Kr > 0) {
-          ImageColumnsSource cols(g, x + grp * cinG * g.inH * g.inW, cinG, band, g.batch, imageStride);
+          ImageColumnsSource cols(g, x + grp * cinG * g.inH * g.inW, cinG, band, g.batch, imageStride,
+                                  /*tapMajor=*/true);
           gemm(!groupsInParallel, false, coutG, columns, Kr, wr.data() + grp * coutG * Kr, Kr, cols, 0.f,
                scratch.data(), columns);
         } else {
           std::fill(scratch.begin(), scratch.end(), 0.f);  // every tap in padding: only the bias
         }
-        for (int64_t co = 0; co < coutG; ++co) {
-          const float b = bias ? bias[grp * coutG + co] : 0.f;
-          const float* s = scratch.data() + co * columns;
-          for (int64_t n = 0; n < g.batch; ++n) {
-            float* yc = y + (n * g.outChannels + grp * coutG + co) * P;
-            for (int64_t r = band.ohBegin; r < band.ohEnd; ++r, s += bandW)
-              for (int64_t c = 0; c < bandW; ++c) yc[r * OW + band.owBegin + c] = s[c] + b;
+        const float* out = scratch.data();  // the calling thread's scratch, read by the pool's threads
+        parallelRanges(coutG, columns, [&](int64_t coBegin, int64_t coEnd) {
+          for (int64_t co = coBegin; co < coEnd; ++co) {
+            const float b = bias ? bias[grp * coutG + co] : 0.f;
+            const float* s = out + co * columns;
+            for (int64_t n = 0; n < g.batch; ++n) {
+              float* yc = y + (n * g.outChannels + grp * coutG + co) * P;
+              for (int64_t r = band.ohBegin; r < band.ohEnd; ++r, s += bandW)
+                for (int64_t c = 0; c < bandW; ++c) yc[r * OW + band.owBegin + c] = s[c] + b;
+            }
           }
-        }
+        });
       };
       if (groupsInParallel)
         parallelFor(g.groups, oneGroup);
@@ -350,7 +374,8 @@ Status convBackwardWeight(const ConvGeometry& g, ConstFloatSpan x, ConstFloatSpa
   if (g.inChannelsPerGroup() == 1) {
     depthwiseBackwardWeight(g, x.data, dy.data, dw.data);
   } else if ((windows = tapWindows(g, &validFraction)).size() > 1 && validFraction < kTapSkipThreshold) {
-    backwardWeightByRegion(g, windows, x.data, dy.data, dw.data);
+    if (backwardWeightByTapApplies(g)) backwardWeightByTap(g, x.data, dy.data, dw.data);
+    else backwardWeightByRegion(g, windows, x.data, dy.data, dw.data);  // an image too large for the by-tap copies
   } else {
     backwardWeightDense(g, x.data, dy.data, dw.data);
   }

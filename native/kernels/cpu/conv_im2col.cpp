@@ -6,6 +6,8 @@
 namespace atrous {
 namespace {
 
+constexpr int64_t kPrefetchRows = 4;  // packed rows ahead whose image rows are prefetched
+
 // Calls f(oh, ow, len, offset) for the runs of `count` consecutive window pixels starting at
 // window pixel `first`, each run staying on one output row.
 template <class F>
@@ -35,23 +37,27 @@ inline void gatherRow(const float* src, int64_t W, int64_t iw0, int64_t sw, int6
   std::fill(d + hi, d + len, 0.f);
 }
 
-// Decodes column-matrix row k = (channel, kh, kw) of a window.
+// Decodes column-matrix row k of a window: k = (channel, kh, kw) channel-major, or, given the
+// channel count, k = (kh, kw, channel) tap-major.
 struct TapCursor {
   int64_t c, kh, kw;
   const ColumnWindow& win;
-  TapCursor(const ColumnWindow& w, int64_t k) : win(w) {
+  int64_t tapMajorChannels;  // 0: channel-major
+  TapCursor(const ColumnWindow& w, int64_t k, int64_t tapMajorChannels = 0) : win(w), tapMajorChannels(tapMajorChannels) {
     const int64_t taps = w.taps(), tapsW = w.kwEnd - w.kwBegin;
-    c = k / taps;
-    const int64_t t = k % taps;
+    const int64_t t = tapMajorChannels ? k / tapMajorChannels : k % taps;
+    c = tapMajorChannels ? k % tapMajorChannels : k / taps;
     kh = w.khBegin + t / tapsW;
     kw = w.kwBegin + t % tapsW;
   }
   void next() {
+    if (tapMajorChannels && ++c < tapMajorChannels) return;
+    if (tapMajorChannels) c = 0;
     if (++kw < win.kwEnd) return;
     kw = win.kwBegin;
     if (++kh < win.khEnd) return;
     kh = win.khBegin;
-    ++c;
+    if (!tapMajorChannels) ++c;
   }
 };
 
@@ -78,8 +84,20 @@ void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t 
       });
       j += len;
     }
-    TapCursor tap(win_, k0);
+    const int64_t tapMajorChannels = tapMajor_ ? channels_ : 0;
+    TapCursor tap(win_, k0, tapMajorChannels), ahead(win_, k0, tapMajorChannels);
+    for (int64_t k = 0; k < kPrefetchRows && k < kc; ++k) ahead.next();
     for (int64_t k = 0; k < kc; ++k, tap.next()) {
+      if (k + kPrefetchRows < kc) {  // the image rows are scattered: hide their cache misses
+        for (int r = 0; r < runCount; ++r) {
+          const int64_t ih = runs[r].ihBase + ahead.kh * g.dilationH, iw = runs[r].iwBase + ahead.kw * g.dilationW;
+          if (ih < 0 || ih >= H || iw < 0 || iw + runs[r].len > W) continue;
+          const float* p = runs[r].image + ahead.c * plane + ih * W + iw;
+          __builtin_prefetch(p);
+          __builtin_prefetch(p + runs[r].len - 1);
+        }
+        ahead.next();
+      }
       float* row = panel + k * nr;
       const int64_t channelOffset = tap.c * plane;
       const int64_t ihOffset = tap.kh * g.dilationH, iwOffset = tap.kw * g.dilationW;

@@ -30,11 +30,12 @@ struct ColumnWindow {
 class ImageColumnsSource final : public BPanelSource {
  public:
   // B is (channels * window.taps()) x (images * window.pixels()); row k = (channel, kh, kw)
-  // channel-major, column j = (image, pixel of the window). Images lie imageStride floats apart, so
-  // one GEMM can cover a small window in every image of a batch.
+  // channel-major, or (kh, kw, channel) when tapMajor; column j = (image, pixel of the window).
+  // Images lie imageStride floats apart, so one GEMM can cover a small window in every image of a batch.
   ImageColumnsSource(const ConvGeometry& g, const float* image, int64_t channels, const ColumnWindow& window,
-                     int64_t images = 1, int64_t imageStride = 0)
-      : g_(g), image_(image), channels_(channels), win_(window), images_(images), imageStride_(imageStride) {}
+                     int64_t images = 1, int64_t imageStride = 0, bool tapMajor = false)
+      : g_(g), image_(image), channels_(channels), win_(window), images_(images), imageStride_(imageStride),
+        tapMajor_(tapMajor) {}
   void packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const override;
 
  private:
@@ -43,6 +44,7 @@ class ImageColumnsSource final : public BPanelSource {
   int64_t channels_;
   ColumnWindow win_;
   int64_t images_, imageStride_;
+  bool tapMajor_;
 };
 
 // Materializes columns [first, first + count) of ImageColumnsSource's B for the same window and

@@ -126,6 +126,7 @@ struct GemmCall {
   float beta;
   float* C;
   int64_t ldc;
+  const APanelSource* aSource = nullptr;  // when set, packs A instead of t.packA (A and lda unused)
 };
 
 // How a call is cut into work. Blocks b = (jc, pc) of B (nc x kc) are visited in order; each is
@@ -215,7 +216,8 @@ void work(const GemmCall& g, const Plan& plan, SharedProgress& shared) {
       const int64_t colEnd = std::min(nc, nPanels * (chunk + 1) / plan.colChunks * t.nr);
       if (colBegin < colEnd) {
         if (packedABlock != b || packedARows != rowBlock) {
-          t.packA(g.transA, g.A, g.lda, rowBegin, rowEnd - rowBegin, pc, kc, packedA);
+          if (g.aSource) g.aSource->packPanels(rowBegin, rowEnd - rowBegin, pc, kc, t.mr, packedA);
+          else t.packA(g.transA, g.A, g.lda, rowBegin, rowEnd - rowBegin, pc, kc, packedA);
           packedABlock = b;
           packedARows = rowBlock;
         }
@@ -274,6 +276,11 @@ void MatrixBSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, i
 void sgemmWithSource(bool transA, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                      const BPanelSource& B, float beta, float* C, int64_t ldc) {
   gemm::run({gemm::activeKernels(), transA, M, N, K, alpha, A, lda, B, beta, C, ldc}, true);
+}
+
+void sgemmWithSources(int64_t M, int64_t N, int64_t K, float alpha, const APanelSource& A, const BPanelSource& B,
+                      float beta, float* C, int64_t ldc) {
+  gemm::run({gemm::activeKernels(), false, M, N, K, alpha, nullptr, 0, B, beta, C, ldc, &A}, true);
 }
 
 void sgemmWithSourceSerial(bool transA, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,

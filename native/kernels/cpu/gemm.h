@@ -26,6 +26,16 @@ class BPanelSource {
   virtual void packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const = 0;
 };
 
+// The same for the logical M x K matrix op(A), for an operand that is not one strided matrix.
+class APanelSource {
+ public:
+  virtual ~APanelSource() = default;
+  // Writes rows [i0, i0+mc) x columns [k0, k0+kc) of A into dst as ceil(mc/mr) panels of mr rows,
+  // k-major inside a panel: dst[p*kc*mr + k*mr + r] = A(i0+p*mr+r, k0+k). Rows past mc in the
+  // last panel are written as zeros. Must be safe to call concurrently.
+  virtual void packPanels(int64_t i0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst) const = 0;
+};
+
 // A plain strided matrix as a BPanelSource (op(B) = B or B^T).
 class MatrixBSource final : public BPanelSource {
  public:
@@ -44,7 +54,11 @@ class MatrixBSource final : public BPanelSource {
 void sgemmWithSource(bool transA, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                      int64_t lda, const BPanelSource& B, float beta, float* C, int64_t ldc);
 
-// Same, but never uses the pool (for callers that parallelize at a coarser level).
+// Same, with A packed by a source as well.
+void sgemmWithSources(int64_t M, int64_t N, int64_t K, float alpha, const APanelSource& A, const BPanelSource& B,
+                      float beta, float* C, int64_t ldc);
+
+// Same as sgemmWithSource, but never uses the pool (for callers that parallelize at a coarser level).
 void sgemmWithSourceSerial(bool transA, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                            int64_t lda, const BPanelSource& B, float beta, float* C, int64_t ldc);
 
