@@ -36,6 +36,8 @@ export interface DeviceBuffer {
 
 /** Where the bindings with CUDA kernels take their arrays: all host or all device in one call. */
 export type FloatBuffer = Float32Array | DeviceBuffer;
+/** int32 indices (max-pool argmax, class targets): host, or a DeviceBuffer's 4-byte elements on CUDA. */
+export type IndexBuffer = Int32Array | DeviceBuffer;
 
 export interface NativeBinding {
   // --- backend (native/napi/backend_binding.cpp) ---
@@ -87,22 +89,23 @@ export interface NativeBinding {
   sumSquares(x: FloatBuffer): number;
 
   // --- pooling, NCHW, PyTorch semantics (native/napi/ops_binding.cpp) ---
-  // argmax (Int32Array, one per output) holds the flat index within the input plane of each max.
-  maxPool2dForward(x: Float32Array, xShape: number[], p: PoolParams, y: Float32Array, argmax: Int32Array): void;
-  maxPool2dBackward(dy: Float32Array, argmax: Int32Array, xShape: number[], yShape: number[], dx: Float32Array): void;
+  // argmax (int32, one per output: an Int32Array, or a DeviceBuffer on CUDA) holds the flat index within
+  // the input plane of each max.
+  maxPool2dForward(x: FloatBuffer, xShape: number[], p: PoolParams, y: FloatBuffer, argmax: IndexBuffer): void;
+  maxPool2dBackward(dy: FloatBuffer, argmax: IndexBuffer, xShape: number[], yShape: number[], dx: FloatBuffer): void;
   // Padded zeros count in the average (count_include_pad = true).
-  avgPool2dForward(x: Float32Array, xShape: number[], p: PoolParams, y: Float32Array): void;
-  avgPool2dBackward(dy: Float32Array, xShape: number[], p: PoolParams, dx: Float32Array): void;
-  adaptiveAvgPool2dForward(x: Float32Array, xShape: number[], outHW: [number, number], y: Float32Array): void;
-  adaptiveAvgPool2dBackward(dy: Float32Array, xShape: number[], outHW: [number, number], dx: Float32Array): void;
+  avgPool2dForward(x: FloatBuffer, xShape: number[], p: PoolParams, y: FloatBuffer): void;
+  avgPool2dBackward(dy: FloatBuffer, xShape: number[], p: PoolParams, dx: FloatBuffer): void;
+  adaptiveAvgPool2dForward(x: FloatBuffer, xShape: number[], outHW: [number, number], y: FloatBuffer): void;
+  adaptiveAvgPool2dBackward(dy: FloatBuffer, xShape: number[], outHW: [number, number], dx: FloatBuffer): void;
 
   // --- losses (native/napi/ops_binding.cpp) ---
   /** Mean cross-entropy over the batch; writes softmax probabilities (N x C) for the backward pass.
    *  Throws if a target is outside [0, C). */
-  crossEntropyForward(logits: Float32Array, n: number, c: number, targets: Int32Array, probs: Float32Array): number;
+  crossEntropyForward(logits: FloatBuffer, n: number, c: number, targets: IndexBuffer, probs: FloatBuffer): number;
   /** dlogits = (probs - onehot(targets)) * scale, where scale = upstream grad / N. */
-  crossEntropyBackward(probs: Float32Array, n: number, c: number, targets: Int32Array, scale: number,
-    dlogits: Float32Array): void;
+  crossEntropyBackward(probs: FloatBuffer, n: number, c: number, targets: IndexBuffer, scale: number,
+    dlogits: FloatBuffer): void;
 
   // --- random numbers: a counter-based generator, so a seed reproduces a stream exactly
   //     whatever the thread count (native/napi/ops_binding.cpp). seed and offset are < 2^53. ---
@@ -115,20 +118,20 @@ export interface NativeBinding {
   /** Batch norm over xShape [N, C, H, W]. training: batch statistics (biased var), and the running ones
    *  (if given) move by `factor` (unbiased var); else the running statistics normalise. Writes y and,
    *  per channel, the mean and 1/sqrt(var + eps) used, for the backward. gamma/beta null: 1 and 0. */
-  batchNormForward(x: Float32Array, xShape: number[], gamma: Float32Array | null, beta: Float32Array | null,
-    runningMean: Float32Array | null, runningVar: Float32Array | null, training: boolean, eps: number, factor: number,
-    y: Float32Array, saveMean: Float32Array, saveInvStd: Float32Array): void;
+  batchNormForward(x: FloatBuffer, xShape: number[], gamma: FloatBuffer | null, beta: FloatBuffer | null,
+    runningMean: FloatBuffer | null, runningVar: FloatBuffer | null, training: boolean, eps: number, factor: number,
+    y: FloatBuffer, saveMean: FloatBuffer, saveInvStd: FloatBuffer): void;
   /** batchStats: the forward used the batch's statistics (gradient flows through them). Null outputs are skipped. */
-  batchNormBackward(x: Float32Array, xShape: number[], dy: Float32Array, gamma: Float32Array | null,
-    saveMean: Float32Array, saveInvStd: Float32Array, batchStats: boolean, dx: Float32Array | null,
-    dgamma: Float32Array | null, dbeta: Float32Array | null): void;
+  batchNormBackward(x: FloatBuffer, xShape: number[], dy: FloatBuffer, gamma: FloatBuffer | null,
+    saveMean: FloatBuffer, saveInvStd: FloatBuffer, batchStats: boolean, dx: FloatBuffer | null,
+    dgamma: FloatBuffer | null, dbeta: FloatBuffer | null): void;
   /** One torch.optim.SGD update of param in place; momentumBuffer (null when momentum is 0) is set to the
    *  gradient on the first step. */
-  sgdStep(param: Float32Array, grad: Float32Array, momentumBuffer: Float32Array | null, lr: number, momentum: number,
+  sgdStep(param: FloatBuffer, grad: FloatBuffer, momentumBuffer: FloatBuffer | null, lr: number, momentum: number,
     dampening: number, weightDecay: number, nesterov: boolean, firstStep: boolean): void;
   /** One Adam (decoupled false) or AdamW (true) update in place; step counts from 1; maxExpAvgSq for amsgrad. */
-  adamStep(param: Float32Array, grad: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array,
-    maxExpAvgSq: Float32Array | null, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
+  adamStep(param: FloatBuffer, grad: FloatBuffer, expAvg: FloatBuffer, expAvgSq: FloatBuffer,
+    maxExpAvgSq: FloatBuffer | null, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
     decoupled: boolean, step: number): void;
   /** Little-endian raw elements of a safetensors dtype (F16, BF16, F64, I64, I32, I16, I8, U8, BOOL) to
    *  float32; bytes.length must be out.length times the item size. Any alignment. */

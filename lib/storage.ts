@@ -3,7 +3,7 @@
 // allocate their outputs next to their inputs with these helpers and stay device-agnostic.
 import { native } from './binding';
 import { expectCuda } from './cuda';
-import type { DeviceBuffer } from './native';
+import type { DeviceBuffer, IndexBuffer } from './native';
 
 export type { DeviceBuffer } from './native';
 export type Device = 'cpu' | 'cuda';
@@ -75,6 +75,19 @@ export function copyInto(target: Storage, source: Storage): void {
   } else {
     target.copyFrom(source);
   }
+}
+
+/** n int32 slots on device (max-pool indices): an Int32Array, or a DeviceBuffer's 4-byte elements. */
+export function allocateIndices(device: Device, n: number): IndexBuffer {
+  return device === 'cpu' ? new Int32Array(n) : (allocate('cuda', n) as DeviceBuffer);
+}
+
+/** int32 values (class targets) on device: the array itself on the CPU, an upload of its bytes on CUDA. */
+export function indicesOn(device: Device, values: Int32Array): IndexBuffer {
+  if (device === 'cpu') return values;
+  const out = allocate('cuda', values.length) as DeviceBuffer;
+  out.upload(new Float32Array(values.buffer, values.byteOffset, values.length)); // the bytes, not float values
+  return out;
 }
 
 /** The value of a one-element storage (a loss, a scalar gradient), read back from the device if needed. */

@@ -2,8 +2,8 @@
 // Training normalises with the batch's statistics and moves the running ones (running_mean,
 // running_var, num_batches_tracked: PyTorch's state_dict names); eval normalises with the running ones.
 import { native } from '../binding';
-import { cpuStorage, describeValue, expectInt, expectRank, formatShape } from '../shape-checks';
-import { hostView, scalarOf } from '../storage';
+import { describeValue, expectDevice, expectInt, expectRank, formatShape } from '../shape-checks';
+import { allocateLike, scalarOf } from '../storage';
 import { opResult, Tensor } from '../tensor';
 import { filledParameter } from './init';
 import { Module } from './module';
@@ -41,19 +41,26 @@ export function batchNorm2d(
     throw new Error(`${op}: eval mode needs running statistics, but this layer does not track them (trackRunningStats: false)`);
   }
   const xShape = [n, c, h, w];
-  const y = new Float32Array(x.numel);
-  const saveMean = new Float32Array(c);
-  const saveInvStd = new Float32Array(c);
-  const host = (arg: string, t: Tensor | null) => (t ? cpuStorage(op, arg, t) : null);
-  const input = cpuStorage(op, 'x', x);
-  const gamma = host('weight', weight);
-  native().batchNormForward(input, xShape, gamma, host('bias', bias), host('runningMean', stats.runningMean),
-    host('runningVar', stats.runningVar), training, eps, factor, y, saveMean, saveInvStd);
+  // Every parameter and statistic next to x (Module.to moves them together).
+  const on = (arg: string, t: Tensor | null) => {
+    if (t === null) return null;
+    expectDevice(op, arg, t, 'x', x);
+    return t.storage;
+  };
+  const input = x.storage;
+  const gamma = on('weight', weight);
+  const beta = on('bias', bias);
+  const runningMean = on('runningMean', stats.runningMean);
+  const runningVar = on('runningVar', stats.runningVar);
+  const y = allocateLike(input);
+  const saveMean = allocateLike(input, c);
+  const saveInvStd = allocateLike(input, c);
+  native().batchNormForward(input, xShape, gamma, beta, runningMean, runningVar, training, eps, factor, y, saveMean, saveInvStd);
   return opResult(op, y, x.shape, [x, weight, bias], (g, needs) => {
-    const dx = needs[0] ? new Float32Array(input.length) : null;
-    const dgamma = needs[1] ? new Float32Array(c) : null;
-    const dbeta = needs[2] ? new Float32Array(c) : null;
-    native().batchNormBackward(input, xShape, hostView(g), gamma, saveMean, saveInvStd, training, dx, dgamma, dbeta);
+    const dx = needs[0] ? allocateLike(g, input.length) : null;
+    const dgamma = needs[1] ? allocateLike(g, c) : null;
+    const dbeta = needs[2] ? allocateLike(g, c) : null;
+    native().batchNormBackward(input, xShape, g, gamma, saveMean, saveInvStd, training, dx, dgamma, dbeta);
     return [dx, dgamma, dbeta];
   });
 }

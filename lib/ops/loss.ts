@@ -1,8 +1,8 @@
 // Losses, each returning a 0-d tensor: crossEntropy (mean over the batch, from logits and class
 // indices) and mseLoss (mean of squared differences).
 import { native } from '../binding';
-import { cpuStorage, describeValue, expectRank, expectSameShape, expectTensor, formatShape } from '../shape-checks';
-import { scalarOf, type Storage } from '../storage';
+import { describeValue, expectDevice, expectRank, expectSameShape, expectTensor, formatShape } from '../shape-checks';
+import { allocateLike, indicesOn, scalarLike, scalarOf, type Storage } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 
 export function crossEntropy(logits: Tensor, targets: Int32Array | readonly number[]): Tensor {
@@ -10,11 +10,11 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | readonly numb
   expectRank(op, 'logits', logits, 2, 'N×C');
   const [n, c] = logits.shape;
   if (n < 1 || c < 1) throw new RangeError(`${op}: logits expects N >= 1 and C >= 1, but got shape ${formatShape(logits.shape)}`);
-  const labels = checkTargets(op, targets, n, c);
-  const probs = new Float32Array(n * c);
-  const loss = native().crossEntropyForward(cpuStorage(op, 'logits', logits), n, c, labels, probs);
-  return opResult(op, Float32Array.of(loss), [], [logits], (g) => {
-    const dlogits = new Float32Array(n * c);
+  const labels = indicesOn(logits.device, checkTargets(op, targets, n, c));
+  const probs = allocateLike(logits.storage, n * c);
+  const loss = native().crossEntropyForward(logits.storage, n, c, labels, probs);
+  return opResult(op, scalarLike(logits.storage, loss), [], [logits], (g) => {
+    const dlogits = allocateLike(g, n * c);
     native().crossEntropyBackward(probs, n, c, labels, scalarOf(g) / n, dlogits);
     return [dlogits];
   });
@@ -43,23 +43,22 @@ export function mseLoss(a: Tensor, b: Tensor): Tensor {
   const op = 'mseLoss';
   expectTensor(op, 'a', a);
   expectTensor(op, 'b', b);
-  const av = cpuStorage(op, 'a', a);
-  const bv = cpuStorage(op, 'b', b);
+  expectDevice(op, 'b', b, 'a', a);
   expectSameShape(op, 'b', b, a.shape, "a's shape");
   if (a.numel === 0) throw new RangeError(`${op}: a expects a non-empty tensor, but got shape ${formatShape(a.shape)}`);
   const n = a.numel;
-  const diff = new Float32Array(n);
-  native().sub(av, bv, diff);
+  const diff = allocateLike(a.storage, n);
+  native().sub(a.storage, b.storage, diff);
   const loss = native().sumSquares(diff) / n;
-  return opResult(op, Float32Array.of(loss), [], [a, b], (g, needs) => {
+  return opResult(op, scalarLike(a.storage, loss), [], [a, b], (g, needs) => {
     // d/da mean((a-b)^2) = 2 (a-b) / n; d/db is its negative.
     const g0 = scalarOf(g);
     return [needs[0] ? scaled(diff, (2 * g0) / n) : null, needs[1] ? scaled(diff, (-2 * g0) / n) : null];
   });
 }
 
-function scaled(v: Float32Array, factor: number): Storage {
-  const out = new Float32Array(v.length);
+function scaled(v: Storage, factor: number): Storage {
+  const out = allocateLike(v);
   native().axpby(v, factor, null, 0, out);
   return out;
 }

@@ -2,8 +2,8 @@
 // PyTorch semantics (floor mode). The windows are the addon's; this file checks and records grads.
 import { native } from '../binding';
 import type { PoolParams } from '../native';
-import { cpuStorage, describeValue, expectElementCount, expectIntPair, expectRank, formatShape, numelOf } from '../shape-checks';
-import { hostView } from '../storage';
+import { describeValue, expectElementCount, expectIntPair, expectRank, formatShape, numelOf } from '../shape-checks';
+import { allocateIndices, allocateLike } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 import type { IntOrPair } from './conv-args';
 
@@ -33,12 +33,12 @@ export function maxPool2d(x: Tensor, kernel: IntOrPair, stride?: IntOrPair | nul
   const op = 'maxPool2d';
   const { params, yShape } = planPool(op, x, kernel, stride, padding);
   const xShape = [...x.shape];
-  const y = new Float32Array(numelOf(yShape));
-  const argmax = new Int32Array(y.length);
-  native().maxPool2dForward(cpuStorage(op, 'x', x), xShape, params, y, argmax);
+  const y = allocateLike(x.storage, numelOf(yShape));
+  const argmax = allocateIndices(x.device, y.length);
+  native().maxPool2dForward(x.storage, xShape, params, y, argmax);
   return opResult(op, y, yShape, [x], (g) => {
-    const dx = new Float32Array(x.numel);
-    native().maxPool2dBackward(hostView(g), argmax, xShape, yShape, dx);
+    const dx = allocateLike(g, x.numel);
+    native().maxPool2dBackward(g, argmax, xShape, yShape, dx);
     return [dx];
   });
 }
@@ -47,11 +47,11 @@ export function avgPool2d(x: Tensor, kernel: IntOrPair, stride?: IntOrPair | nul
   const op = 'avgPool2d';
   const { params, yShape } = planPool(op, x, kernel, stride, padding);
   const xShape = [...x.shape];
-  const y = new Float32Array(numelOf(yShape));
-  native().avgPool2dForward(cpuStorage(op, 'x', x), xShape, params, y);
+  const y = allocateLike(x.storage, numelOf(yShape));
+  native().avgPool2dForward(x.storage, xShape, params, y);
   return opResult(op, y, yShape, [x], (g) => {
-    const dx = new Float32Array(x.numel);
-    native().avgPool2dBackward(hostView(g), xShape, params, dx);
+    const dx = allocateLike(g, x.numel);
+    native().avgPool2dBackward(g, xShape, params, dx);
     return [dx];
   });
 }
@@ -67,11 +67,11 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrPair): Tensor {
   const yShape = [n, c, outHW[0], outHW[1]];
   expectElementCount(op, 'output', yShape);
   const xShape = [...x.shape];
-  const y = new Float32Array(numelOf(yShape));
-  native().adaptiveAvgPool2dForward(cpuStorage(op, 'x', x), xShape, outHW, y);
+  const y = allocateLike(x.storage, numelOf(yShape));
+  native().adaptiveAvgPool2dForward(x.storage, xShape, outHW, y);
   return opResult(op, y, yShape, [x], (g) => {
-    const dx = new Float32Array(x.numel);
-    native().adaptiveAvgPool2dBackward(hostView(g), xShape, outHW, dx);
+    const dx = allocateLike(g, x.numel);
+    native().adaptiveAvgPool2dBackward(g, xShape, outHW, dx);
     return [dx];
   });
 }

@@ -1,7 +1,7 @@
 // Adam (L2 weight decay added to the gradient) and AdamW (decoupled weight decay), with amsgrad:
 // torch.optim's single-tensor updates, fused in the addon (adamStep).
 import { native } from '../binding';
-import { cpuStorage, describeValue } from '../shape-checks';
+import { describeValue } from '../shape-checks';
 import type { Tensor } from '../tensor';
 import { Optimizer, type ParamGroupSpec, type StateValue } from './optimizer';
 
@@ -39,7 +39,7 @@ class AdamBase extends Optimizer<AdamOptions> {
   protected checkState(values: Record<string, StateValue>, where: string, op: string): void {
     const { step, expAvg, expAvgSq } = values;
     if (typeof step !== 'number' || !Number.isInteger(step) || step < 1) throw new TypeError(`${op}: ${where}.step expects an integer >= 1, but got ${describeValue(step)}`);
-    if (!(expAvg instanceof Float32Array) || !(expAvgSq instanceof Float32Array)) throw new TypeError(`${op}: ${where} expects expAvg and expAvgSq tensors`);
+    if (expAvg === undefined || typeof expAvg === 'number' || expAvgSq === undefined || typeof expAvgSq === 'number') throw new TypeError(`${op}: ${where} expects expAvg and expAvgSq tensors`);
   }
 
   step<T>(closure?: () => T): T | undefined {
@@ -48,16 +48,14 @@ class AdamBase extends Optimizer<AdamOptions> {
       for (const p of g.params) {
         if (p.grad === null) continue;
         let state = this.state.get(p);
-        if (state === undefined) {
-          state = { step: 0, expAvg: new Float32Array(p.numel), expAvgSq: new Float32Array(p.numel) };
-          this.state.set(p, state);
-        }
-        if (g.amsgrad && state.maxExpAvgSq === undefined) state.maxExpAvgSq = new Float32Array(p.numel);
+        if (state === undefined) this.state.set(p, (state = { step: 0 }));
+        const expAvg = this.stateBuffer(p, state, 'expAvg');
+        const expAvgSq = this.stateBuffer(p, state, 'expAvgSq');
+        const maxExpAvgSq = g.amsgrad ? this.stateBuffer(p, state, 'maxExpAvgSq') : null;
         const step = (state.step as number) + 1;
         state.step = step;
-        native().adamStep(cpuStorage('Adam.step', 'param', p), cpuStorage('Adam.step', 'param.grad', p.grad), state.expAvg as Float32Array, state.expAvgSq as Float32Array,
-          g.amsgrad ? (state.maxExpAvgSq as Float32Array) : null, g.lr, g.betas[0], g.betas[1], g.eps, g.weightDecay,
-          this.decoupled, step);
+        native().adamStep(p.storage, p.grad.storage, expAvg, expAvgSq, maxExpAvgSq, g.lr, g.betas[0], g.betas[1], g.eps,
+          g.weightDecay, this.decoupled, step);
       }
     }
     return loss;

@@ -2,6 +2,7 @@
 // per-parameter state, zeroGrad, and stateDict/loadStateDict in PyTorch's layout (state keyed by the
 // parameter's index across groups; groups listing those indices).
 import { describeValue, formatShape } from '../shape-checks';
+import { copyOf, onDevice, type Storage, zeros } from '../storage';
 import { Tensor } from '../tensor';
 
 /** A parameter group as given: its tensors and any hyperparameter overriding the optimizer's default. */
@@ -10,7 +11,8 @@ export type ParamGroupSpec<H> = { params: Tensor[] | Iterable<Tensor> } & Partia
 /** A live parameter group: the tensors, every hyperparameter, and initialLr once a scheduler is attached. */
 export type ParamGroup<H> = H & { params: Tensor[]; initialLr?: number };
 
-export type StateValue = Float32Array | number;
+/** A state entry: a buffer on its parameter's device, or a counter. */
+export type StateValue = Storage | number;
 
 export interface OptimizerStateDict<H> {
   state: Record<number, Record<string, Tensor | number>>;
@@ -83,7 +85,7 @@ export abstract class Optimizer<H extends { lr: number }> {
         const s = this.state.get(p);
         if (s) {
           state[index] = Object.fromEntries(
-            Object.entries(s).map(([k, v]) => [k, typeof v === 'number' ? v : new Tensor(v.slice(), p.shape)]),
+            Object.entries(s).map(([k, v]) => [k, typeof v === 'number' ? v : new Tensor(copyOf(v), p.shape)]),
           );
         }
         ids.push(index++);
@@ -137,7 +139,7 @@ export abstract class Optimizer<H extends { lr: number }> {
           if (v.numel !== p.numel) {
             throw new RangeError(`${op}: state[${key}].${name} expects shape ${formatShape(p.shape)} (its parameter's), but got ${formatShape(v.shape)}`);
           }
-          values[name] = v.toFloat32Array();
+          values[name] = onDevice(v.toFloat32Array(), p.device, op);
         } else {
           throw new TypeError(`${op}: state[${key}].${name} expects a Tensor or a number, but got ${describeValue(v)}`);
         }
@@ -150,6 +152,16 @@ export abstract class Optimizer<H extends { lr: number }> {
       this.state.clear();
       for (const [p, s] of restored) this.state.set(p, s);
     };
+  }
+
+  /**
+   * The buffer `key` of p's state on p's device: created as zeros on first use, moved if the model
+   * moved since (Module.to after the optimizer took its first step).
+   */
+  protected stateBuffer(p: Tensor, state: Record<string, StateValue>, key: string): Storage {
+    const v = state[key];
+    if (v === undefined || typeof v === 'number') return (state[key] = zeros(p.device, p.numel));
+    return (state[key] = onDevice(v, p.device, `${this.name}.step`));
   }
 
   /** Throws when a restored state entry lacks what step() needs (subclasses name their keys). */

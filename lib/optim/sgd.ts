@@ -1,7 +1,7 @@
 // SGD with momentum, dampening, Nesterov momentum and (L2) weight decay: torch.optim.SGD's update,
 // fused in the addon (sgdStep). Parameters without a gradient (frozen, or unused) are left as they are.
 import { native } from '../binding';
-import { cpuStorage, describeValue } from '../shape-checks';
+import { describeValue } from '../shape-checks';
 import type { Tensor } from '../tensor';
 import { Optimizer, type ParamGroupSpec, type StateValue } from './optimizer';
 
@@ -33,7 +33,7 @@ export class SGD extends Optimizer<SgdOptions> {
 
   protected checkState(values: Record<string, StateValue>, where: string, op: string): void {
     const buf = values.momentumBuffer;
-    if (buf !== undefined && !(buf instanceof Float32Array)) throw new TypeError(`${op}: ${where}.momentumBuffer expects a Tensor`);
+    if (buf !== undefined && typeof buf === 'number') throw new TypeError(`${op}: ${where}.momentumBuffer expects a Tensor`);
   }
 
   step<T>(closure?: () => T): T | undefined {
@@ -43,11 +43,9 @@ export class SGD extends Optimizer<SgdOptions> {
         if (p.grad === null) continue;
         let state = this.state.get(p);
         if (state === undefined) this.state.set(p, (state = {}));
-        let buf = state.momentumBuffer as Float32Array | undefined;
-        const first = buf === undefined;
-        if (g.momentum !== 0 && buf === undefined) buf = state.momentumBuffer = new Float32Array(p.numel);
-        native().sgdStep(cpuStorage('SGD.step', 'param', p), cpuStorage('SGD.step', 'param.grad', p.grad), g.momentum !== 0 ? (buf as Float32Array) : null, g.lr, g.momentum,
-          g.dampening, g.weightDecay, g.nesterov, first);
+        const first = state.momentumBuffer === undefined;
+        const buf = g.momentum !== 0 ? this.stateBuffer(p, state, 'momentumBuffer') : null;
+        native().sgdStep(p.storage, p.grad.storage, buf, g.lr, g.momentum, g.dampening, g.weightDecay, g.nesterov, first);
       }
     }
     return loss;
