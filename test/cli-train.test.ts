@@ -126,6 +126,8 @@ describe('atrous on the sequence tasks, summary and bad options', () => {
       expect((await cli('train', '--task', 'mnist')).code).toBe(2);
       expect((await cli('eval')).code).toBe(2);
       expect((await cli('fly')).code).toBe(2);
+      expect((await cli('train', '--device', 'tpu')).code).toBe(2);
+      if (!at.backend().cuda) expect((await cli('train', '--device', 'cuda', '--max-batches', '1')).code).toBe(2);
       expect((await cli('train', '--data', dir, '--max-batches', '1')).code).toBe(1);
     } finally {
       process.stderr.write = write;
@@ -134,6 +136,8 @@ describe('atrous on the sequence tasks, summary and bad options', () => {
     expect(errors.join('')).toContain("--task expects one of fashion-mnist, adding, copy-memory, but got 'mnist'");
     expect(errors.join('')).toContain('eval: --checkpoint FILE is required');
     expect(errors.join('')).toContain("unknown command 'fly'");
+    expect(errors.join('')).toContain("--device expects cpu or cuda, but got 'tpu'");
+    if (!at.backend().cuda) expect(errors.join('')).toContain(`--device cuda: CUDA is not available: ${at.backend().cudaReason}`);
     expect(errors.join('')).toMatch(/--data is '.*', but it lacks/);
   });
 });

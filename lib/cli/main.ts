@@ -3,8 +3,10 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setNumThreads } from '../backend';
+import { cudaStatus } from '../cuda';
 import { loadCheckpoint } from '../io/checkpoint';
 import { manualSeed } from '../random';
+import type { Device } from '../tensor';
 import { runBench } from './bench';
 import { makeModel, makeTask, SUMMARY_SHAPES, TASKS, type TaskName } from './tasks';
 import { readRunState, train } from './train';
@@ -15,8 +17,9 @@ commands:
   train      train a model; writes checkpoint.safetensors, log.json and plot.svg into --out
              [--task fashion-mnist|adding|copy-memory] [--data DIR] [--epochs N] [--batch-size B]
              [--lr X] [--max-batches N] [--out DIR] [--resume FILE] [--threads N] [--seed N] [--augment]
+             [--device cpu|cuda]
   finetune   --checkpoint FILE: freeze the backbone, put a new head on it and train that (same options)
-  eval       --checkpoint FILE [--data DIR] [--threads N]: test loss and accuracy (or MSE)
+  eval       --checkpoint FILE [--data DIR] [--threads N] [--device cpu|cuda]: test loss and accuracy (or MSE)
   summary    [--task T]: the model's layers, output shapes, parameters and receptive fields
   bench      [--repeats N] [--threads N] [--shapes S1,S2]: the conv suite, beside PyTorch if installed
 
@@ -38,18 +41,27 @@ const OPTIONS = {
   checkpoint: { type: 'string' },
   repeats: { type: 'string' },
   shapes: { type: 'string' },
+  device: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const ALLOWED: Record<string, string[]> = {
-  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment'],
-  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment'],
-  eval: ['checkpoint', 'data', 'threads'],
+  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device'],
+  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device'],
+  eval: ['checkpoint', 'data', 'threads', 'device'],
   summary: ['task'],
   bench: ['repeats', 'threads', 'shapes'],
 };
 
 class UsageError extends Error {}
+
+function deviceOption(value: string | undefined): Device {
+  if (value === undefined || value === 'cpu') return 'cpu';
+  if (value !== 'cuda') throw new UsageError(`--device expects cpu or cuda, but got '${value}'`);
+  const cuda = cudaStatus();
+  if (!cuda.usable) throw new UsageError(`--device cuda: CUDA is not available: ${cuda.reason}`);
+  return 'cuda';
+}
 
 function intOption(name: string, value: string | undefined, min: number, fallback: number): number;
 function intOption(name: string, value: string | undefined, min: number, fallback?: number): number | undefined;
@@ -127,6 +139,7 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
             seed: intOption('seed', values.seed, 0, values.resume ? (defaults?.seed ?? 0) : 0),
             augment: values.augment ?? (values.resume ? Boolean(defaults?.augment) : false),
             finetuneFrom: source ?? (values.resume ? defaults?.finetuneFrom : undefined),
+            device: deviceOption(values.device),
           },
           { print, signal: stop.signal },
         ).finally(() => process.removeListener('SIGINT', onSigint));
@@ -136,8 +149,10 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
         if (!values.checkpoint) throw new UsageError('eval: --checkpoint FILE is required');
         const run = readRunState(values.checkpoint);
         manualSeed(0);
-        const task = makeTask(run.task, { data: values.data ?? run.config.data, batchSize: 64, seed: 0, augment: false, maxBatches: 1 });
+        const device = deviceOption(values.device);
+        const task = makeTask(run.task, { data: values.data ?? run.config.data, batchSize: 64, seed: 0, augment: false, maxBatches: 1, device });
         loadCheckpoint(values.checkpoint, { model: task.model });
+        task.model.to(device);
         print(task.description);
         const e = task.evaluate(task.model);
         const metric = e.metricName === 'accuracy' ? `test accuracy ${(100 * e.metric).toFixed(2)}%` : `test MSE ${e.metric.toFixed(5)}`;

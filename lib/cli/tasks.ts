@@ -10,7 +10,7 @@ import { Tcn } from '../models/tcn';
 import type { Module } from '../nn';
 import { crossEntropy, mseLoss } from '../ops/loss';
 import { hostView } from '../storage';
-import type { Tensor } from '../tensor';
+import type { Device, Tensor } from '../tensor';
 
 export const TASKS = ['fashion-mnist', 'adding', 'copy-memory'] as const;
 export type TaskName = (typeof TASKS)[number];
@@ -22,6 +22,8 @@ export interface TaskOptions {
   augment: boolean;
   /** At most this many training batches per epoch. */
   maxBatches?: number;
+  /** Where the model runs; batches are moved there (default 'cpu'). */
+  device?: Device;
 }
 
 export interface TrainBatch {
@@ -94,6 +96,7 @@ function describeLocation(loc: DataLocation): string {
 }
 
 function fashionMnistTask(opts: TaskOptions): Task {
+  const device = opts.device ?? 'cpu';
   const loc = locateFashionMnist(opts.data);
   const train = loadSplit(loc.dir, 'train');
   const test = loadSplit(loc.dir, 'test');
@@ -112,17 +115,17 @@ function fashionMnistTask(opts: TaskOptions): Task {
     *batches(epoch, start) {
       for (const b of trainLoader.epoch(epoch, start)) {
         if (b.index >= batchesPerEpoch) return;
-        yield { index: b.index, size: b.targets.length, loss: (model) => crossEntropy(model.forward(b.x), b.targets) };
+        yield { index: b.index, size: b.targets.length, loss: (model) => crossEntropy(model.forward(b.x.to(device)), b.targets) };
       }
     },
     evaluate(model) {
-      return evaluateClassifier(model, testLoader);
+      return evaluateClassifier(model, testLoader, device);
     },
   };
 }
 
 /** Mean loss and accuracy over a loader's images, in eval mode without a graph. */
-export function evaluateClassifier(model: Module, loader: ImageLoader): Evaluation {
+export function evaluateClassifier(model: Module, loader: ImageLoader, device: Device = 'cpu'): Evaluation {
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;
@@ -130,7 +133,7 @@ export function evaluateClassifier(model: Module, loader: ImageLoader): Evaluati
   try {
     noGrad(() => {
       for (const b of loader.epoch(0)) {
-        const logits = model.forward(b.x) as Tensor;
+        const logits = model.forward(b.x.to(device)) as Tensor;
         lossSum += crossEntropy(logits, b.targets).item() * b.targets.length;
         correct += countCorrect(logits, b.targets);
       }
@@ -157,6 +160,7 @@ const SYNTHETIC_TEST = 1000;
 const TEST_SEED = 2 ** 40;
 
 function addingTask(opts: TaskOptions): Task {
+  const device = opts.device ?? 'cpu';
   const test = addingProblem(SYNTHETIC_TEST, ADDING_T, TEST_SEED);
   const batchesPerEpoch = limitBatches(SYNTHETIC_BATCHES, opts.maxBatches);
   return {
@@ -168,17 +172,18 @@ function addingTask(opts: TaskOptions): Task {
     *batches(epoch, start) {
       for (let i = start; i < batchesPerEpoch; i++) {
         const b = addingProblem(opts.batchSize, ADDING_T, seedOf(opts.seed, epoch, i));
-        yield { index: i, size: opts.batchSize, loss: (model) => mseLoss(model.forward(b.x), b.y) };
+        yield { index: i, size: opts.batchSize, loss: (model) => mseLoss(model.forward(b.x.to(device)), b.y.to(device)) };
       }
     },
     evaluate(model) {
-      const loss = inEval(model, () => mseLoss(model.forward(test.x), test.y).item());
+      const loss = inEval(model, () => mseLoss(model.forward(test.x.to(device)), test.y.to(device)).item());
       return { loss, metric: loss, metricName: 'mse' };
     },
   };
 }
 
 function copyMemoryTask(opts: TaskOptions): Task {
+  const device = opts.device ?? 'cpu';
   const test = copyMemory(SYNTHETIC_TEST, COPY_T, TEST_SEED);
   const batchesPerEpoch = limitBatches(SYNTHETIC_BATCHES, opts.maxBatches);
   return {
@@ -190,12 +195,12 @@ function copyMemoryTask(opts: TaskOptions): Task {
     *batches(epoch, start) {
       for (let i = start; i < batchesPerEpoch; i++) {
         const b = copyMemory(opts.batchSize, COPY_T, seedOf(opts.seed, epoch, i));
-        yield { index: i, size: opts.batchSize, loss: (model) => crossEntropy(model.forward(b.x), b.targets) };
+        yield { index: i, size: opts.batchSize, loss: (model) => crossEntropy(model.forward(b.x.to(device)), b.targets) };
       }
     },
     evaluate(model) {
       return inEval(model, () => {
-        const logits = model.forward(test.x) as Tensor;
+        const logits = model.forward(test.x.to(device)) as Tensor;
         const loss = crossEntropy(logits, test.targets).item();
         const predicted = new Int32Array(logits.shape[0]);
         native().argmaxRows(hostView(logits.storage), logits.shape[0], COPY_SYMBOLS, predicted);

@@ -13,6 +13,8 @@ import { CosineAnnealingLR } from '../optim/schedulers';
 import { renderSvgPlot } from '../plot/svg';
 import { manualSeed } from '../random';
 import { EpochProgress } from './progress';
+import { cudaStatus, expectCuda } from '../cuda';
+import type { Device } from '../tensor';
 import { makeTask, type Evaluation, type Task, type TaskName } from './tasks';
 
 export interface TrainConfig {
@@ -28,6 +30,8 @@ export interface TrainConfig {
   augment: boolean;
   /** Fine-tuning: the checkpoint whose backbone is frozen under a new head. */
   finetuneFrom?: string;
+  /** Where the model trains: 'cpu' (default) or 'cuda'; not kept in the checkpoint (a resume picks anew). */
+  device?: Device;
 }
 
 export interface EpochRecord {
@@ -49,7 +53,7 @@ export interface RunState {
   batch: number;
   partial: { lossSum: number; samples: number; seconds: number };
   history: EpochRecord[];
-  config: Omit<TrainConfig, 'resume' | 'out'>;
+  config: Omit<TrainConfig, 'resume' | 'out' | 'device'>;
 }
 
 export interface TrainResult {
@@ -99,8 +103,12 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   if (resumed && resumed.task !== config.task) {
     throw new Error(`--resume: '${config.resume}' is a ${resumed.task} run, but --task is ${config.task}`);
   }
+  const device = config.device ?? 'cpu';
+  if (device === 'cuda') expectCuda('--device cuda');
   manualSeed(config.seed);
-  const task: Task = makeTask(config.task, { data: config.data, batchSize: config.batchSize, seed: config.seed, augment: config.augment, maxBatches: config.maxBatches });
+  const task: Task = makeTask(config.task, {
+    data: config.data, batchSize: config.batchSize, seed: config.seed, augment: config.augment, maxBatches: config.maxBatches, device,
+  });
   const model = task.model;
   const finetune = Boolean(config.finetuneFrom) || Boolean(resumed?.finetune);
   let backbone: Module | null = null;
@@ -111,6 +119,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     manualSeed(config.seed); // the new head's initialisation does not depend on the source run
   }
   if (finetune) backbone = newHeadOnFrozenBackbone(model).backbone;
+  model.to(device); // before the optimizer and any resumed state: both follow the parameters
   const trainable = model.parameters().filter((p) => p.requiresGrad);
   const optimizer = new Adam(trainable, { lr: config.lr });
   const scheduler = new CosineAnnealingLR(optimizer, { tMax: Math.max(1, config.epochs * task.batchesPerEpoch) });
@@ -134,6 +143,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   print(model.summary(task.summaryShape).table);
   if (finetune) print(`fine-tuning: backbone frozen, new head (${trainable.reduce((n, p) => n + p.numel, 0).toLocaleString('en-US')} trainable parameters)`);
   if (resumed) print(`resuming from ${config.resume}: epoch ${state.epoch + 1}, batch ${state.batch}`);
+  if (device === 'cuda') print(`device: cuda, ${cudaStatus().device}`);
   print(`output: ${config.out}`);
 
   const stopped = () => hooks.signal?.aborted === true;

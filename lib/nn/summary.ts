@@ -78,7 +78,9 @@ export function summarize(model: Module, inputShape: readonly number[]): ModelSu
   }
   try {
     model.eval();
-    noGrad(() => model.forward(zeros(shape)));
+    // On the model's device (its first parameter's; the CPU for a model without any).
+    const device = model.parameters()[0]?.device ?? 'cpu';
+    noGrad(() => model.forward(zeros(shape, { device })));
   } catch (e) {
     if (e instanceof Error && (e as { [FAILED]?: boolean })[FAILED]) throw e;
     throw wrapFailure(e, op, '', model, null, rows);
