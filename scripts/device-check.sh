@@ -5,6 +5,9 @@
 # convolutions against cuBLAS and cuDNN (PyTorch, TF32 off) on the conv suite and prints one table.
 # Exits non-zero when a test fails or is skipped (a GPU machine must run them all).
 # Logs go to build-cuda/device-check/ and, when $OUT is set, are copied there.
+# The JS side (device tensors, a training step on 'cuda' against 'cpu') runs too when Node is there:
+# the GPU machine has none, so prepare one here with `bash scripts/device-carry.sh` and carry what it
+# lists (a compressed node binary, dist/, the addon, node-gyp-build).
 # usage: bash scripts/device-check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +37,18 @@ if timeout 90 ./build-cuda/atrous_cuda_bench --repeats 5 >"$logs/ours.csv" 2>"$l
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "cuda-peers.py failed; our timings:"; cat "$logs/ours.csv"; status=1; }
 else
   echo "atrous_cuda_bench failed:"; cat "$logs/ours.csv" "$logs/bench.err"; status=1
+fi
+
+step "JS: scripts/cuda-train-check.cjs (a training step on cuda vs cpu, through the addon)"
+node_bin=$(command -v node || true)
+if [ -z "$node_bin" ] && [ -f build-node/node.xz ]; then
+  xz -dc build-node/node.xz > build-node/node && chmod +x build-node/node && node_bin=build-node/node
+fi
+if [ -n "$node_bin" ] && [ -f dist/index.js ] && [ -f build/Release/atrous.node ]; then
+  ATROUS_CUDA_LIBRARY=build-cuda/libatrous_cuda.so timeout 180 "$node_bin" scripts/cuda-train-check.cjs 2>&1 | tee "$logs/train-check.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "cuda-train-check failed"; status=1; }
+else
+  echo "skipped: no node (carry build-node/node.xz, see scripts/device-carry.sh) or no dist/ and build/Release/atrous.node"
 fi
 
 [ -n "${OUT:-}" ] && cp -r "$logs" "$OUT/" 2>/dev/null
