@@ -21,13 +21,6 @@ std::string shapeText(const Nchw& s) {
          std::to_string(s.w) + "]";
 }
 
-Status lengths(const char* fn, const char* inArg, long long inSize, long long inWant, const char* outArg,
-               FloatSpan out, long long outWant, const void* in) {
-  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, inArg, inSize, inWant));
-  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, outArg, out.size, outWant));
-  return opcheck::disjoint(fn, outArg, out.data, out.size * 4, inArg, in, inSize * 4);
-}
-
 // Rows [start, end) of adaptive window i when `in` rows become `out`: floor(i*in/out), ceil((i+1)*in/out).
 int64_t adaptiveStart(int64_t i, int64_t in, int64_t out) { return i * in / out; }
 int64_t adaptiveEnd(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; }
@@ -138,15 +131,27 @@ Nchw pooledShape(const Nchw& x, const PoolWindow& p) {
   return Nchw{x.n, x.c, (x.h + 2 * p.padH - p.kernelH) / p.strideH + 1, (x.w + 2 * p.padW - p.kernelW) / p.strideW + 1};
 }
 
-Status maxPool2dForward(const Nchw& x, const PoolWindow& p, ConstFloatSpan xData, FloatSpan y, Int32Span argmax) {
-  const char* fn = "maxPool2dForward";
+Status validatePoolLengths(const char* fn, const char* inArg, long long inSize, long long inWant, const char* outArg,
+                           FloatSpan out, long long outWant, const void* in) {
+  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, inArg, inSize, inWant));
+  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, outArg, out.size, outWant));
+  return opcheck::disjoint(fn, outArg, out.data, out.size * 4, inArg, in, inSize * 4);
+}
+
+Status validateMaxPoolForward(const char* fn, const Nchw& x, const PoolWindow& p, ConstFloatSpan xData, FloatSpan y,
+                              Int32Span argmax) {
   ATROUS_RETURN_IF_ERROR(validatePool(fn, x, p));
   const Nchw ys = pooledShape(x, p);
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "argmax", argmax.size, ys.size()));
   ATROUS_RETURN_IF_ERROR(
       opcheck::disjoint(fn, "argmax", argmax.data, argmax.size * 4, "x", xData.data, xData.size * 4));
-  ATROUS_RETURN_IF_ERROR(opcheck::disjoint(fn, "argmax", argmax.data, argmax.size * 4, "y", y.data, y.size * 4));
+  return opcheck::disjoint(fn, "argmax", argmax.data, argmax.size * 4, "y", y.data, y.size * 4);
+}
+
+Status maxPool2dForward(const Nchw& x, const PoolWindow& p, ConstFloatSpan xData, FloatSpan y, Int32Span argmax) {
+  ATROUS_RETURN_IF_ERROR(validateMaxPoolForward("maxPool2dForward", x, p, xData, y, argmax));
+  const Nchw ys = pooledShape(x, p);
   forEachPlane(x, ys, [&](int64_t plane) {
     maxPoolPlane(xData.data + plane * x.planeSize(), x, p, ys, y.data + plane * ys.planeSize(),
                  argmax.data + plane * ys.planeSize());
@@ -166,7 +171,7 @@ Status validateMaxPoolBackward(const char* fn, const Nchw& x, const Nchw& y) {
 Status maxPool2dBackward(const Nchw& x, const Nchw& y, ConstFloatSpan dy, ConstInt32Span argmax, FloatSpan dx) {
   const char* fn = "maxPool2dBackward";
   ATROUS_RETURN_IF_ERROR(validateMaxPoolBackward(fn, x, y));
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "dy", dy.size, y.size(), "dx", dx, x.size(), dy.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "dy", dy.size, y.size(), "dx", dx, x.size(), dy.data));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "argmax", argmax.size, y.size()));
   ATROUS_RETURN_IF_ERROR(opcheck::disjoint(fn, "dx", dx.data, dx.size * 4, "argmax", argmax.data, argmax.size * 4));
   const int64_t planeSize = x.planeSize();
@@ -188,7 +193,7 @@ Status avgPool2dForward(const Nchw& x, const PoolWindow& p, ConstFloatSpan xData
   const char* fn = "avgPool2dForward";
   ATROUS_RETURN_IF_ERROR(validatePool(fn, x, p));
   const Nchw ys = pooledShape(x, p);
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
   forEachPlane(x, ys, [&](int64_t plane) {
     const float* xp = xData.data + plane * x.planeSize();
     float* yp = y.data + plane * ys.planeSize();
@@ -203,7 +208,7 @@ Status avgPool2dBackward(const Nchw& x, const PoolWindow& p, ConstFloatSpan dy, 
   const char* fn = "avgPool2dBackward";
   ATROUS_RETURN_IF_ERROR(validatePool(fn, x, p));
   const Nchw ys = pooledShape(x, p);
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "dy", dy.size, ys.size(), "dx", dx, x.size(), dy.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "dy", dy.size, ys.size(), "dx", dx, x.size(), dy.data));
   forEachPlane(x, ys, [&](int64_t plane) {
     float* dxp = dx.data + plane * x.planeSize();
     const float* g = dy.data + plane * ys.planeSize();
@@ -231,7 +236,7 @@ Status adaptiveAvgPool2dForward(const Nchw& x, int64_t outH, int64_t outW, Const
   const char* fn = "adaptiveAvgPool2dForward";
   ATROUS_RETURN_IF_ERROR(validateAdaptivePool(fn, x, outH, outW));
   const Nchw ys{x.n, x.c, outH, outW};
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
   forEachPlane(x, ys, [&](int64_t plane) {
     const float* xp = xData.data + plane * x.planeSize();
     float* yp = y.data + plane * ys.planeSize();
@@ -246,7 +251,7 @@ Status adaptiveAvgPool2dBackward(const Nchw& x, int64_t outH, int64_t outW, Cons
   const char* fn = "adaptiveAvgPool2dBackward";
   ATROUS_RETURN_IF_ERROR(validateAdaptivePool(fn, x, outH, outW));
   const Nchw ys{x.n, x.c, outH, outW};
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "dy", dy.size, ys.size(), "dx", dx, x.size(), dy.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "dy", dy.size, ys.size(), "dx", dx, x.size(), dy.data));
   forEachPlane(x, ys, [&](int64_t plane) {
     float* dxp = dx.data + plane * x.planeSize();
     const float* g = dy.data + plane * ys.planeSize();

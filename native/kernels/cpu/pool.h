@@ -36,6 +36,13 @@ Status maxPool2dForward(const Nchw& x, const PoolWindow& p, ConstFloatSpan xData
 // dx = 0, then dx[plane][argmax[o]] += dy[o]. Every argmax is checked to lie in [0, H*W) first.
 // validateMaxPoolBackward checks the two shapes (shared with the CUDA kernel).
 Status validateMaxPoolBackward(const char* fn, const Nchw& x, const Nchw& y);
+// The whole argument check of maxPool2dForward (window, lengths, argmax apart from x and y), shared
+// with the CUDA kernel.
+Status validateMaxPoolForward(const char* fn, const Nchw& x, const PoolWindow& p, ConstFloatSpan xData, FloatSpan y,
+                              Int32Span argmax);
+// in (inSize floats, inWant expected) and out (outWant expected) have their lengths and do not overlap.
+Status validatePoolLengths(const char* fn, const char* inArg, long long inSize, long long inWant, const char* outArg,
+                           FloatSpan out, long long outWant, const void* in);
 Status maxPool2dBackward(const Nchw& x, const Nchw& y, ConstFloatSpan dy, ConstInt32Span argmax, FloatSpan dx);
 
 // y = window sum / (kernelH * kernelW), windows clipped to the padded input as PyTorch does.

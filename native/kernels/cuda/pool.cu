@@ -96,25 +96,13 @@ __global__ void maxPoolBackwardKernel(const float* __restrict__ dy, const int32_
   }
 }
 
-Status lengths(const char* fn, const char* inArg, long long inSize, long long inWant, const char* outArg,
-               FloatSpan out, long long outWant, const void* in) {
-  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, inArg, inSize, inWant));
-  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, outArg, out.size, outWant));
-  return opcheck::disjoint(fn, outArg, out.data, out.size * 4, inArg, in, inSize * 4);
-}
-
 }  // namespace
 
 Status maxPool2dForward(const Nchw& x, const PoolWindow& p, ConstFloatSpan xData, FloatSpan y, Int32Span argmax,
                         Stream stream) {
   const char* fn = "maxPool2dForward (cuda)";
-  ATROUS_RETURN_IF_ERROR(validatePool(fn, x, p));
+  ATROUS_RETURN_IF_ERROR(validateMaxPoolForward(fn, x, p, xData, y, argmax));
   const Nchw ys = pooledShape(x, p);
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
-  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "argmax", argmax.size, ys.size()));
-  ATROUS_RETURN_IF_ERROR(
-      opcheck::disjoint(fn, "argmax", argmax.data, argmax.size * 4, "x", xData.data, xData.size * 4));
-  ATROUS_RETURN_IF_ERROR(opcheck::disjoint(fn, "argmax", argmax.data, argmax.size * 4, "y", y.data, y.size * 4));
   maxPoolForwardKernel<<<gridFor(ys.size()), kThreads, 0, stream>>>(xData.data, x, p, ys, y.data, argmax.data,
                                                                      ys.size());
   return launchStatus(fn, "maxPoolForwardKernel");
@@ -124,7 +112,7 @@ Status maxPool2dBackward(const Nchw& x, const Nchw& y, ConstFloatSpan dy, ConstI
                          Stream stream) {
   const char* fn = "maxPool2dBackward (cuda)";
   ATROUS_RETURN_IF_ERROR(validateMaxPoolBackward(fn, x, y));
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "dy", dy.size, y.size(), "dx", dx, x.size(), dy.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "dy", dy.size, y.size(), "dx", dx, x.size(), dy.data));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "argmax", argmax.size, y.size()));
   ATROUS_RETURN_IF_ERROR(opcheck::disjoint(fn, "dx", dx.data, dx.size * 4, "argmax", argmax.data, argmax.size * 4));
   ATROUS_RETURN_IF_ERROR(
@@ -139,7 +127,7 @@ Status avgPool2dForward(const Nchw& x, const PoolWindow& p, ConstFloatSpan xData
   const char* fn = "avgPool2dForward (cuda)";
   ATROUS_RETURN_IF_ERROR(validatePool(fn, x, p));
   const Nchw ys = pooledShape(x, p);
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
   avgPoolForwardKernel<<<gridFor(ys.size()), kThreads, 0, stream>>>(xData.data, x, p, ys, y.data, ys.size());
   return launchStatus(fn, "avgPoolForwardKernel");
 }
@@ -148,7 +136,7 @@ Status avgPool2dBackward(const Nchw& x, const PoolWindow& p, ConstFloatSpan dy, 
   const char* fn = "avgPool2dBackward (cuda)";
   ATROUS_RETURN_IF_ERROR(validatePool(fn, x, p));
   const Nchw ys = pooledShape(x, p);
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "dy", dy.size, ys.size(), "dx", dx, x.size(), dy.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "dy", dy.size, ys.size(), "dx", dx, x.size(), dy.data));
   avgPoolBackwardKernel<<<gridFor(x.size()), kThreads, 0, stream>>>(dy.data, x, p, ys, dx.data, x.size());
   return launchStatus(fn, "avgPoolBackwardKernel");
 }
@@ -158,7 +146,7 @@ Status adaptiveAvgPool2dForward(const Nchw& x, int64_t outH, int64_t outW, Const
   const char* fn = "adaptiveAvgPool2dForward (cuda)";
   ATROUS_RETURN_IF_ERROR(validateAdaptivePool(fn, x, outH, outW));
   const Nchw ys{x.n, x.c, outH, outW};
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
   adaptiveForwardKernel<<<gridFor(ys.size()), kThreads, 0, stream>>>(xData.data, x, ys, y.data, ys.size());
   return launchStatus(fn, "adaptiveForwardKernel");
 }
@@ -168,7 +156,7 @@ Status adaptiveAvgPool2dBackward(const Nchw& x, int64_t outH, int64_t outW, Cons
   const char* fn = "adaptiveAvgPool2dBackward (cuda)";
   ATROUS_RETURN_IF_ERROR(validateAdaptivePool(fn, x, outH, outW));
   const Nchw ys{x.n, x.c, outH, outW};
-  ATROUS_RETURN_IF_ERROR(lengths(fn, "dy", dy.size, ys.size(), "dx", dx, x.size(), dy.data));
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "dy", dy.size, ys.size(), "dx", dx, x.size(), dy.data));
   adaptiveBackwardKernel<<<gridFor(x.size()), kThreads, 0, stream>>>(dy.data, x, ys, dx.data, x.size());
   return launchStatus(fn, "adaptiveBackwardKernel");
 }
