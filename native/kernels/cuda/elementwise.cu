@@ -76,34 +76,22 @@ __global__ void addChannelBiasKernel(const float* a, const float* __restrict__ b
 // stride, then a tree.
 template <bool kSquares>
 __global__ void blockSumsKernel(const float* __restrict__ x, int64_t n, int64_t chunk, double* __restrict__ partial) {
-  __shared__ double s[kThreads];
   const int64_t begin = blockIdx.x * chunk, end = min(begin + chunk, n);
   double v = 0;
   for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
     const double e = x[i];
     v = __dadd_rn(v, kSquares ? __dmul_rn(e, e) : e);
   }
-  s[threadIdx.x] = v;
-  __syncthreads();
-  for (int half = kThreads / 2; half > 0; half /= 2) {
-    if (int(threadIdx.x) < half) s[threadIdx.x] += s[threadIdx.x + half];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) partial[blockIdx.x] = s[0];
+  const double total = blockSum(v);
+  if (threadIdx.x == 0) partial[blockIdx.x] = total;
 }
 
 // One block: the partial sums in a fixed order.
 __global__ void finalSumKernel(const double* __restrict__ partial, int blocks, double* __restrict__ result) {
-  __shared__ double s[kThreads];
   double v = 0;
   for (int i = threadIdx.x; i < blocks; i += blockDim.x) v += partial[i];
-  s[threadIdx.x] = v;
-  __syncthreads();
-  for (int half = kThreads / 2; half > 0; half /= 2) {
-    if (int(threadIdx.x) < half) s[threadIdx.x] += s[threadIdx.x + half];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) *result = s[0];
+  const double total = blockSum(v);
+  if (threadIdx.x == 0) *result = total;
 }
 
 // Fixed blocks by x's length alone, then their partial sums in order: the same on any device.

@@ -13,6 +13,19 @@ constexpr int kThreads = 256;  // elementwise and im2col blocks
 // Blocks of kThreads that cover n items; callers keep n < 2^31 so one thread per item fits a 1-d grid.
 inline unsigned blocksFor(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
 
+// The sum of every thread's v over one block of kThreads threads, in a tree order fixed by kThreads
+// alone (so results never depend on timing); the result is valid in thread 0. Every thread must call it.
+__device__ inline double blockSum(double v) {
+  __shared__ double s[kThreads];
+  s[threadIdx.x] = v;
+  __syncthreads();
+  for (int half = kThreads / 2; half > 0; half /= 2) {
+    if (int(threadIdx.x) < half) s[threadIdx.x] += s[threadIdx.x + half];
+    __syncthreads();
+  }
+  return s[0];
+}
+
 // A launch's configuration error, if any (kernel faults surface later, at a synchronizing call).
 inline Status launchStatus(const char* op, const char* kernel) { return checkCuda(cudaGetLastError(), op, kernel); }
 

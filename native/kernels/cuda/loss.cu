@@ -22,16 +22,10 @@ __global__ void crossEntropyRowsKernel(const float* __restrict__ logits, const i
 
 // One block: each thread sums a fixed stride of rows, then a tree; the order depends on n alone.
 __global__ void meanKernel(const double* __restrict__ rowLoss, int64_t n, double* __restrict__ result) {
-  __shared__ double s[kThreads];
   double v = 0;
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) v += rowLoss[i];
-  s[threadIdx.x] = v;
-  __syncthreads();
-  for (int half = kThreads / 2; half > 0; half /= 2) {
-    if (int(threadIdx.x) < half) s[threadIdx.x] += s[threadIdx.x + half];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) *result = s[0] / static_cast<double>(n);
+  const double total = blockSum(v);
+  if (threadIdx.x == 0) *result = total / static_cast<double>(n);
 }
 
 // Each element reads only itself, so dlogits may be probs.
