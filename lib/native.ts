@@ -108,11 +108,13 @@ export interface NativeBinding {
     dlogits: FloatBuffer): void;
 
   // --- random numbers: a counter-based generator, so a seed reproduces a stream exactly
-  //     whatever the thread count (native/napi/ops_binding.cpp). seed and offset are < 2^53. ---
-  fillUniform(out: Float32Array, lo: number, hi: number, seed: number, offset: number): void;
-  fillNormal(out: Float32Array, mean: number, std: number, seed: number, offset: number): void;
+  //     whatever the thread count (native/napi/ops_binding.cpp). seed and offset are < 2^53.
+  //     On a DeviceBuffer the same streams: uniform and dropout bit-identical to the CPU, normals
+  //     within 1 float ulp. ---
+  fillUniform(out: FloatBuffer, lo: number, hi: number, seed: number, offset: number): void;
+  fillNormal(out: FloatBuffer, mean: number, std: number, seed: number, offset: number): void;
   /** mask[i] = uniform < keep ? 1/keep : 0, and out = x * mask (inverted dropout). */
-  dropout(x: Float32Array, keep: number, seed: number, offset: number, mask: Float32Array, out: Float32Array): void;
+  dropout(x: FloatBuffer, keep: number, seed: number, offset: number, mask: FloatBuffer, out: FloatBuffer): void;
 
   // --- nn: batch norm, optimizer steps, dtype conversion (native/napi/nn_binding.cpp) ---
   /** Batch norm over xShape [N, C, H, W]. training: batch statistics (biased var), and the running ones

@@ -344,36 +344,43 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
 
 // ---- random numbers ----
 
-// fillUniform(out, lo, hi, seed, offset)
+// fillUniform(out, lo, hi, seed, offset), on the host or the device (the same values).
 Napi::Value FillUniform(const Napi::CallbackInfo& info) {
   const char* fn = "fillUniform";
-  FloatSpan out = floatArg(info, 0, fn, "out");
+  Placement at(info, fn);
+  FloatSpan out = at.arg(0, "out");
   const double lo = numberArg(info, 1, fn, "lo"), hi = numberArg(info, 2, fn, "hi");
   const uint64_t seed = seedArg(info, 3, fn, "seed"), offset = seedArg(info, 4, fn, "offset");
-  throwIfFailed(info.Env(), fillUniform(out, lo, hi, seed, offset));
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().fillUniform(abiOut(out), lo, hi, seed, offset))
+                                          : fillUniform(out, lo, hi, seed, offset));
   return info.Env().Undefined();
 }
 
-// fillNormal(out, mean, std, seed, offset)
+// fillNormal(out, mean, std, seed, offset), on the host or the device (within 1 float ulp).
 Napi::Value FillNormal(const Napi::CallbackInfo& info) {
   const char* fn = "fillNormal";
-  FloatSpan out = floatArg(info, 0, fn, "out");
+  Placement at(info, fn);
+  FloatSpan out = at.arg(0, "out");
   const double mean = numberArg(info, 1, fn, "mean"), stddev = numberArg(info, 2, fn, "std");
   const uint64_t seed = seedArg(info, 3, fn, "seed"), offset = seedArg(info, 4, fn, "offset");
-  throwIfFailed(info.Env(), fillNormal(out, mean, stddev, seed, offset));
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().fillNormal(abiOut(out), mean, stddev, seed, offset))
+                                          : fillNormal(out, mean, stddev, seed, offset));
   return info.Env().Undefined();
 }
 
-// dropout(x, keep, seed, offset, mask, out)
+// dropout(x, keep, seed, offset, mask, out), on the host or the device (the same values).
 Napi::Value Dropout(const Napi::CallbackInfo& info) {
   const char* fn = "dropout";
-  FloatSpan x = floatArg(info, 0, fn, "x");
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x");
   const double keep = numberArg(info, 1, fn, "keep");
   const uint64_t seed = seedArg(info, 2, fn, "seed"), offset = seedArg(info, 3, fn, "offset");
-  FloatSpan mask = floatArg(info, 4, fn, "mask"), out = floatArg(info, 5, fn, "out");
+  FloatSpan mask = at.arg(4, "mask"), out = at.arg(5, "out");
   expectLength(info.Env(), mask.size, x.size, fn, "mask");
   expectLength(info.Env(), out.size, x.size, fn, "out");
-  throwIfFailed(info.Env(), dropout(x, keep, seed, offset, mask, out));
+  throwIfFailed(info.Env(), at.onDevice()
+                                ? cudaResult(at.cuda().dropout(abiIn(x), keep, seed, offset, abiOut(mask), abiOut(out)))
+                                : dropout(x, keep, seed, offset, mask, out));
   return info.Env().Undefined();
 }
 

@@ -9,7 +9,7 @@
 
 namespace atrous {
 
-// One Philox4x32 block with 10 rounds (Salmon et al., SC'11; Random123's philox4x32_10).
+// One Philox4x32 block with 10 rounds (Salmon et al., SC'11; Random123's philox4x32_10): random_draws.h's.
 std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);
 
 // out[i] uniform on [lo, hi) from 24 random bits (lo == hi gives lo). lo, hi finite, lo <= hi.
@@ -20,5 +20,11 @@ Status fillNormal(FloatSpan out, double mean, double stddev, uint64_t seed, uint
 // Inverted dropout: mask[i] = u[i] < keep ? 1/keep : 0 with u[i] the value fillUniform(0, 1) draws at
 // (seed, offset + i), and out = x * mask. keep in (0, 1]; out may be x itself; mask is its own buffer.
 Status dropout(ConstFloatSpan x, double keep, uint64_t seed, uint64_t offset, FloatSpan mask, FloatSpan out);
+
+// Each entry's argument checks, in its order and with its messages (fn names the caller): shared
+// with the CUDA kernels (cuda/random.h), which draw the same values (random_draws.h).
+Status validateUniform(const char* fn, double lo, double hi);
+Status validateNormal(const char* fn, double mean, double stddev);
+Status validateDropout(const char* fn, ConstFloatSpan x, double keep, FloatSpan mask, FloatSpan out);
 
 }  // namespace atrous

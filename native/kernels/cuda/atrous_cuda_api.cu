@@ -14,6 +14,7 @@
 #include "loss.h"
 #include "optim_update.h"
 #include "pool.h"
+#include "random.h"
 #include "sgemm.h"
 
 namespace atrous::cuda {
@@ -205,6 +206,16 @@ int adamStepOp(AtrousOut param, AtrousIn grad, AtrousOut expAvg, AtrousOut expAv
   return report(cuda::adamStep(out(param), in(grad), out(expAvg), out(expAvgSq), out(maxExpAvgSq), hyper));
 }
 
+int dropoutOp(AtrousIn x, double keep, uint64_t seed, uint64_t offset, AtrousOut mask, AtrousOut o) {
+  return report(cuda::dropout(in(x), keep, seed, offset, out(mask), out(o)));
+}
+int fillUniformOp(AtrousOut o, double lo, double hi, uint64_t seed, uint64_t offset) {
+  return report(cuda::fillUniform(out(o), lo, hi, seed, offset));
+}
+int fillNormalOp(AtrousOut o, double mean, double stddev, uint64_t seed, uint64_t offset) {
+  return report(cuda::fillNormal(out(o), mean, stddev, seed, offset));
+}
+
 // Assigned by name, not positionally: a field out of order could not slip through.
 AtrousCudaApi makeApi() {
   AtrousCudaApi t{};
@@ -248,6 +259,9 @@ AtrousCudaApi makeApi() {
   t.batchNormBackward = batchNormBackwardOp;
   t.sgdStep = sgdStepOp;
   t.adamStep = adamStepOp;
+  t.dropout = dropoutOp;
+  t.fillUniform = fillUniformOp;
+  t.fillNormal = fillNormalOp;
   return t;
 }
 

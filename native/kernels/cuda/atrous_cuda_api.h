@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define ATROUS_CUDA_ABI_VERSION 2
+#define ATROUS_CUDA_ABI_VERSION 3
 
 typedef struct AtrousIn {
   const float* data;
@@ -147,6 +147,12 @@ typedef struct AtrousCudaApi {
   int (*sgdStep)(AtrousOut param, AtrousIn grad, AtrousOut momentumBuffer, const AtrousSgd* h, int firstStep);
   int (*adamStep)(AtrousOut param, AtrousIn grad, AtrousOut expAvg, AtrousOut expAvgSq, AtrousOut maxExpAvgSq,
                   const AtrousAdam* h);
+
+  /* ABI 3: random numbers (native/kernels/cuda/random.h), the CPU's Philox streams: value i depends on
+   * (seed, offset + i) alone. Uniform and dropout are the CPU's bits; normals within 1 float ulp. */
+  int (*dropout)(AtrousIn x, double keep, uint64_t seed, uint64_t offset, AtrousOut mask, AtrousOut out);
+  int (*fillUniform)(AtrousOut out, double lo, double hi, uint64_t seed, uint64_t offset);
+  int (*fillNormal)(AtrousOut out, double mean, double std, uint64_t seed, uint64_t offset);
 } AtrousCudaApi;
 
 /* The table; the same pointer on every call. */

@@ -12,6 +12,7 @@
 #include "../../kernels/cpu/loss.h"
 #include "../../kernels/cpu/optim_update.h"
 #include "../../kernels/cpu/pool.h"
+#include "../../kernels/cpu/random.h"
 #include "../../kernels/cuda/atrous_cuda_api.h"
 #include "../conv_cases.h"
 #include "../reference.h"
@@ -77,6 +78,13 @@ ATROUS_CUDA_ARGS_TEST(c_api_refuses_bad_arguments_with_the_ops_message) {
   expectRefused(ctx, "scaleShift, short out", api().scaleShift(a, 1.f, 0.f, AtrousOut{host, 15}), "scaleShift");
   expectRefused(ctx, "addChannelBias, short bias", api().addChannelBias(a, AtrousIn{host, 3}, 4, 2, o), "addChannelBias");
   expectRefused(ctx, "sumSquares, null result", api().sumSquares(a, nullptr), "sumSquares");
+  float other[16] = {};
+  const AtrousOut mask{other, 16};
+  expectRefused(ctx, "dropout, keep 0", api().dropout(a, 0.0, 1, 0, mask, o), "dropout");
+  expectRefused(ctx, "dropout, short mask", api().dropout(a, 0.5, 1, 0, AtrousOut{other, 15}, o), "dropout");
+  expectRefused(ctx, "dropout, mask over x", api().dropout(a, 0.5, 1, 0, AtrousOut{host, 16}, mask), "dropout");
+  expectRefused(ctx, "fillUniform, lo > hi", api().fillUniform(o, 1.0, 0.0, 1, 0), "fillUniform");
+  expectRefused(ctx, "fillNormal, std < 0", api().fillNormal(o, 0.0, -1.0, 1, 0), "fillNormal");
 
   int32_t ints[16] = {};
   const AtrousNchw x44{1, 1, 4, 4}, y22{1, 1, 2, 2};
@@ -228,7 +236,7 @@ ATROUS_CUDA_TEST(c_api_each_entry_runs_the_kernel_it_names) {
         reference::convBackwardBias(g, hdy.data()));
 }
 
-// The ABI-2 entries on a device, each against its CPU kernel (bit for bit where the CUDA header
+// The ABI-2 and ABI-3 entries on a device, each against its CPU kernel (bit for bit where the CUDA header
 // promises it, else within its stated tolerance): a wrong wiring gives wildly different values.
 ATROUS_CUDA_TEST(c_api_training_step_entries_match_the_cpu) {
   Rng rng(6);
@@ -332,4 +340,18 @@ ATROUS_CUDA_TEST(c_api_training_step_entries_match_the_cpu) {
   adamStep(FloatSpan{param.data(), m}, ConstFloatSpan(grad.data(), m), FloatSpan{expAvg.data(), m},
            FloatSpan{expAvgSq.data(), m}, FloatSpan{}, ah);
   same("adamStep", api().adamStep(out(pP), in(pG), out(pM), out(pV), AtrousOut{nullptr, 0}, &aadam), pP, param, 0);
+
+  // Random numbers over 1001 elements from an odd offset: dropout and uniforms bit for bit.
+  const long long r = 1001;
+  const uint64_t seed = 77, offset = 12345;
+  const auto rx = rng.floats(r, -1.f, 1.f);
+  std::vector<float> rMask(r), rOut(r), rFill(r);
+  DeviceArray dRx(rx), dMask(r), dOut(r), dFill(r);
+  dropout(ConstFloatSpan(rx.data(), r), 0.7, seed, offset, FloatSpan{rMask.data(), r}, FloatSpan{rOut.data(), r});
+  same("dropout", api().dropout(in(dRx), 0.7, seed, offset, out(dMask), out(dOut)), dOut, rOut, 0);
+  same("dropout mask", 0, dMask, rMask, 0);
+  fillUniform(FloatSpan{rFill.data(), r}, -3.0, 5.0, seed, offset);
+  same("fillUniform", api().fillUniform(out(dFill), -3.0, 5.0, seed, offset), dFill, rFill, 0);
+  fillNormal(FloatSpan{rFill.data(), r}, 1.0, 0.25, seed, offset);
+  same("fillNormal", api().fillNormal(out(dFill), 1.0, 0.25, seed, offset), dFill, rFill, 1e-6);
 }
