@@ -2,8 +2,8 @@
 // so evaluation needs no rescaling. The mask comes from the global seeded stream (lib/random.ts).
 import { native } from '../binding';
 import { nextRandomOffset, currentSeed } from '../random';
-import { cpuStorage, describeValue, expectTensor } from '../shape-checks';
-import { hostView } from '../storage';
+import { describeValue, expectTensor } from '../shape-checks';
+import { allocateLike, zeros } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
@@ -13,15 +13,15 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`${op}: p expects a probability in [0, 1], but got ${p}`);
   if (typeof training !== 'boolean') throw new TypeError(`${op}: training expects a boolean, but got ${describeValue(training)}`);
   if (!training || p === 0) return x;
-  const xs = cpuStorage(op, 'x', x);
 
-  const mask = new Float32Array(x.numel);
-  const out = new Float32Array(x.numel);
-  // p = 1 drops everything: zeros (fresh arrays are zero), without dividing by keep = 0.
-  if (p < 1) native().dropout(xs, 1 - p, currentSeed(), nextRandomOffset(x.numel), mask, out);
+  // p = 1 drops everything: zeros, without dividing by keep = 0. The same mask on either device
+  // (the generator is counter-based and the CUDA kernel reproduces the CPU's bits).
+  const mask = p < 1 ? allocateLike(x.storage) : zeros(x.device, x.numel);
+  const out = p < 1 ? allocateLike(x.storage) : zeros(x.device, x.numel);
+  if (p < 1) native().dropout(x.storage, 1 - p, currentSeed(), nextRandomOffset(x.numel), mask, out);
   return opResult(op, out, x.shape, [x], (g) => {
-    const dx = new Float32Array(g.length);
-    native().mul(hostView(g), mask, dx);
+    const dx = allocateLike(g);
+    native().mul(g, mask, dx);
     return [dx];
   });
 }
