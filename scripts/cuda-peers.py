@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Times cuBLAS and cuDNN (through PyTorch, TF32 off: float32 as ours) on the cases that
-atrous_cuda_bench timed, and prints both side by side in one table.
+atrous_cuda_bench timed, and prints both side by side in one table. Rows whose pass ends in '-tf32'
+(our TF32 tensor-core SGEMM: sgemm-N,nn-tf32, and the convolutions under --tf32) are timed against
+cuBLAS and cuDNN with TF32 allowed (torch.backends.cuda.matmul.allow_tf32, cudnn.allow_tf32).
 
 usage: python3 scripts/cuda-peers.py --ours build-cuda/ours.csv [--suite native/bench/conv-suite.json] [--repeats 5]
 ours.csv is atrous_cuda_bench's output: '#' comment lines, then case,pass,gflop,ms.
@@ -96,23 +98,29 @@ def main():
 
     for c in comments:
         print(c)
-    print(f'# peers: torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}, TF32 off, '
-          f'{torch.cuda.get_device_name(0)}')
+    print(f'# peers: torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}, TF32 off '
+          f'(on for the *-tf32 rows), {torch.cuda.get_device_name(0)}')
     print(f'# reproduce: python3 {" ".join(sys.argv)}')
-    header = f'{"case":<12} {"pass":<10} {"GFLOP":>8} {"ours ms":>9} {"peer ms":>9} {"ours TF/s":>9} ' \
+    pw = max([10] + [len(r[1]) for r in ours])
+    header = f'{"case":<12} {"pass":<{pw}} {"GFLOP":>8} {"ours ms":>9} {"peer ms":>9} {"ours TF/s":>9} ' \
              f'{"peer TF/s":>9} {"ours/peer":>9}  peer'
     print(header)
     print('-' * len(header))
     for case, pass_, gflop, ms in ours:
+        tf32 = pass_.endswith('-tf32')
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
         if case.startswith('sgemm-'):
             size = int(case.split('-')[1])
             a = torch.randn(size, size, device='cuda')
             bm = torch.randn(size, size, device='cuda')
             peer, name = median_ms(lambda: torch.matmul(a, bm), args.repeats), 'cuBLAS'
         else:
-            peer, name = median_ms(conv_runner(shapes[case], pass_), args.repeats), 'cuDNN'
+            base_pass = pass_[:-len('-tf32')] if tf32 else pass_
+            peer, name = median_ms(conv_runner(shapes[case], base_pass), args.repeats), 'cuDNN'
+        name += ' TF32' if tf32 else ''
         tf = lambda t: gflop / t if t > 0 else float('nan')  # GFLOP / ms = TFLOP/s
-        print(f'{case:<12} {pass_:<10} {gflop:>8.2f} {ms:>9.3f} {peer:>9.3f} {tf(ms):>9.2f} {tf(peer):>9.2f} '
+        print(f'{case:<12} {pass_:<{pw}} {gflop:>8.2f} {ms:>9.3f} {peer:>9.3f} {tf(ms):>9.2f} {tf(peer):>9.2f} '
               f'{peer / ms:>9.2f}  {name}')
         torch.cuda.empty_cache()
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one check for a GPU machine (nvcc, CMake and Python with PyTorch; no Node needed), under 8
 # minutes: builds libatrous_cuda with the CUDA tests and bench, runs the tests (every CUDA kernel
-# against the CPU kernels and float64 references on random configurations), then times our SGEMM and
-# convolutions against cuBLAS and cuDNN (PyTorch, TF32 off) on the conv suite and prints one table.
+# against the CPU kernels and float64 references on random configurations, the TF32 SGEMM included),
+# then times our SGEMM and convolutions against cuBLAS and cuDNN (PyTorch, TF32 off; our TF32 SGEMM
+# row against cuBLAS TF32) on the conv suite and prints one table.
 # Exits non-zero when a test fails or is skipped (a GPU machine must run them all).
 # Logs go to build-cuda/device-check/ and, when $OUT is set, are copied there.
 # The JS side (device tensors, a training step on 'cuda' against 'cpu') runs too when Node is there:

@@ -26,6 +26,12 @@ __device__ inline double blockSum(double v) {
   return s[0];
 }
 
+// Whether every row of every GEMM in a batch starts 16-byte aligned (float4 loads): the base is, and the
+// leading dimension and batch strides are multiples of 4 floats.
+inline bool vectorizable16(const void* base, int64_t ld, int64_t outerStride, int64_t innerStride) {
+  return reinterpret_cast<uintptr_t>(base) % 16 == 0 && ld % 4 == 0 && outerStride % 4 == 0 && innerStride % 4 == 0;
+}
+
 // A launch's configuration error, if any (kernel faults surface later, at a synchronizing call).
 inline Status launchStatus(const char* op, const char* kernel) { return checkCuda(cudaGetLastError(), op, kernel); }
 

@@ -1,11 +1,15 @@
 #include "sgemm.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "../checked_math.h"
 #include "../gemm_checks.h"
 #include "launch.h"
+#include "sgemm_tf32.h"
 
 namespace atrous::cuda {
 namespace {
@@ -174,27 +178,32 @@ __global__ void __launch_bounds__(kGemmThreads, 2) sgemmTiled(GemmParams p) {
   }
 }
 
-bool aligned16(const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 == 0; }
-
-// Every GEMM of the batch starts 16-byte aligned when the base does and the strides are multiples of 4.
-bool vectorizable(const void* base, int64_t ld, int64_t outerStride, int64_t innerStride) {
-  return aligned16(base) && ld % 4 == 0 && outerStride % 4 == 0 && innerStride % 4 == 0;
-}
-
 std::string str(int64_t v) { return std::to_string(v); }
 
+std::atomic<bool>& tf32Setting() {
+  static std::atomic<bool> on{[] {
+    const char* v = std::getenv("ATROUS_CUDA_TF32");
+    return v != nullptr && std::strcmp(v, "1") == 0;
+  }()};
+  return on;
+}
+
 }  // namespace
+
+void setSgemmTf32(bool on) { tf32Setting().store(on); }
+bool sgemmTf32() { return tf32Setting().load(); }
 
 Status sgemmBatched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                     int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
                     const GemmBatch& batch, Stream stream) {
+  if (sgemmTf32()) return sgemmTf32Batched(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, batch, stream);
   if (M == 0 || N == 0 || batch.count == 0) return Status::ok();
   const int64_t tilesM = (M + kBlockM - 1) / kBlockM, tilesN = (N + kBlockN - 1) / kBlockN;
   if (tilesM > (int64_t{1} << 31) / tilesN)
     return Status::error("sgemm (cuda): " + str(M) + "x" + str(N) + " needs more than 2^31 blocks of 128x128");
   GemmParams p{A, B, C, M, N, K, lda, ldb, ldc, alpha, beta, batch, 0, tilesN,
-               vectorizable(A, lda, batch.aOuter, batch.aInner), vectorizable(B, ldb, batch.bOuter, batch.bInner),
-               vectorizable(C, ldc, batch.cOuter, batch.cInner)};
+               vectorizable16(A, lda, batch.aOuter, batch.aInner), vectorizable16(B, ldb, batch.bOuter, batch.bInner),
+               vectorizable16(C, ldc, batch.cOuter, batch.cInner)};
   auto kernel = transA ? (transB ? sgemmTiled<true, true> : sgemmTiled<true, false>)
                        : (transB ? sgemmTiled<false, true> : sgemmTiled<false, false>);
   for (int64_t z0 = 0; z0 < batch.count; z0 += kMaxGridZ) {  // gridDim.z is at most 65535

@@ -9,6 +9,7 @@
 
 #include "../../kernels/cpu/index_span.h"
 #include "../../kernels/cuda/cuda_memory.h"
+#include "../../kernels/cuda/sgemm.h"
 #include "../harness.h"
 
 namespace atrous::test {
@@ -96,6 +97,19 @@ class DeviceInt32Array {
   size_t bytes() const { return sizeof(int32_t) * static_cast<size_t>(size_); }
   int32_t* data_ = nullptr;
   long long size_ = 0;
+};
+
+// Sets the TF32 switch (cuda::setSgemmTf32) for a scope and puts back what was there before, so
+// every test leaves the default (off, unless the run has ATROUS_CUDA_TF32=1) to the next.
+class Tf32Scope {
+ public:
+  explicit Tf32Scope(bool on) : before_(cuda::sgemmTf32()) { cuda::setSgemmTf32(on); }
+  Tf32Scope(const Tf32Scope&) = delete;
+  Tf32Scope& operator=(const Tf32Scope&) = delete;
+  ~Tf32Scope() { cuda::setSgemmTf32(before_); }
+
+ private:
+  bool before_;
 };
 
 }  // namespace atrous::test

@@ -11,6 +11,7 @@
 #include "../conv_cases.h"
 #include "../reference.h"
 #include "cuda_harness.h"
+#include "sgemm_cases.h"
 
 using namespace atrous;
 using test::Context;
@@ -46,7 +47,7 @@ void expectClose(Context& ctx, const char* pass, const std::string& cfg, long lo
 
 // Forward (with and without bias), backward-data, backward-weight and bias gradient of one geometry,
 // under every workspace budget, against the float64 references.
-void checkAll(Context& ctx, const ConvGeometry& g, uint64_t seed) {
+void checkAll(Context& ctx, const ConvGeometry& g, uint64_t seed, double tolerance = kTolerance) {
   Rng rng(seed);
   const auto x = rng.floats(g.inputSize()), w = rng.floats(g.weightSize()), b = rng.floats(g.outChannels);
   const auto dy = rng.floats(g.outputSize());
@@ -61,32 +62,34 @@ void checkAll(Context& ctx, const ConvGeometry& g, uint64_t seed) {
     cuda::setConvWorkspaceBytes(budget);
     auto y = runPass(ctx, "forward", cfg, g.outputSize(),
                      [&](FloatSpan out) { return cuda::convForward(g, dX.span(), dW.span(), dB.span(), out); });
-    expectClose(ctx, "forward", cfg, budget, y, yRef.data(), g.outputSize(), kTolerance);
+    expectClose(ctx, "forward", cfg, budget, y, yRef.data(), g.outputSize(), tolerance);
     y = runPass(ctx, "forward no-bias", cfg, g.outputSize(),
                 [&](FloatSpan out) { return cuda::convForward(g, dX.span(), dW.span(), {}, out); });
-    expectClose(ctx, "forward no-bias", cfg, budget, y, yRefNoBias.data(), g.outputSize(), kTolerance);
+    expectClose(ctx, "forward no-bias", cfg, budget, y, yRefNoBias.data(), g.outputSize(), tolerance);
     auto dx = runPass(ctx, "backwardData", cfg, g.inputSize(),
                       [&](FloatSpan out) { return cuda::convBackwardData(g, dDy.span(), dW.span(), out); });
-    expectClose(ctx, "backwardData", cfg, budget, dx, dxRef.data(), g.inputSize(), kTolerance);
+    expectClose(ctx, "backwardData", cfg, budget, dx, dxRef.data(), g.inputSize(), tolerance);
     auto dw = runPass(ctx, "backwardWeight", cfg, g.weightSize(),
                       [&](FloatSpan out) { return cuda::convBackwardWeight(g, dX.span(), dDy.span(), out); });
-    expectClose(ctx, "backwardWeight", cfg, budget, dw, dwRef.data(), g.weightSize(), kTolerance);
+    expectClose(ctx, "backwardWeight", cfg, budget, dw, dwRef.data(), g.weightSize(), tolerance);
   }
   cuda::setConvWorkspaceBytes(0);
   auto db = runPass(ctx, "backwardBias", cfg, g.outChannels,
                     [&](FloatSpan out) { return cuda::convBackwardBias(g, dDy.span(), out); });
-  expectClose(ctx, "backwardBias", cfg, 0, db, dbRef.data(), g.outChannels, kTolerance);
+  expectClose(ctx, "backwardBias", cfg, 0, db, dbRef.data(), g.outChannels, tolerance);
 }
 
 
 }  // namespace
 
 ATROUS_CUDA_TEST(cudaConvRandomGeometriesMatchFloat64) {
+  test::Tf32Scope fp32(false);
   Rng rng(4321);
   for (int i = 0; i < 120; ++i) checkAll(ctx, randomGeometry(rng), 2000 + i);
 }
 
 ATROUS_CUDA_TEST(cudaConvRarePathsMatchFloat64) {
+  test::Tf32Scope fp32(false);
   const ConvGeometry cases[] = {
       geometry(2, 3, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),       // 1x1: no columns
       geometry(2, 6, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2),       // 1x1 with groups
@@ -115,6 +118,7 @@ ATROUS_CUDA_TEST(cudaConvRarePathsMatchFloat64) {
 // The suite's shapes (native/bench/conv-suite.json) at batch 2 (S8: 1), against the CPU kernels:
 // both are float32 sums of up to ~10^4 products in different orders, hence the looser tolerance.
 ATROUS_CUDA_TEST(cudaConvSuiteShapesMatchCpu) {
+  test::Tf32Scope fp32(false);
   const ConvGeometry cases[] = {
       geometry(2, 64, 32, 32, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),          // S1
       geometry(2, 128, 32, 32, 128, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),        // S2
@@ -149,6 +153,31 @@ ATROUS_CUDA_TEST(cudaConvSuiteShapesMatchCpu) {
                          [&](FloatSpan out) { return cuda::convBackwardWeight(g, dX.span(), dDy.span(), out); });
     expectClose(ctx, "backwardWeight vs cpu", cfg, 0, dwGpu, dwCpu.data(), g.weightSize(), kSuiteTolerance);
   }
+}
+
+// The convolutions' GEMMs follow the TF32 switch: within TF32's rounding of float64 on every pass and
+// workspace tiling (the bias gradient has no GEMM and stays exact), and visibly not FP32.
+ATROUS_CUDA_TEST(cudaConvFollowsTheTf32Switch) {
+  test::Tf32Scope tf32(true);
+  const ConvGeometry cases[] = {
+      geometry(2, 32, 16, 16, 48, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // dilated 3x3
+      geometry(2, 12, 9, 8, 12, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 3),     // groups
+      geometry(2, 16, 6, 7, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1),     // 1x1: no columns
+      geometry(2, 8, 1, 3000, 8, 1, 2, 1, 1, 0, 0, 64, 0, 1, 64, 1),  // long 1-d: K slices
+  };
+  int i = 0;
+  for (const ConvGeometry& g : cases) checkAll(ctx, g, 3000 + i++, test::kTf32Tolerance);
+  const ConvGeometry& g = cases[0];
+  Rng rng(3100);
+  const auto x = rng.floats(g.inputSize()), w = rng.floats(g.weightSize());
+  const auto yRef = reference::convForward(g, x.data(), w.data(), nullptr);
+  DeviceArray dX(x), dW(w);
+  auto y = runPass(ctx, "forward", g.describe(), g.outputSize(),
+                   [&](FloatSpan out) { return cuda::convForward(g, dX.span(), dW.span(), {}, out); });
+  if (y.empty()) return;
+  const double err = test::relativeL2(y.data(), yRef.data(), g.outputSize());
+  ctx.check(err >= test::kTf32Floor, "forward [%s] with TF32 on: relative L2 %.3g, below TF32's %.3g: FP32 ran",
+            g.describe().c_str(), err, test::kTf32Floor);
 }
 
 ATROUS_CUDA_ARGS_TEST(cudaConvRejectsBadArguments) {
