@@ -1,5 +1,5 @@
 // atrous: the public entry (API.md). nn, optim, save and load join here as they land.
-export { backend, setNumThreads, type BackendInfo } from './backend';
+export { backend, setCudaTf32, setNumThreads, type BackendInfo } from './backend';
 export { Tensor, tensor, type Device, type TensorOptions } from './tensor';
 export type { TensorData, NestedNumbers, NumericTypedArray } from './tensor-data';
 export { noGrad, isGradEnabled } from './autograd';

@@ -49,6 +49,9 @@ export interface NativeBinding {
   cudaState(): { usable: boolean; reason?: string; device?: string; path?: string };
   /** Waits for the queued kernels; throws if one failed. */
   cudaSynchronize(): void;
+  /** TF32 tensor cores for SGEMM and the convolutions (off by default; ATROUS_CUDA_TF32=1 at load). */
+  cudaSetTf32(on: boolean): void;
+  cudaTf32(): boolean;
   /** new DeviceBuffer(length): uninitialized; throws when CUDA is not available. */
   DeviceBuffer: new (length: number) => DeviceBuffer;
 

@@ -56,5 +56,8 @@ describe.skipIf(at.backend().cuda)('without CUDA', () => {
     expect(() => t.to('cuda')).toThrow(`CUDA is not available: ${reason}`);
     expect(() => at.ones([2], { device: 'cuda' })).toThrow(reason);
     expect(() => new at.nn.Linear(2, 2).to('cuda')).toThrow(reason);
+    expect(() => at.setCudaTf32(true)).toThrow(`setCudaTf32: CUDA is not available: ${reason}`);
+    expect(() => at.setCudaTf32(1 as unknown as boolean)).toThrow(TypeError);
+    expect(at.backend().cudaTf32).toBeUndefined();
   });
 });

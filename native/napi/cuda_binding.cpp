@@ -31,12 +31,25 @@ Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// cudaSetTf32(on): TF32 tensor cores for SGEMM and the convolutions (off by default).
+Napi::Value CudaSetTf32(const Napi::CallbackInfo& info) {
+  const bool on = boolArg(info, 0, "cudaSetTf32", "on");
+  requireCuda(info.Env(), "cudaSetTf32").setTf32(on ? 1 : 0);
+  return info.Env().Undefined();
+}
+
+Napi::Value CudaTf32(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), requireCuda(info.Env(), "cudaTf32").tf32() != 0);
+}
+
 }  // namespace
 
 void registerCudaBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaLoad", Napi::Function::New(env, CudaLoad, "cudaLoad"));
   exports.Set("cudaState", Napi::Function::New(env, CudaState_, "cudaState"));
   exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize, "cudaSynchronize"));
+  exports.Set("cudaSetTf32", Napi::Function::New(env, CudaSetTf32, "cudaSetTf32"));
+  exports.Set("cudaTf32", Napi::Function::New(env, CudaTf32, "cudaTf32"));
   DeviceBuffer::registerClass(env, exports);
 }
 

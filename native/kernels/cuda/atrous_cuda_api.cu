@@ -262,6 +262,8 @@ AtrousCudaApi makeApi() {
   t.dropout = dropoutOp;
   t.fillUniform = fillUniformOp;
   t.fillNormal = fillNormalOp;
+  t.setTf32 = [](int on) { setSgemmTf32(on != 0); };
+  t.tf32 = []() { return sgemmTf32() ? 1 : 0; };
   return t;
 }
 

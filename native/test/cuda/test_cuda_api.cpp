@@ -14,6 +14,7 @@
 #include "../../kernels/cpu/pool.h"
 #include "../../kernels/cpu/random.h"
 #include "../../kernels/cuda/atrous_cuda_api.h"
+#include "../../kernels/cuda/sgemm.h"
 #include "../conv_cases.h"
 #include "../reference.h"
 #include "cuda_harness.h"
@@ -354,4 +355,13 @@ ATROUS_CUDA_TEST(c_api_training_step_entries_match_the_cpu) {
   same("fillUniform", api().fillUniform(out(dFill), -3.0, 5.0, seed, offset), dFill, rFill, 0);
   fillNormal(FloatSpan{rFill.data(), r}, 1.0, 0.25, seed, offset);
   same("fillNormal", api().fillNormal(out(dFill), 1.0, 0.25, seed, offset), dFill, rFill, 1e-6);
+}
+
+ATROUS_CUDA_ARGS_TEST(c_api_tf32_switch_is_the_sgemm_switch) {
+  const bool before = cuda::sgemmTf32();
+  api().setTf32(1);
+  ctx.check(cuda::sgemmTf32() && api().tf32() == 1, "setTf32(1) must turn the SGEMM switch on");
+  api().setTf32(0);
+  ctx.check(!cuda::sgemmTf32() && api().tf32() == 0, "setTf32(0) must turn the SGEMM switch off");
+  cuda::setSgemmTf32(before);
 }
