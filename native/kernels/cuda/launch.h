@@ -13,6 +13,18 @@ constexpr int kThreads = 256;  // elementwise and im2col blocks
 // Blocks of kThreads that cover n items; callers keep n < 2^31 so one thread per item fits a 1-d grid.
 inline unsigned blocksFor(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
 
+// Four consecutive floats line[g .. g+3], zero past extent: one 16-byte load where vec allows it
+// (the GEMM tiles' edge-safe load, shared by the FP32 and TF32 kernels).
+__device__ __forceinline__ float4 loadFour(const float* line, int64_t g, int64_t extent, bool vec) {
+  if (vec && g + 3 < extent) return *reinterpret_cast<const float4*>(line + g);
+  float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
+  if (g + 0 < extent) v.x = line[g + 0];
+  if (g + 1 < extent) v.y = line[g + 1];
+  if (g + 2 < extent) v.z = line[g + 2];
+  if (g + 3 < extent) v.w = line[g + 3];
+  return v;
+}
+
 // The sum of every thread's v over one block of kThreads threads, in a tree order fixed by kThreads
 // alone (so results never depend on timing); the result is valid in thread 0. Every thread must call it.
 __device__ inline double blockSum(double v) {

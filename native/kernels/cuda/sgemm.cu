@@ -38,15 +38,8 @@ __device__ __forceinline__ float4 loadAlongMN(const float* p, int64_t ld, int64_
                                               int64_t k0, int64_t extentK, bool vec, int t) {
   const int k = t >> 5, mn = (t & 31) * 4;
   const int64_t gk = k0 + k, gmn = mn0 + mn;
-  float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
-  if (gk >= extentK) return v;
-  const float* row = p + gk * ld;
-  if (vec && gmn + 3 < extentMN) return *reinterpret_cast<const float4*>(row + gmn);
-  if (gmn + 0 < extentMN) v.x = row[gmn + 0];
-  if (gmn + 1 < extentMN) v.y = row[gmn + 1];
-  if (gmn + 2 < extentMN) v.z = row[gmn + 2];
-  if (gmn + 3 < extentMN) v.w = row[gmn + 3];
-  return v;
+  if (gk >= extentK) return make_float4(0.f, 0.f, 0.f, 0.f);
+  return loadFour(p + gk * ld, gmn, extentMN, vec);
 }
 
 // Same for an operand whose contiguous index runs along k (A plain, B transposed): line
@@ -55,15 +48,8 @@ __device__ __forceinline__ float4 loadAlongK(const float* p, int64_t ld, int64_t
                                              int64_t k0, int64_t extentK, bool vec, int t) {
   const int mn = t >> 1, k = (t & 1) * 4;
   const int64_t gmn = mn0 + mn, gk = k0 + k;
-  float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
-  if (gmn >= extentMN) return v;
-  const float* line = p + gmn * ld;
-  if (vec && gk + 3 < extentK) return *reinterpret_cast<const float4*>(line + gk);
-  if (gk + 0 < extentK) v.x = line[gk + 0];
-  if (gk + 1 < extentK) v.y = line[gk + 1];
-  if (gk + 2 < extentK) v.z = line[gk + 2];
-  if (gk + 3 < extentK) v.w = line[gk + 3];
-  return v;
+  if (gmn >= extentMN) return make_float4(0.f, 0.f, 0.f, 0.f);
+  return loadFour(p + gmn * ld, gk, extentK, vec);
 }
 
 __device__ __forceinline__ void storeAlongMN(float (*s)[kSmemStride], float4 v, int t) {

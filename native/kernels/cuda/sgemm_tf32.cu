@@ -61,15 +61,8 @@ __device__ __forceinline__ float4 loadAlongK(const float* p, int64_t ld, int64_t
                                              int64_t extentK, bool vec, int f) {
   const int mn = f >> 2, k = (f & 3) * 4;
   const int64_t gmn = mn0 + mn, gk = k0 + k;
-  float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
-  if (gmn >= extentMN) return v;
-  const float* line = p + gmn * ld;
-  if (vec && gk + 3 < extentK) return *reinterpret_cast<const float4*>(line + gk);
-  if (gk + 0 < extentK) v.x = line[gk + 0];
-  if (gk + 1 < extentK) v.y = line[gk + 1];
-  if (gk + 2 < extentK) v.z = line[gk + 2];
-  if (gk + 3 < extentK) v.w = line[gk + 3];
-  return v;
+  if (gmn >= extentMN) return make_float4(0.f, 0.f, 0.f, 0.f);
+  return loadFour(p + gmn * ld, gk, extentK, vec);
 }
 
 // Piece f of a 16 x 128 tile of an operand contiguous along m or n (A transposed, B plain):
@@ -78,15 +71,8 @@ __device__ __forceinline__ float4 loadAlongMN(const float* p, int64_t ld, int64_
                                               int64_t extentK, bool vec, int f) {
   const int k = f >> 5, mn = (f & 31) * 4;
   const int64_t gk = k0 + k, gmn = mn0 + mn;
-  float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
-  if (gk >= extentK) return v;
-  const float* row = p + gk * ld;
-  if (vec && gmn + 3 < extentMN) return *reinterpret_cast<const float4*>(row + gmn);
-  if (gmn + 0 < extentMN) v.x = row[gmn + 0];
-  if (gmn + 1 < extentMN) v.y = row[gmn + 1];
-  if (gmn + 2 < extentMN) v.z = row[gmn + 2];
-  if (gmn + 3 < extentMN) v.w = row[gmn + 3];
-  return v;
+  if (gk >= extentK) return make_float4(0.f, 0.f, 0.f, 0.f);
+  return loadFour(p + gk * ld, gmn, extentMN, vec);
 }
 
 // Where element (mn, k) of a shared tile lies, for either contiguity, and the tile's leading dimension.

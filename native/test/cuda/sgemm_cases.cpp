@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "../../kernels/cpu/gemm.h"
 #include "../../kernels/cuda/sgemm.h"
 #include "../reference.h"
 #include "cuda_harness.h"
@@ -107,6 +108,30 @@ void checkGemmCase(Context& ctx, const GemmCase& c, uint64_t seed, const GemmChe
   ctx.check(err <= check.tolerance, "[%s%s] %s: relative L2 error %.3g (tolerance %.3g)", path,
             check.roundInputsToTf32 ? ", tf32 inputs" : "", c.describe().c_str(), err, check.tolerance);
   ctx.check(paddingKept, "[%s] %s: wrote past column N into C's padding", path, c.describe().c_str());
+}
+
+void checkLargeShapesAgainstCpu(Context& ctx, double minError, double maxError, const char* what) {
+  struct Shape { bool ta, tb; int64_t M, N, K; };
+  const Shape shapes[] = {{false, false, 1024, 1000, 1100}, {true, false, 700, 1300, 900},
+                          {false, true, 513, 2049, 300},    {true, true, 1000, 777, 1500},
+                          {false, false, 1, 4096, 2048},    {false, false, 4096, 1, 2048}};
+  Rng rng(7);
+  for (const Shape& s : shapes) {
+    const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
+    auto a = rng.floats(s.M * s.K), b = rng.floats(s.K * s.N);
+    std::vector<float> want(size_t(s.M * s.N));
+    Status cs = sgemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, {a.data(), (long long)a.size()}, lda,
+                      {b.data(), (long long)b.size()}, ldb, 0.f, {want.data(), (long long)want.size()}, s.N);
+    DeviceArray dA(a), dB(b), dC((long long)want.size());
+    Status gs = cuda::sgemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, dA.span(), lda, dB.span(), ldb, 0.f, dC.span(), s.N);
+    if (!ctx.check(cs.isOk() && gs.isOk(), "[%s] M=%lld N=%lld K=%lld: cpu '%s' cuda '%s'", what, (long long)s.M,
+                   (long long)s.N, (long long)s.K, cs.message().c_str(), gs.message().c_str()))
+      continue;
+    const double err = relativeL2(dC.toHost().data(), want.data(), s.M * s.N);
+    ctx.check(err <= maxError && err >= minError,
+              "[%s] transA=%d transB=%d M=%lld N=%lld K=%lld vs the CPU sgemm: relative L2 %.3g, expected within "
+              "[%.3g, %.3g]", what, s.ta, s.tb, (long long)s.M, (long long)s.N, (long long)s.K, err, minError, maxError);
+  }
 }
 
 }  // namespace atrous::test

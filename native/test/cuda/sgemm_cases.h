@@ -47,4 +47,9 @@ struct GemmCheck {
 // columns are untouched.
 void checkGemmCase(Context& ctx, const GemmCase& c, uint64_t seed, const GemmCheck& check);
 
+// Six large shapes (every transpose, M or N of 1) through cuda::sgemm on whichever path the TF32
+// switch selects, against the CPU sgemm: the relative L2 error must lie in [minError, maxError].
+// what names the path in failures.
+void checkLargeShapesAgainstCpu(Context& ctx, double minError, double maxError, const char* what);
+
 }  // namespace atrous::test

@@ -200,28 +200,7 @@ ATROUS_CUDA_TEST(cudaSgemmTf32InputsMatchFloat64) {
 // here), and visibly not FP32.
 ATROUS_CUDA_TEST(cudaSgemmTf32LargeWithinTf32Rounding) {
   Tf32Scope tf32(true);
-  struct Shape { bool ta, tb; int64_t M, N, K; };
-  const Shape shapes[] = {{false, false, 1024, 1000, 1100}, {true, false, 700, 1300, 900},
-                          {false, true, 513, 2049, 300},    {true, true, 1000, 777, 1500},
-                          {false, false, 1, 4096, 2048},    {false, false, 4096, 1, 2048}};
-  Rng rng(7);
-  for (const Shape& s : shapes) {
-    const int64_t lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
-    auto a = rng.floats(s.M * s.K), b = rng.floats(s.K * s.N);
-    std::vector<float> want(size_t(s.M * s.N));
-    Status cs = sgemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, {a.data(), (long long)a.size()}, lda,
-                      {b.data(), (long long)b.size()}, ldb, 0.f, {want.data(), (long long)want.size()}, s.N);
-    DeviceArray dA(a), dB(b), dC((long long)want.size());
-    Status gs = cuda::sgemm(s.ta, s.tb, s.M, s.N, s.K, 1.f, dA.span(), lda, dB.span(), ldb, 0.f, dC.span(), s.N);
-    if (!ctx.check(cs.isOk() && gs.isOk(), "M=%lld N=%lld K=%lld: cpu '%s' cuda '%s'", (long long)s.M,
-                   (long long)s.N, (long long)s.K, cs.message().c_str(), gs.message().c_str()))
-      continue;
-    const double err = test::relativeL2(dC.toHost().data(), want.data(), s.M * s.N);
-    ctx.check(err <= test::kTf32Tolerance && err >= test::kTf32Floor,
-              "[tf32] transA=%d transB=%d M=%lld N=%lld K=%lld vs the CPU sgemm: relative L2 %.3g, expected "
-              "within [%.3g, %.3g] (TF32 rounding)", s.ta, s.tb, (long long)s.M, (long long)s.N, (long long)s.K, err,
-              test::kTf32Floor, test::kTf32Tolerance);
-  }
+  test::checkLargeShapesAgainstCpu(ctx, test::kTf32Floor, test::kTf32Tolerance, "tf32");
 }
 
 // The same raw-input GEMM with the switch off, on, and off again: TF32 changes the bits, and turning
