@@ -90,6 +90,8 @@ export interface NativeBinding {
   sum(x: FloatBuffer): number;
   /** Sum of squares in float64 (for norms). */
   sumSquares(x: FloatBuffer): number;
+  /** out[b] = x[b]ᵀ for batch row-major rows × cols matrices; out must not overlap x. */
+  transposeBatched(x: FloatBuffer, batch: number, rows: number, cols: number, out: FloatBuffer): void;
 
   // --- pooling, NCHW, PyTorch semantics (native/napi/ops_binding.cpp) ---
   // argmax (int32, one per output: an Int32Array, or a DeviceBuffer on CUDA) holds the flat index within

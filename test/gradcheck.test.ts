@@ -1,7 +1,8 @@
 // Finite-difference gradient checks for every op, on small shapes, including the dilation,
 // stride, group and padding cases whose index arithmetic is easiest to get wrong.
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
+import { channelsLast, lastStep } from '../lib/models/sequence-ops';
 import { gradcheck } from './helpers/gradcheck';
 import { distinctValues, seededValues } from './helpers/values';
 
@@ -74,4 +75,26 @@ describe('gradcheck: losses and tensor methods', () => {
     gradcheck('reductions', (a) => a.mul(a).sum().add(a.mean().mul(3)), [rnd([2, 5])]));
   it('reshape and flatten', () =>
     gradcheck('views', (a, w) => a.reshape([6, -1]).flatten(0).mul(w), [rnd([2, 3, 2]), rnd([12])]));
+});
+
+describe('sequence layout ops (lib/models/sequence-ops)', () => {
+  it('channelsLast moves x[n, c, l] to row n·L + l, column c; lastStep picks x[:, :, L-1]', () => {
+    const [n, c, l] = [2, 3, 5];
+    const x = distinct([n, c, l]);
+    const v = x.toFloat32Array();
+    const y = channelsLast(x);
+    expect(y.shape).toEqual([n * l, c]);
+    const yv = y.toFloat32Array();
+    const last = lastStep(x).toFloat32Array();
+    for (let s = 0; s < n; s++)
+      for (let ch = 0; ch < c; ch++) {
+        for (let t = 0; t < l; t++) expect(yv[(s * l + t) * c + ch]).toBe(v[(s * c + ch) * l + t]);
+        expect(last[s * c + ch]).toBe(v[(s * c + ch) * l + l - 1]);
+      }
+  });
+
+  it('gradients by finite differences', () => {
+    gradcheck('channelsLast', (x) => channelsLast(x), [rnd([2, 3, 4])]);
+    gradcheck('lastStep', (x) => lastStep(x), [rnd([2, 3, 4])]);
+  });
 });

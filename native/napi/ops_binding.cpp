@@ -9,6 +9,7 @@
 #include "../kernels/cpu/loss.h"
 #include "../kernels/cpu/pool.h"
 #include "../kernels/cpu/random.h"
+#include "../kernels/cpu/transpose.h"
 #include "cuda_library.h"
 #include "napi_util.h"
 
@@ -178,6 +179,21 @@ Napi::Value Reduce(const Napi::CallbackInfo& info, const char* fn) {
 Napi::Value Sum(const Napi::CallbackInfo& info) { return Reduce<sum, &AtrousCudaApi::sum>(info, "sum"); }
 Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   return Reduce<sumSquares, &AtrousCudaApi::sumSquares>(info, "sumSquares");
+}
+
+// transposeBatched(x, batch, rows, cols, out): out[b] = x[b]ᵀ
+Napi::Value TransposeBatched(const Napi::CallbackInfo& info) {
+  const char* fn = "transposeBatched";
+  Placement at(info, fn);
+  FloatSpan x = at.arg(0, "x");
+  const int64_t batch = intArg(info, 1, 1, kMaxInt32, fn, "batch");
+  const int64_t rows = intArg(info, 2, 1, kMaxInt32, fn, "rows");
+  const int64_t cols = intArg(info, 3, 1, kMaxInt32, fn, "cols");
+  FloatSpan out = at.arg(4, "out");
+  throwIfFailed(info.Env(), at.onDevice()
+                                ? cudaResult(at.cuda().transposeBatched(abiIn(x), batch, rows, cols, abiOut(out)))
+                                : transposeBatched(x, batch, rows, cols, out));
+  return info.Env().Undefined();
 }
 
 // ---- pooling ----
@@ -391,6 +407,7 @@ void registerOpsBinding(Napi::Env env, Napi::Object exports) {
   const Entry entries[] = {
       {"add", Add}, {"sub", Sub}, {"mul", Mul}, {"axpby", Axpby}, {"addChannelBias", AddChannelBias},
       {"relu", Relu}, {"reluBackward", ReluBackward}, {"fill", Fill}, {"sum", Sum}, {"sumSquares", SumSquares},
+      {"transposeBatched", TransposeBatched},
       {"maxPool2dForward", MaxPool2dForward}, {"maxPool2dBackward", MaxPool2dBackward},
       {"avgPool2dForward", AvgPool2dForward}, {"avgPool2dBackward", AvgPool2dBackward},
       {"adaptiveAvgPool2dForward", AdaptiveAvgPool2dForward},

@@ -16,6 +16,7 @@
 #include "pool.h"
 #include "random.h"
 #include "sgemm.h"
+#include "transpose.h"
 
 namespace atrous::cuda {
 namespace {
@@ -264,6 +265,9 @@ AtrousCudaApi makeApi() {
   t.fillNormal = fillNormalOp;
   t.setTf32 = [](int on) { setSgemmTf32(on != 0); };
   t.tf32 = []() { return sgemmTf32() ? 1 : 0; };
+  t.transposeBatched = [](AtrousIn x, int64_t batch, int64_t rows, int64_t cols, AtrousOut o) {
+    return report(cuda::transposeBatched(in(x), batch, rows, cols, out(o)));
+  };
   return t;
 }
 

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define ATROUS_CUDA_ABI_VERSION 4
+#define ATROUS_CUDA_ABI_VERSION 5
 
 typedef struct AtrousIn {
   const float* data;
@@ -158,6 +158,9 @@ typedef struct AtrousCudaApi {
      ATROUS_CUDA_TF32=1. Faster, with ~1e-3 relative error instead of FP32's ~1e-6. */
   void (*setTf32)(int on);
   int (*tf32)(void);
+
+  /* ABI 5: out[b] = x[b]ᵀ for batch rows x cols matrices (native/kernels/cuda/transpose.h). */
+  int (*transposeBatched)(AtrousIn x, int64_t batch, int64_t rows, int64_t cols, AtrousOut out);
 } AtrousCudaApi;
 
 /* The table; the same pointer on every call. */

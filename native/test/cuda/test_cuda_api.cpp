@@ -76,6 +76,8 @@ ATROUS_CUDA_ARGS_TEST(c_api_refuses_bad_arguments_with_the_ops_message) {
   expectRefused(ctx, "sgemm, lda < K", api().sgemm(0, 0, 4, 4, 4, 1.f, a, 3, a, 4, 0.f, o, 4), "sgemm");
   expectRefused(ctx, "allocate, null out", api().allocate(4, nullptr), "allocate");
   expectRefused(ctx, "sub, short b", api().sub(a, shortA, o), "sub");
+  expectRefused(ctx, "transposeBatched, short out", api().transposeBatched(a, 2, 2, 4, AtrousOut{host, 15}),
+                "transposeBatched");
   expectRefused(ctx, "scaleShift, short out", api().scaleShift(a, 1.f, 0.f, AtrousOut{host, 15}), "scaleShift");
   expectRefused(ctx, "addChannelBias, short bias", api().addChannelBias(a, AtrousIn{host, 3}, 4, 2, o), "addChannelBias");
   expectRefused(ctx, "sumSquares, null result", api().sumSquares(a, nullptr), "sumSquares");
@@ -187,6 +189,11 @@ ATROUS_CUDA_TEST(c_api_each_entry_runs_the_kernel_it_names) {
             "copyToDevice/copyOnDevice/copyToHost do not round-trip: %s", api().lastError());
 
   expectEach("sub", api().sub(in(a), in(b), out(o)), [&](long long i) { return ha[i] - hb[i]; });
+  // 10 matrices of 4 x 25: out[b][c][r] = a[b][r][c].
+  expectEach("transposeBatched", api().transposeBatched(in(a), 10, 4, 25, out(o)), [&](long long i) {
+    const long long b = i / 100, c = (i % 100) / 4, r = i % 4;
+    return ha[b * 100 + r * 25 + c];
+  });
   {
     std::vector<float> want(n);
     scaleShift(ConstFloatSpan(ha.data(), n), 0.3f, -1.7f, FloatSpan{want.data(), n});

@@ -13,7 +13,9 @@
 #include "../../kernels/cpu/argmax_rows.h"
 #include "../../kernels/cpu/elementwise.h"
 #include "../../kernels/cuda/argmax_rows.h"
+#include "../../kernels/cpu/transpose.h"
 #include "../../kernels/cuda/elementwise.h"
+#include "../../kernels/cuda/transpose.h"
 #include "cuda_harness.h"
 
 using namespace atrous;
@@ -193,4 +195,32 @@ ATROUS_CUDA_ARGS_TEST(cudaElementwiseRejectsBadArguments) {
   for (const Case& c : cases)
     ctx.check(!c.s.isOk() && c.s.message().find(c.mentions) != std::string::npos, "%s: expected '%s', got '%s'",
               c.what, c.mentions, c.s.message().c_str());
+}
+
+ATROUS_CUDA_TEST(cudaTransposeBatchedMatchesCpu) {
+  Rng rng(17);
+  const int64_t sizes[][3] = {{1, 1, 1}, {3, 7, 1}, {2, 31, 33}, {5, 32, 32}, {4, 33, 100}, {1, 300, 257},
+                              {70000, 2, 3}};  // more matrices than gridDim.z: the grid-stride loop
+  for (const auto& s : sizes) {
+    const int64_t batch = s[0], rows = s[1], cols = s[2], n = batch * rows * cols;
+    const auto x = rng.floats(n);
+    std::vector<float> want(n);
+    ctx.check(transposeBatched({x.data(), n}, batch, rows, cols, {want.data(), n}).isOk(), "cpu failed");
+    DeviceArray dX(x), dOut(n);
+    Status st = cuda::transposeBatched(dX.span(), batch, rows, cols, dOut.span());
+    ctx.check(st.isOk() && sameBits(dOut.toHost(), want), "transposeBatched %lldx%lldx%lld differs from the CPU (%s)",
+              (long long)batch, (long long)rows, (long long)cols, st.message().c_str());
+  }
+}
+
+ATROUS_CUDA_ARGS_TEST(cudaTransposeBatchedRejectsBadArguments) {
+  std::vector<float> x(24), out(24);
+  const Status shortOut = cuda::transposeBatched({x.data(), 24}, 2, 3, 4, {out.data(), 23});
+  ctx.check(shortOut.message().find("transposeBatched (cuda): out expects 24") != std::string::npos, "short out: '%s'",
+            shortOut.message().c_str());
+  const long long tallRows = 65535ll * 32 + 1;  // one tile row more than gridDim.y holds
+  std::vector<float> tallX(tallRows), tallOut(tallRows);
+  const Status tall = cuda::transposeBatched({tallX.data(), tallRows}, 1, tallRows, 1, {tallOut.data(), tallRows});
+  ctx.check(tall.message().find("rows expects at most") != std::string::npos,
+            "a matrix taller than the grid allows must be refused, not half done: '%s'", tall.message().c_str());
 }
