@@ -1,6 +1,7 @@
 // Elementwise float32 kernels on the device, mirroring native/kernels/cpu/elementwise.h (same
 // argument checks: lengths, and out either an input itself or disjoint from it), plus float64
-// sums whose result stays on the device. Every float result is bit-identical to the CPU kernels'.
+// sums whose result stays on the device. Every float result is bit-identical to the CPU kernels' (a
+// NaN's bits aside: host_device.h).
 #pragma once
 #include <cstdint>
 

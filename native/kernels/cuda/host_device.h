@@ -2,6 +2,8 @@
 // the *Rn helpers round each operation on its own (nvcc would otherwise fuse a*b+c into an FMA,
 // which the CPU kernels, built for baseline x86-64, never do). Without a device the tests run the
 // very per-element code the kernels run and compare it bit for bit with the CPU kernels.
+// NaN bits aside: a float NaN the device computes is always 0x7fffffff, where x86 keeps an input
+// NaN's payload or makes 0xffc00000; the device tests count any NaN equal to any NaN.
 #pragma once
 
 #ifdef __CUDACC__

@@ -2,10 +2,11 @@
 // semantics and argument checks (the CPU's validatePool, validateAdaptivePool, validateMaxPoolBackward;
 // the max pool backward checks every argmax on the device first, one stream synchronization).
 // Spans hold device pointers; work is queued on `stream`. Every result is bit-identical to the
-// CPU kernels': forwards run one thread per output over its window in the CPU's order (float64
-// sums for the averages); the average backwards gather, each input cell adding its windows'
-// gradients in output order (pool_cells.h); the max backward gives each plane one warp, which adds
-// dy into dx in output order, the lanes of a 32-output chunk with equal argmax summed by one lane.
+// CPU kernels' (a NaN's bits aside: host_device.h): forwards run one thread per output over its
+// window in the CPU's order (float64 sums for the averages); the average backwards gather, each
+// input cell adding its windows' gradients in output order (pool_cells.h); the max backward gives
+// each plane one warp, which adds dy into dx in output order, the lanes of a 32-output chunk with
+// equal argmax summed by one lane.
 #pragma once
 #include "../cpu/pool.h"
 #include "../status.h"

@@ -1,9 +1,10 @@
 // Random numbers on the device, mirroring native/kernels/cpu/random.h: the same counter-based
 // Philox streams (random_draws.h, shared with the CPU), the same argument checks and messages.
 // Value i depends only on (seed, offset + i), so a stream is the CPU's whatever the launch shape.
-// Precision: fillUniform and dropout are bit-identical to the CPU kernels. fillNormal uses CUDA's
-// float64 log and cos (within 1-2 ulp of float64) where the CPU uses glibc's: after rounding to
-// float32 a value is the CPU's, or 1 float ulp from it when it lies near a rounding boundary.
+// Precision: fillUniform and dropout are bit-identical to the CPU kernels (a NaN in dropout's
+// output aside: host_device.h). fillNormal uses CUDA's float64 log and cos (within 1-2 ulp of
+// float64) where the CPU uses glibc's: after rounding to float32 a value is the CPU's, or 1 float
+// ulp from it when it lies near a rounding boundary.
 #pragma once
 #include <cstdint>
 

@@ -35,6 +35,15 @@ bool sameBits(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
 }
 
+// sameBits, except that any NaN matches any NaN: a float NaN that a GPU computes is always the
+// canonical 0x7fffffff, where x86 keeps an input NaN's payload or makes 0xffc00000 (0 * inf).
+inline bool sameBitsOrNan(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(std::memcmp(&a[i], &b[i], sizeof(float)) == 0 || (a[i] != a[i] && b[i] != b[i]))) return false;
+  return true;
+}
+
 // A device copy of a host vector (or n uninitialised floats); any CUDA failure ends the run, since
 // the tests cannot go on without their buffers.
 class DeviceArray {

@@ -24,6 +24,7 @@ using test::DeviceArray;
 using test::DeviceInt32Array;
 using test::Rng;
 using test::sameBits;
+using test::sameBitsOrNan;
 
 namespace {
 
@@ -48,10 +49,10 @@ void checkBinary(Context& ctx, const char* name, const CpuBinary& cpu, const Cud
     ctx.check(cpu({a.data(), n}, {b.data(), n}, {want.data(), n}).isOk(), "%s n=%lld: cpu failed", name, n);
     DeviceArray dA(a), dB(b), dOut(n);
     Status s = gpu(dA.span(), dB.span(), dOut.span());
-    ctx.check(s.isOk() && sameBits(dOut.toHost(), want), "%s n=%lld: differs from the CPU kernel (%s)", name, n,
+    ctx.check(s.isOk() && sameBitsOrNan(dOut.toHost(), want), "%s n=%lld: differs from the CPU kernel (%s)", name, n,
               s.message().c_str());
     s = gpu(dA.span(), dB.span(), dA.span());  // in place
-    ctx.check(s.isOk() && sameBits(dA.toHost(), want), "%s n=%lld in place: differs from the CPU kernel (%s)", name,
+    ctx.check(s.isOk() && sameBitsOrNan(dA.toHost(), want), "%s n=%lld in place: differs from the CPU kernel (%s)", name,
               n, s.message().c_str());
   }
 }
@@ -80,7 +81,7 @@ ATROUS_CUDA_TEST(cudaElementwiseMatchesCpuBitForBit) {
               s.message().c_str());
     ctx.check(scaleShift({x.data(), n}, 0.3f, -1.7f, {want.data(), n}).isOk(), "scaleShift n=%lld: cpu failed", n);
     s = cuda::scaleShift(dX.span(), 0.3f, -1.7f, dOut.span());
-    ctx.check(s.isOk() && sameBits(dOut.toHost(), want), "scaleShift n=%lld: differs from the CPU kernel (%s)", n,
+    ctx.check(s.isOk() && sameBitsOrNan(dOut.toHost(), want), "scaleShift n=%lld: differs from the CPU kernel (%s)", n,
               s.message().c_str());
     s = cuda::fill(dOut.span(), -2.5f);
     ctx.check(s.isOk() && sameBits(dOut.toHost(), std::vector<float>(n, -2.5f)), "fill n=%lld (%s)", n,
@@ -124,10 +125,10 @@ ATROUS_CUDA_TEST(cudaAddChannelBiasMatchesCpuBitForBit) {
               "cpu failed");
     DeviceArray dA(a), dBias(bias), dOut(std::vector<float>(n, 42.f));
     Status s = cuda::addChannelBias(dA.span(), dBias.span(), sh.channels, sh.inner, dOut.span());
-    ctx.check(s.isOk() && sameBits(dOut.toHost(), want), "addChannelBias %lldx%lldx%lld: differs (%s)", sh.batch,
+    ctx.check(s.isOk() && sameBitsOrNan(dOut.toHost(), want), "addChannelBias %lldx%lldx%lld: differs (%s)", sh.batch,
               sh.channels, sh.inner, s.message().c_str());
     s = cuda::addChannelBias(dA.span(), dBias.span(), sh.channels, sh.inner, dA.span());
-    ctx.check(s.isOk() && sameBits(dA.toHost(), want), "addChannelBias %lldx%lldx%lld in place: differs (%s)",
+    ctx.check(s.isOk() && sameBitsOrNan(dA.toHost(), want), "addChannelBias %lldx%lldx%lld in place: differs (%s)",
               sh.batch, sh.channels, sh.inner, s.message().c_str());
   }
 }
