@@ -58,16 +58,18 @@ ConvGeometry geometry(const AtrousConvGeometry* c) {
   return g;
 }
 
-// A float64 result computed on the device, brought back: one small synchronous copy.
+// A float64 result computed on the device, brought back: one small synchronous copy. The slot is
+// allocated once per thread and kept (cudaMalloc/cudaFree would synchronise on every loss or sum).
 template <class Body>
 int hostDouble(const char* op, double* result, Body body) {
   if (result == nullptr) return report(nullArgument(op, "result"));
-  double* deviceResult = nullptr;
-  Status s = deviceAllocate(sizeof(double), reinterpret_cast<void**>(&deviceResult));
-  if (s.isOk()) s = body(deviceResult);
-  if (s.isOk()) s = copyToHost(result, deviceResult, sizeof(double));
-  const Status freed = deviceFree(deviceResult);
-  return report(s.isOk() ? freed : s);
+  thread_local double* slot = nullptr;
+  if (slot == nullptr) {
+    if (int rc = report(deviceAllocate(sizeof(double), reinterpret_cast<void**>(&slot)))) return rc;
+  }
+  Status s = body(slot);
+  if (s.isOk()) s = copyToHost(result, slot, sizeof(double));
+  return report(s);
 }
 
 const char* lastError() { return lastErrorMessage.c_str(); }
