@@ -2,6 +2,8 @@
 
 #include <cuda_runtime.h>
 
+#include <cstdint>
+
 namespace atrous::cuda {
 namespace {
 
@@ -44,6 +46,13 @@ CudaAvailability probe() {
   if (e != cudaSuccess) {
     a.reason = "a test kernel does not run on device 0, " + name + " (" + errorText(e) + ")";
     return a;
+  }
+  // Workspaces come from the stream-ordered pool (cudaMallocAsync): keep what it holds across
+  // synchronisations instead of returning it to the driver at each one (the default threshold is 0).
+  cudaMemPool_t pool;
+  if (cudaDeviceGetDefaultMemPool(&pool, 0) == cudaSuccess) {
+    uint64_t keepAll = UINT64_MAX;
+    cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keepAll);
   }
   a.usable = true;
   a.device = name;
