@@ -10,6 +10,7 @@
 #include "conv_im2col.h"
 #include "conv_stride_fold.h"
 #include "conv_tap_regions.h"
+#include "conv_weight_channels_last.h"
 #include "conv_weight_by_tap.h"
 #include "gemm.h"
 #include "parallel_ranges.h"
@@ -394,6 +395,8 @@ void backwardWeightUnfolded(const ConvGeometry& g, const float* x, const float* 
   } else if ((windows = tapWindows(g, &validFraction)).size() > 1 && validFraction < kTapSkipThreshold) {
     if (backwardWeightByTapApplies(g)) backwardWeightByTap(g, x, dy, dw);
     else backwardWeightByRegion(g, windows, x, dy, dw);  // an image too large for the by-tap copies
+  } else if (backwardWeightChannelsLastApplies(g)) {
+    backwardWeightChannelsLast(g, x, dy, dw);
   } else {
     backwardWeightDense(g, x, dy, dw);
   }

@@ -1,0 +1,183 @@
+#include "conv_weight_channels_last.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "conv_im2col.h"
+#include "gemm.h"
+#include "parallel_ranges.h"
+#include "thread_pool.h"
+
+namespace atrous {
+namespace {
+
+// The padded channels-last copies of a chunk of images, and the pieces' copies of dW, each stay under this.
+constexpr int64_t kChunkFloats = (8ll << 20) / sizeof(float);
+constexpr int64_t kPiecesPerThread = 4;
+
+int64_t paddedH(const ConvGeometry& g) { return g.inH + g.padTop + g.padBottom; }
+int64_t paddedW(const ConvGeometry& g) { return g.inW + g.padLeft + g.padRight; }
+int64_t paddedFloats(const ConvGeometry& g) { return g.inChannels * paddedH(g) * paddedW(g); }
+
+// d[i * ldd + c] = s[c * lds + i] for c < channels, i < pixels (at most 16 each). A full tile goes
+// through a local 16 x 16 block with fixed bounds, which the compiler keeps in registers.
+inline void transposeTile(const float* __restrict s, int64_t lds, int64_t channels, int64_t pixels,
+                          float* __restrict d, int64_t ldd) {
+  if (channels == 16 && pixels == 16) {
+    float t[16][16];
+    for (int c = 0; c < 16; ++c)
+      for (int i = 0; i < 16; ++i) t[i][c] = s[c * lds + i];
+    for (int i = 0; i < 16; ++i)
+      for (int c = 0; c < 16; ++c) d[i * ldd + c] = t[i][c];
+    return;
+  }
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t i = 0; i < pixels; ++i) d[i * ldd + c] = s[c * lds + i];
+}
+
+// xPad[n][(ih + padTop) * PW + iw + padLeft][c] = x[n][c][ih][iw], zero in the padding.
+void toPaddedChannelsLast(const ConvGeometry& g, const float* x, int64_t images, float* xPad) {
+  const int64_t C = g.inChannels, H = g.inH, W = g.inW, PH = paddedH(g), PW = paddedW(g);
+  parallelRanges(images * PH, PW * C, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t n = row / PH, ih = row % PH - g.padTop;
+      float* d = xPad + row * PW * C;
+      if (ih < 0 || ih >= H) {
+        std::fill(d, d + PW * C, 0.f);
+        continue;
+      }
+      std::fill(d, d + g.padLeft * C, 0.f);
+      std::fill(d + (g.padLeft + W) * C, d + PW * C, 0.f);
+      const float* s = x + (n * C * H + ih) * W;
+      float* m = d + g.padLeft * C;
+      for (int64_t iw0 = 0; iw0 < W; iw0 += 16)
+        for (int64_t c0 = 0; c0 < C; c0 += 16)
+          transposeTile(s + c0 * H * W + iw0, H * W, std::min<int64_t>(16, C - c0), std::min<int64_t>(16, W - iw0),
+                        m + iw0 * C + c0, C);
+    }
+  });
+}
+
+// B(k, j) = xPad[pixel(pixelBegin + k) + tapOffsets[j / cinG]][channel0 + j % cinG] for one image's
+// padded channels-last copy, where pixel(p) is the padded position under output pixel p's tap (0, 0).
+class PaddedPixelsB final : public BPanelSource {
+ public:
+  PaddedPixelsB(const ConvGeometry& g, const float* xPad, int64_t channel0, int64_t pixelBegin,
+                const int64_t* tapOffsets)
+      : g_(g), xPad_(xPad), channel0_(channel0), pixelBegin_(pixelBegin), tapOffsets_(tapOffsets) {}
+
+  void packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const override {
+    const int64_t C = g_.inChannels, cinG = g_.inChannelsPerGroup(), OW = g_.outW();
+    const int64_t rowStep = g_.strideH * paddedW(g_) * C, colStep = g_.strideW * C;
+    struct Run { int64_t src; int64_t len, off; };  // a panel row's columns: one run per tap
+    Run runs[kMaxPanelWidth];
+    for (int64_t p = 0; p * nr < nc; ++p) {
+      float* panel = dst + p * kc * nr;
+      const int64_t first = j0 + p * nr, cols = std::min<int64_t>(nr, nc - p * nr);
+      int count = 0;
+      for (int64_t j = first, end = first + cols; j < end;) {
+        const int64_t tap = j / cinG, c = j % cinG, len = std::min(cinG - c, end - j);
+        runs[count++] = {tapOffsets_[tap] * C + channel0_ + c, len, j - first};
+        j += len;
+      }
+      int64_t oh = (pixelBegin_ + k0) / OW, ow = (pixelBegin_ + k0) % OW;
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* base = xPad_ + oh * rowStep + ow * colStep;
+        float* row = panel + k * nr;
+        for (int r = 0; r < count; ++r)
+          std::memcpy(row + runs[r].off, base + runs[r].src, static_cast<size_t>(runs[r].len) * sizeof(float));
+        std::fill(row + cols, row + nr, 0.f);
+        if (++ow == OW) {
+          ow = 0;
+          ++oh;
+        }
+      }
+    }
+  }
+
+ private:
+  const ConvGeometry& g_;
+  const float* xPad_;
+  int64_t channel0_, pixelBegin_;
+  const int64_t* tapOffsets_;
+};
+
+// Scratch that keeps its pages between calls and is not zeroed (see conv_weight_by_tap.cpp).
+class Scratch {
+ public:
+  float* floats(int64_t n) {
+    if (n > size_) {
+      data_.reset(new float[static_cast<size_t>(n)]);
+      size_ = n;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<float[]> data_;
+  int64_t size_ = 0;
+};
+
+}  // namespace
+
+bool backwardWeightChannelsLastApplies(const ConvGeometry& g) {
+  // With fewer taps the transposed copy of x is too large a share of the packing: S5 (1-d, 2 taps)
+  // was 22% slower than the dense path. A weight too large for a few copies per thread leaves too
+  // few pieces to balance (S3, 256 x 256 x 3 x 3: one piece per thread, 6% slower).
+  return g.kernelH * g.kernelW >= 4 && g.inChannelsPerGroup() >= 2 && paddedFloats(g) <= kChunkFloats &&
+         g.weightSize() * kPiecesPerThread * numThreads() <= kChunkFloats;
+}
+
+void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+  const int64_t P = g.outH() * g.outW(), PW = paddedW(g), KW = g.kernelW, taps = g.kernelH * KW;
+  const int64_t cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup(), N = cinG * taps;
+  const int64_t perImage = paddedFloats(g), wsize = g.weightSize();
+  const int64_t most = std::max<int64_t>(1, kChunkFloats / perImage);
+  const int64_t chunks = (g.batch + most - 1) / most, chunkImages = (g.batch + chunks - 1) / chunks;
+  std::vector<int64_t> tapOffsets(static_cast<size_t>(taps));
+  for (int64_t t = 0; t < taps; ++t) tapOffsets[t] = t / KW * g.dilationH * PW + t % KW * g.dilationW;
+  // The pixels of a chunk split into pieces, each summed into its own copy of dW by whichever thread
+  // takes it: several pieces per thread, so a thread slowed by other processes holds up little, and
+  // a fixed split, so the result does not depend on which thread took what.
+  const int64_t pieces = kPiecesPerThread * numThreads();
+
+  thread_local Scratch padScratch, partialScratch;
+  float* xPad = padScratch.floats(chunkImages * perImage);
+  float* partials = partialScratch.floats(pieces * wsize);  // per piece: [group][co][tap][c]
+  for (int64_t n0 = 0; n0 < g.batch; n0 += chunkImages) {
+    const int64_t images = std::min(chunkImages, g.batch - n0), total = images * P;
+    toPaddedChannelsLast(g, x + n0 * g.inChannels * g.inH * g.inW, images, xPad);
+    parallelFor(pieces, [&](int64_t q) {
+      float* mine = partials + q * wsize;
+      bool overwrite = n0 == 0;
+      for (int64_t j = total * q / pieces, end = total * (q + 1) / pieces; j < end;) {  // split at images
+        const int64_t n = j / P, p0 = j % P, p1 = std::min(P, p0 + end - j);
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+          PaddedPixelsB b(g, xPad + n * perImage, grp * cinG, p0, tapOffsets.data());
+          const float* a = dy + ((n0 + n) * g.outChannels + grp * coutG) * P + p0;
+          sgemmWithSourceSerial(false, coutG, N, p1 - p0, 1.f, a, P, b, overwrite ? 0.f : 1.f,
+                                mine + grp * coutG * N, N);
+        }
+        overwrite = false;
+        j += p1 - p0;
+      }
+      if (overwrite) std::fill(mine, mine + wsize, 0.f);  // an empty piece
+    });
+  }
+  // dw[grp * coutG + co][c][tap] = the pieces' sum of [grp][co][tap][c], in piece order
+  parallelRanges(g.outChannels, N * pieces, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
+      float* d = dw + o * N;
+      for (int64_t c = 0; c < cinG; ++c)
+        for (int64_t tap = 0; tap < taps; ++tap) {
+          float sum = 0.f;
+          for (int64_t q = 0; q < pieces; ++q) sum += partials[q * wsize + o * N + tap * cinG + c];
+          d[c * taps + tap] = sum;
+        }
+    }
+  });
+}
+
+}  // namespace atrous

@@ -1,0 +1,23 @@
+// Weight gradient as one implicit GEMM over a zero-padded, channels-last copy of the input:
+//   dW[co][(kh, kw, c)] = sum over output pixels p of dy[co][p] * xPad[pixel(p) + tap(kh, kw)][c]
+// K runs over output pixels and N over (tap, channel), so B's row for a pixel is KH*KW runs of
+// Cin/groups contiguous floats: packing is plain copies, with no column matrix to build and no
+// transposed packing (the dense path's im2col tile plus its transposed B packing cost as much as the
+// multiply on S8: 32 output channels, 16384 pixels). dy is read in place (NCHW rows are A's rows).
+// The pixels split into a fixed number of pieces, each summed into its own copy of dW, then added in
+// order: the result does not depend on which thread took which piece.
+#pragma once
+#include <cstdint>
+
+#include "../conv_geometry.h"
+
+namespace atrous {
+
+// Whether this path takes the geometry: a kernel of 4 taps or more (the transposed copy of x is then
+// a small share of the packing), and the padded copy of one image and a few copies of dW per thread
+// fit its workspace.
+bool backwardWeightChannelsLastApplies(const ConvGeometry& g);
+// dw = the weight gradient (overwritten); geometry and buffers already validated.
+void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+
+}  // namespace atrous
