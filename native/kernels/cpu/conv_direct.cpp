@@ -119,9 +119,10 @@ void directForward(const ConvGeometry& g, const float* x, const float* w, const 
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       parallelFor(cinG, [&](int64_t c) { padChannel(g, imageOf(n, grp), c, padded.data()); });
-      // Tasks: blocks of output channels innermost, so consecutive tasks reuse the same input rows.
-      parallelFor(tileGroups * blocks, [&](int64_t task) {
-        runTile(padded.data(), grp, outputOf(n, grp), task / blocks, task % blocks);
+      // A task is one tile group for every block of output channels: the blocks reuse its input rows
+      // from L1, and the threads meet at the task counter once per group, not once per tile.
+      parallelFor(tileGroups, [&](int64_t tileGroup) {
+        for (int64_t block = 0; block < blocks; ++block) runTile(padded.data(), grp, outputOf(n, grp), tileGroup, block);
       });
     }
 }
