@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "conv_im2col.h"
+#include "conv_weight_tile.h"
+#include "cpu_features.h"
 #include "gemm.h"
 #include "parallel_ranges.h"
 #include "thread_pool.h"
@@ -16,6 +18,7 @@ namespace {
 // The padded channels-last copies of a chunk of images, and the pieces' copies of dW, each stay under this.
 constexpr int64_t kChunkFloats = (8ll << 20) / sizeof(float);
 constexpr int64_t kPiecesPerThread = 4;
+constexpr int64_t kBlockPixels = 256;  // output pixels per call of the AVX-512 tile (see accumulateByTiles)
 
 int64_t paddedH(const ConvGeometry& g) { return g.inH + g.padTop + g.padBottom; }
 int64_t paddedW(const ConvGeometry& g) { return g.inW + g.padLeft + g.padRight; }
@@ -104,6 +107,50 @@ class PaddedPixelsB final : public BPanelSource {
   const int64_t* tapOffsets_;
 };
 
+// Pixels [p0, p1) of one image (xImg its padded channels-last copy, dyImg its gradient rows of group
+// grp) added onto the group's block of a piece's dW ([co][tap][c]) by the AVX-512 register tile, a
+// block of output rows at a time: no packing at all.
+void accumulateByTiles(const ConvGeometry& g, const float* xImg, const float* dyImg, int64_t grp, int64_t p0,
+                       int64_t p1, const int64_t* tapOffsets, float* dwGroup) {
+  using namespace weight_tile;
+  const int64_t C = g.inChannels, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+  const int64_t OW = g.outW(), P = g.outH() * OW, taps = g.kernelH * g.kernelW, N = cinG * taps;
+  const int64_t channelVectors = (cinG + kLanes - 1) / kLanes, combos = taps * channelVectors;
+  const int64_t rowStep = g.strideH * paddedW(g) * C, colStep = g.strideW * C;
+  // Rows per block: enough pixels that the sums' loads and stores are a small share, few enough that
+  // a block's input stays in L2 across the blocks of output channels.
+  const int64_t blockRows = std::max<int64_t>(1, kBlockPixels / OW);
+  for (int64_t p = p0; p < p1;) {
+    const int64_t oh = p / OW, ow = p % OW;
+    int64_t rows = 1, cols = std::min(OW - ow, p1 - p);
+    if (ow == 0 && cols == OW) rows = std::min(blockRows, (p1 - p) / OW);  // whole rows
+    const float* base = xImg + oh * rowStep + ow * colStep + grp * cinG;
+    for (int64_t first = 0; first < combos; first += kSlots) {  // slots: (tap, vector of channels)
+      Tile t;
+      for (int s = 0; s < kSlots; ++s) {
+        const int64_t combo = first + s;
+        if (combo >= combos) {
+          t.x[s] = base;
+          t.col[s] = 0;
+          t.mask[s] = 0;
+          continue;
+        }
+        const int64_t tap = combo / channelVectors, c0 = combo % channelVectors * kLanes;
+        const int64_t lanes = std::min<int64_t>(kLanes, cinG - c0);
+        t.x[s] = base + tapOffsets[tap] * C + c0;
+        t.col[s] = tap * cinG + c0;
+        t.mask[s] = static_cast<uint16_t>(lanes == 16 ? 0xFFFF : (1u << lanes) - 1);
+      }
+      for (int64_t cb = 0; cb < coutG; cb += kCoBlock) {
+        const int coCount = static_cast<int>(std::min<int64_t>(kCoBlock, coutG - cb));
+        for (int co = 0; co < kCoBlock; ++co) t.dy[co] = dyImg + (cb + std::min(co, coCount - 1)) * P + p;
+        accumulateAvx512(t, coCount, rows, cols, colStep, rowStep, OW, dwGroup + cb * N, N);
+      }
+    }
+    p += rows * cols;
+  }
+}
+
 // Scratch that keeps its pages between calls and is not zeroed (see conv_weight_by_tap.cpp).
 class Scratch {
  public:
@@ -142,6 +189,7 @@ void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const flo
   // takes it: several pieces per thread, so a thread slowed by other processes holds up little, and
   // a fixed split, so the result does not depend on which thread took what.
   const int64_t pieces = kPiecesPerThread * numThreads();
+  const bool tiles = activeIsa() == Isa::Avx512;  // else the portable GEMM
 
   thread_local Scratch padScratch, partialScratch;
   float* xPad = padScratch.floats(chunkImages * perImage);
@@ -152,9 +200,13 @@ void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const flo
     parallelFor(pieces, [&](int64_t q) {
       float* mine = partials + q * wsize;
       bool overwrite = n0 == 0;
+      if (tiles && overwrite) std::fill(mine, mine + wsize, 0.f);  // the tiles add onto it
       for (int64_t j = total * q / pieces, end = total * (q + 1) / pieces; j < end;) {  // split at images
         const int64_t n = j / P, p0 = j % P, p1 = std::min(P, p0 + end - j);
-        for (int64_t grp = 0; grp < g.groups; ++grp) {
+        for (int64_t grp = 0; grp < g.groups && tiles; ++grp)
+          accumulateByTiles(g, xPad + n * perImage, dy + ((n0 + n) * g.outChannels + grp * coutG) * P, grp, p0, p1,
+                            tapOffsets.data(), mine + grp * coutG * N);
+        for (int64_t grp = 0; grp < g.groups && !tiles; ++grp) {
           PaddedPixelsB b(g, xPad + n * perImage, grp * cinG, p0, tapOffsets.data());
           const float* a = dy + ((n0 + n) * g.outChannels + grp * coutG) * P + p0;
           sgemmWithSourceSerial(false, coutG, N, p1 - p0, 1.f, a, P, b, overwrite ? 0.f : 1.f,

@@ -1,9 +1,11 @@
-// Weight gradient as one implicit GEMM over a zero-padded, channels-last copy of the input:
+// Weight gradient from a zero-padded, channels-last copy of the input:
 //   dW[co][(kh, kw, c)] = sum over output pixels p of dy[co][p] * xPad[pixel(p) + tap(kh, kw)][c]
-// K runs over output pixels and N over (tap, channel), so B's row for a pixel is KH*KW runs of
-// Cin/groups contiguous floats: packing is plain copies, with no column matrix to build and no
-// transposed packing (the dense path's im2col tile plus its transposed B packing cost as much as the
-// multiply on S8: 32 output channels, 16384 pixels). dy is read in place (NCHW rows are A's rows).
+// With AVX-512, a register tile (conv_weight_tile.h) runs over the pixels of each output row with
+// nothing packed: a tap's 16 channels under a pixel are one load, dy's value one broadcast. Elsewhere
+// the same sum is one implicit GEMM (K = output pixels, N = (tap, channel)), whose B rows are runs of
+// contiguous channels: plain copies, with no column matrix and no transposed packing (the dense
+// path's im2col tile plus its transposed B packing cost as much as the multiply on S8: 32 output
+// channels, 16384 pixels). dy is read in place.
 // The pixels split into a fixed number of pieces, each summed into its own copy of dW, then added in
 // order: the result does not depend on which thread took which piece.
 #pragma once
