@@ -122,7 +122,7 @@ void accumulateByTiles(const ConvGeometry& g, const float* xImg, const float* dy
   const int64_t blockRows = std::max<int64_t>(1, kBlockPixels / OW);
   for (int64_t p = p0; p < p1;) {
     const int64_t oh = p / OW, ow = p % OW;
-    int64_t rows = 1, cols = std::min(OW - ow, p1 - p);
+    int64_t rows = 1, cols = std::min({OW - ow, p1 - p, kBlockPixels});
     if (ow == 0 && cols == OW) rows = std::min(blockRows, (p1 - p) / OW);  // whole rows
     const float* base = xImg + oh * rowStep + ow * colStep + grp * cinG;
     for (int64_t first = 0; first < combos; first += kSlots) {  // slots: (tap, vector of channels)
@@ -170,8 +170,8 @@ class Scratch {
 }  // namespace
 
 bool backwardWeightChannelsLastApplies(const ConvGeometry& g) {
-  // With fewer taps the transposed copy of x is too large a share of the packing: S5 (1-d, 2 taps)
-  // was 22% slower than the dense path. A weight too large for a few copies per thread leaves too
+  // With fewer taps the transposed copy of x is too large a share of the work: S5 (1-d, 2 taps) was
+  // 22% slower than the dense path by GEMM, 17% by the AVX-512 tile. A weight too large for a few copies per thread leaves too
   // few pieces to balance (S3, 256 x 256 x 3 x 3: one piece per thread, 6% slower).
   return g.kernelH * g.kernelW >= 4 && g.inChannelsPerGroup() >= 2 && paddedFloats(g) <= kChunkFloats &&
          g.weightSize() * kPiecesPerThread * numThreads() <= kChunkFloats;
