@@ -8,6 +8,7 @@
 #include "conv_im2col.h"
 #include "conv_weight_tile.h"
 #include "cpu_features.h"
+#include "padded_channels_last.h"
 #include "gemm.h"
 #include "parallel_ranges.h"
 #include "thread_pool.h"
@@ -20,48 +21,8 @@ constexpr int64_t kChunkFloats = (8ll << 20) / sizeof(float);
 constexpr int64_t kPiecesPerThread = 4;
 constexpr int64_t kBlockPixels = 256;  // output pixels per call of the AVX-512 tile (see accumulateByTiles)
 
-int64_t paddedH(const ConvGeometry& g) { return g.inH + g.padTop + g.padBottom; }
 int64_t paddedW(const ConvGeometry& g) { return g.inW + g.padLeft + g.padRight; }
-int64_t paddedFloats(const ConvGeometry& g) { return g.inChannels * paddedH(g) * paddedW(g); }
-
-// d[i * ldd + c] = s[c * lds + i] for c < channels, i < pixels (at most 16 each). A full tile goes
-// through a local 16 x 16 block with fixed bounds, which the compiler keeps in registers.
-inline void transposeTile(const float* __restrict s, int64_t lds, int64_t channels, int64_t pixels,
-                          float* __restrict d, int64_t ldd) {
-  if (channels == 16 && pixels == 16) {
-    float t[16][16];
-    for (int c = 0; c < 16; ++c)
-      for (int i = 0; i < 16; ++i) t[i][c] = s[c * lds + i];
-    for (int i = 0; i < 16; ++i)
-      for (int c = 0; c < 16; ++c) d[i * ldd + c] = t[i][c];
-    return;
-  }
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t i = 0; i < pixels; ++i) d[i * ldd + c] = s[c * lds + i];
-}
-
-// xPad[n][(ih + padTop) * PW + iw + padLeft][c] = x[n][c][ih][iw], zero in the padding.
-void toPaddedChannelsLast(const ConvGeometry& g, const float* x, int64_t images, float* xPad) {
-  const int64_t C = g.inChannels, H = g.inH, W = g.inW, PH = paddedH(g), PW = paddedW(g);
-  parallelRanges(images * PH, PW * C, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
-      const int64_t n = row / PH, ih = row % PH - g.padTop;
-      float* d = xPad + row * PW * C;
-      if (ih < 0 || ih >= H) {
-        std::fill(d, d + PW * C, 0.f);
-        continue;
-      }
-      std::fill(d, d + g.padLeft * C, 0.f);
-      std::fill(d + (g.padLeft + W) * C, d + PW * C, 0.f);
-      const float* s = x + (n * C * H + ih) * W;
-      float* m = d + g.padLeft * C;
-      for (int64_t iw0 = 0; iw0 < W; iw0 += 16)
-        for (int64_t c0 = 0; c0 < C; c0 += 16)
-          transposeTile(s + c0 * H * W + iw0, H * W, std::min<int64_t>(16, C - c0), std::min<int64_t>(16, W - iw0),
-                        m + iw0 * C + c0, C);
-    }
-  });
-}
+int64_t paddedFloats(const ConvGeometry& g) { return paddedChannelsLastFloats(g); }
 
 // B(k, j) = xPad[pixel(pixelBegin + k) + tapOffsets[j / cinG]][channel0 + j % cinG] for one image's
 // padded channels-last copy, where pixel(p) is the padded position under output pixel p's tap (0, 0).

@@ -1,0 +1,21 @@
+// Zero-padded, channels-last copies of NCHW images: xPad[n][(ih + padTop) * PW + iw + padLeft][c]
+// = x[n][c][ih][iw], zero in the padding (PW = inW + padLeft + padRight), for kernels that read all
+// channels of a pixel at once (the channels-last weight gradient and forward).
+#pragma once
+#include <cstdint>
+
+#include "../conv_geometry.h"
+
+namespace atrous {
+
+// Floats of one image's copy: inChannels x (inH + padTop + padBottom) x (inW + padLeft + padRight).
+int64_t paddedChannelsLastFloats(const ConvGeometry& g);
+
+// Padded rows [rowBegin, rowEnd) of the copy of a batch of images (row r = image r / PH, padded
+// row r % PH), on the calling thread; every float of those rows is written.
+void toPaddedChannelsLastRows(const ConvGeometry& g, const float* x, int64_t rowBegin, int64_t rowEnd, float* xPad);
+
+// The copy of `images` images, spread over the thread pool.
+void toPaddedChannelsLast(const ConvGeometry& g, const float* x, int64_t images, float* xPad);
+
+}  // namespace atrous
