@@ -7,6 +7,7 @@
 
 #include "conv_depthwise.h"
 #include "conv_direct.h"
+#include "conv_forward_channels_last.h"
 #include "conv_im2col.h"
 #include "conv_stride_fold.h"
 #include "conv_tap_regions.h"
@@ -178,6 +179,8 @@ void forwardUnfolded(const ConvGeometry& g, const float* x, const float* w, cons
     denseForwardByRegion(g, windows, x, w, bias, y);
   else if (directForwardApplies(g))
     directForward(g, x, w, bias, y);
+  else if (forwardChannelsLastApplies(g))
+    forwardChannelsLast(g, x, w, bias, y);
   else
     denseForwardWhole(g, x, w, bias, y);
 }
@@ -373,16 +376,21 @@ void backwardDataUnfolded(const ConvGeometry& g, const float* dy, const float* w
 }
 
 // The folded conv's data gradient lands on the subsampled positions; every other position of dx is zero.
-// By columns, not as a forward: on S6 the transposed forward's GEMM has only Cin = 64 rows per packed
-// column and was 12% slower than the unfolded path, the columns' stride-1 col2im 8% faster (interleaved).
+// As a forward only when the channels-last tile takes it (S6: 6% faster than by columns); the GEMM
+// as a forward has only Cin = 64 rows per packed column there and was 12% slower than by columns.
 void foldedBackwardData(const ConvGeometry& g, const StrideFold& fold, const float* dy, const float* w, float* dx) {
   ConvGeometry f = fold.folded;
   const int64_t perImage = f.inChannels * f.inH * f.inW, chunk = foldChunkImages(g.batch, perImage);
+  ConvGeometry chunkGeometry = f, t;
+  chunkGeometry.batch = chunk;
+  const bool asForward = backwardDataAsForward(chunkGeometry, &t) && forwardChannelsLastApplies(t);
   thread_local std::vector<float> dxs;
   dxs.resize(static_cast<size_t>(chunk * perImage));
   for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
     f.batch = std::min(chunk, g.batch - n0);
-    backwardDataByColumns(f, dy + n0 * g.outChannels * g.outH() * g.outW(), w, dxs.data());
+    const float* dyChunk = dy + n0 * g.outChannels * g.outH() * g.outW();
+    if (asForward) backwardDataUnfolded(f, dyChunk, w, dxs.data());
+    else backwardDataByColumns(f, dyChunk, w, dxs.data());
     scatterSubsampled(g, fold, dxs.data(), f.batch, dx + n0 * g.inChannels * g.inH * g.inW);
   }
 }
