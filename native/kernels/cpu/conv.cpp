@@ -171,18 +171,28 @@ void denseForwardByRegion(const ConvGeometry& g, const std::vector<ColumnWindow>
   }
 }
 
-void forwardUnfolded(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
-  if (g.inChannelsPerGroup() == 1) return depthwiseForward(g, x, w, bias, y);
+enum class ForwardPath { Depthwise, ByRegion, Direct, ChannelsLast, Dense };
+
+// The forward path a geometry takes (windows: its tap regions, for the by-region path).
+ForwardPath forwardPath(const ConvGeometry& g, std::vector<ColumnWindow>* windows) {
+  if (g.inChannelsPerGroup() == 1) return ForwardPath::Depthwise;
   double validFraction = 1.0;
-  std::vector<ColumnWindow> windows = tapWindows(g, &validFraction);
-  if (windows.size() > 1 && validFraction < kTapSkipThreshold)
-    denseForwardByRegion(g, windows, x, w, bias, y);
-  else if (directForwardApplies(g))
-    directForward(g, x, w, bias, y);
-  else if (forwardChannelsLastApplies(g))
-    forwardChannelsLast(g, x, w, bias, y);
-  else
-    denseForwardWhole(g, x, w, bias, y);
+  *windows = tapWindows(g, &validFraction);
+  if (windows->size() > 1 && validFraction < kTapSkipThreshold) return ForwardPath::ByRegion;
+  if (directForwardApplies(g)) return ForwardPath::Direct;
+  if (forwardChannelsLastApplies(g)) return ForwardPath::ChannelsLast;
+  return ForwardPath::Dense;
+}
+
+void forwardUnfolded(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
+  std::vector<ColumnWindow> windows;
+  switch (forwardPath(g, &windows)) {
+    case ForwardPath::Depthwise: return depthwiseForward(g, x, w, bias, y);
+    case ForwardPath::ByRegion: return denseForwardByRegion(g, windows, x, w, bias, y);
+    case ForwardPath::Direct: return directForward(g, x, w, bias, y);
+    case ForwardPath::ChannelsLast: return forwardChannelsLast(g, x, w, bias, y);
+    case ForwardPath::Dense: return denseForwardWhole(g, x, w, bias, y);
+  }
 }
 
 // The subsampled operand of a folded conv (see conv_stride_fold.h) for a chunk of images stays under this.
@@ -210,8 +220,11 @@ void foldedForward(const ConvGeometry& g, const StrideFold& fold, const float* x
 
 void forwardUnchecked(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
   StrideFold fold;
-  if (planStrideFold(g, &fold)) return foldedForward(g, fold, x, w, bias, y);
-  forwardUnfolded(g, x, w, bias, y);
+  std::vector<ColumnWindow> windows;
+  if (!planStrideFold(g, &fold)) return forwardUnfolded(g, x, w, bias, y);
+  if (forwardPath(fold.folded, &windows) == ForwardPath::ChannelsLast)  // it subsamples as it copies (S6)
+    return forwardChannelsLast(fold.folded, x, w, bias, y, {fold.factorH, fold.factorW, g.inH, g.inW});
+  foldedForward(g, fold, x, w, bias, y);
 }
 
 // With stride 1 the data gradient is itself a convolution: of dy with the weight flipped in space

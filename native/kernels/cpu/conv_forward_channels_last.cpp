@@ -41,7 +41,8 @@ bool forwardChannelsLastApplies(const ConvGeometry& g) {
          g.outH() * g.outW() < (1ll << 24);  // the tile scatters with 32-bit byte offsets: 16 planes must fit
 }
 
-void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
+void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
+                         const InputSampling& sampling) {
   using namespace forward_tile;
   const int64_t C = g.inChannels, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
   const int64_t OH = g.outH(), OW = g.outW(), P = OH * OW, PW = g.inW + g.padLeft + g.padRight;
@@ -54,7 +55,8 @@ void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, 
   parallelFor(g.batch, [&](int64_t n) {
     thread_local std::vector<float> xPad;
     xPad.resize(static_cast<size_t>(paddedChannelsLastFloats(g)));
-    toPaddedChannelsLastRows(g, x + n * C * g.inH * g.inW, 0, PH, xPad.data());
+    const int64_t imageFloats = C * (sampling.sourceH ? sampling.sourceH * sampling.sourceW : g.inH * g.inW);
+    toPaddedChannelsLastRows(g, x + n * imageFloats, 0, PH, xPad.data(), sampling);
     for (int64_t grp = 0; grp < g.groups; ++grp)
       for (int64_t block = 0; block < blocks; ++block) {  // a block's weight stays in L2 across the pixels
         const int coCount = static_cast<int>(std::min<int64_t>(kCoBlock, coutG - block * kCoBlock));

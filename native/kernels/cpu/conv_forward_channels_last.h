@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "../conv_geometry.h"
+#include "padded_channels_last.h"
 
 namespace atrous {
 
@@ -14,7 +15,9 @@ namespace atrous {
 // group, a kernel of 4 taps or more, enough images for every thread, each image's copy small enough
 // per thread.
 bool forwardChannelsLastApplies(const ConvGeometry& g);
-// Forward; geometry and buffers already validated.
-void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y);
+// Forward; geometry and buffers already validated. With a sampling, x holds the larger images of a
+// folded stride (see InputSampling) and g is the folded conv.
+void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
+                         const InputSampling& sampling = {});
 
 }  // namespace atrous
