@@ -26,4 +26,9 @@ void toPaddedChannelsLastRows(const ConvGeometry& g, const float* x, int64_t row
 // The copy of `images` images, spread over the thread pool.
 void toPaddedChannelsLast(const ConvGeometry& g, const float* x, int64_t images, float* xPad);
 
+// The AVX-512 half: d[i * ldd + c] = s[c * lds + i * step] for c < channels, i < pixels (at most
+// 16 each), step 1 or 2.
+void transposeTileAvx512(const float* s, int64_t lds, int64_t step, int64_t channels, int64_t pixels, float* d,
+                         int64_t ldd);
+
 }  // namespace atrous
