@@ -408,24 +408,35 @@ void foldedBackwardData(const ConvGeometry& g, const StrideFold& fold, const flo
   }
 }
 
-void backwardWeightUnfolded(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+enum class WeightPath { Depthwise, ByTap, ByRegion, ChannelsLast, Dense };
+
+// The weight-gradient path a geometry takes (windows: its tap regions, for the by-region path).
+WeightPath weightPath(const ConvGeometry& g, std::vector<ColumnWindow>* windows = nullptr) {
+  if (g.inChannelsPerGroup() == 1) return WeightPath::Depthwise;
   double validFraction = 1.0;
+  std::vector<ColumnWindow> w = tapWindows(g, &validFraction);
+  const bool skip = w.size() > 1 && validFraction < kTapSkipThreshold;
+  if (windows) *windows = std::move(w);
+  if (skip) return backwardWeightByTapApplies(g) ? WeightPath::ByTap : WeightPath::ByRegion;
+  return backwardWeightChannelsLastApplies(g) ? WeightPath::ChannelsLast : WeightPath::Dense;
+}
+
+void backwardWeightUnfolded(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
   std::vector<ColumnWindow> windows;
-  if (g.inChannelsPerGroup() == 1) {
-    depthwiseBackwardWeight(g, x, dy, dw);
-  } else if ((windows = tapWindows(g, &validFraction)).size() > 1 && validFraction < kTapSkipThreshold) {
-    if (backwardWeightByTapApplies(g)) backwardWeightByTap(g, x, dy, dw);
-    else backwardWeightByRegion(g, windows, x, dy, dw);  // an image too large for the by-tap copies
-  } else if (backwardWeightChannelsLastApplies(g)) {
-    backwardWeightChannelsLast(g, x, dy, dw);
-  } else {
-    backwardWeightDense(g, x, dy, dw);
+  switch (weightPath(g, &windows)) {
+    case WeightPath::Depthwise: return depthwiseBackwardWeight(g, x, dy, dw);
+    case WeightPath::ByTap: return backwardWeightByTap(g, x, dy, dw);
+    case WeightPath::ByRegion: return backwardWeightByRegion(g, windows, x, dy, dw);  // too large for by tap
+    case WeightPath::ChannelsLast: return backwardWeightChannelsLast(g, x, dy, dw);
+    case WeightPath::Dense: return backwardWeightDense(g, x, dy, dw);
   }
 }
 
 // The folded conv's weight gradient of the subsampled input, summed over the chunks of images.
 void foldedBackwardWeight(const ConvGeometry& g, const StrideFold& fold, const float* x, const float* dy, float* dw) {
   ConvGeometry f = fold.folded;
+  if (weightPath(f) == WeightPath::ChannelsLast)  // its copy subsamples as it goes: no subsampled copy first
+    return backwardWeightChannelsLast(f, x, dy, dw, {fold.factorH, fold.factorW, g.inH, g.inW});
   const int64_t perImage = f.inChannels * f.inH * f.inW, chunk = foldChunkImages(g.batch, perImage);
   const int64_t wsize = g.weightSize();
   thread_local std::vector<float> xs;

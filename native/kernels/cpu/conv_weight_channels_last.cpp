@@ -138,7 +138,8 @@ bool backwardWeightChannelsLastApplies(const ConvGeometry& g) {
          g.weightSize() * kPiecesPerThread * numThreads() <= kChunkFloats;
 }
 
-void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                                const InputSampling& sampling) {
   const int64_t P = g.outH() * g.outW(), PW = paddedW(g), KW = g.kernelW, taps = g.kernelH * KW;
   const int64_t cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup(), N = cinG * taps;
   const int64_t perImage = paddedFloats(g), wsize = g.weightSize();
@@ -157,7 +158,8 @@ void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const flo
   float* partials = partialScratch.floats(pieces * wsize);  // per piece: [group][co][tap][c]
   for (int64_t n0 = 0; n0 < g.batch; n0 += chunkImages) {
     const int64_t images = std::min(chunkImages, g.batch - n0), total = images * P;
-    toPaddedChannelsLast(g, x + n0 * g.inChannels * g.inH * g.inW, images, xPad);
+    const int64_t imageFloats = g.inChannels * (sampling.sourceH ? sampling.sourceH * sampling.sourceW : g.inH * g.inW);
+    toPaddedChannelsLast(g, x + n0 * imageFloats, images, xPad, sampling);
     parallelFor(pieces, [&](int64_t q) {
       float* mine = partials + q * wsize;
       bool overwrite = n0 == 0;

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "../conv_geometry.h"
+#include "padded_channels_last.h"
 
 namespace atrous {
 
@@ -19,7 +20,9 @@ namespace atrous {
 // a small share of the packing), and the padded copy of one image and a few copies of dW per thread
 // fit its workspace.
 bool backwardWeightChannelsLastApplies(const ConvGeometry& g);
-// dw = the weight gradient (overwritten); geometry and buffers already validated.
-void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+// dw = the weight gradient (overwritten); geometry and buffers already validated. With a sampling,
+// x holds the larger images of a folded stride (see InputSampling) and g is the folded conv.
+void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const float* dy, float* dw,
+                                const InputSampling& sampling = {});
 
 }  // namespace atrous

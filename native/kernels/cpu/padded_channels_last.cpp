@@ -59,9 +59,11 @@ void toPaddedChannelsLastRows(const ConvGeometry& g, const float* x, int64_t row
   }
 }
 
-void toPaddedChannelsLast(const ConvGeometry& g, const float* x, int64_t images, float* xPad) {
-  parallelRanges(images * paddedH(g), paddedW(g) * g.inChannels,
-                 [&](int64_t begin, int64_t end) { toPaddedChannelsLastRows(g, x, begin, end, xPad); });
+void toPaddedChannelsLast(const ConvGeometry& g, const float* x, int64_t images, float* xPad,
+                          const InputSampling& sampling) {
+  parallelRanges(images * paddedH(g), paddedW(g) * g.inChannels, [&](int64_t begin, int64_t end) {
+    toPaddedChannelsLastRows(g, x, begin, end, xPad, sampling);
+  });
 }
 
 }  // namespace atrous

@@ -24,7 +24,8 @@ void toPaddedChannelsLastRows(const ConvGeometry& g, const float* x, int64_t row
                               const InputSampling& sampling = {});
 
 // The copy of `images` images, spread over the thread pool.
-void toPaddedChannelsLast(const ConvGeometry& g, const float* x, int64_t images, float* xPad);
+void toPaddedChannelsLast(const ConvGeometry& g, const float* x, int64_t images, float* xPad,
+                          const InputSampling& sampling = {});
 
 // The AVX-512 half: d[i * ldd + c] = s[c * lds + i * step] for c < channels, i < pixels (at most
 // 16 each), step 1 or 2.
