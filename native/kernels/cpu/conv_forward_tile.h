@@ -11,16 +11,17 @@ constexpr int kPixels = 6;    // output pixels per tile
 constexpr int kCoVectors = 4;  // vectors of 16 output channels per tile
 constexpr int kCoBlock = 16 * kCoVectors;
 
-// For slots s < pixels (at most kPixels) and output channels co < coCount (at most kCoBlock):
-//   y[co * outPlane + pixel[s]] = bias[co] + sum over tap < taps, c < channels of
+// For slots s < pixels (at most kPixels) and co < kCoBlock:
+//   sum[s][co] = bias[co] + sum over tap < taps, c < channels of
 //     w[(tap * channels + c) * kCoBlock + co] * x[s][tapOffsets[tap] + c]
-// bias may be null (zero).
+// the sums channels-last (64 floats per pixel; contiguous stores, where scattering them down the
+// channel planes of y cost 7% of the tile); bias holds kCoBlock floats or is null (zero).
 struct Tile {
   const float* x[kPixels];
-  int64_t pixel[kPixels];
+  float* sum[kPixels];
   int pixels;
 };
 void forwardAvx512(const Tile& t, const float* w, const int64_t* tapOffsets, int64_t taps, int64_t channels,
-                   const float* bias, int coCount, float* y, int64_t outPlane);
+                   const float* bias);
 
 }  // namespace atrous::forward_tile

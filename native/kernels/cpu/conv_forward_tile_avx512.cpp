@@ -7,12 +7,12 @@
 namespace atrous::forward_tile {
 
 void forwardAvx512(const Tile& t, const float* w, const int64_t* tapOffsets, int64_t taps, int64_t channels,
-                   const float* bias, int coCount, float* y, int64_t outPlane) {
+                   const float* bias) {
   __m512 acc[kPixels][kCoVectors];
 #pragma GCC unroll 6
   for (int s = 0; s < kPixels; ++s)
 #pragma GCC unroll 4
-    for (int v = 0; v < kCoVectors; ++v) acc[s][v] = _mm512_setzero_ps();
+    for (int v = 0; v < kCoVectors; ++v) acc[s][v] = bias ? _mm512_loadu_ps(bias + 16 * v) : _mm512_setzero_ps();
   // Unused slots read slot 0's input (their sums are dropped).
   const float* x[kPixels];
   for (int s = 0; s < kPixels; ++s) x[s] = t.x[s < t.pixels ? s : 0];
@@ -35,20 +35,11 @@ void forwardAvx512(const Tile& t, const float* w, const int64_t* tapOffsets, int
       }
     }
   }
-  // Each sum vector holds 16 output channels of one pixel: scattered down the channel planes of y.
-  const __m512i planes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                            _mm512_set1_epi32(static_cast<int>(outPlane)));
-#pragma GCC unroll 4
-  for (int v = 0; v < kCoVectors; ++v) {
-    const int left = coCount - 16 * v;
-    if (left <= 0) break;
-    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-    const __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + 16 * v) : _mm512_setzero_ps();
 #pragma GCC unroll 6
-    for (int s = 0; s < kPixels; ++s) {
-      if (s >= t.pixels) break;
-      _mm512_mask_i32scatter_ps(y + 16 * v * outPlane + t.pixel[s], m, planes, _mm512_add_ps(acc[s][v], b), 4);
-    }
+  for (int s = 0; s < kPixels; ++s) {
+    if (s >= t.pixels) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < kCoVectors; ++v) _mm512_storeu_ps(t.sum[s] + 16 * v, acc[s][v]);
   }
 }
 
