@@ -32,8 +32,8 @@ std::vector<float> packWeights(const ConvGeometry& g, const float* w) {
 }  // namespace
 
 bool forwardChannelsLastApplies(const ConvGeometry& g) {
-  // Measured against the GEMM path (interleaved, 2 threads): S6 folded (28-wide rows) +16%; a 1-d
-  // kernel of 2 taps (S5) -45% (when the tile scattered its sums: 24 scatters on a sum of 2 x 128 terms).
+  // Measured against the GEMM path (interleaved, 2 threads): S6 folded (28-wide rows) +16% (+7% more
+  // since); a 1-d kernel of 2 taps (S5) fwd +3%, bwd-data -10%, so kernels under 4 taps keep the GEMM.
   // Rows a multiple of 16 wide take the NCHW direct tile first (S1, S2: 30-50% faster than this one).
   return activeIsa() == Isa::Avx512 && g.inChannelsPerGroup() >= 2 && g.kernelH * g.kernelW >= 4 &&
          g.batch * g.groups >= 2 * numThreads() && paddedChannelsLastFloats(g) <= kMaxPaddedFloatsPerThread &&
