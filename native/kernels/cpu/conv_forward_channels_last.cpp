@@ -11,7 +11,7 @@
 namespace atrous {
 namespace {
 
-constexpr int64_t kMaxPaddedFloatsPerThread = 1ll << 20;  // each thread's copy of one image: 4 MiB
+constexpr int64_t kMaxPaddedFloatsPerThread = 1ll << 19;  // each thread's copy of one image, and its sums: 2 MiB each
 
 // The weight per block of 64 output channels: [group][block][tap][c][64], zeros past the group's last
 // channel, so a tile reads a tap's channel as 4 vectors.
