@@ -2,7 +2,8 @@
 // image and group is copied once into a zero-padded plane; a register tile of 4 output channels x 6
 // vectors of 16 output pixels then runs over every input channel and tap, loading the input rows
 // straight from that plane. When few output channels share each packed column (S8: 32), packing
-// B costs as much as the multiply; here nothing is packed but the (small) weight.
+// B costs as much as the multiply; here nothing is packed but the (small) weight. With enough
+// images, each thread pads and convolves whole images of its own.
 // Only the AVX-512 tile exists; other ISAs use the GEMM path.
 #pragma once
 #include <cstdint>
@@ -32,8 +33,9 @@ void tileAvx512(const Tile& t, const float* w, const float* bias, int coCount, i
                 int64_t KW, int64_t planeStride, int64_t rowStep, int64_t colStep, int64_t outPlane);
 }  // namespace direct
 
-// Whether directForward takes this geometry on this CPU (stride-1 columns, several input
-// channels per group, AVX-512 active, a padded plane of bounded size).
+// Whether directForward takes this geometry on this CPU (AVX-512 active, stride-1 columns, several
+// input channels per group, a 2-d kernel, a padded plane of bounded size; rows 64 wide or more, or a
+// multiple of 16 wide with enough images for every thread).
 bool directForwardApplies(const ConvGeometry& g);
 // Forward; geometry and buffers already validated.
 void directForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y);

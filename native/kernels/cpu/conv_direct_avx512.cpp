@@ -19,14 +19,21 @@ void tile(const Tile& t, const float* w, const float* bias, int coCount, int64_t
 #pragma GCC unroll 4
     for (int co = 0; co < kCoBlock; ++co) acc[co][s] = _mm512_setzero_ps();
   }
-  for (int64_t c = 0; c < channels; ++c) {
-    const int64_t planeOffset = c * planeStride;
-    for (int64_t kh = 0; kh < KH; ++kh) {
-      const int64_t rowOffset = planeOffset + kh * rowStep;
-      for (int64_t kw = 0; kw < KW; ++kw, w += kCoBlock) {
-        const int64_t off = rowOffset + kw * colStep;
-        const __m512 w0 = _mm512_set1_ps(w[0]), w1 = _mm512_set1_ps(w[1]);
-        const __m512 w2 = _mm512_set1_ps(w[2]), w3 = _mm512_set1_ps(w[3]);
+  // Blocks of channels outside, then taps, then the block's channels: the inner loop runs 8 times
+  // with fixed strides (a loop over the 3 columns of a 3x3 kernel innermost paid its overhead every
+  // 3 steps), and a block's input rows stay in L1 across the taps (all channels inside the taps
+  // swept 128-256 planes per tap out of L1: S2, S3 12% slower).
+  constexpr int64_t kChannelBlock = 8;
+  const int64_t taps = KH * KW;
+  for (int64_t c0 = 0; c0 < channels; c0 += kChannelBlock) {
+    const int64_t c1 = c0 + kChannelBlock < channels ? c0 + kChannelBlock : channels;
+    for (int64_t tap = 0; tap < taps; ++tap) {
+      const int64_t tapOffset = tap / KW * rowStep + tap % KW * colStep;
+      const float* wt = w + (c0 * taps + tap) * kCoBlock;
+      for (int64_t c = c0; c < c1; ++c, wt += taps * kCoBlock) {
+        const int64_t off = c * planeStride + tapOffset;
+        const __m512 w0 = _mm512_set1_ps(wt[0]), w1 = _mm512_set1_ps(wt[1]);
+        const __m512 w2 = _mm512_set1_ps(wt[2]), w3 = _mm512_set1_ps(wt[3]);
 #pragma GCC unroll 6
         for (int s = 0; s < kSlots; ++s) {
           const __m512 xv = kFull ? _mm512_loadu_ps(t.x[s] + off) : _mm512_maskz_loadu_ps(m[s], t.x[s] + off);

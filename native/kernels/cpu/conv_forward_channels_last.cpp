@@ -1,0 +1,91 @@
+#include "conv_forward_channels_last.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "conv_forward_tile.h"
+#include "cpu_features.h"
+#include "padded_channels_last.h"
+#include "thread_pool.h"
+
+namespace atrous {
+namespace {
+
+constexpr int64_t kMaxPaddedFloatsPerThread = 1ll << 19;  // each thread's copy of one image, and its sums: 2 MiB each
+
+// The weight per block of 64 output channels: [group][block][tap][c][64], zeros past the group's last
+// channel, so a tile reads a tap's channel as 4 vectors.
+std::vector<float> packWeights(const ConvGeometry& g, const float* w) {
+  using forward_tile::kCoBlock;
+  const int64_t cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup(), taps = g.kernelH * g.kernelW;
+  const int64_t blocks = (coutG + kCoBlock - 1) / kCoBlock;
+  std::vector<float> packed(static_cast<size_t>(g.groups * blocks * taps * cinG * kCoBlock), 0.f);
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    for (int64_t co = 0; co < coutG; ++co)
+      for (int64_t c = 0; c < cinG; ++c)
+        for (int64_t tap = 0; tap < taps; ++tap)
+          packed[(((grp * blocks + co / kCoBlock) * taps + tap) * cinG + c) * kCoBlock + co % kCoBlock] =
+              w[((grp * coutG + co) * cinG + c) * taps + tap];
+  return packed;
+}
+
+}  // namespace
+
+bool forwardChannelsLastApplies(const ConvGeometry& g) {
+  // Measured against the GEMM path (interleaved, 2 threads): S6 folded (28-wide rows) +16% (+7% more
+  // since); a 1-d kernel of 2 taps (S5) fwd +3%, bwd-data -10%, so kernels under 4 taps keep the GEMM.
+  // Rows a multiple of 16 wide take the NCHW direct tile first (S1, S2: 30-50% faster than this one).
+  return activeIsa() == Isa::Avx512 && g.inChannelsPerGroup() >= 2 && g.kernelH * g.kernelW >= 4 &&
+         g.batch * g.groups >= 2 * numThreads() && paddedChannelsLastFloats(g) <= kMaxPaddedFloatsPerThread &&
+         g.outH() * g.outW() * forward_tile::kCoBlock <= kMaxPaddedFloatsPerThread;  // a block's sums, per thread
+}
+
+void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
+                         const InputSampling& sampling) {
+  using namespace forward_tile;
+  const int64_t C = g.inChannels, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+  const int64_t OH = g.outH(), OW = g.outW(), P = OH * OW, PW = g.inW + g.padLeft + g.padRight;
+  const int64_t PH = g.inH + g.padTop + g.padBottom, KW = g.kernelW, taps = g.kernelH * KW;
+  const int64_t blocks = (coutG + kCoBlock - 1) / kCoBlock, pixelGroups = (P + kPixels - 1) / kPixels;
+  const std::vector<float> packedW = packWeights(g, w);
+  std::vector<int64_t> tapOffsets(static_cast<size_t>(taps));  // in floats of the copy
+  for (int64_t t = 0; t < taps; ++t) tapOffsets[t] = (t / KW * g.dilationH * PW + t % KW * g.dilationW) * C;
+
+  // The bias per block of 64 output channels, zeros past the group's last channel.
+  std::vector<float> blockBias(static_cast<size_t>(g.groups * blocks * kCoBlock), 0.f);
+  for (int64_t grp = 0; grp < g.groups && bias; ++grp)
+    for (int64_t co = 0; co < coutG; ++co) blockBias[grp * blocks * kCoBlock + co] = bias[grp * coutG + co];
+
+  parallelFor(g.batch, [&](int64_t n) {
+    thread_local std::vector<float> xPad, sums;
+    xPad.resize(static_cast<size_t>(paddedChannelsLastFloats(g)));
+    sums.resize(static_cast<size_t>(P * kCoBlock));  // a block's sums channels-last, [pixel][64]
+    const int64_t imageFloats = C * (sampling.sourceH ? sampling.sourceH * sampling.sourceW : g.inH * g.inW);
+    toPaddedChannelsLastRows(g, x + n * imageFloats, 0, PH, xPad.data(), sampling);
+    for (int64_t grp = 0; grp < g.groups; ++grp)
+      for (int64_t block = 0; block < blocks; ++block) {  // a block's weight stays in L2 across the pixels
+        const float* wb = packedW.data() + (grp * blocks + block) * taps * cinG * kCoBlock;
+        const float* bb = bias ? blockBias.data() + (grp * blocks + block) * kCoBlock : nullptr;
+        for (int64_t pg = 0; pg < pixelGroups; ++pg) {
+          Tile t;
+          t.pixels = static_cast<int>(std::min<int64_t>(kPixels, P - pg * kPixels));
+          for (int s = 0; s < t.pixels; ++s) {
+            const int64_t p = pg * kPixels + s, oh = p / OW, ow = p % OW;
+            t.x[s] = xPad.data() + (oh * g.strideH * PW + ow * g.strideW) * C + grp * cinG;
+            t.sum[s] = sums.data() + p * kCoBlock;
+          }
+          forwardAvx512(t, wb, tapOffsets.data(), taps, cinG, bb);
+        }
+        // y[co][p] = sums[p][co] for the block's channels, in 16 x 16 register transposes.
+        const int64_t coBegin = grp * coutG + block * kCoBlock;
+        const int64_t coCount = std::min<int64_t>(kCoBlock, coutG - block * kCoBlock);
+        float* yb = y + (n * g.outChannels + coBegin) * P;
+        for (int64_t co0 = 0; co0 < coCount; co0 += 16)
+          for (int64_t p0 = 0; p0 < P; p0 += 16)
+            transposeTileAvx512(sums.data() + p0 * kCoBlock + co0, kCoBlock, 1, std::min<int64_t>(16, P - p0),
+                                std::min<int64_t>(16, coCount - co0), yb + co0 * P + p0, P);
+      }
+  });
+}
+
+}  // namespace atrous
