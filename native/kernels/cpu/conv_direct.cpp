@@ -48,9 +48,12 @@ void padChannel(const ConvGeometry& g, const float* image, int64_t c, float* pad
   std::fill(plane + (H + g.padTop) * PW, plane + PH * PW, 0.f);
 }
 
-// Enough images for every thread, each small enough to pad per thread.
+// Enough images for every thread, each small enough to pad per thread, and all threads' copies
+// together within the 16 MiB workspace goal however many threads there are.
 bool imagesInParallel(const ConvGeometry& g) {
-  return g.batch * g.groups >= 2 * numThreads() && paddedFloats(g) <= kMaxPaddedFloatsPerThread;
+  const int64_t threads = numThreads();
+  return g.batch * g.groups >= 2 * threads &&
+         paddedFloats(g) <= std::min(kMaxPaddedFloatsPerThread, kMaxPaddedFloats / threads);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ namespace atrous {
 namespace {
 
 constexpr int64_t kMaxPaddedFloatsPerThread = 1ll << 19;  // each thread's copy of one image, and its sums: 2 MiB each
+constexpr int64_t kTotalFloats = 4ll << 20;                // every thread's buffers together: 16 MiB
 
 // The weight per block of 64 output channels: [group][block][tap][c][64], zeros past the group's last
 // channel, so a tile reads a tap's channel as 4 vectors.
@@ -35,9 +36,12 @@ bool forwardChannelsLastApplies(const ConvGeometry& g) {
   // Measured against the GEMM path (interleaved, 2 threads): S6 folded (28-wide rows) +16% (+7% more
   // since); a 1-d kernel of 2 taps (S5) fwd +3%, bwd-data -10%, so kernels under 4 taps keep the GEMM.
   // Rows a multiple of 16 wide take the NCHW direct tile first (S1, S2: 30-50% faster than this one).
+  // Two buffers per thread (the copy and a block's sums), all threads within 16 MiB.
+  const int64_t threads = numThreads();
+  const int64_t cap = std::min(kMaxPaddedFloatsPerThread, kTotalFloats / (2 * threads));
   return activeIsa() == Isa::Avx512 && g.inChannelsPerGroup() >= 2 && g.kernelH * g.kernelW >= 4 &&
-         g.batch * g.groups >= 2 * numThreads() && paddedChannelsLastFloats(g) <= kMaxPaddedFloatsPerThread &&
-         g.outH() * g.outW() * forward_tile::kCoBlock <= kMaxPaddedFloatsPerThread;  // a block's sums, per thread
+         g.batch * g.groups >= 2 * threads && paddedChannelsLastFloats(g) <= cap &&
+         g.outH() * g.outW() * forward_tile::kCoBlock <= cap;
 }
 
 void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
