@@ -6,6 +6,7 @@
 
 #include "gemm.h"
 #include "parallel_ranges.h"
+#include "reusable_scratch.h"
 #include "thread_pool.h"
 
 namespace atrous {
@@ -45,23 +46,6 @@ void toChannelsLast(const float* src, int64_t images, int64_t channels, int64_t 
     }
   });
 }
-
-// Scratch that keeps its pages between calls and is not zeroed: faulting in and clearing ~15 MiB on
-// every call cost as much as a tenth of the GEMMs.
-class Scratch {
- public:
-  float* floats(int64_t n) {
-    if (n > size_) {
-      data_.reset(new float[static_cast<size_t>(n)]);
-      size_ = n;
-    }
-    return data_.get();
-  }
-
- private:
-  std::unique_ptr<float[]> data_;
-  int64_t size_ = 0;
-};
 
 // Copies `count` floats and zero-fills the panel up to `width`; fixed widths unroll into vector moves.
 template <int Width>
@@ -154,7 +138,7 @@ void backwardWeightByTap(const ConvGeometry& g, const float* x, const float* dy,
           }
     }
 
-  thread_local Scratch xScratch, dyScratch, dwScratch;
+  thread_local ReusableScratch xScratch, dyScratch, dwScratch;
   float* xLast = xScratch.floats(chunkImages * g.inChannels * inPlane);
   float* dyLast = dyScratch.floats(chunkImages * g.outChannels * outPlane);
   float* dwTaps = dwScratch.floats(g.groups * taps * coutG * cinG);  // [group][tap][co][c]

@@ -11,6 +11,7 @@
 #include "padded_channels_last.h"
 #include "gemm.h"
 #include "parallel_ranges.h"
+#include "reusable_scratch.h"
 #include "thread_pool.h"
 
 namespace atrous {
@@ -112,22 +113,6 @@ void accumulateByTiles(const ConvGeometry& g, const float* xImg, const float* dy
   }
 }
 
-// Scratch that keeps its pages between calls and is not zeroed (see conv_weight_by_tap.cpp).
-class Scratch {
- public:
-  float* floats(int64_t n) {
-    if (n > size_) {
-      data_.reset(new float[static_cast<size_t>(n)]);
-      size_ = n;
-    }
-    return data_.get();
-  }
-
- private:
-  std::unique_ptr<float[]> data_;
-  int64_t size_ = 0;
-};
-
 }  // namespace
 
 bool backwardWeightChannelsLastApplies(const ConvGeometry& g) {
@@ -153,7 +138,7 @@ void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const flo
   const int64_t pieces = kPiecesPerThread * numThreads();
   const bool tiles = activeIsa() == Isa::Avx512;  // else the portable GEMM
 
-  thread_local Scratch padScratch, partialScratch;
+  thread_local ReusableScratch padScratch, partialScratch;
   float* xPad = padScratch.floats(chunkImages * perImage);
   float* partials = partialScratch.floats(pieces * wsize);  // per piece: [group][co][tap][c]
   for (int64_t n0 = 0; n0 < g.batch; n0 += chunkImages) {

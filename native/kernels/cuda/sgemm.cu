@@ -9,6 +9,7 @@
 #include "../checked_math.h"
 #include "../gemm_checks.h"
 #include "launch.h"
+#include "sgemm_launch.h"
 #include "sgemm_tf32.h"
 
 namespace atrous::cuda {
@@ -17,19 +18,7 @@ namespace {
 constexpr int kBlockM = 128, kBlockN = 128, kBlockK = 8;
 constexpr int kGemmThreads = 256;           // 16 x 16, each 8 x 8 outputs
 constexpr int kSmemStride = kBlockM + 4;    // padding: the transposing stores hit distinct banks
-constexpr int64_t kMaxGridZ = 65535;
-
-struct GemmParams {
-  const float* A;
-  const float* B;
-  float* C;
-  int64_t M, N, K, lda, ldb, ldc;
-  float alpha, beta;
-  GemmBatch batch;
-  int64_t zBase;
-  int64_t tilesN;
-  bool vecA, vecB, vecC;
-};
+static_assert(kBlockM == kGemmTile && kBlockN == kGemmTile, "the shared launch's tile");
 
 // Loads this thread's 4 elements of a 128 x 8 tile of an operand whose contiguous index runs
 // along the 128-long side (A transposed, B plain): row k = t / 32 of the tile, elements
@@ -164,8 +153,6 @@ __global__ void __launch_bounds__(kGemmThreads, 2) sgemmTiled(GemmParams p) {
   }
 }
 
-std::string str(int64_t v) { return std::to_string(v); }
-
 std::atomic<bool>& tf32Setting() {
   static std::atomic<bool> on{[] {
     const char* v = std::getenv("ATROUS_CUDA_TF32");
@@ -183,22 +170,10 @@ Status sgemmBatched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, f
                     int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
                     const GemmBatch& batch, Stream stream) {
   if (sgemmTf32()) return sgemmTf32Batched(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, batch, stream);
-  if (M == 0 || N == 0 || batch.count == 0) return Status::ok();
-  const int64_t tilesM = (M + kBlockM - 1) / kBlockM, tilesN = (N + kBlockN - 1) / kBlockN;
-  if (tilesM > (int64_t{1} << 31) / tilesN)
-    return Status::error("sgemm (cuda): " + str(M) + "x" + str(N) + " needs more than 2^31 blocks of 128x128");
-  GemmParams p{A, B, C, M, N, K, lda, ldb, ldc, alpha, beta, batch, 0, tilesN,
-               vectorizable16(A, lda, batch.aOuter, batch.aInner), vectorizable16(B, ldb, batch.bOuter, batch.bInner),
-               vectorizable16(C, ldc, batch.cOuter, batch.cInner)};
-  auto kernel = transA ? (transB ? sgemmTiled<true, true> : sgemmTiled<true, false>)
-                       : (transB ? sgemmTiled<false, true> : sgemmTiled<false, false>);
-  for (int64_t z0 = 0; z0 < batch.count; z0 += kMaxGridZ) {  // gridDim.z is at most 65535
-    p.zBase = z0;
-    const dim3 grid(static_cast<unsigned>(tilesM * tilesN), 1, static_cast<unsigned>(std::min(kMaxGridZ, batch.count - z0)));
-    kernel<<<grid, kGemmThreads, 0, stream>>>(p);
-    ATROUS_RETURN_IF_ERROR(launchStatus("sgemm (cuda)", "sgemmTiled"));
-  }
-  return Status::ok();
+  static const GemmKernel kernels[2][2] = {{sgemmTiled<false, false>, sgemmTiled<false, true>},
+                                           {sgemmTiled<true, false>, sgemmTiled<true, true>}};
+  return launchGemmTiles(kernels, kGemmThreads, "sgemmTiled", transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                         ldc, batch, stream);
 }
 
 Status sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, ConstFloatSpan A, int64_t lda,

@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "launch.h"
+#include "sgemm_launch.h"
 
 namespace atrous::cuda {
 namespace {
@@ -30,7 +31,6 @@ constexpr int kPieces = kBlockM * kBlockK / 4 / kTf32Threads;  // float4 pieces 
 constexpr int kLdAlongK = kBlockK + 4;   // 128 lines (m or n) of 16 k
 constexpr int kLdAlongMN = kBlockM + 4;  // 16 k rows of 128 (m or n)
 constexpr int kTileFloats = kBlockM * kLdAlongK;
-constexpr int64_t kMaxGridZ = 65535;
 static_assert(kBlockM == kBlockN, "one tile shape serves both operands");
 static_assert(kTileFloats >= kBlockK * kLdAlongMN, "a tile buffer holds either layout");
 static_assert(kPieces * kTf32Threads * 4 == kBlockM * kBlockK, "the threads cover a tile exactly");
@@ -38,17 +38,7 @@ static_assert((kWarpM / kFragsM) == 16 && (kBlockM / kWarpM) * (kBlockN / kWarpN
               "8 warps of 4 x 2 fragments cover the block");
 static_assert(kTf32Threads / 32 * 256 <= kTileFloats, "the epilogue's per-warp 16x16 staging fits in one tile");
 
-struct Tf32Params {
-  const float* A;
-  const float* B;
-  float* C;
-  int64_t M, N, K, lda, ldb, ldc;
-  float alpha, beta;
-  GemmBatch batch;
-  int64_t zBase;
-  int64_t tilesN;
-  bool vecA, vecB;
-};
+static_assert(kBlockM == kGemmTile && kBlockN == kGemmTile, "the shared launch's tile");
 
 __device__ __forceinline__ float4 toTf32(float4 v) {
   return make_float4(wmma::__float_to_tf32(v.x), wmma::__float_to_tf32(v.y), wmma::__float_to_tf32(v.z),
@@ -90,7 +80,7 @@ __device__ __forceinline__ void storePiece(float* tile, float4 v, int f) {
 }
 
 template <bool TransA, bool TransB>
-__global__ void __launch_bounds__(kTf32Threads, 2) sgemmTf32Tiled(Tf32Params p) {
+__global__ void __launch_bounds__(kTf32Threads, 2) sgemmTf32Tiled(GemmParams p) {
   // A is contiguous along k when plain, B when transposed; a k-contiguous tile is a row_major
   // matrix_a (m, k) or a col_major matrix_b (k, n), and the other way round.
   constexpr bool kAAlongK = !TransA, kBAlongK = TransB;
@@ -192,29 +182,16 @@ __global__ void __launch_bounds__(kTf32Threads, 2) sgemmTf32Tiled(Tf32Params p) 
     }
 }
 
-std::string str(int64_t v) { return std::to_string(v); }
 
 }  // namespace
 
 Status sgemmTf32Batched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                         int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
                         const GemmBatch& batch, Stream stream) {
-  if (M == 0 || N == 0 || batch.count == 0) return Status::ok();
-  const int64_t tilesM = (M + kBlockM - 1) / kBlockM, tilesN = (N + kBlockN - 1) / kBlockN;
-  if (tilesM > (int64_t{1} << 31) / tilesN)
-    return Status::error("sgemm (cuda): " + str(M) + "x" + str(N) + " needs more than 2^31 blocks of 128x128");
-  Tf32Params p{A, B, C, M, N, K, lda, ldb, ldc, alpha, beta, batch, 0, tilesN,
-               vectorizable16(A, lda, batch.aOuter, batch.aInner), vectorizable16(B, ldb, batch.bOuter, batch.bInner)};
-  auto kernel = transA ? (transB ? sgemmTf32Tiled<true, true> : sgemmTf32Tiled<true, false>)
-                       : (transB ? sgemmTf32Tiled<false, true> : sgemmTf32Tiled<false, false>);
-  for (int64_t z0 = 0; z0 < batch.count; z0 += kMaxGridZ) {  // gridDim.z is at most 65535
-    p.zBase = z0;
-    const dim3 grid(static_cast<unsigned>(tilesM * tilesN), 1,
-                    static_cast<unsigned>(std::min(kMaxGridZ, batch.count - z0)));
-    kernel<<<grid, kTf32Threads, 0, stream>>>(p);
-    ATROUS_RETURN_IF_ERROR(launchStatus("sgemm (cuda)", "sgemmTf32Tiled"));
-  }
-  return Status::ok();
+  static const GemmKernel kernels[2][2] = {{sgemmTf32Tiled<false, false>, sgemmTf32Tiled<false, true>},
+                                           {sgemmTf32Tiled<true, false>, sgemmTf32Tiled<true, true>}};
+  return launchGemmTiles(kernels, kTf32Threads, "sgemmTf32Tiled", transA, transB, M, N, K, alpha, A, lda, B, ldb, beta,
+                         C, ldc, batch, stream);
 }
 
 }  // namespace atrous::cuda
