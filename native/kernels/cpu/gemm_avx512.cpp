@@ -25,8 +25,12 @@ inline void storeRow(float* c, const __m512* acc, __m512 alpha, __m512 beta, boo
   }
 }
 
+constexpr int64_t kPrefetchBSteps = 16;
+
 // One k step of the tile: acc += a[0..MR) (x) b[0..NR).
 inline void rankOneUpdate(const float* a, const float* b, __m512 (&acc)[MR][NV]) {
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchBSteps * NR + 16 * v), _MM_HINT_T0);
   __m512 bv[NV];
 #pragma GCC unroll 4
   for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
