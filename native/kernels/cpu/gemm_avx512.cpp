@@ -59,7 +59,7 @@ void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alph
   const int64_t kMain = kc > kPrefetchCSteps ? kc - kPrefetchCSteps : 0;
   int64_t k = 0;
   for (; k < kMain; ++k, a += MR, b += NR) {
-    // The next A panel rows are 4 steps ahead.
+    // The A panel line 8 steps ahead.
     _mm_prefetch(reinterpret_cast<const char*>(a + 8 * MR), _MM_HINT_T0);
     rankOneUpdate(a, b, acc);
   }
