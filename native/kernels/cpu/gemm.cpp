@@ -27,8 +27,9 @@ namespace {
 
 // Indexed by Isa. mc is a multiple of mr. Measured on Zen 5 (48 KiB L1d, 1 MiB L2 per core), 2 threads,
 // interleaved medians: kc from 256 to 768 and mc from 112 to 336 were within 5% at 1024-2048;
-// kc = 512 with mc = 168 was at the top. The A block (mc x kc, 344 KiB) and the streamed B panel
-// (kc x nr, 64 KiB) share L2; a B block (kc x nc) of up to 8 MiB stays in L3.
+// kc = 512 with mc = 168 was at the top (rechecked with the B-panel prefetch: kc 256, 384 and 768
+// were no better). The A block (mc x kc, 344 KiB) and the streamed B panel (kc x nr, 96 KiB) share
+// L2; a B block (kc x nc) of up to 8 MiB stays in L3.
 const KernelTable kTables[3] = {
     {"scalar", kScalarMr, kScalarNr, 64, 256, 1024, gemmMicroScalar_4x4, packAScalar, packBScalar},
     {"avx2", kAvx2Mr, kAvx2Nr, 6 * 24, 512, 4096, gemmMicroAvx2_6x16, packAAvx2, packBAvx2},

@@ -25,6 +25,27 @@ inline void storeRow(float* c, const __m512* acc, __m512 alpha, __m512 beta, boo
   }
 }
 
+constexpr int64_t kPrefetchBSteps = 16;
+
+// One k step of the tile: acc += a[0..MR) (x) b[0..NR).
+inline void rankOneUpdate(const float* a, const float* b, __m512 (&acc)[MR][NV]) {
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchBSteps * NR + 16 * v), _MM_HINT_T0);
+  __m512 bv[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+  }
+}
+
+// k steps left when the C tile is prefetched: late enough that the streamed panels do not evict it
+// from L1, early enough to hide a miss to L3 or memory.
+constexpr int64_t kPrefetchCSteps = 32;
+
 }  // namespace
 
 void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c,
@@ -35,20 +56,22 @@ void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alph
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
 
-  for (int64_t k = 0; k < kc; ++k) {
-    // The next A panel rows are 4 steps ahead; B panel stays in L1 across the ir loop.
+  const int64_t kMain = kc > kPrefetchCSteps ? kc - kPrefetchCSteps : 0;
+  int64_t k = 0;
+  for (; k < kMain; ++k, a += MR, b += NR) {
+    // The A panel line 8 steps ahead.
     _mm_prefetch(reinterpret_cast<const char*>(a + 8 * MR), _MM_HINT_T0);
-    __m512 bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+    rankOneUpdate(a, b, acc);
+  }
+  if (beta != 0.f) {
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      __m512 ai = _mm512_set1_ps(a[i]);
+    for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
-    }
-    a += MR;
-    b += NR;
+      for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * v), _MM_HINT_T0);
+  }
+  for (; k < kc; ++k, a += MR, b += NR) {
+    _mm_prefetch(reinterpret_cast<const char*>(a + 8 * MR), _MM_HINT_T0);
+    rankOneUpdate(a, b, acc);
   }
 
   const __m512 alphaV = _mm512_set1_ps(alpha), betaV = _mm512_set1_ps(beta);
