@@ -81,11 +81,19 @@ int probe() {
 
 const char* deviceName() { return cudaAvailability().device.c_str(); }
 
+// Tensors come and go every step (freed when JS collects them): stream-ordered allocation from the
+// pool that keeps its memory (cuda_status.cu), on the default stream the kernels use, so neither
+// call waits for the device as cudaMalloc/cudaFree do.
 int allocate(size_t bytes, void** p) {
   if (p == nullptr) return report(Status::error("allocate: out is null"));
-  return report(deviceAllocate(bytes, p));
+  *p = nullptr;
+  if (bytes == 0) return 0;
+  return report(checkCuda(cudaMallocAsync(p, bytes, nullptr), "allocate", "cudaMallocAsync"));
 }
-int release(void* p) { return report(deviceFree(p)); }
+int release(void* p) {
+  if (p == nullptr) return 0;
+  return report(checkCuda(cudaFreeAsync(p, nullptr), "release", "cudaFreeAsync"));
+}
 int toDevice(void* dst, const void* src, size_t bytes) { return report(copyToDevice(dst, src, bytes)); }
 int toHost(void* dst, const void* src, size_t bytes) { return report(copyToHost(dst, src, bytes)); }
 int onDevice(void* dst, const void* src, size_t bytes) {
