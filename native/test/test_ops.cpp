@@ -419,6 +419,14 @@ ATROUS_TEST(opsMaxPool2dTiesPickTheFirst) {
   ctx.check(maxPool2dForward(k.x, k.p, cspan(withNan), span(y), ispan(argmax)).isOk() && std::isnan(y[0]) &&
                 argmax[0] == 6,
             "NaN in window 0: value %g argmax %d", y[0], argmax[0]);
+
+  // The same rules on the 2x2 stride-2 fast path: a tie keeps the first, -inf keeps cell 0, the last NaN wins.
+  PoolCase q = poolCase(1, 1, 2, 6, 2, 2, 2, 2, 0, 0);  // windows {0,1,6,7}, {2,3,8,9}, {4,5,10,11}
+  std::vector<float> qx = {1.f, 5.f, -kInf, -kInf, kNan, 2.f, 5.f, 0.f, -kInf, -kInf, 3.f, kNan}, qy(3);
+  std::vector<int32_t> qa(3);
+  ctx.check(maxPool2dForward(q.x, q.p, cspan(qx), span(qy), ispan(qa)).isOk() && qa[0] == 1 && qy[0] == 5.f &&
+                qa[1] == 2 && qy[1] == -kInf && qa[2] == 11 && std::isnan(qy[2]),
+            "2x2 fast path: argmax %d %d %d values %g %g %g", qa[0], qa[1], qa[2], qy[0], qy[1], qy[2]);
 }
 
 ATROUS_TEST(opsAvgPool2dMatchesNaive) {

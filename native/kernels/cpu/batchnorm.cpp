@@ -15,6 +15,49 @@ void forEachBlock(const BatchNormShape& s, int64_t c, Body body) {
   for (int64_t n = 0; n < s.batch; ++n) body((n * s.channels + c) * s.spatial);
 }
 
+// Σ x[i] over [0, n), in four partial sums: independent adds, not one chain on an add's latency.
+double blockSum(const float* x, int64_t n) {
+  double a[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) a[k] += x[i + k];
+  for (; i < n; ++i) a[0] += x[i];
+  return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+// Σ (x[i] − mean)² over [0, n), in four partial sums.
+double blockSquaredDeviation(const float* x, int64_t n, double mean) {
+  double a[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) {
+      const double d = x[i + k] - mean;
+      a[k] += d * d;
+    }
+  for (; i < n; ++i) {
+    const double d = x[i] - mean;
+    a[0] += d * d;
+  }
+  return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+// Adds Σ dy[i] to *sumDy and Σ dy[i]·(x[i] − mean) to *sumDyCentered, in four partial sums each.
+void blockGradSums(const float* dy, const float* x, int64_t n, double mean, double* sumDy, double* sumDyCentered) {
+  double s[4] = {0, 0, 0, 0}, t[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) {
+      s[k] += dy[i + k];
+      t[k] += dy[i + k] * (x[i + k] - mean);
+    }
+  for (; i < n; ++i) {
+    s[0] += dy[i];
+    t[0] += dy[i] * (x[i] - mean);
+  }
+  *sumDy += (s[0] + s[1]) + (s[2] + s[3]);
+  *sumDyCentered += (t[0] + t[1]) + (t[2] + t[3]);
+}
+
 // y = x·alpha + shift over channel c, with alpha = gamma·invStd and shift = beta − mean·alpha.
 void normaliseChannel(const BatchNormShape& s, int64_t c, const float* x, double mean, double invStd, double gamma,
                       double beta, float* y) {
@@ -97,17 +140,10 @@ Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFlo
 
   parallelFor(s.channels, [&](int64_t c) {
     double sum = 0;
-    forEachBlock(s, c, [&](int64_t o) {
-      for (int64_t i = 0; i < s.spatial; ++i) sum += x.data[o + i];
-    });
+    forEachBlock(s, c, [&](int64_t o) { sum += blockSum(x.data + o, s.spatial); });
     const double mean = sum / static_cast<double>(count);
     double squares = 0;  // two passes: no cancellation when the mean is large
-    forEachBlock(s, c, [&](int64_t o) {
-      for (int64_t i = 0; i < s.spatial; ++i) {
-        const double d = x.data[o + i] - mean;
-        squares += d * d;
-      }
-    });
+    forEachBlock(s, c, [&](int64_t o) { squares += blockSquaredDeviation(x.data + o, s.spatial, mean); });
     const double var = squares / static_cast<double>(count);
     const double invStd = 1.0 / std::sqrt(var + eps);
     saveMean.data[c] = static_cast<float>(mean);
@@ -156,12 +192,7 @@ Status batchNormBackward(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSp
   parallelFor(s.channels, [&](int64_t c) {
     const double mean = saveMean.data[c], invStd = saveInvStd.data[c];
     double sumDy = 0, sumDyCentered = 0;  // Σ dy and Σ dy·(x − mean)
-    forEachBlock(s, c, [&](int64_t o) {
-      for (int64_t i = 0; i < s.spatial; ++i) {
-        sumDy += dy.data[o + i];
-        sumDyCentered += dy.data[o + i] * (x.data[o + i] - mean);
-      }
-    });
+    forEachBlock(s, c, [&](int64_t o) { blockGradSums(dy.data + o, x.data + o, s.spatial, mean, &sumDy, &sumDyCentered); });
     if (dgamma.data) dgamma.data[c] = static_cast<float>(sumDyCentered * invStd);
     if (dbeta.data) dbeta.data[c] = static_cast<float>(sumDy);
     if (!dx.data) return;

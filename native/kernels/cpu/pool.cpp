@@ -25,7 +25,33 @@ std::string shapeText(const Nchw& s) {
 int64_t adaptiveStart(int64_t i, int64_t in, int64_t out) { return i * in / out; }
 int64_t adaptiveEnd(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; }
 
+// The common 2x2, stride-2, unpadded window: fixed trip counts, no clamping; same comparison order as below.
+void maxPoolPlane2x2(const float* xp, const Nchw& x, const Nchw& y, float* yp, int32_t* ap) {
+  for (int64_t oh = 0; oh < y.h; ++oh) {
+    const float* r0 = xp + 2 * oh * x.w;
+    const float* r1 = r0 + x.w;
+    const int32_t base = static_cast<int32_t>(2 * oh * x.w);
+    for (int64_t ow = 0; ow < y.w; ++ow) {
+      const int64_t iw = 2 * ow;
+      const float v[4] = {r0[iw], r0[iw + 1], r1[iw], r1[iw + 1]};
+      const int32_t at[4] = {static_cast<int32_t>(base + iw), static_cast<int32_t>(base + iw + 1),
+                             static_cast<int32_t>(base + x.w + iw), static_cast<int32_t>(base + x.w + iw + 1)};
+      float best = -std::numeric_limits<float>::infinity();
+      int32_t bestIndex = at[0];
+      for (int k = 0; k < 4; ++k) {
+        const bool take = v[k] > best || v[k] != v[k];  // v != v: NaN, as std::isnan
+        best = take ? v[k] : best;
+        bestIndex = take ? at[k] : bestIndex;
+      }
+      yp[oh * y.w + ow] = best;
+      ap[oh * y.w + ow] = bestIndex;
+    }
+  }
+}
+
 void maxPoolPlane(const float* xp, const Nchw& x, const PoolWindow& p, const Nchw& y, float* yp, int32_t* ap) {
+  if (p.kernelH == 2 && p.kernelW == 2 && p.strideH == 2 && p.strideW == 2 && p.padH == 0 && p.padW == 0)
+    return maxPoolPlane2x2(xp, x, y, yp, ap);
   for (int64_t oh = 0; oh < y.h; ++oh) {
     const int64_t h0 = oh * p.strideH - p.padH;
     const int64_t hs = std::max<int64_t>(h0, 0), he = std::min(h0 + p.kernelH, x.h);
