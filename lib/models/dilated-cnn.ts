@@ -4,6 +4,7 @@
 // `features` (the backbone) and `head` (the classifier) are separate so fine-tuning can freeze one and
 // replace the other.
 import { noGrad } from '../autograd';
+import type { Device } from '../storage';
 import { Tensor } from '../tensor';
 import { zeros } from '../random';
 import { BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential } from '../nn';
@@ -56,15 +57,21 @@ export class DilatedCnn extends Module {
     const wasTraining = this.features.training;
     this.features.eval();
     try {
-      return noGrad(() => this.features.forward(zeros([1, ...this.inputShape])) as Tensor).numel;
+      const probe = zeros([1, ...this.inputShape], { device: this.backboneDevice() });
+      return noGrad(() => this.features.forward(probe) as Tensor).numel;
     } finally {
       this.features.train(wasTraining);
     }
   }
 
-  /** A freshly initialised classifier sized to the backbone (fine-tuning swaps it in). */
+  /** A freshly initialised classifier sized to the backbone (fine-tuning swaps it in), on the backbone's device. */
   newHead(numClasses = this.numClasses): Sequential {
-    return new Sequential(new Flatten(1), new Linear(this.featureSize(), this.hidden), new ReLU(), new Dropout(this.dropoutP), new Linear(this.hidden, numClasses));
+    const head = new Sequential(new Flatten(1), new Linear(this.featureSize(), this.hidden), new ReLU(), new Dropout(this.dropoutP), new Linear(this.hidden, numClasses));
+    return head.to(this.backboneDevice());
+  }
+
+  private backboneDevice(): Device {
+    return this.features.parameters()[0]?.device ?? 'cpu';
   }
 
   override forward(x: Tensor): Tensor {
