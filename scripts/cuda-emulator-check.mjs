@@ -28,7 +28,9 @@ const flags = sanitize
     '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer']
   : ['-DCMAKE_BUILD_TYPE=Release'];
 run('cmake', ['-S', '.', '-B', dir, '-DATROUS_CUDA_EMULATOR=ON', ...flags]);
-run('cmake', ['--build', dir, '-j', String(Math.max(1, os.cpus().length)), '--target', 'atrous_cuda_emulated_tests']);
+run('cmake', ['--build', dir, '-j', String(Math.max(1, os.cpus().length)), '--target', 'atrous_cuda_emulator_selftest',
+  'atrous_cuda_emulated_tests']);
+run(`./${dir}/atrous_cuda_emulator_selftest`, []); // the emulator catches what it claims to
 run(`./${dir}/atrous_cuda_emulated_tests`, filter);
 if (sanitize || filter.length > 0) process.exit(0);
 
