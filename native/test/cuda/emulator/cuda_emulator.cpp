@@ -7,7 +7,8 @@
 // of its block waits at __syncwarp, say) are reported as a kernel fault instead of hanging. Fibers run
 // forwards in even blocks and backwards in odd ones (the parity shifts with every launch), so a kernel
 // that reads shared memory another thread writes without a barrier between sees both orders and
-// gives a wrong answer in at least one of them.
+// gives a wrong answer in at least one of them; the blocks themselves run in grid order in even
+// launches and in reverse in odd ones.
 //
 // Device memory is host memory from posix_memalign, recorded so that copies name a range inside one
 // allocation; under AddressSanitizer a kernel's access past a buffer is caught like any other.
@@ -343,13 +344,15 @@ void run(const Config& config, const char* kernelName, const std::function<void(
   e.kernelName = kernelName;
   const unsigned long long launch = e.launches++;
   e.blockFaulted = false;
-  for (unsigned z = 0; z < g.z; ++z)
-    for (unsigned y = 0; y < g.y; ++y)
-      for (unsigned x = 0; x < g.x; ++x) {
-        const bool forwards = ((launch + x + y + z) & 1) == 0;
-        runBlock(e, g, b, {x, y, z}, forwards);
-        if (e.blockFaulted) return;  // the launch failed; later calls report it
-      }
+  // Blocks go first to last in even launches and last to first in odd ones: a kernel whose blocks
+  // depend on each other's order (unordered writes to one place) answers differently.
+  const unsigned long long blocks = 1ull * g.x * g.y * g.z;
+  for (unsigned long long k = 0; k < blocks; ++k) {
+    const unsigned long long i = (launch & 1) == 0 ? k : blocks - 1 - k;
+    const unsigned x = unsigned(i % g.x), y = unsigned(i / g.x % g.y), z = unsigned(i / (1ull * g.x * g.y));
+    runBlock(e, g, b, {x, y, z}, ((launch + x + y + z) & 1) == 0);
+    if (e.blockFaulted) return;  // the launch failed; later calls report it
+  }
 }
 
 }  // namespace atrous_emu
