@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "conv_depthwise.h"
 #include "im2col.h"
 #include "launch.h"
 #include "sgemm.h"
@@ -39,6 +40,10 @@ bool isPointwise(const ConvGeometry& g) {
   return g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 &&
          g.padBottom == 0 && g.padLeft == 0 && g.padRight == 0;
 }
+
+// One input channel per group: the direct kernels of conv_depthwise.h, since a group's GEMM
+// (M = multiplier, K = KH*KW) would fill a sliver of each 128x128 tile. Pointwise stays a GEMM.
+bool usesDepthwiseKernels(const ConvGeometry& g) { return g.inChannelsPerGroup() == 1 && !isPointwise(g); }
 
 // Tiles of the batch: `images` whole images at a time while one image's columns fit the budget,
 // else one image at a time in ranges of `pixels` output pixels (at least one).
@@ -131,6 +136,8 @@ Status convForward(const ConvGeometry& g, ConstFloatSpan x, ConstFloatSpan w, Co
                                            {"weight", {w, g.weightSize()}},
                                            {"output", {y, g.outputSize()}}}));
   if (bias.size != 0) ATROUS_RETURN_IF_ERROR(checkBuffers(op, {{"bias", {bias, g.outChannels}}}));
+  if (usesDepthwiseKernels(g))
+    return depthwiseForward(g, x.data, w.data, bias.size != 0 ? bias.data : nullptr, y.data, stream);
 
   const int64_t P = g.outH() * g.outW(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
   const int64_t kg = cinG * g.kernelH * g.kernelW, rows = g.inChannels * g.kernelH * g.kernelW;
@@ -165,6 +172,7 @@ Status convBackwardData(const ConvGeometry& g, ConstFloatSpan dy, ConstFloatSpan
   ATROUS_RETURN_IF_ERROR(checkBuffers(op, {{"gradOutput", {dy, g.outputSize()}},
                                            {"weight", {w, g.weightSize()}},
                                            {"gradInput", {dx, g.inputSize()}}}));
+  if (usesDepthwiseKernels(g)) return depthwiseBackwardData(g, dy.data, w.data, dx.data, stream);
   const int64_t P = g.outH() * g.outW(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
   const int64_t kg = cinG * g.kernelH * g.kernelW, rows = g.inChannels * g.kernelH * g.kernelW;
   if (isPointwise(g)) {  // dx[n][group] = W[group]^T * dy[n][group]
@@ -192,6 +200,7 @@ Status convBackwardWeight(const ConvGeometry& g, ConstFloatSpan x, ConstFloatSpa
   ATROUS_RETURN_IF_ERROR(checkBuffers(op, {{"input", {x, g.inputSize()}},
                                            {"gradOutput", {dy, g.outputSize()}},
                                            {"gradWeight", {dw, g.weightSize()}}}));
+  if (usesDepthwiseKernels(g)) return depthwiseBackwardWeight(g, x.data, dy.data, dw.data, stream);
   const int64_t P = g.outH() * g.outW(), coutG = g.outChannelsPerGroup();
   const int64_t kg = g.inChannelsPerGroup() * g.kernelH * g.kernelW, rows = g.inChannels * g.kernelH * g.kernelW;
   const int64_t weights = g.weightSize();

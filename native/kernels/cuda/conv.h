@@ -7,6 +7,7 @@
 // The weight gradient lays a tile's images side by side and splits the long K (pixels) into
 // slices whose partial products are summed in a fixed order: results do not depend on timing.
 // 1x1 convolutions with stride 1 and no padding multiply the input in place, without columns.
+// One input channel per group (depthwise) otherwise: direct kernels, no GEMM (conv_depthwise.h).
 // Work is queued on `stream`; workspaces come from the stream-ordered pool (cudaMallocAsync).
 #pragma once
 #include "../conv_geometry.h"

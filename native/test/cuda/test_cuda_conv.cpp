@@ -115,6 +115,32 @@ ATROUS_CUDA_TEST(cudaConvRarePathsMatchFloat64) {
   for (const ConvGeometry& g : cases) checkAll(ctx, g, 77 + i++);
 }
 
+// The direct depthwise kernels (one input channel per group, conv_depthwise.h) on every pass.
+ATROUS_CUDA_TEST(cudaConvDepthwiseMatchesFloat64) {
+  test::Tf32Scope fp32(false);
+  constexpr int64_t kBig = 2147483647;  // 2^31 - 1
+  const ConvGeometry cases[] = {
+      geometry(2, 5, 9, 8, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5),        // multiplier 1, 'same'
+      geometry(2, 3, 9, 8, 12, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 3),       // multiplier 4, dilated
+      geometry(3, 4, 11, 10, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4),      // stride 2
+      geometry(2, 3, 13, 12, 3, 3, 3, 3, 2, 4, 4, 4, 4, 4, 4, 3),      // stride 3x2, dilation 4
+      geometry(2, 4, 10, 9, 4, 3, 3, 1, 1, 0, 2, 2, 0, 2, 2, 4),       // asymmetric padding
+      geometry(1, 2, 7, 9, 6, 4, 2, 2, 3, 3, 0, 1, 4, 3, 4, 2),        // even kernel, mixed everything
+      geometry(1, 3, 6, 7, 3, 5, 5, 1, 1, 6, 6, 6, 6, 1, 1, 3),        // padding larger than the kernel
+      geometry(2, 2, 5, 6, 2, 3, 3, 1, 1, 9, 9, 9, 9, 9, 9, 2),        // dilation past the input: taps in padding
+      geometry(2, 6, 1, 37, 6, 1, 3, 1, 1, 0, 0, 8, 0, 1, 4, 6),       // causal 1-d, dilation 4
+      geometry(3, 4, 1, 41, 8, 1, 5, 1, 2, 0, 0, 2, 3, 1, 3, 4),       // 1-d, multiplier 2, stride 2
+      geometry(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1),        // one pixel, padded 1x1
+      geometry(1, 1, 2, 2, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 1),        // tiny, one channel, multiplier 3
+      geometry(1, 1, 1, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),        // one input pixel, only the centre tap
+      geometry(4, 7, 5, 3, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 7),        // odd sizes, narrow rows
+      geometry(1, 2, 1, 40000, 2, 1, 3, 1, 1, 0, 0, 2, 2, 1, 2, 2),    // long 1-d: the weight gradient's chunks
+      geometry(1, 2, 2, 3, 2, 1, 2, kBig, 1, kBig, 0, 0, 1, 1, 1, 2),  // positions past 2^31: 64-bit indices
+  };
+  int i = 0;
+  for (const ConvGeometry& g : cases) checkAll(ctx, g, 500 + i++);
+}
+
 // The suite's shapes (native/bench/conv-suite.json) at batch 2 (S8: 1), against the CPU kernels:
 // both are float32 sums of up to ~10^4 products in different orders, hence the looser tolerance.
 ATROUS_CUDA_TEST(cudaConvSuiteShapesMatchCpu) {
@@ -185,14 +211,18 @@ ATROUS_CUDA_ARGS_TEST(cudaConvRejectsBadArguments) {
   ConvGeometry good = geometry(2, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2);
   std::vector<float> x(good.inputSize(), 1.f), w(good.weightSize(), 1.f), y(good.outputSize(), 7.f), b(4, 0.f);
   const long long X = (long long)x.size(), W = (long long)w.size(), Y = (long long)y.size();
-  for (const test::BadConvCase& c : test::badConvForwardCases(good)) {
-    Status s = cuda::convForward(c.g, {x.data(), c.inputSize}, {w.data(), c.weightSize}, {b.data(), c.biasSize},
-                                 {y.data(), c.outputSize});
-    ctx.check(!s.isOk() && s.message().find(c.mentions) != std::string::npos &&
-                  s.message().find("convForward (cuda)") != std::string::npos,
-              "%s: expected an error naming 'convForward (cuda)' and %s, got '%s'", c.what, c.mentions,
-              s.message().c_str());
-  }
+  // A depthwise geometry takes the direct kernels: its arguments are checked before them too (its
+  // buffers are no longer than good's).
+  const ConvGeometry depthwise = geometry(2, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4);
+  for (const ConvGeometry& valid : {good, depthwise})
+    for (const test::BadConvCase& c : test::badConvForwardCases(valid)) {
+      Status s = cuda::convForward(c.g, {x.data(), c.inputSize}, {w.data(), c.weightSize}, {b.data(), c.biasSize},
+                                   {y.data(), c.outputSize});
+      ctx.check(!s.isOk() && s.message().find(c.mentions) != std::string::npos &&
+                    s.message().find("convForward (cuda)") != std::string::npos,
+                "%s (groups %lld): expected an error naming 'convForward (cuda)' and %s, got '%s'", c.what,
+                (long long)valid.groups, c.mentions, s.message().c_str());
+    }
   std::vector<float> dx(good.inputSize(), 7.f);
   Status s = cuda::convBackwardData(good, {y.data(), Y}, {w.data(), W - 1}, {dx.data(), X});
   ctx.check(!s.isOk() && s.message().find("weight") != std::string::npos, "backwardData, short weight: '%s'",
@@ -200,6 +230,12 @@ ATROUS_CUDA_ARGS_TEST(cudaConvRejectsBadArguments) {
   s = cuda::convBackwardWeight(good, {x.data(), X}, {y.data(), Y}, {w.data(), W + 3});
   ctx.check(!s.isOk() && s.message().find("gradWeight") != std::string::npos, "backwardWeight, long gradWeight: '%s'",
             s.message().c_str());
+  s = cuda::convBackwardData(depthwise, {y.data(), Y}, {w.data(), depthwise.weightSize()}, {dx.data(), X - 1});
+  ctx.check(!s.isOk() && s.message().find("gradInput") != std::string::npos,
+            "depthwise backwardData, short gradInput: '%s'", s.message().c_str());
+  s = cuda::convBackwardWeight(depthwise, {x.data(), X}, {nullptr, Y}, {w.data(), depthwise.weightSize()});
+  ctx.check(!s.isOk() && s.message().find("null") != std::string::npos,
+            "depthwise backwardWeight, null gradOutput: '%s'", s.message().c_str());
   s = cuda::convBackwardBias(good, {y.data(), Y}, {dx.data(), 3});
   ctx.check(!s.isOk() && s.message().find("gradBias") != std::string::npos, "backwardBias, 3 slots: '%s'",
             s.message().c_str());
