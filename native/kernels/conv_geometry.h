@@ -19,6 +19,11 @@ struct ConvGeometry {
   // (H + padTop + padBottom - (d(k-1)+1)) / s + 1, written once.
   int64_t outH() const { return (inH + padTop + padBottom - (dilationH * (kernelH - 1) + 1)) / strideH + 1; }
   int64_t outW() const { return (inW + padLeft + padRight - (dilationW * (kernelW - 1) + 1)) / strideW + 1; }
+  // Whether every tap position a kernel forms (o * stride - pad + k * dilation, i + pad) fits in int32:
+  // they all lie within the padded extents. The CUDA kernels use 32-bit positions where this holds.
+  bool paddedExtentsFitInt32() const {
+    return inH + padTop + padBottom <= 2147483647 && inW + padLeft + padRight <= 2147483647;
+  }
   int64_t inChannelsPerGroup() const { return inChannels / groups; }
   int64_t outChannelsPerGroup() const { return outChannels / groups; }
 

@@ -37,12 +37,6 @@ DepthwiseShape<Index> shapeOf(const ConvGeometry& g) {
           Index(g.padLeft),    Index(g.dilationH),   Index(g.dilationW)};
 }
 
-// Every element index fits in int (validate() caps each tensor at 2^31-1 elements); the positions
-// the kernels form (o*stride - pad + k*dilation and the like) stay within the padded extents.
-bool indicesFitInt(const ConvGeometry& g) {
-  return g.inH + g.padTop + g.padBottom <= INT_MAX && g.inW + g.padLeft + g.padRight <= INT_MAX;
-}
-
 #define ATROUS_GRID_STRIDE(i, n) \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
 
@@ -212,15 +206,15 @@ Status backwardWeightAs(const ConvGeometry& g, const float* x, const float* dy, 
 
 Status depthwiseForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
                         Stream stream) {
-  return indicesFitInt(g) ? forwardAs<int>(g, x, w, bias, y, stream) : forwardAs<int64_t>(g, x, w, bias, y, stream);
+  return g.paddedExtentsFitInt32() ? forwardAs<int>(g, x, w, bias, y, stream) : forwardAs<int64_t>(g, x, w, bias, y, stream);
 }
 
 Status depthwiseBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, Stream stream) {
-  return indicesFitInt(g) ? backwardDataAs<int>(g, dy, w, dx, stream) : backwardDataAs<int64_t>(g, dy, w, dx, stream);
+  return g.paddedExtentsFitInt32() ? backwardDataAs<int>(g, dy, w, dx, stream) : backwardDataAs<int64_t>(g, dy, w, dx, stream);
 }
 
 Status depthwiseBackwardWeight(const ConvGeometry& g, const float* x, const float* dy, float* dw, Stream stream) {
-  return indicesFitInt(g) ? backwardWeightAs<int>(g, x, dy, dw, stream)
+  return g.paddedExtentsFitInt32() ? backwardWeightAs<int>(g, x, dy, dw, stream)
                           : backwardWeightAs<int64_t>(g, x, dy, dw, stream);
 }
 

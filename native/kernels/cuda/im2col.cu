@@ -12,7 +12,9 @@ struct Im2colParams {
   int64_t imageStride, rowStride;
 };
 
-// One thread per column entry, consecutive threads along the pixels: coalesced writes.
+// One thread per column entry, consecutive threads along the pixels: coalesced writes. Pos holds
+// tap positions: int unless a padded extent passes 2^31 (ConvGeometry::paddedExtentsFitInt32).
+template <class Pos>
 __global__ void im2colDilatedKernel(const float* __restrict__ x, float* __restrict__ col, Im2colParams p, int total) {
   const int t = blockIdx.x * blockDim.x + threadIdx.x;
   if (t >= total) return;
@@ -21,8 +23,8 @@ __global__ void im2colDilatedKernel(const float* __restrict__ x, float* __restri
   const int pixel = p.pixelBegin + j, oh = pixel / p.outW, ow = pixel % p.outW;
   const int taps = p.kernelH * p.kernelW;
   const int c = row / taps, tap = row % taps, kh = tap / p.kernelW, kw = tap % p.kernelW;
-  const int ih = oh * p.strideH - p.padTop + kh * p.dilationH;
-  const int iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
+  const Pos ih = Pos(oh) * p.strideH - p.padTop + Pos(kh) * p.dilationH;
+  const Pos iw = Pos(ow) * p.strideW - p.padLeft + Pos(kw) * p.dilationW;
   float v = 0.f;
   if (ih >= 0 && ih < p.height && iw >= 0 && iw < p.width)
     v = x[((int64_t(n) * p.channels + c) * p.height + ih) * p.width + iw];
@@ -39,7 +41,10 @@ Status im2colDilated(const ConvGeometry& g, const float* x, const ColumnTile& ti
                        int(g.kernelW),    int(g.strideH),   int(g.strideW),       int(g.padTop),
                        int(g.padLeft),    int(g.dilationH), int(g.dilationW),     int(g.outW()),
                        int(tile.pixelBegin), int(tile.pixels), rows, tile.imageStride, tile.rowStride};
-  im2colDilatedKernel<<<blocksFor(total), kThreads, 0, stream>>>(x, col, p, static_cast<int>(total));
+  if (g.paddedExtentsFitInt32())
+    im2colDilatedKernel<int><<<blocksFor(total), kThreads, 0, stream>>>(x, col, p, static_cast<int>(total));
+  else
+    im2colDilatedKernel<int64_t><<<blocksFor(total), kThreads, 0, stream>>>(x, col, p, static_cast<int>(total));
   return launchStatus("im2colDilated", "im2colDilatedKernel");
 }
 

@@ -110,6 +110,10 @@ ATROUS_CUDA_TEST(cudaConvRarePathsMatchFloat64) {
       geometry(5, 20, 14, 14, 28, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1),   // strided: gathered data gradient
       geometry(2, 8, 1, 3000, 8, 1, 2, 1, 1, 0, 0, 64, 0, 1, 64, 1),  // long 1-d: the weight gradient's K slices
       geometry(1, 140, 9, 9, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // channels past one 128 tile
+      // Strides and paddings near 2^31: tap positions (oh * stride, ih + padTop) past 2^31 in im2col /
+      // col2im; in the second, input row 3 is read by output row 2 (3 + (2^31 - 1) = 2 * (2^30 + 1)).
+      geometry(1, 2, 2, 3, 2, 1, 2, 2147483647, 1, 2147483647, 2147483647, 0, 1, 1, 1, 1),
+      geometry(1, 2, 4, 3, 2, 1, 2, 1073741825, 1, 2147483647, 0, 0, 1, 1, 1, 1),
   };
   int i = 0;
   for (const ConvGeometry& g : cases) checkAll(ctx, g, 77 + i++);
