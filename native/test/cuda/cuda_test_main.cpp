@@ -1,15 +1,24 @@
-// Runs every CUDA test (or those whose name contains argv[1]). Without a usable device the tests
+// Runs every CUDA test, or those whose name contains one of the arguments and none of the arguments
+// written -name (e.g. `atrous_cuda_tests Conv -Tf32`). Without a usable device the tests
 // that need one print "SKIP: <name>: <reason>"; the count of them is reported, never as passed.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "../../kernels/cuda/cuda_status.h"
 #include "cuda_harness.h"
 
 int main(int argc, char** argv) {
   using namespace atrous;
-  const char* filter = argc > 1 ? argv[1] : nullptr;
+  std::vector<const char*> include, exclude;
+  for (int i = 1; i < argc; ++i) (argv[i][0] == '-' ? exclude : include).push_back(argv[i][0] == '-' ? argv[i] + 1 : argv[i]);
+  auto selected = [&](const char* name) {
+    bool in = include.empty();
+    for (const char* f : include) in = in || std::strstr(name, f) != nullptr;
+    for (const char* f : exclude) in = in && std::strstr(name, f) == nullptr;
+    return in;
+  };
   const cuda::CudaAvailability& cuda = cuda::cudaAvailability();
   if (cuda.usable)
     std::printf("atrous CUDA tests: %s\n", cuda.device.c_str());
@@ -17,7 +26,7 @@ int main(int argc, char** argv) {
     std::printf("atrous CUDA tests: no device: %s\n", cuda.reason.c_str());
   int passed = 0, failed = 0, skipped = 0;
   for (const test::CudaTest& t : test::cudaRegistry()) {
-    if (filter && !std::strstr(t.name, filter)) continue;
+    if (!selected(t.name)) continue;
     if (t.needsDevice && !cuda.usable) {
       std::printf("SKIP: %s: %s\n", t.name, cuda.reason.c_str());
       ++skipped;
