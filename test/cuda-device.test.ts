@@ -16,20 +16,10 @@ import { channelsLast, lastStep } from '../lib/models/sequence-ops';
 import { Tcn } from '../lib/models/tcn';
 import { setRandomState } from '../lib/random';
 import { deviceOf } from '../lib/storage';
+import { relativeL2 as relL2 } from './helpers/relative-l2';
 import { distinctValues, seededValues } from './helpers/values';
 
 const info = at.backend();
-
-/** Relative L2 distance ‖a − b‖ / ‖b‖ (0 when both are zero). */
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
 
 /** The bits of a float32 array, so that NaN, -0 and denormals compare exactly. */
 function bits(a: Float32Array): number[] {

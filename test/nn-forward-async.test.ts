@@ -3,16 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { conv2dRef } from './helpers/reference';
-
-function relL2(got: Float32Array, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < got.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
-}
+import { relativeL2 as relL2 } from './helpers/relative-l2';
 
 describe('Module.forwardAsync', () => {
   it('Sequential(Conv2d, ReLU, Conv2d) matches a naive float64 forward', async () => {

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'vitest';
 import * as at from '../../lib';
+import { relativeL2 } from './relative-l2';
 
 /** A tensor as stored: float32 little-endian bytes, base64. */
 export interface FixtureTensor {
@@ -45,17 +46,7 @@ export function leaf(t: FixtureTensor): at.Tensor {
   return at.tensor(decode(t), t.shape, { requiresGrad: true });
 }
 
-/** ‖actual − expected‖₂ / ‖expected‖₂ in float64 (the fixtures never hold an all-zero expectation). */
-export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = actual[i] - expected[i];
-    num += d * d;
-    den += expected[i] * expected[i];
-  }
-  return Math.sqrt(num) / Math.sqrt(den);
-}
+export { relativeL2 } from './relative-l2';
 
 /** One line that replays the case: its op, configuration and input shapes. */
 export function describeCase(c: FixtureCase): string {

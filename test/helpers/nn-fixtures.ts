@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'vitest';
 import * as at from '../../lib';
+import { relativeL2 } from './relative-l2';
 
 export interface TensorRecord {
   shape: number[];
@@ -23,17 +24,7 @@ export function toStateDict(state: Record<string, TensorRecord>): Record<string,
   return Object.fromEntries(Object.entries(state).map(([k, v]) => [k, toTensor(v)]));
 }
 
-/** ||got − want||₂ / ||want||₂ in float64 (0 when both are zero). */
-export function relativeL2(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  if (got.length !== want.length) throw new Error(`length ${got.length} vs expected ${want.length}`);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < got.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
+export { relativeL2 } from './relative-l2';
 
 export function expectRelClose(label: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
   const err = relativeL2(got, want);
