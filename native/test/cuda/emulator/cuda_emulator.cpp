@@ -10,8 +10,9 @@
 // gives a wrong answer in at least one of them; the blocks themselves run in grid order in even
 // launches and in reverse in odd ones.
 //
-// Device memory is host memory from posix_memalign, recorded so that copies name a range inside one
-// allocation; under AddressSanitizer a kernel's access past a buffer is caught like any other.
+// Device memory is host memory from posix_memalign, filled with NaN bits (so that reading what nothing
+// wrote shows) and recorded so that copies name a range inside one allocation; under
+// AddressSanitizer a kernel's access past a buffer is caught like any other.
 // One launch or runtime call runs at a time (a process-wide mutex): launches are synchronous, which
 // is a valid order for any stream program.
 #include <sys/mman.h>
@@ -381,6 +382,9 @@ cudaError_t allocate(void** p, size_t bytes) {
   if (e.stickyError != cudaSuccess) return e.stickyError;
   if (bytes == 0) return cudaSuccess;
   if (posix_memalign(p, 256, bytes) != 0) return cudaErrorMemoryAllocation;
+  // New device memory holds NaNs (all bits set), never the zeros fresh host pages happen to have:
+  // code that reads memory nothing wrote gets NaN, as it would get garbage on a GPU.
+  std::memset(*p, 0xff, bytes);
   e.allocations[reinterpret_cast<uintptr_t>(*p)] = bytes;
   return cudaSuccess;
 }
