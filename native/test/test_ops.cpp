@@ -386,6 +386,48 @@ ATROUS_TEST(opsMaxPool2dMatchesNaive) {
     }
 }
 
+// The 2x2 stride-2 fast path (maxpool_rows.h) on every ISA: widths that leave every tail of a
+// 16-window vector step, values drawn from a few levels (many ties), NaN and -inf sprinkled in. The
+// reference: a window's last NaN if it has one, else its first maximum (all -inf: its first cell).
+ATROUS_TEST(opsMaxPool2x2EveryIsaMatchesNaive) {
+  test::forEachIsa([&](Isa isa) {
+    Rng rng(77);
+    for (int64_t w = 2; w <= 70; w += (w < 36 ? 1 : 7))
+      for (int64_t h : {2, 3, 5}) {
+        const Nchw xs{2, 2, h, w}, ys{2, 2, h / 2, w / 2};
+        std::vector<float> x(static_cast<size_t>(xs.size()));
+        for (float& v : x) {
+          const int64_t r = rng.intIn(0, 19);
+          v = r == 0 ? kNan : r == 1 ? -kInf : static_cast<float>(rng.intIn(-2, 2));
+        }
+        std::vector<float> y(static_cast<size_t>(ys.size()));
+        std::vector<int32_t> argmax(y.size());
+        const PoolWindow p{2, 2, 2, 2, 0, 0};
+        Status s = maxPool2dForward(xs, p, cspan(x), span(y), ispan(argmax));
+        int wrong = 0;
+        for (int64_t pl = 0; pl < xs.n * xs.c; ++pl)
+          for (int64_t oh = 0; oh < ys.h; ++oh)
+            for (int64_t ow = 0; ow < ys.w; ++ow) {
+              const int32_t cells[4] = {int32_t(2 * oh * w + 2 * ow), int32_t(2 * oh * w + 2 * ow + 1),
+                                        int32_t((2 * oh + 1) * w + 2 * ow), int32_t((2 * oh + 1) * w + 2 * ow + 1)};
+              const float* plane = x.data() + pl * h * w;
+              int32_t want = cells[0];
+              for (int32_t c : cells)
+                if (std::isnan(plane[c])) want = c;
+              if (!std::isnan(plane[want]))
+                for (int k = 3; k >= 0; --k)
+                  if (plane[cells[k]] >= plane[want]) want = cells[k];
+              const int64_t o = (pl * ys.h + oh) * ys.w + ow;
+              const float got = y[static_cast<size_t>(o)];
+              wrong += argmax[static_cast<size_t>(o)] != want ||
+                       !(got == plane[want] || (std::isnan(got) && std::isnan(plane[want])));
+            }
+        ctx.check(s.isOk() && wrong == 0, "2x2 max pool %s, x %lldx%lld: %d windows differ (%s)", isaName(isa),
+                  (long long)h, (long long)w, wrong, s.message().c_str());
+      }
+  });
+}
+
 ATROUS_TEST(opsMaxPool2dTiesPickTheFirst) {
   // A constant plane: every window's max is its first in-bounds cell, as PyTorch picks it.
   PoolCase k = poolCase(1, 1, 4, 5, 3, 3, 2, 2, 1, 1);

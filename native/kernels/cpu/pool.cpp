@@ -7,10 +7,32 @@
 #include <string>
 
 #include "../checked_math.h"
+#include "cpu_features.h"
+#include "maxpool_rows.h"
 #include "op_checks.h"
 #include "parallel_ranges.h"
 
 namespace atrous {
+
+void maxPoolRow2x2Scalar(const float* r0, const float* r1, int64_t outW, int32_t base, int32_t rowStride, float* y,
+                         int32_t* argmax) {
+  for (int64_t ow = 0; ow < outW; ++ow) {
+    const int64_t iw = 2 * ow;
+    const float v[4] = {r0[iw], r0[iw + 1], r1[iw], r1[iw + 1]};
+    const int32_t at0 = base + static_cast<int32_t>(iw);
+    const int32_t at[4] = {at0, at0 + 1, at0 + rowStride, at0 + rowStride + 1};
+    float best = -std::numeric_limits<float>::infinity();
+    int32_t bestIndex = at[0];
+    for (int k = 0; k < 4; ++k) {
+      const bool take = v[k] > best || v[k] != v[k];  // v != v: NaN, as std::isnan
+      best = take ? v[k] : best;
+      bestIndex = take ? at[k] : bestIndex;
+    }
+    y[ow] = best;
+    argmax[ow] = bestIndex;
+  }
+}
+
 namespace {
 
 constexpr int64_t kMaxElements = 2147483647;  // 2^31 - 1
@@ -25,27 +47,14 @@ std::string shapeText(const Nchw& s) {
 int64_t adaptiveStart(int64_t i, int64_t in, int64_t out) { return i * in / out; }
 int64_t adaptiveEnd(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; }
 
-// The common 2x2, stride-2, unpadded window: fixed trip counts, no clamping; same comparison order as below.
+// The common 2x2, stride-2, unpadded window: fixed trip counts, no clamping, a row at a time
+// (maxpool_rows.h); same comparison order as below.
 void maxPoolPlane2x2(const float* xp, const Nchw& x, const Nchw& y, float* yp, int32_t* ap) {
+  const auto row = activeIsa() == Isa::Avx512 ? maxPoolRow2x2Avx512 : maxPoolRow2x2Scalar;
+  const int32_t stride = static_cast<int32_t>(x.w);
   for (int64_t oh = 0; oh < y.h; ++oh) {
     const float* r0 = xp + 2 * oh * x.w;
-    const float* r1 = r0 + x.w;
-    const int32_t base = static_cast<int32_t>(2 * oh * x.w);
-    for (int64_t ow = 0; ow < y.w; ++ow) {
-      const int64_t iw = 2 * ow;
-      const float v[4] = {r0[iw], r0[iw + 1], r1[iw], r1[iw + 1]};
-      const int32_t at[4] = {static_cast<int32_t>(base + iw), static_cast<int32_t>(base + iw + 1),
-                             static_cast<int32_t>(base + x.w + iw), static_cast<int32_t>(base + x.w + iw + 1)};
-      float best = -std::numeric_limits<float>::infinity();
-      int32_t bestIndex = at[0];
-      for (int k = 0; k < 4; ++k) {
-        const bool take = v[k] > best || v[k] != v[k];  // v != v: NaN, as std::isnan
-        best = take ? v[k] : best;
-        bestIndex = take ? at[k] : bestIndex;
-      }
-      yp[oh * y.w + ow] = best;
-      ap[oh * y.w + ow] = bestIndex;
-    }
+    row(r0, r0 + x.w, y.w, static_cast<int32_t>(2 * oh * x.w), stride, yp + oh * y.w, ap + oh * y.w);
   }
 }
 
