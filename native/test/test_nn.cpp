@@ -141,13 +141,41 @@ void checkBatchNorm(Context& ctx, const BnCase& k, bool train, uint64_t seed) {
 }  // namespace
 
 ATROUS_TEST(nnBatchNormMatchesReference) {
-  Rng rng(11);
-  for (int t = 0; t < 12; ++t) {
-    BnCase k{rng.intIn(1, 4), rng.intIn(1, 5), rng.intIn(1, 9), t % 3 == 0 ? 1e-3 : 1e-5, t % 2 ? 0.1 : 0.3, t % 4 != 1};
-    if (k.n * k.s < 4) k.s = 4;  // with 2 values a channel normalises to ±1 whatever x: dx ≈ 0, all rounding
-    checkBatchNorm(ctx, k, true, 100 + t);
-    checkBatchNorm(ctx, k, false, 200 + t);
-  }
+  test::forEachIsa([&](Isa) {
+    Rng rng(11);
+    for (int t = 0; t < 16; ++t) {  // H·W up to 40: the vector loops' bodies and every tail
+      BnCase k{rng.intIn(1, 4), rng.intIn(1, 5), t < 8 ? rng.intIn(1, 9) : rng.intIn(10, 40), t % 3 == 0 ? 1e-3 : 1e-5,
+               t % 2 ? 0.1 : 0.3, t % 4 != 1};
+      if (k.n * k.s < 4) k.s = 4;  // with 2 values a channel normalises to ±1 whatever x: dx ≈ 0, all rounding
+      checkBatchNorm(ctx, k, true, 100 + t);
+      checkBatchNorm(ctx, k, false, 200 + t);
+    }
+  });
+}
+
+// Eval normalisation and the fixed-statistics gradient (dy·scale) involve no sums: every ISA gives the
+// same bits (the CUDA kernels are held to them too).
+ATROUS_TEST(nnBatchNormEvalSameBitsOnEveryIsa) {
+  const BatchNormShape shape{3, 4, 37};
+  Rng rng(12);
+  auto x = rng.floats(shape.size(), -2.f, 3.f), dy = rng.floats(shape.size());
+  auto gamma = rng.floats(4, 0.5f, 1.5f), beta = rng.floats(4), rm = rng.floats(4), rv = rng.floats(4, 0.5f, 2.f);
+  std::vector<std::vector<float>> ys, dxs;
+  test::forEachIsa([&](Isa) {
+    std::vector<float> y(shape.size()), mean(4), invStd(4), dx(shape.size());
+    Status s = batchNormForwardEval(shape, cspan(x), cspan(gamma), cspan(beta), 1e-5, cspan(rm), cspan(rv), span(y),
+                                    span(mean), span(invStd));
+    if (s.isOk())
+      s = batchNormBackward(shape, cspan(x), cspan(dy), cspan(gamma), cspan(mean), cspan(invStd), false, span(dx),
+                            FloatSpan{}, FloatSpan{});
+    ctx.check(s.isOk(), "batch norm eval: %s", s.message().c_str());
+    ys.push_back(y);
+    dxs.push_back(dx);
+  });
+  for (size_t i = 1; i < ys.size(); ++i)
+    ctx.check(std::memcmp(ys[i].data(), ys[0].data(), ys[0].size() * 4) == 0 &&
+                  std::memcmp(dxs[i].data(), dxs[0].data(), dxs[0].size() * 4) == 0,
+              "batch norm eval: the ISA run %zu gives other bits than the first", i);
 }
 
 ATROUS_TEST(nnBatchNormRejectsBadArguments) {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "batchnorm_rows.h"
+#include "cpu_features.h"
 #include "nn_checks.h"
 #include "thread_pool.h"
 
@@ -15,57 +17,12 @@ void forEachBlock(const BatchNormShape& s, int64_t c, Body body) {
   for (int64_t n = 0; n < s.batch; ++n) body((n * s.channels + c) * s.spatial);
 }
 
-// Σ x[i] over [0, n), in four partial sums: independent adds, not one chain on an add's latency.
-double blockSum(const float* x, int64_t n) {
-  double a[4] = {0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4)
-    for (int k = 0; k < 4; ++k) a[k] += x[i + k];
-  for (; i < n; ++i) a[0] += x[i];
-  return (a[0] + a[1]) + (a[2] + a[3]);
-}
-
-// Σ (x[i] − mean)² over [0, n), in four partial sums.
-double blockSquaredDeviation(const float* x, int64_t n, double mean) {
-  double a[4] = {0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4)
-    for (int k = 0; k < 4; ++k) {
-      const double d = x[i + k] - mean;
-      a[k] += d * d;
-    }
-  for (; i < n; ++i) {
-    const double d = x[i] - mean;
-    a[0] += d * d;
-  }
-  return (a[0] + a[1]) + (a[2] + a[3]);
-}
-
-// Adds Σ dy[i] to *sumDy and Σ dy[i]·(x[i] − mean) to *sumDyCentered, in four partial sums each.
-void blockGradSums(const float* dy, const float* x, int64_t n, double mean, double* sumDy, double* sumDyCentered) {
-  double s[4] = {0, 0, 0, 0}, t[4] = {0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4)
-    for (int k = 0; k < 4; ++k) {
-      s[k] += dy[i + k];
-      t[k] += dy[i + k] * (x[i + k] - mean);
-    }
-  for (; i < n; ++i) {
-    s[0] += dy[i];
-    t[0] += dy[i] * (x[i] - mean);
-  }
-  *sumDy += (s[0] + s[1]) + (s[2] + s[3]);
-  *sumDyCentered += (t[0] + t[1]) + (t[2] + t[3]);
-}
-
 // y = x·alpha + shift over channel c, with alpha = gamma·invStd and shift = beta − mean·alpha.
-void normaliseChannel(const BatchNormShape& s, int64_t c, const float* x, double mean, double invStd, double gamma,
-                      double beta, float* y) {
+void normaliseChannel(const bnrows::Kernels& rows, const BatchNormShape& s, int64_t c, const float* x, double mean,
+                      double invStd, double gamma, double beta, float* y) {
   const double alpha = gamma * invStd;
   const double shift = beta - mean * alpha;
-  forEachBlock(s, c, [&](int64_t o) {
-    for (int64_t i = 0; i < s.spatial; ++i) y[o + i] = static_cast<float>(x[o + i] * alpha + shift);
-  });
+  forEachBlock(s, c, [&](int64_t o) { rows.normalise(x + o, s.spatial, alpha, shift, y + o); });
 }
 
 }  // namespace
@@ -137,13 +94,14 @@ Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFlo
   ATROUS_RETURN_IF_ERROR(validateBatchNormTrain("batchNormForwardTrain", s, x, gamma, beta, eps, factor, runningMean,
                                                 runningVar, y, saveMean, saveInvStd));
   const int64_t count = s.batch * s.spatial;
+  const bnrows::Kernels& rows = bnrows::active();
 
   parallelFor(s.channels, [&](int64_t c) {
     double sum = 0;
-    forEachBlock(s, c, [&](int64_t o) { sum += blockSum(x.data + o, s.spatial); });
+    forEachBlock(s, c, [&](int64_t o) { sum += rows.sum(x.data + o, s.spatial); });
     const double mean = sum / static_cast<double>(count);
     double squares = 0;  // two passes: no cancellation when the mean is large
-    forEachBlock(s, c, [&](int64_t o) { squares += blockSquaredDeviation(x.data + o, s.spatial, mean); });
+    forEachBlock(s, c, [&](int64_t o) { squares += rows.squaredDeviation(x.data + o, s.spatial, mean); });
     const double var = squares / static_cast<double>(count);
     const double invStd = 1.0 / std::sqrt(var + eps);
     saveMean.data[c] = static_cast<float>(mean);
@@ -153,8 +111,8 @@ Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFlo
       runningMean.data[c] = static_cast<float>((1 - factor) * runningMean.data[c] + factor * mean);
       runningVar.data[c] = static_cast<float>((1 - factor) * runningVar.data[c] + factor * unbiased);
     }
-    normaliseChannel(s, c, x.data, mean, invStd, gamma.data ? gamma.data[c] : 1.0, beta.data ? beta.data[c] : 0.0,
-                     y.data);
+    normaliseChannel(rows, s, c, x.data, mean, invStd, gamma.data ? gamma.data[c] : 1.0,
+                     beta.data ? beta.data[c] : 0.0, y.data);
   });
   return Status::ok();
 }
@@ -171,13 +129,14 @@ Status batchNormForwardEval(const BatchNormShape& s, ConstFloatSpan x, ConstFloa
                            "] + eps expects a positive number, but got " + std::to_string(runningVar.data[c] + eps));
   }
 
+  const bnrows::Kernels& rows = bnrows::active();
   parallelFor(s.channels, [&](int64_t c) {
     const double mean = runningMean.data[c];
     const double invStd = 1.0 / std::sqrt(static_cast<double>(runningVar.data[c]) + eps);
     saveMean.data[c] = static_cast<float>(mean);
     saveInvStd.data[c] = static_cast<float>(invStd);
-    normaliseChannel(s, c, x.data, mean, invStd, gamma.data ? gamma.data[c] : 1.0, beta.data ? beta.data[c] : 0.0,
-                     y.data);
+    normaliseChannel(rows, s, c, x.data, mean, invStd, gamma.data ? gamma.data[c] : 1.0,
+                     beta.data ? beta.data[c] : 0.0, y.data);
   });
   return Status::ok();
 }
@@ -188,32 +147,101 @@ Status batchNormBackward(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSp
   ATROUS_RETURN_IF_ERROR(
       validateBatchNormBackward("batchNormBackward", s, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta));
   const double count = static_cast<double>(s.batch * s.spatial);
+  const bnrows::Kernels& rows = bnrows::active();
 
   parallelFor(s.channels, [&](int64_t c) {
     const double mean = saveMean.data[c], invStd = saveInvStd.data[c];
     double sumDy = 0, sumDyCentered = 0;  // Σ dy and Σ dy·(x − mean)
-    forEachBlock(s, c, [&](int64_t o) { blockGradSums(dy.data + o, x.data + o, s.spatial, mean, &sumDy, &sumDyCentered); });
+    forEachBlock(s, c, [&](int64_t o) { rows.gradSums(dy.data + o, x.data + o, s.spatial, mean, &sumDy, &sumDyCentered); });
     if (dgamma.data) dgamma.data[c] = static_cast<float>(sumDyCentered * invStd);
     if (dbeta.data) dbeta.data[c] = static_cast<float>(sumDy);
     if (!dx.data) return;
     const double scale = (gamma.data ? gamma.data[c] : 1.0) * invStd;
     if (!batchStats) {
-      forEachBlock(s, c, [&](int64_t o) {
-        for (int64_t i = 0; i < s.spatial; ++i) dx.data[o + i] = static_cast<float>(dy.data[o + i] * scale);
-      });
+      forEachBlock(s, c, [&](int64_t o) { rows.scale(dy.data + o, s.spatial, scale, dx.data + o); });
       return;
     }
     // dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ = (x − mean)·invStd.
     const double meanDy = sumDy / count;
     const double projection = sumDyCentered * invStd * invStd / count;
     forEachBlock(s, c, [&](int64_t o) {
-      for (int64_t i = 0; i < s.spatial; ++i) {
-        const double centered = x.data[o + i] - mean;
-        dx.data[o + i] = static_cast<float>(scale * (dy.data[o + i] - meanDy - centered * projection));
-      }
+      rows.gradient(dy.data + o, x.data + o, s.spatial, mean, meanDy, projection, scale, dx.data + o);
     });
   });
   return Status::ok();
 }
+
+namespace bnrows {
+namespace {
+
+// Σ x[i] over [0, n), in four partial sums: independent adds, not one chain on an add's latency.
+double sumScalar(const float* x, int64_t n) {
+  double a[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) a[k] += x[i + k];
+  for (; i < n; ++i) a[0] += x[i];
+  return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+// Σ (x[i] − mean)² over [0, n), in four partial sums.
+double squaredDeviationScalar(const float* x, int64_t n, double mean) {
+  double a[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) {
+      const double d = x[i + k] - mean;
+      a[k] += d * d;
+    }
+  for (; i < n; ++i) {
+    const double d = x[i] - mean;
+    a[0] += d * d;
+  }
+  return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+// Adds Σ dy[i] to *sumDy and Σ dy[i]·(x[i] − mean) to *sumDyCentered, in four partial sums each.
+void gradSumsScalar(const float* dy, const float* x, int64_t n, double mean, double* sumDy, double* sumDyCentered) {
+  double s[4] = {0, 0, 0, 0}, t[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) {
+      s[k] += dy[i + k];
+      t[k] += dy[i + k] * (x[i + k] - mean);
+    }
+  for (; i < n; ++i) {
+    s[0] += dy[i];
+    t[0] += dy[i] * (x[i] - mean);
+  }
+  *sumDy += (s[0] + s[1]) + (s[2] + s[3]);
+  *sumDyCentered += (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+void normaliseScalar(const float* x, int64_t n, double alpha, double shift, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] * alpha + shift);
+}
+
+void scaleScalar(const float* dy, int64_t n, double scale, float* dx) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = static_cast<float>(dy[i] * scale);
+}
+
+void gradientScalar(const float* dy, const float* x, int64_t n, double mean, double meanDy, double projection,
+                    double scale, float* dx) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double centered = x[i] - mean;
+    dx[i] = static_cast<float>(scale * (dy[i] - meanDy - centered * projection));
+  }
+}
+
+}  // namespace
+
+const Kernels& scalarKernels() {
+  static const Kernels k{sumScalar, squaredDeviationScalar, gradSumsScalar, normaliseScalar, scaleScalar, gradientScalar};
+  return k;
+}
+
+const Kernels& active() { return activeIsa() == Isa::Avx512 ? avx512Kernels() : scalarKernels(); }
+
+}  // namespace bnrows
 
 }  // namespace atrous

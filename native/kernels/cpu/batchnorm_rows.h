@@ -1,0 +1,28 @@
+// The inner loops of batch norm over one contiguous block of a channel (one image's H*W values), per
+// ISA. Sums are in double; their order differs between ISAs (the tests allow for it). normalise and
+// scaleRows round each operation on its own (double, then float), so every ISA gives the same bits,
+// which the CUDA kernels also give (the eval and fixed-statistics paths compare bit for bit).
+#pragma once
+#include <cstdint>
+
+namespace atrous::bnrows {
+
+struct Kernels {
+  double (*sum)(const float* x, int64_t n);                                  // Σ x
+  double (*squaredDeviation)(const float* x, int64_t n, double mean);        // Σ (x − mean)²
+  void (*gradSums)(const float* dy, const float* x, int64_t n, double mean,  // += Σ dy, Σ dy·(x − mean)
+                   double* sumDy, double* sumDyCentered);
+  void (*normalise)(const float* x, int64_t n, double alpha, double shift, float* y);  // y = x·alpha + shift
+  void (*scale)(const float* dy, int64_t n, double scale, float* dx);                    // dx = dy·scale
+  // dx = scale·((dy − meanDy) − (x − mean)·projection)
+  void (*gradient)(const float* dy, const float* x, int64_t n, double mean, double meanDy, double projection,
+                   double scale, float* dx);
+};
+
+// The set for the ISA the kernels dispatch to now (activeIsa()).
+const Kernels& active();
+
+const Kernels& scalarKernels();
+const Kernels& avx512Kernels();
+
+}  // namespace atrous::bnrows
