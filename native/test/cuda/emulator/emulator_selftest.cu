@@ -17,6 +17,7 @@ namespace {
 constexpr int kBlock = 128;
 
 int failures = 0;
+int launchedThreads = 0;  // host memory: the emulator's threads share the process
 void check(bool ok, const char* what) {
   std::printf("%s %s\n", ok ? "ok  " : "FAIL", what);
   if (!ok) ++failures;
@@ -57,6 +58,9 @@ __global__ void earlyExitKernel(int n, int* out) {
   __syncthreads();
   out[threadIdx.x] = s[n - 1 - int(threadIdx.x)];
 }
+
+// No arguments: the launch rewrite's empty-argument form.
+__global__ void countKernel() { ++launchedThreads; }
 
 // Half a warp waits at __syncwarp while the other half waits at __syncthreads: never completes.
 __global__ void deadlockKernel(int* out) {
@@ -140,6 +144,12 @@ void earlyExit() {
   cudaFree(dOut);
 }
 
+void emptyArguments() {
+  launchedThreads = 0;
+  countKernel<<<3, 5>>>();
+  check(cudaGetLastError() == cudaSuccess && launchedThreads == 15, "a kernel without arguments runs every thread");
+}
+
 void launchAndCopyErrors() {
   int* dOut = deviceCopy(std::vector<int>(4, 0));
   earlyExitKernel<<<1, 2048>>>(1, dOut);
@@ -177,6 +187,7 @@ int main() {
   reductions();
   warpVotes();
   earlyExit();
+  emptyArguments();
   launchAndCopyErrors();
   deadlock();
   std::printf("%s\n", failures == 0 ? "emulator self-test: all passed" : "emulator self-test: FAILED");
