@@ -1,5 +1,6 @@
 // Argument checks shared by every op. Each failure names the op, the argument, what was expected and
 // what was given (with real shapes), and is thrown before any allocation or native call.
+import { releaseReason } from './memory';
 import { Tensor } from './tensor';
 
 /** The most elements one tensor may hold: the addon indexes with 32-bit signed sizes. */
@@ -25,6 +26,9 @@ export function describeValue(v: unknown): string {
 
 export function expectTensor(op: string, arg: string, v: unknown): asserts v is Tensor {
   if (!(v instanceof Tensor)) throw new TypeError(`${op}: ${arg} expects a Tensor, but got ${describeValue(v)}`);
+  if (v.storage.length !== v.numel) {
+    throw new Error(`${op}: ${arg} (shape ${formatShape(v.shape)}) has no values any more: it was ${releaseReason(v.storage) ?? 'released'}`);
+  }
 }
 
 /** For ops with CPU kernels only: t must be on the CPU (a CUDA tensor gets told how to move). */

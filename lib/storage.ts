@@ -3,6 +3,7 @@
 // allocate their outputs next to their inputs with these helpers and stay device-agnostic.
 import { native } from './binding';
 import { expectCuda } from './cuda';
+import { acquireFloat32, acquireInt32 } from './memory';
 import type { DeviceBuffer, IndexBuffer } from './native';
 
 export type { DeviceBuffer } from './native';
@@ -13,9 +14,12 @@ export function deviceOf(s: Storage): Device {
   return s instanceof Float32Array ? 'cpu' : 'cuda';
 }
 
-/** n floats on device: zeros on the CPU, uninitialized on CUDA (for outputs a kernel overwrites). */
+/**
+ * n floats on device with unspecified contents, for outputs a kernel overwrites: from the CPU pool
+ * (lib/memory.ts) or the device's stream-ordered pool. Use zeros() where zeros are needed.
+ */
 export function allocate(device: Device, n: number): Storage {
-  if (device === 'cpu') return new Float32Array(n);
+  if (device === 'cpu') return acquireFloat32(n);
   expectCuda('allocate');
   return new (native().DeviceBuffer)(n);
 }
@@ -28,7 +32,8 @@ export function allocateLike(s: Storage, n: number = s.length): Storage {
 /** n zeros on device. */
 export function zeros(device: Device, n: number): Storage {
   const out = allocate(device, n);
-  if (device !== 'cpu') native().fill(out, 0);
+  if (out instanceof Float32Array) out.fill(0);
+  else native().fill(out, 0);
   return out;
 }
 
@@ -79,7 +84,7 @@ export function copyInto(target: Storage, source: Storage): void {
 
 /** n int32 slots on device (max-pool indices): an Int32Array, or a DeviceBuffer's 4-byte elements. */
 export function allocateIndices(device: Device, n: number): IndexBuffer {
-  return device === 'cpu' ? new Int32Array(n) : (allocate('cuda', n) as DeviceBuffer);
+  return device === 'cpu' ? acquireInt32(n) : (allocate('cuda', n) as DeviceBuffer);
 }
 
 /** int32 values (class targets) on device: the array itself on the CPU, an upload of its bytes on CUDA. */

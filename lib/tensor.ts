@@ -1,12 +1,13 @@
 // The float32, row-major Tensor: storage, shape, autograd state, and the methods API.md lists.
 // Math goes through lib/ops (and from there the addon); this file keeps shape bookkeeping only.
-import { type GradNode, type GraphTensor, makeGradNode, runBackward } from './autograd';
+import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBackward, type SavedBuffer } from './autograd';
 import { native } from './binding';
 import { expectCuda } from './cuda';
+import { pin, reclaim, releaseReason } from './memory';
 import * as activation from './ops/activation';
 import * as elementwise from './ops/elementwise';
 import { describeValue, expectTensor, formatShape, numelOf } from './shape-checks';
-import { copyOf, type Device, deviceOf, hostView, onDevice, scalarLike, type Storage } from './storage';
+import { copyInto, copyOf, type Device, deviceOf, hostView, onDevice, scalarLike, type Storage } from './storage';
 import { type TensorData, toStorage } from './tensor-data';
 
 export type { Device } from './storage';
@@ -14,6 +15,11 @@ export type { Device } from './storage';
 export interface TensorOptions {
   requiresGrad?: boolean;
   device?: Device;
+}
+
+export interface BackwardOptions {
+  /** Keep the values the graph saved, so that backward can run through it again (PyTorch's retain_graph). */
+  retainGraph?: boolean;
 }
 
 const PREVIEW_VALUES = 8;
@@ -34,10 +40,15 @@ export class Tensor implements GraphTensor {
   readonly gradFn: GradNode | null;
   grad: Tensor | null = null;
   private leafRequiresGrad: boolean;
+  /** The storage accumulateGrad made for grad, and the one zeroGrad handed back for the next step. */
+  private ownGrad: Storage | null = null;
+  private spareGrad: Storage | null = null;
 
   /** Internal: at.tensor() is the public constructor. storage.length must equal the shape's product. */
   constructor(storage: Storage, shape: readonly number[], gradFn: GradNode | null = null, requiresGrad = false) {
     if (storage.length !== numelOf(shape)) {
+      const reason = releaseReason(storage);
+      if (reason !== null) throw new Error(`Tensor: the storage of this view has no values any more: it was ${reason}`);
       throw new RangeError(`Tensor: storage has ${storage.length} values, but shape ${formatShape(shape)} needs ${numelOf(shape)}`);
     }
     this.storage = storage;
@@ -45,6 +56,7 @@ export class Tensor implements GraphTensor {
     this.numel = storage.length;
     this.gradFn = gradFn;
     this.leafRequiresGrad = gradFn === null && requiresGrad;
+    if (gradFn === null) pin(storage); // a leaf's values are the user's (or a parameter's): never released early
   }
 
   /** Where the values live: 'cpu' or 'cuda'. */
@@ -74,17 +86,63 @@ export class Tensor implements GraphTensor {
   accumulateGrad(g: Storage): void {
     if (!this.leafRequiresGrad) return;
     if (this.grad === null) {
-      this.grad = new Tensor(copyOf(g), this.shape);
+      // The buffer of the previous step's gradient (handed back by releaseGrad) when it still fits.
+      const spare = this.spareGrad;
+      this.spareGrad = null;
+      let storage: Storage;
+      if (spare !== null && spare.length === g.length && deviceOf(spare) === deviceOf(g)) {
+        copyInto(spare, g);
+        storage = spare;
+      } else {
+        storage = copyOf(g);
+      }
+      this.ownGrad = storage;
+      this.grad = new Tensor(storage, this.shape);
     } else {
+      expectLive('Tensor.backward', 'grad (accumulating into it)', this.grad);
       native().add(this.grad.storage, g, this.grad.storage);
     }
   }
 
   /**
-   * Accumulates d(this)/d(leaf) times grad into every leaf that requires grad. Without grad, this
-   * must hold one element (a loss); grad, if given, has this tensor's shape.
+   * Internal (zeroGrad): grad becomes null and its buffer is kept for the next accumulation. The old
+   * grad tensor, if anyone still holds it, is released (using it throws) rather than silently
+   * overwritten by the next step's gradient.
    */
-  backward(grad?: Tensor): void {
+  releaseGrad(): void {
+    const grad = this.grad;
+    this.grad = null;
+    if (grad === null || grad.storage !== this.ownGrad) return; // a grad the user assigned is theirs
+    this.ownGrad = null;
+    this.spareGrad = grad.storage instanceof Float32Array && grad.storage.length > 0
+      ? reclaim(grad.storage, 'the gradient of a parameter, released by zeroGrad()')
+      : null;
+  }
+
+  /**
+   * Accumulates d(this)/d(leaf) times grad into every leaf that requires grad. Without grad, this
+   * must hold one element (a loss); grad, if given, has this tensor's shape. Unless
+   * `{ retainGraph: true }`, the values the graph saved are released once used (as PyTorch).
+   * Forms: backward(), backward(grad), backward({ retainGraph }), backward(grad, { retainGraph }).
+   */
+  backward(gradOrOptions?: Tensor | BackwardOptions, options?: BackwardOptions): void {
+    let grad: Tensor | undefined;
+    let opts: BackwardOptions | undefined = options;
+    if (gradOrOptions instanceof Tensor || gradOrOptions === undefined || gradOrOptions === null) {
+      grad = gradOrOptions ?? undefined;
+    } else if (typeof gradOrOptions === 'object' && options === undefined) {
+      opts = gradOrOptions;
+    } else {
+      throw new TypeError(`Tensor.backward: grad expects a Tensor (or options { retainGraph }), but got ${describeValue(gradOrOptions)}`);
+    }
+    if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
+      throw new TypeError(`Tensor.backward: options expects { retainGraph?: boolean }, but got ${describeValue(opts)}`);
+    }
+    const retainGraph = opts?.retainGraph ?? false;
+    if (typeof retainGraph !== 'boolean') {
+      throw new TypeError(`Tensor.backward: options.retainGraph expects a boolean, but got ${describeValue(retainGraph)}`);
+    }
+    expectLive('Tensor.backward', 'this tensor', this);
     if (!this.requiresGrad) {
       throw new Error(
         'Tensor.backward: this tensor does not require grad, so it has no graph (were its inputs created with ' +
@@ -109,9 +167,10 @@ export class Tensor implements GraphTensor {
       if (grad.device !== this.device) {
         throw new TypeError(`Tensor.backward: grad expects a tensor on '${this.device}' (this tensor's device), but it is on '${grad.device}'`);
       }
+      expectLive('Tensor.backward', 'grad', grad);
       seed = grad.storage;
     }
-    runBackward(this, seed);
+    runBackward(this, seed, retainGraph);
   }
 
   /** A leaf sharing this tensor's storage, outside the graph. */
@@ -143,11 +202,17 @@ export class Tensor implements GraphTensor {
     if (this.gradFn !== null) throw new Error(`${op}: only leaf tensors move in place; this one was made by ${this.gradFn.op}`);
     if (device === 'cuda') expectCuda(op);
     this.storage = onDevice(this.storage, device, op);
-    if (this.grad !== null) this.grad.storage = onDevice(this.grad.storage, device, op);
+    if (this.grad !== null) {
+      const moved = onDevice(this.grad.storage, device, op);
+      if (this.ownGrad === this.grad.storage) this.ownGrad = moved;
+      this.grad.storage = moved;
+    }
+    this.spareGrad = null;
   }
 
   /** A copy of the values, row-major, in host memory (downloaded from the device if need be). */
   toFloat32Array(): Float32Array {
+    expectLive('Tensor.toFloat32Array', 'this tensor', this);
     return this.storage instanceof Float32Array ? this.storage.slice() : hostView(this.storage);
   }
 
@@ -155,6 +220,7 @@ export class Tensor implements GraphTensor {
     if (this.numel !== 1) {
       throw new RangeError(`Tensor.item: expects a one-element tensor, but this has shape ${formatShape(this.shape)}`);
     }
+    expectLive('Tensor.item', 'this tensor', this);
     return hostView(this.storage)[0];
   }
 
@@ -201,15 +267,31 @@ export class Tensor implements GraphTensor {
   }
 }
 
-/** The result of an op: a tensor that records `backward` when any input requires grad (and grad mode is on). */
+/**
+ * The result of an op: a tensor that records `backward` when any input requires grad (and grad mode
+ * is on). `saved` names every storage backward reads (see makeGradNode): it is released after use.
+ */
 export function opResult(
   op: string,
   storage: Storage,
   shape: readonly number[],
   inputs: readonly (Tensor | null | undefined)[],
   backward: Parameters<typeof makeGradNode>[2],
+  saved: readonly (SavedBuffer | null | undefined)[] = [],
 ): Tensor {
-  return new Tensor(storage, shape, makeGradNode(op, inputs, backward));
+  pinIfUserVisible(storage);
+  return new Tensor(storage, shape, makeGradNode(op, inputs, backward, saved));
+}
+
+/**
+ * Throws when t's storage was released (by backward() or zeroGrad(); see lib/memory.ts): a stale
+ * tensor must never read memory that now belongs to another.
+ */
+export function expectLive(op: string, arg: string, t: Tensor): void {
+  const s = t.storage;
+  if (s.length === t.numel) return;
+  const reason = releaseReason(s) ?? 'released';
+  throw new Error(`${op}: ${arg} (shape ${formatShape(t.shape)}) has no values any more: it was ${reason}`);
 }
 
 /** at.tensor(data, shape?, opts?): see API.md "Tensors". */

@@ -23,7 +23,7 @@ export function lastStep(x: Tensor): Tensor {
     const dx = allocateLike(g, rows * l);
     native().gemm(false, false, rows, l, 1, 1, g, 1, pick, l, 0, dx, l);
     return [dx];
-  });
+  }, [pick]);
 }
 
 /** Per sample, the C×L block transposed to L×C. */

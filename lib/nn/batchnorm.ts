@@ -62,7 +62,7 @@ export function batchNorm2d(
     const dbeta = needs[2] ? allocateLike(g, c) : null;
     native().batchNormBackward(input, xShape, g, gamma, saveMean, saveInvStd, training, dx, dgamma, dbeta);
     return [dx, dgamma, dbeta];
-  });
+  }, [input, gamma, saveMean, saveInvStd]);
 }
 
 export class BatchNorm2d extends Module {

@@ -3,7 +3,7 @@
 // assignment order and named as PyTorch names them: own parameters, then own buffers, then each
 // child's entries under "child." (`conv1.weight`, `layers.0.bias`, `bn.running_mean`).
 // A Tensor property is a parameter; a constant that is state but not trained goes in registerBuffer.
-import { noGrad } from '../autograd';
+import { noGrad, runModuleForward } from '../autograd';
 import { type Device, Tensor } from '../tensor';
 import { describeValue, formatShape } from '../shape-checks';
 import { expectCuda } from '../cuda';
@@ -29,6 +29,17 @@ export class Module {
   /** True after train() (the default), false after eval(): Dropout and BatchNorm2d read it. */
   training = true;
   readonly #buffers = new Map<string, Tensor>();
+
+  constructor() {
+    // Every forward runs inside runModuleForward, so autograd can tell a module's intermediates (freed
+    // after backward) from what the caller receives. Non-enumerable: not a parameter or child.
+    const forward = this.forward;
+    Object.defineProperty(this, 'forward', {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      value: (...inputs: any[]) => runModuleForward(() => forward.apply(this, inputs)),
+      enumerable: false, writable: true, configurable: true,
+    });
+  }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   forward(..._inputs: any[]): any {
@@ -222,7 +233,7 @@ export class Module {
 
   /** Clears every parameter's gradient (to null, as PyTorch's set_to_none). */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) p.releaseGrad();
   }
 
   /**

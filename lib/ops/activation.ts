@@ -14,5 +14,5 @@ export function relu(x: Tensor): Tensor {
     const dx = allocateLike(g);
     native().reluBackward(input, g, dx);
     return [dx];
-  });
+  }, [input]);
 }

@@ -2,6 +2,7 @@
 // resolved (and checked) in conv-args.ts; the math is the addon's.
 import { native } from '../binding';
 import { cpuStorage, numelOf } from '../shape-checks';
+import { acquireFloat32, endBusy, holdBusy } from '../memory';
 import { allocateLike, type Storage } from '../storage';
 import { Tensor, opResult } from '../tensor';
 import { type ConvOptions, type ConvPlan, planConv } from './conv-args';
@@ -49,7 +50,7 @@ function convWithGrad(op: string, plan: ConvPlan, input: Tensor, weight: Tensor,
       native().convBackwardBias(g, yShape, db);
     }
     return [dx, dw, db];
-  });
+  }, [x, w]);
 }
 
 async function convAsync(plan: ConvPlan, input: Tensor, weight: Tensor, bias: Tensor | null | undefined): Promise<Tensor> {
@@ -57,7 +58,14 @@ async function convAsync(plan: ConvPlan, input: Tensor, weight: Tensor, bias: Te
   const x = cpuStorage(op, 'input', input);
   const w = cpuStorage(op, 'weight', weight);
   const b = bias ? cpuStorage(op, 'bias', bias) : null;
-  const y = new Float32Array(numelOf(plan.yShape));
-  await native().convForwardAsync(x, plan.xShape, w, plan.wShape, b, y, plan.params);
+  const y = acquireFloat32(numelOf(plan.yShape));
+  // The worker thread reads x, w and b until it settles: none of them may go back to the pool before.
+  const busy = [x, w, b];
+  busy.forEach(holdBusy);
+  try {
+    await native().convForwardAsync(x, plan.xShape, w, plan.wShape, b, y, plan.params);
+  } finally {
+    busy.forEach(endBusy);
+  }
   return new Tensor(y, plan.outShape);
 }

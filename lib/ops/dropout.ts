@@ -23,5 +23,5 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
     const dx = allocateLike(g);
     native().mul(g, mask, dx);
     return [dx];
-  });
+  }, [mask]);
 }

@@ -8,6 +8,7 @@ import { opResult, Tensor } from '../tensor';
 /** A view with a new shape (same storage); one dim may be -1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const op = 'Tensor.reshape';
+  expectTensor(op, 'this tensor', x);
   const target = resolveReshape(op, x, shape);
   return opResult(op, x.storage, target, [x], (g) => [g]);
 }
@@ -41,6 +42,7 @@ function resolveReshape(op: string, x: Tensor, shape: unknown): number[] {
 /** Merges dims startDim..end into one (a view). A 0-d tensor flattens to shape [1]. */
 export function flatten(x: Tensor, startDim = 1): Tensor {
   const op = 'Tensor.flatten';
+  expectTensor(op, 'this tensor', x);
   const rank = x.shape.length;
   const lo = rank === 0 ? -1 : -rank;
   const hi = rank === 0 ? 0 : rank - 1;
@@ -77,6 +79,7 @@ function product(a: Storage, b: Storage): Storage {
 
 export function add(x: Tensor, other: Operand): Tensor {
   const op = 'Tensor.add';
+  expectTensor(op, 'this tensor', x);
   checkOperand(op, x, other);
   const out = allocateLike(x.storage);
   if (typeof other === 'number') {
@@ -89,6 +92,7 @@ export function add(x: Tensor, other: Operand): Tensor {
 
 export function sub(x: Tensor, other: Operand): Tensor {
   const op = 'Tensor.sub';
+  expectTensor(op, 'this tensor', x);
   checkOperand(op, x, other);
   const out = allocateLike(x.storage);
   if (typeof other === 'number') {
@@ -101,6 +105,7 @@ export function sub(x: Tensor, other: Operand): Tensor {
 
 export function mul(x: Tensor, other: Operand): Tensor {
   const op = 'Tensor.mul';
+  expectTensor(op, 'this tensor', x);
   checkOperand(op, x, other);
   const out = allocateLike(x.storage);
   if (typeof other === 'number') {
@@ -110,12 +115,13 @@ export function mul(x: Tensor, other: Operand): Tensor {
   const a = x.storage;
   const b = other.storage;
   native().mul(a, b, out);
-  return opResult(op, out, x.shape, [x, other], (g, needs) => [needs[0] ? product(g, b) : null, needs[1] ? product(g, a) : null]);
+  return opResult(op, out, x.shape, [x, other], (g, needs) => [needs[0] ? product(g, b) : null, needs[1] ? product(g, a) : null], [a, b]);
 }
 
 /** Sum of all elements (accumulated in float64 by the addon), as a 0-d tensor. */
 export function sum(x: Tensor): Tensor {
   const op = 'Tensor.sum';
+  expectTensor(op, 'this tensor', x);
   const total = native().sum(x.storage);
   return opResult(op, scalarLike(x.storage, total), [], [x], (g) => [filledLike(g, x.numel, scalarOf(g))]);
 }
@@ -123,6 +129,7 @@ export function sum(x: Tensor): Tensor {
 /** Mean of all elements, as a 0-d tensor (NaN for an empty tensor, as PyTorch). */
 export function mean(x: Tensor): Tensor {
   const op = 'Tensor.mean';
+  expectTensor(op, 'this tensor', x);
   const n = x.numel;
   const total = native().sum(x.storage);
   return opResult(op, scalarLike(x.storage, total / n), [], [x], (g) => [filledLike(g, n, scalarOf(g) / n)]);

@@ -53,5 +53,5 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       native().convBackwardBias(g, [rows, outFeatures, 1, 1], db);
     }
     return [dx, dw, db];
-  });
+  }, [a, w]);
 }

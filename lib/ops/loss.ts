@@ -17,7 +17,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | readonly numb
     const dlogits = allocateLike(g, n * c);
     native().crossEntropyBackward(probs, n, c, labels, scalarOf(g) / n, dlogits);
     return [dlogits];
-  });
+  }, [probs, labels]);
 }
 
 /** Class indices as an Int32Array of length n, each in [0, c) (a copy, so later edits cannot change the graph). */
@@ -54,7 +54,7 @@ export function mseLoss(a: Tensor, b: Tensor): Tensor {
     // d/da mean((a-b)^2) = 2 (a-b) / n; d/db is its negative.
     const g0 = scalarOf(g);
     return [needs[0] ? scaled(diff, (2 * g0) / n) : null, needs[1] ? scaled(diff, (-2 * g0) / n) : null];
-  });
+  }, [diff]);
 }
 
 function scaled(v: Storage, factor: number): Storage {

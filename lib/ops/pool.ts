@@ -40,7 +40,7 @@ export function maxPool2d(x: Tensor, kernel: IntOrPair, stride?: IntOrPair | nul
     const dx = allocateLike(g, x.numel);
     native().maxPool2dBackward(g, argmax, xShape, yShape, dx);
     return [dx];
-  });
+  }, [argmax]);
 }
 
 export function avgPool2d(x: Tensor, kernel: IntOrPair, stride?: IntOrPair | null, padding: IntOrPair = 0): Tensor {

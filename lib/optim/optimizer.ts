@@ -64,7 +64,7 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   /** Clears every parameter's gradient (to null, as PyTorch's set_to_none). */
   zeroGrad(): void {
-    for (const g of this.paramGroups) for (const p of g.params) p.grad = null;
+    for (const g of this.paramGroups) for (const p of g.params) p.releaseGrad();
   }
 
   protected expectNumber(where: string, key: string, v: unknown, min: number, max = Infinity, maxOpen = false): void {

@@ -1,0 +1,193 @@
+// The caching allocator and deterministic release (lib/memory.ts, lib/autograd.ts): a steady training
+// loop makes no new buffers after its first steps and keeps at.memory() flat; what a module made
+// inside its forward is released by backward() and any later use throws naming the op, never reading
+// memory that now belongs to another tensor; what the user holds (leaves, results of ops called
+// outside modules, a model's output) stays readable, as in PyTorch.
+import { describe, expect, it } from 'vitest';
+import * as at from '../lib';
+import { freshBufferCount } from '../lib/memory';
+import { seededValues } from './helpers/values';
+
+class SmallNet extends at.nn.Module {
+  conv = new at.nn.Conv2d(2, 8, 3, { padding: 2, dilation: 2 });
+  bn = new at.nn.BatchNorm2d(8);
+  pool = new at.nn.MaxPool2d(2);
+  fc = new at.nn.Linear(8 * 8 * 8, 5);
+  drop = new at.nn.Dropout(0.25);
+  /** Set by forward when asked to: a module that keeps an intermediate for later (a debugging habit). */
+  readonly stash: { kept?: at.Tensor } = {};
+  keep = false;
+
+  override forward(x: at.Tensor): at.Tensor {
+    const h = this.bn.forward(this.conv.forward(x)).relu();
+    if (this.keep) this.stash.kept = h;
+    return this.fc.forward(this.drop.forward(this.pool.forward(h).flatten(1)));
+  }
+}
+
+function batch(seed: number): { x: at.Tensor; y: number[] } {
+  return { x: at.tensor(seededValues(4 * 2 * 16 * 16, seed), [4, 2, 16, 16]), y: [0, 1, 2, 3] };
+}
+
+function step(net: SmallNet, opt: at.optim.Optimizer<{ lr: number }>, seed: number): at.Tensor {
+  const { x, y } = batch(seed);
+  opt.zeroGrad();
+  const logits = net.forward(x);
+  at.crossEntropy(logits, y).backward();
+  opt.step();
+  return logits;
+}
+
+describe('memory', () => {
+  it('the test suite runs with poisoned storage (NaN in every buffer the allocator hands out)', () => {
+    expect(process.env.ATROUS_POOL_POISON).toBe('1');
+    const fresh = at.relu(at.ones([64, 64]).mul(-1)); // every value written by relu: 0, never NaN
+    expect(fresh.toFloat32Array().every((v) => v === 0)).toBe(true);
+  });
+
+  it('a steady training loop makes no new buffers after its first steps, and at.memory() stays flat', () => {
+    at.manualSeed(1);
+    const net = new SmallNet();
+    const opt = new at.optim.Adam(net.parameters(), { lr: 1e-3 });
+    for (let s = 0; s < 3; s++) step(net, opt, s);
+    const fresh = freshBufferCount();
+    const before = at.memory();
+    for (let s = 3; s < 13; s++) step(net, opt, s);
+    const after = at.memory();
+    expect(freshBufferCount() - fresh).toBe(0);
+    expect(after.pooledBytes).toBe(before.pooledBytes);
+    expect(after.peakBytes).toBe(before.peakBytes);
+    // Only what the loop's user holds until collection (a model output per step) is still counted.
+    expect(after.bytes - before.bytes).toBeLessThanOrEqual(10 * 4 * 5 * 4);
+    expect(after.tensors).toBeGreaterThan(0);
+  });
+
+  it('training gives the same parameters with pooled memory as with every buffer fresh', () => {
+    const run = (emptyEachStep: boolean) => {
+      at.manualSeed(2);
+      const net = new SmallNet();
+      const opt = new at.optim.SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
+      for (let s = 0; s < 4; s++) {
+        if (emptyEachStep) at.emptyCache();
+        step(net, opt, 10 + s);
+      }
+      return net.parameters().map((p) => p.toFloat32Array());
+    };
+    const pooled = run(false);
+    const fresh = run(true);
+    pooled.forEach((p, i) => expect(Array.from(p)).toEqual(Array.from(fresh[i])));
+  });
+
+  it("a module's intermediate kept past backward() throws when used, naming the op and how to keep it", () => {
+    at.manualSeed(3);
+    const net = new SmallNet();
+    net.keep = true;
+    const { x, y } = batch(7);
+    const logits = net.forward(x);
+    const kept = net.stash.kept!;
+    const before = kept.toFloat32Array();
+    at.crossEntropy(logits, y).backward();
+    expect(() => kept.toFloat32Array()).toThrow(/Tensor\.toFloat32Array: this tensor \(shape \[4, 8, 16, 16\]\) has no values any more: it was .*freed by backward\(\).*retainGraph: true/);
+    expect(() => at.relu(kept)).toThrow(/^relu: x \(shape \[4, 8, 16, 16\]\) has no values any more/);
+    expect(() => kept.sum()).toThrow(/Tensor\.sum/);
+    expect(() => at.conv2d(kept, at.ones([1, 8, 1, 1]))).toThrow(/conv2d: input/);
+    expect(() => kept.reshape([-1])).toThrow(/no values any more/);
+    // The next step reuses the buffer: the stale tensor must still not see its new contents.
+    const opt = new at.optim.SGD(net.parameters(), { lr: 0.1 });
+    step(net, opt, 8);
+    expect(() => kept.toFloat32Array()).toThrow(/no values any more/);
+    // The model's output is the user's: still readable after backward.
+    expect(logits.toFloat32Array().every(Number.isFinite)).toBe(true);
+    expect(before.every(Number.isFinite)).toBe(true);
+  });
+
+  it('backward({ retainGraph: true }) keeps the graph: a second backward doubles the gradients', () => {
+    at.manualSeed(4);
+    const net = new SmallNet();
+    net.eval(); // no dropout: both passes see the same graph anyway, but keep it simple
+    net.keep = true;
+    const { x, y } = batch(9);
+    const loss = at.crossEntropy(net.forward(x), y);
+    loss.backward({ retainGraph: true });
+    const once = net.fc.weight.grad!.toFloat32Array();
+    expect(net.stash.kept!.toFloat32Array().length).toBe(4 * 8 * 16 * 16); // kept alive by retainGraph
+    loss.backward();
+    const twice = net.fc.weight.grad!.toFloat32Array();
+    once.forEach((g, i) => expect(twice[i]).toBeCloseTo(2 * g, 5));
+    expect(() => loss.backward()).toThrow(/graph through .* was already used by a backward\(\) that freed its saved values; call backward\(\{ retainGraph: true \}\)/);
+  });
+
+  it('ops called outside modules keep PyTorch semantics: intermediates stay readable after backward', () => {
+    const x = at.tensor(seededValues(2 * 3 * 8 * 8, 5), [2, 3, 8, 8], { requiresGrad: true });
+    const w = at.tensor(seededValues(4 * 3 * 3 * 3, 6), [4, 3, 3, 3], { requiresGrad: true });
+    const h = at.conv2d(x, w, null, { padding: 1 });
+    const r = h.relu();
+    const loss = r.mul(r).mean();
+    loss.backward();
+    expect(h.toFloat32Array().length).toBe(2 * 4 * 8 * 8);
+    expect(r.toFloat32Array().length).toBe(2 * 4 * 8 * 8);
+    // A second backward through a graph whose nodes saved values is refused, as PyTorch refuses it.
+    expect(() => loss.backward()).toThrow(/retainGraph/);
+  });
+
+  it('zeroGrad() keeps the gradient buffer for the next step, and the old grad tensor can no longer be read', () => {
+    at.manualSeed(5);
+    const net = new SmallNet();
+    const opt = new at.optim.SGD(net.parameters(), { lr: 0.01 });
+    step(net, opt, 1);
+    const oldGrad = net.fc.weight.grad!;
+    const oldValues = oldGrad.toFloat32Array();
+    opt.zeroGrad();
+    expect(net.fc.weight.grad).toBeNull();
+    expect(() => oldGrad.toFloat32Array()).toThrow(/released by zeroGrad\(\)/);
+    step(net, opt, 1);
+    const newGrad = net.fc.weight.grad!.toFloat32Array();
+    expect(newGrad.length).toBe(oldValues.length);
+    expect(newGrad.every(Number.isFinite)).toBe(true);
+    // A gradient the user assigned is theirs: zeroGrad() only drops the reference.
+    const mine = at.ones(net.fc.bias!.shape);
+    net.fc.bias!.grad = mine;
+    net.zeroGrad();
+    expect(mine.toFloat32Array().every((v) => v === 1)).toBe(true);
+  });
+
+  it('a model output and tensors detached before backward() stay readable; detach pins the storage', () => {
+    at.manualSeed(6);
+    const net = new SmallNet();
+    net.keep = true;
+    const { x, y } = batch(11);
+    const logits = net.forward(x);
+    const keptCopy = net.stash.kept!.detach();
+    const values = keptCopy.toFloat32Array();
+    at.crossEntropy(logits, y).backward();
+    expect(keptCopy.toFloat32Array()).toEqual(values);
+    expect(net.stash.kept!.toFloat32Array()).toEqual(values); // the same storage, pinned by detach()
+  });
+
+  it('an async conv keeps its input alive while the worker reads it, even across backward()', async () => {
+    at.manualSeed(7);
+    const net = new SmallNet();
+    net.keep = true;
+    const { x, y } = batch(12);
+    const logits = net.forward(x);
+    const h = net.stash.kept!;
+    const w = at.tensor(seededValues(3 * 8 * 3 * 3, 13), [3, 8, 3, 3]);
+    const expected = at.noGrad(() => at.conv2d(h, w, null, { padding: 1 })).toFloat32Array();
+    const values = h.toFloat32Array();
+    const pending = at.conv2dAsync(h, w, null, { padding: 1 });
+    at.crossEntropy(logits, y).backward(); // would release h, but the worker holds it
+    expect(h.toFloat32Array()).toEqual(values);
+    step(net, new at.optim.SGD(net.parameters(), { lr: 0.1 }), 13); // reuses any released buffer
+    const result = await pending;
+    expect(Array.from(result.toFloat32Array())).toEqual(Array.from(expected));
+  });
+
+  it('backward() argument checks name what was wrong', () => {
+    const x = at.ones([2], { requiresGrad: true });
+    const y = x.mul(2).sum();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    expect(() => y.backward({ retainGraph: 'yes' } as any)).toThrow(/Tensor\.backward: options\.retainGraph expects a boolean, but got "yes"/);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    expect(() => y.backward(42 as any)).toThrow(/Tensor\.backward: grad expects a Tensor \(or options \{ retainGraph \}\), but got 42/);
+  });
+});
