@@ -1,0 +1,51 @@
+// Shared by the bench and profile scripts: medians and quantiles, and the header every one of them
+// prints first (the command that reproduces the run, the machine, the build).
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+/** The q-quantile (0..1) of v by nearest rank on the sorted values; q = 0.5 is the median. */
+function quantile(v, q) {
+  if (v.length === 0) return NaN;
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
+}
+
+const median = (v) => quantile(v, 0.5);
+
+function cpuModel() {
+  try {
+    const line = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    if (line) return line.split(':')[1].trim();
+  } catch {
+    // not Linux: fall through
+  }
+  return os.cpus()[0]?.model ?? '?';
+}
+
+/** The checkout's commit, with "+dirty" when the working tree differs from it. */
+function gitRevision(root) {
+  const rev = spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  if (rev.status !== 0) return 'unknown';
+  const dirty = spawnSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' });
+  return rev.stdout.trim() + (dirty.stdout.trim() ? '+dirty' : '');
+}
+
+/**
+ * The lines every bench prints first: the command, then the machine (CPU model, logical CPUs,
+ * threads used, Node, the load average: others' work on a shared machine shows there) and the atrous build (commit, kernels picked). `extra` adds to the machine line
+ * (e.g. PyTorch's version).
+ */
+function header({ root, threads, at, extra = [] }) {
+  const script = path.relative(process.cwd(), process.argv[1]) || process.argv[1];
+  const cmd = ['node', script, ...process.argv.slice(2)].join(' ');
+  const be = at ? at.backend() : null;
+  const machine = [`${cpuModel()}, ${os.cpus().length} logical cpus`, `threads=${threads}`, `node ${process.versions.node}`, ...extra,
+    `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at start`];
+  const build = `atrous ${root} at ${gitRevision(root)}` + (be ? `, kernels ${be.cpu}, version ${be.version}` : '');
+  return [`# ${cmd}`, `# machine: ${machine.join('; ')}`, `# build: ${build}`];
+}
+
+module.exports = { quantile, median, cpuModel, gitRevision, header };
