@@ -15,10 +15,12 @@
 // Usage: node scripts/bench-api-vs-torch.mjs [--rounds 3] [--repeats 5] [--threads 2] [--shapes S1,S7]
 //        [--passes fwd,fwdbwd] [--linear 512,1024,2048 | --linear none] [--bench build-native/atrous_bench]
 //        [--python /usr/bin/python3]
-// Needs `npm run bench:native` (or node scripts/native-tests.mjs) once for build-native/atrous_bench.
+// Without --bench it first brings build-native/atrous_bench up to date (cmake), so the native figures
+// are of the same sources as the addon in build/Release (which `npm run build` rebuilds).
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +38,7 @@ const { values } = parseArgs({
     shapes: { type: 'string', default: '' },
     passes: { type: 'string', default: 'fwd,fwdbwd' },
     linear: { type: 'string', default: '512,1024,2048' },
-    bench: { type: 'string', default: path.join(root, 'build-native', 'atrous_bench') },
+    bench: { type: 'string', default: path.join(root, 'build-native', 'atrous_bench') }, // given: used as it is
     python: { type: 'string', default: '/usr/bin/python3' },
   },
 });
@@ -55,8 +57,22 @@ const suite = JSON.parse(fs.readFileSync(path.join(root, 'native', 'bench', 'con
 const wanted = values.shapes.split(',').filter(Boolean);
 for (const id of wanted) if (!suite.some((s) => s.id === id)) throw new RangeError(`--shapes: no shape ${id} in the suite (${suite.map((s) => s.id).join(', ')})`);
 const shapes = suite.filter((s) => wanted.length === 0 || wanted.includes(s.id));
+const defaultBench = path.join(root, 'build-native', 'atrous_bench');
+if (shapes.length && passes.length && values.bench === defaultBench) buildNativeBench();
 if (shapes.length && passes.length && !fs.existsSync(values.bench)) {
   throw new Error(`no native bench at ${values.bench}: build it with \`npm run bench:native\` (or node scripts/native-tests.mjs), or pass --bench PATH`);
+}
+
+/** Brings build-native/atrous_bench up to date with the sources (CMake, quietly; its log only on failure). */
+function buildNativeBench() {
+  const dir = path.join(root, 'build-native');
+  const steps = [];
+  if (!fs.existsSync(path.join(dir, 'CMakeCache.txt'))) steps.push(['-S', root, '-B', dir, '-DATROUS_NATIVE_TESTS=ON', '-DCMAKE_BUILD_TYPE=Release']);
+  steps.push(['--build', dir, '--target', 'atrous_bench', '-j', String(Math.max(1, os.cpus().length))]);
+  for (const args of steps) {
+    const r = spawnSync('cmake', args, { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cmake ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}\n${r.stderr}`);
+  }
 }
 
 const at = require(path.join(root, 'dist', 'index.js'));
