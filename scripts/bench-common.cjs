@@ -6,14 +6,20 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-/** The q-quantile (0..1) of v by nearest rank on the sorted values; q = 0.5 is the median. */
+/** The q-quantile (0..1) of v by nearest rank on the sorted values (p50, p90, p99). */
 function quantile(v, q) {
   if (v.length === 0) return NaN;
   const s = [...v].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
 }
 
-const median = (v) => quantile(v, 0.5);
+/** The median; of an even count, the mean of the middle two. */
+function median(v) {
+  if (v.length === 0) return NaN;
+  const s = [...v].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
 
 function cpuModel() {
   try {
