@@ -15,6 +15,9 @@
 // Usage: node scripts/bench-api-vs-torch.mjs [--rounds 3] [--repeats 5] [--threads 2] [--shapes S1,S7]
 //        [--passes fwd,fwdbwd] [--linear 512,1024,2048 | --linear none] [--bench build-native/atrous_bench]
 //        [--python /usr/bin/python3]
+// The PyTorch worker runs with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456; our API side with
+// this process's environment (the header shows it): unset, every large output is a fresh mmap whose
+// pages fault in on first write, which the api/native column shows.
 // Without --bench it first brings build-native/atrous_bench up to date (cmake), so the native figures
 // are of the same sources as the addon in build/Release (which `npm run build` rebuilds).
 import { spawn, spawnSync } from 'node:child_process';

@@ -51,7 +51,10 @@ function header({ root, threads, at, extra = [] }) {
   const machine = [`${cpuModel()}, ${os.cpus().length} logical cpus`, `threads=${threads}`, `node ${process.versions.node}`, ...extra,
     `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at start`];
   const build = `atrous ${root} at ${gitRevision(root)}` + (be ? `, kernels ${be.cpu}, version ${be.version}` : '');
-  return [`# ${cmd}`, `# machine: ${machine.join('; ')}`, `# build: ${build}`];
+  // Each changes the figures: GLIBC_TUNABLES's mmap threshold decides whether fresh tensor buffers
+  // are page-faulted in anew (mmap) or reused from the heap.
+  const env = ['ATROUS_NUM_THREADS', 'ATROUS_CPU', 'GLIBC_TUNABLES'].map((k) => `${k}=${process.env[k] ?? '(unset)'}`);
+  return [`# ${cmd}`, `# machine: ${machine.join('; ')}`, `# build: ${build}`, `# environment of atrous: ${env.join(' ')}`];
 }
 
 module.exports = { quantile, median, cpuModel, gitRevision, header };

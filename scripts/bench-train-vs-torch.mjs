@@ -7,6 +7,9 @@
 //
 // Usage: node scripts/bench-train-vs-torch.mjs [--rounds 3] [--max-batches 200] [--threads 2]
 //        [--data /usr/share/datasets/fashion-mnist] [--python /usr/bin/python3]
+// The reference always runs with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456 (PyTorch's best
+// here); atrous runs with this process's environment (the header shows it), so prefix the command with
+// that setting to give both the same malloc.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
