@@ -6,6 +6,9 @@
 // the second conv's forward), and the script prints per-call medians over the timed steps, the
 // per-phase wall / native / rest, the step median, the native sum and the remainder (JS, allocation,
 // GC), and the GC pauses inside the steps (perf_hooks 'gc' entries).
+// Caveat: a fresh output buffer's pages fault in on the kernel's first write, so that part of
+// allocation's cost is counted in the native call, not in the remainder (the API bench's api/native
+// column and a run with reused buffers tell them apart).
 // --root DIR profiles another checkout's build (its dist/ and build/Release), so two can be compared.
 //
 // Usage: node scripts/profile-train-step.cjs [--steps 50] [--warmup 10] [--batch 64] [--threads 2]
@@ -178,7 +181,8 @@ async function main() {
   console.log(`\n# step (median over ${steps}): ${stepMs.toFixed(2)} ms (p10 ${quantile(records.map((r) => r.end - r.start), 0.1).toFixed(2)}, ` +
     `p90 ${quantile(records.map((r) => r.end - r.start), 0.9).toFixed(2)}); ${records[0].calls} native calls per step`);
   console.log(`# native sum: ${nativeMs.toFixed(2)} ms (${(100 * nativeMs / stepMs).toFixed(1)}%); ` +
-    `remainder (JS + allocation + GC): ${restMs.toFixed(2)} ms (${(100 * restMs / stepMs).toFixed(1)}%) (medians of per-step sums)`);
+    `remainder (JS + allocation + GC): ${restMs.toFixed(2)} ms (${(100 * restMs / stepMs).toFixed(1)}%) (medians of per-step sums;` +
+    ' page faults of first writes into fresh buffers count as native)');
   const gcTotal = inSteps.reduce((s, e) => s + e.duration, 0);
   const byKind = new Map();
   for (const e of inSteps) {
