@@ -12,6 +12,8 @@ export interface PlotSeries {
 export interface PlotPanel {
   title: string;
   yLabel: string;
+  /** The x axis's label (default 'epoch'). */
+  xLabel?: string;
   series: PlotSeries[];
 }
 
@@ -55,7 +57,7 @@ function renderPanel(panel: PlotPanel, ox: number, oy: number): string {
     out.push(`<text x="${fmt(sx(t))}" y="${y0 + 15}" text-anchor="middle">${formatTick(t)}</text>`);
   }
   out.push(`<rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" fill="none" stroke="#888"/>`);
-  out.push(`<text x="${(x0 + x1) / 2}" y="${y0 + 32}" text-anchor="middle">epoch</text>`);
+  out.push(`<text x="${(x0 + x1) / 2}" y="${y0 + 32}" text-anchor="middle">${escapeXml(panel.xLabel ?? 'epoch')}</text>`);
   out.push(`<text x="${ox + 14}" y="${(y0 + y1) / 2}" text-anchor="middle" transform="rotate(-90 ${ox + 14} ${(y0 + y1) / 2})">${escapeXml(panel.yLabel)}</text>`);
   panel.series.forEach((s, k) => {
     const color = s.color ?? PALETTE[k % PALETTE.length];

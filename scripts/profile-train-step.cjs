@@ -1,0 +1,204 @@
+// Where one training step of the main job's model goes: the DilatedCnn of `atrous train` (Adam,
+// batch 64, random images and labels of the right shape), run as the README's loop runs it
+// (zeroGrad, forward, crossEntropy, backward, step, loss.item()). Every function of the native
+// binding is wrapped to time each call; after the warm-up steps, each call is keyed by the phase it
+// runs in, its name and its position among that phase's calls of that name (forward convForward #2 is
+// the second conv's forward), and the script prints per-call medians over the timed steps, the
+// per-phase wall / native / rest, the step median, the native sum and the remainder (JS, allocation,
+// GC), and the GC pauses inside the steps (perf_hooks 'gc' entries).
+// Caveat: a fresh output buffer's pages fault in on the kernel's first write, so that part of
+// allocation's cost is counted in the native call, not in the remainder (the API bench's api/native
+// column and a run with reused buffers tell them apart).
+// --root DIR profiles another checkout's build (its dist/ and build/Release), so two can be compared.
+//
+// Usage: node scripts/profile-train-step.cjs [--steps 50] [--warmup 10] [--batch 64] [--threads 2]
+//        [--root DIR]
+'use strict';
+const path = require('node:path');
+const { PerformanceObserver, performance, constants } = require('node:perf_hooks');
+const { parseArgs } = require('node:util');
+const { header, median, quantile } = require('./bench-common.cjs');
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '50' },
+    warmup: { type: 'string', default: '10' },
+    batch: { type: 'string', default: '64' },
+    threads: { type: 'string', default: '2' },
+    root: { type: 'string', default: path.resolve(__dirname, '..') },
+  },
+});
+const positive = (name, s, min = 1) => {
+  const v = Number(s);
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`--${name} expects an integer >= ${min}, but got '${s}'`);
+  return v;
+};
+const steps = positive('steps', values.steps);
+const warmup = positive('warmup', values.warmup, 0);
+const batch = positive('batch', values.batch);
+const threads = positive('threads', values.threads);
+const root = path.resolve(values.root);
+
+const at = require(path.join(root, 'dist', 'index.js'));
+const { native } = require(path.join(root, 'dist', 'binding.js'));
+const { DilatedCnn } = require(path.join(root, 'dist', 'models', 'dilated-cnn.js'));
+at.setNumThreads(threads);
+
+// --- the wrapped binding: every call timed and keyed by phase, name and position ---
+let phase = 'setup';
+let recording = false;
+let stepCalls = []; // [key, shape, ms] of the current step
+const positions = new Map(); // "phase name" -> calls so far in this step
+const binding = native();
+for (const name of Object.keys(binding)) {
+  const fn = binding[name];
+  if (typeof fn !== 'function' || /^[A-Z]/.test(name)) continue; // constructors (DeviceBuffer) stay as they are
+  binding[name] = function timed(...args) {
+    if (!recording) return fn.apply(this, args);
+    const t0 = performance.now();
+    const result = fn.apply(this, args);
+    const ms = performance.now() - t0;
+    const k = `${phase} ${name}`;
+    const n = (positions.get(k) ?? 0) + 1;
+    positions.set(k, n);
+    stepCalls.push([`${k} #${n}`, describeArgs(name, args), ms]);
+    return result;
+  };
+}
+
+/** What a call worked on: gemm's m x n x k, else the shapes it was given, else its first array's length. */
+function describeArgs(name, args) {
+  if (name === 'gemm') return `${args[2]}x${args[3]}x${args[4]}${args[0] ? ' tA' : ''}${args[1] ? ' tB' : ''}`;
+  const shapes = args.filter((a) => Array.isArray(a) && a.length > 1 && a.every((d) => typeof d === 'number'));
+  if (shapes.length) return shapes.map((s) => `[${s.join(',')}]`).join(' ');
+  const array = args.find((a) => ArrayBuffer.isView(a));
+  return array ? `n=${array.length}` : '';
+}
+
+// --- GC pauses: entries arrive asynchronously and are matched to steps by their start time ---
+const gcEntries = [];
+const gcObserver = new PerformanceObserver((list) => gcEntries.push(...list.getEntries()));
+gcObserver.observe({ entryTypes: ['gc'] });
+const GC_KINDS = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor (scavenge)',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major (mark-sweep)',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+};
+
+// --- the model and one step ---
+at.manualSeed(0);
+const model = new DilatedCnn();
+model.train();
+const optimizer = new at.optim.Adam(model.parameters(), { lr: 1e-3 });
+const x = at.randn([batch, 1, 28, 28]);
+const targets = Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10);
+const PHASES = ['zeroGrad', 'forward', 'loss', 'backward', 'step', 'item'];
+
+function step() {
+  const wall = {};
+  let t = performance.now();
+  const mark = (name) => {
+    const now = performance.now();
+    wall[name] = now - t;
+    t = now;
+  };
+  phase = 'zeroGrad';
+  optimizer.zeroGrad();
+  mark('zeroGrad');
+  phase = 'forward';
+  const logits = model.forward(x);
+  mark('forward');
+  phase = 'loss';
+  const loss = at.crossEntropy(logits, targets);
+  mark('loss');
+  phase = 'backward';
+  loss.backward();
+  mark('backward');
+  phase = 'step';
+  optimizer.step();
+  mark('step');
+  phase = 'item';
+  loss.item();
+  mark('item');
+  return wall;
+}
+
+async function main() {
+  for (const line of header({ root, threads, at })) console.log(line);
+  console.log(`# DilatedCnn (${model.parameters().reduce((n, p) => n + p.numel, 0).toLocaleString('en-US')} parameters), Adam lr 1e-3, ` +
+    `batch ${batch}, random [${batch},1,28,28] images and labels; ${warmup} warm-up steps, then ${steps} timed steps`);
+  for (let i = 0; i < warmup; i++) {
+    step();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const perKey = new Map(); // key -> { shape, ms: [] }, in first-call order
+  const records = []; // per step: { start, end, wall, native, nativeByPhase }
+  for (let i = 0; i < steps; i++) {
+    stepCalls = [];
+    positions.clear();
+    recording = true;
+    const start = performance.now();
+    const wall = step();
+    const end = performance.now();
+    recording = false;
+    const nativeByPhase = Object.fromEntries(PHASES.map((p) => [p, 0]));
+    let nativeMs = 0;
+    for (const [key, shape, ms] of stepCalls) {
+      if (!perKey.has(key)) perKey.set(key, { shape, ms: [] });
+      perKey.get(key).ms.push(ms);
+      nativeMs += ms;
+      nativeByPhase[key.split(' ')[0]] += ms;
+    }
+    records.push({ start, end, wall, native: nativeMs, nativeByPhase, calls: stepCalls.length });
+    await new Promise((resolve) => setImmediate(resolve)); // lets the GC observer's entries in
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  gcObserver.disconnect();
+
+  const stepMs = median(records.map((r) => r.end - r.start));
+  console.log(`\n# native calls of one step, in call order: median ms over the ${steps} timed steps (share of the step median)`);
+  console.log(`${'call'.padEnd(34)} ${'on'.padEnd(30)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'share'.padStart(6)}`);
+  for (const [key, { shape, ms }] of perKey) {
+    const m = median(ms);
+    console.log(`${key.padEnd(34)} ${shape.padEnd(30)} ${m.toFixed(3).padStart(8)} ${quantile(ms, 0.9).toFixed(3).padStart(8)} ${(100 * m / stepMs).toFixed(1).padStart(5)}%` +
+      (ms.length !== steps ? `  (in ${ms.length} of ${steps} steps)` : ''));
+  }
+
+  console.log(`\n# per phase: median ms over steps of the wall time, of the native calls' time, and of the rest (JS, allocation, GC)`);
+  console.log(`${'phase'.padEnd(10)} ${'wall'.padStart(8)} ${'native'.padStart(8)} ${'rest'.padStart(8)}`);
+  for (const p of PHASES) {
+    const w = median(records.map((r) => r.wall[p]));
+    const n = median(records.map((r) => r.nativeByPhase[p]));
+    const rest = median(records.map((r) => r.wall[p] - r.nativeByPhase[p]));
+    console.log(`${p.padEnd(10)} ${w.toFixed(3).padStart(8)} ${n.toFixed(3).padStart(8)} ${rest.toFixed(3).padStart(8)}`);
+  }
+
+  const inSteps = gcEntries.filter((e) => records.some((r) => e.startTime >= r.start && e.startTime < r.end));
+  const gcPerStep = records.map((r) => inSteps.filter((e) => e.startTime >= r.start && e.startTime < r.end).reduce((s, e) => s + e.duration, 0));
+  const nativeMs = median(records.map((r) => r.native));
+  const restMs = median(records.map((r) => r.end - r.start - r.native));
+  console.log(`\n# step (median over ${steps}): ${stepMs.toFixed(2)} ms (p10 ${quantile(records.map((r) => r.end - r.start), 0.1).toFixed(2)}, ` +
+    `p90 ${quantile(records.map((r) => r.end - r.start), 0.9).toFixed(2)}); ${records[0].calls} native calls per step`);
+  console.log(`# native sum: ${nativeMs.toFixed(2)} ms (${(100 * nativeMs / stepMs).toFixed(1)}%); ` +
+    `remainder (JS + allocation + GC): ${restMs.toFixed(2)} ms (${(100 * restMs / stepMs).toFixed(1)}%) (medians of per-step sums;` +
+    ' page faults of first writes into fresh buffers count as native)');
+  const gcTotal = inSteps.reduce((s, e) => s + e.duration, 0);
+  const byKind = new Map();
+  for (const e of inSteps) {
+    const kind = GC_KINDS[e.detail?.kind ?? e.kind] ?? `kind ${e.detail?.kind ?? e.kind}`;
+    const k = byKind.get(kind) ?? { n: 0, ms: 0 };
+    k.n += 1;
+    k.ms += e.duration;
+    byKind.set(kind, k);
+  }
+  console.log(`# GC inside the timed steps: ${inSteps.length} pauses, ${gcTotal.toFixed(2)} ms in all, ${(gcTotal / steps).toFixed(3)} ms per step on average ` +
+    `(median ${median(gcPerStep).toFixed(3)}, max ${Math.max(...gcPerStep).toFixed(3)})` +
+    (byKind.size ? `; ${[...byKind].map(([kind, { n, ms }]) => `${kind}: ${n}, ${ms.toFixed(2)} ms`).join('; ')}` : ''));
+  console.log(`# (GC pauses of the whole run, warm-up and between steps included: ${gcEntries.length}, ${gcEntries.reduce((s, e) => s + e.duration, 0).toFixed(2)} ms)`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
