@@ -3,7 +3,7 @@ export { backend, setCudaTf32, setNumThreads, type BackendInfo } from './backend
 export { Tensor, tensor, type BackwardOptions, type Device, type TensorOptions } from './tensor';
 export type { TensorData, NestedNumbers, NumericTypedArray } from './tensor-data';
 export { noGrad, isGradEnabled } from './autograd';
-export { memory, emptyCache, type MemoryStats } from './memory-stats';
+export { memory, emptyCache, type MemoryReport, type MemoryStats } from './memory-stats';
 export { manualSeed, zeros, ones, rand, randn } from './random';
 export { conv1d, conv2d, conv1dAsync, conv2dAsync, type ConvOptions, type ConvPadding, type IntOrPair } from './ops/conv';
 export { linear } from './ops/linear';

@@ -1,17 +1,26 @@
 // at.memory() and at.emptyCache(): what the caching allocator (lib/memory.ts) holds, for users who
 // watch a long run's memory, and the way to hand its cached buffers back.
-import { emptyCache as emptyHostCache, hostMemoryStats, type MemoryStats } from './memory';
+import { emptyCache as emptyHostCache, memoryStats, type MemoryStats } from './memory';
 
 export type { MemoryStats } from './memory';
 
+export interface MemoryReport extends MemoryStats {
+  /** The same for CUDA device memory, once any has been allocated (pooledBytes: the stream-ordered pool's, not counted: 0). */
+  cuda?: MemoryStats;
+}
+
 /**
- * CPU tensor memory: `tensors` and `bytes` are the pooled storages live now (op outputs, gradients,
- * saved values, optimizer state; storages under 1 KiB and arrays given to at.tensor() are not
- * counted), `pooledBytes` what the free lists cache for reuse, `peakBytes` the most live at once.
- * Storages that nobody released are counted until the garbage collector has collected them.
+ * CPU tensor memory: `tensors` and `bytes` are the storages the allocator handed out and that are live
+ * now (op outputs, gradients, saved values, optimizer state; storages under 1 KiB and arrays given to
+ * at.tensor() are not counted), `pooledBytes` what its free lists cache for reuse, `peakBytes` the
+ * most live at once. A storage nobody released is counted until the garbage collector has collected
+ * it (its finalizers run between event-loop turns).
  */
-export function memory(): MemoryStats {
-  return hostMemoryStats();
+export function memory(): MemoryReport {
+  const report: MemoryReport = memoryStats('cpu');
+  const cuda = memoryStats('cuda');
+  if (cuda.peakBytes > 0 || cuda.tensors > 0) report.cuda = cuda;
+  return report;
 }
 
 /** Drops the allocator's cached free buffers (the collector then frees them), as torch.cuda.empty_cache(). */

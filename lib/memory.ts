@@ -1,28 +1,37 @@
-// The caching allocator for CPU tensor storage. On this kind of VM a fresh page costs more than the
-// math of a small layer (first touch ~3.4 ms/MB) and V8 zero-fills every new Float32Array, so op
-// outputs come from size-class free lists of ArrayBuffers, and go back as soon as autograd knows they
-// are dead (lib/autograd.ts): intermediate gradients once consumed, and after backward() the values a
-// graph saved and the activations made inside Module.forward calls. Release detaches the ArrayBuffer
-// (its memory moves to a new ArrayBuffer, no copy), so every view onto the old one, in a Tensor or
-// anywhere else, reads as empty: a released storage can never be read or written through a stale
-// reference. A storage a user can hold (a leaf, an op result made outside any module, a model's
-// output) is pinned: never released early; V8 frees it when it is collected, and a
-// FinalizationRegistry keeps the counts of at.memory() honest then. (Nothing recycles on collection:
-// a finalizer runs only between event-loop turns, so a synchronous training loop would pile up
-// whatever it held.) Nothing here zero-fills: acquire() hands out stale values (NaN under
-// ATROUS_POOL_POISON=1, which the test suite sets, so an op that reads what it did not write shows).
+// The caching allocator for tensor storage, and the bookkeeping that lets autograd release storage
+// deterministically (lib/autograd.ts decides what is dead; this file owns the memory).
+//
+// CPU: on this kind of VM a fresh page costs more than the math of a small layer (first touch
+// ~3.4 ms/MB) and V8 zero-fills every new Float32Array, so op outputs come from size-class free lists
+// of ArrayBuffers. Release detaches the ArrayBuffer (its memory moves to a new ArrayBuffer, no copy,
+// which goes on a free list), so every view onto the old one, in a Tensor or anywhere else, reads as
+// empty: a released storage can never be read or written through a stale reference.
+// CUDA: DeviceBuffers come from the stream-ordered pool (cudaMallocAsync); release() hands the memory
+// back to it at once instead of at collection, and leaves the buffer with length 0.
+//
+// A storage a user can hold (a leaf's, an op result made outside any module, a model's output) is
+// pinned: never released early. V8 frees it when it is collected, and a FinalizationRegistry then
+// corrects the counts of at.memory(). Nothing recycles on collection: a finalizer runs only between
+// event-loop turns, so a synchronous training loop would pile up whatever it held (and large freed
+// blocks stay in the malloc heap anyway: native/kernels/cpu/host_allocator.h).
+// Nothing here zero-fills: acquire() hands out stale values (NaN under ATROUS_POOL_POISON=1, which the
+// test suite sets, so an op that reads what it did not write shows).
+import type { DeviceBuffer } from './native';
 
-/** Under this many bytes a storage is a plain typed array: pooling would cost more than it saves. */
+/** Under this many bytes a CPU storage is a plain typed array: pooling would cost more than it saves. */
 const MIN_POOLED_BYTES = 1024;
 /** The free lists never hold more than this (what goes back beyond it is left to the collector). */
 const DEFAULT_POOL_LIMIT_BYTES = 1024 * 1024 * 1024;
 
+type Device = 'cpu' | 'cuda';
+
 interface Block {
-  /** The bytes the caller asked for (the buffer is its size class, up to 25% more). */
+  readonly device: Device;
+  /** The bytes the caller asked for (a CPU buffer is its size class, up to 25% more). */
   readonly bytes: number;
   /** How many graph nodes saved this storage for their backward and have not run it yet. */
   savedBy: number;
-  /** A leaf tensor holds it: only the collector may return it. */
+  /** A user can hold it: only the collector frees it. */
   pinned: boolean;
   /** Async ops (a worker thread) reading it right now: release() leaves it to the collector. */
   busy: number;
@@ -32,38 +41,47 @@ interface Block {
 }
 
 export interface MemoryStats {
-  /** Live pooled storages (op outputs, gradients, saved buffers) handed out and not yet returned. */
+  /** Live storages this allocator handed out (op outputs, gradients, saved buffers, optimizer state). */
   tensors: number;
   /** Bytes held by them. */
   bytes: number;
-  /** Bytes cached in the free lists, ready for reuse. */
+  /** Bytes cached in the free lists, ready for reuse (CPU; on CUDA the stream-ordered pool caches). */
   pooledBytes: number;
   /** The most bytes live at once since the process started (or resetPeak()). */
   peakBytes: number;
 }
 
-type PooledView = Float32Array | Int32Array;
+interface Counters {
+  count: number;
+  bytes: number;
+  peak: number;
+}
 
-const blocks = new WeakMap<ArrayBufferView, Block>();
-/** Why a storage outside the pool (under MIN_POOLED_BYTES) was released, for the error a stale use gets. */
-const plainReleases = new WeakMap<ArrayBufferView, string>();
+type Tracked = ArrayBufferView | DeviceBuffer;
+
+const blocks = new WeakMap<object, Block>();
+/** Why a CPU storage outside the pool (under MIN_POOLED_BYTES) was released, for the error a stale use gets. */
+const plainReleases = new WeakMap<object, string>();
 const freeLists = new Map<number, ArrayBuffer[]>();
-let liveCount = 0;
-let liveBytes = 0;
+const live: Record<Device, Counters> = { cpu: { count: 0, bytes: 0, peak: 0 }, cuda: { count: 0, bytes: 0, peak: 0 } };
 let pooledBytes = 0;
-let peakBytes = 0;
 let poolLimit = DEFAULT_POOL_LIMIT_BYTES;
-/** ArrayBuffers made because no free list had one (each is fresh memory: page faults, zero-fill). */
+/** ArrayBuffers made because no free list had one (each is fresh memory: page faults). */
 let freshBuffers = 0;
 const poison = process.env.ATROUS_POOL_POISON === '1';
 
-// The collector's path: a view nobody released has died with its buffer; only the counts change.
+// The collector's path: a storage nobody released has died with its memory; only the counts change.
 const collected = new FinalizationRegistry<Block>((block) => {
   if (block.released) return;
   block.released = true;
-  liveCount--;
-  liveBytes -= block.bytes;
+  forget(block);
 });
+
+function forget(block: Block): void {
+  const c = live[block.device];
+  c.count--;
+  c.bytes -= block.bytes;
+}
 
 /** The size class of a request: the next m·2^e with m in 4..7 (at most 25% above it). */
 export function sizeClass(bytes: number): number {
@@ -74,14 +92,14 @@ export function sizeClass(bytes: number): number {
 }
 
 function takeBuffer(classBytes: number): ArrayBuffer {
-  const list = freeLists.get(classBytes);
-  const reused = list?.pop();
+  const reused = freeLists.get(classBytes)?.pop();
   if (reused !== undefined) {
     pooledBytes -= classBytes;
     return reused;
   }
   freshBuffers++;
-  return new ArrayBuffer(classBytes);
+  // Uninitialised (Node's unsafe allocation skips calloc's zero-fill): every user overwrites it.
+  return Buffer.allocUnsafeSlow(classBytes).buffer as ArrayBuffer;
 }
 
 function giveBack(buffer: ArrayBuffer): void {
@@ -93,22 +111,22 @@ function giveBack(buffer: ArrayBuffer): void {
   pooledBytes += classBytes;
 }
 
-function track<T extends PooledView>(view: T, bytes: number): T {
-  const block: Block = { bytes, savedBy: 0, pinned: false, busy: 0, released: false, reason: '' };
-  blocks.set(view, block);
-  collected.register(view, block, view);
-  liveCount++;
-  liveBytes += bytes;
-  if (liveBytes > peakBytes) peakBytes = liveBytes;
-  return view;
+function track<T extends Tracked>(storage: T, bytes: number, device: Device): T {
+  const block: Block = { device, bytes, savedBy: 0, pinned: false, busy: 0, released: false, reason: '' };
+  blocks.set(storage, block);
+  collected.register(storage, block, storage);
+  const c = live[device];
+  c.count++;
+  c.bytes += bytes;
+  if (c.bytes > c.peak) c.peak = c.bytes;
+  return storage;
 }
 
 /** n float32 values of CPU memory whose contents are unspecified (an op's output that its kernel overwrites). */
 export function acquireFloat32(n: number): Float32Array {
   const bytes = n * 4;
   if (bytes < MIN_POOLED_BYTES) return new Float32Array(n);
-  const buffer = takeBuffer(sizeClass(bytes));
-  const view = track(new Float32Array(buffer, 0, n), bytes);
+  const view = track(new Float32Array(takeBuffer(sizeClass(bytes)), 0, n), bytes, 'cpu');
   if (poison) view.fill(NaN);
   return view;
 }
@@ -117,106 +135,121 @@ export function acquireFloat32(n: number): Float32Array {
 export function acquireInt32(n: number): Int32Array {
   const bytes = n * 4;
   if (bytes < MIN_POOLED_BYTES) return new Int32Array(n);
-  const buffer = takeBuffer(sizeClass(bytes));
-  const view = track(new Int32Array(buffer, 0, n), bytes);
+  const view = track(new Int32Array(takeBuffer(sizeClass(bytes)), 0, n), bytes, 'cpu');
   if (poison) view.fill(-0x7fffffff);
   return view;
 }
 
-/** True for a storage of this pool that was released: its values are gone. */
-export function isReleased(view: unknown): boolean {
-  return ArrayBuffer.isView(view) && (blocks.get(view)?.released ?? false);
+/** Counts a new DeviceBuffer of n floats, so that autograd can release it and at.memory() sees it. */
+export function trackDeviceBuffer(buffer: DeviceBuffer): DeviceBuffer {
+  return track(buffer, buffer.length * 4, 'cuda');
 }
 
-/** Why view was released (for errors), or null. */
-export function releaseReason(view: unknown): string | null {
-  if (!ArrayBuffer.isView(view)) return null;
-  const block = blocks.get(view);
+function blockOf(storage: unknown): Block | undefined {
+  return storage !== null && typeof storage === 'object' ? blocks.get(storage) : undefined;
+}
+
+/** Why storage was released (for errors), or null while it holds values. */
+export function releaseReason(storage: unknown): string | null {
+  const block = blockOf(storage);
   if (block !== undefined) return block.released ? block.reason : null;
-  return plainReleases.get(view) ?? null;
+  return storage !== null && typeof storage === 'object' ? (plainReleases.get(storage) ?? null) : null;
 }
 
-/** A user can hold view (a leaf's, or a tensor made outside any module): it is never released explicitly. */
-export function pin(view: unknown): void {
-  if (!ArrayBuffer.isView(view)) return;
-  const block = blocks.get(view);
+/** A user can hold storage: it is never released explicitly. */
+export function pin(storage: unknown): void {
+  const block = blockOf(storage);
   if (block !== undefined) block.pinned = true;
 }
 
-/** A graph node saved view for its backward (undone by unsave()). */
-export function save(view: unknown): void {
-  if (!ArrayBuffer.isView(view)) return;
-  const block = blocks.get(view);
+/** A graph node saved storage for its backward (undone by unsave()). */
+export function save(storage: unknown): void {
+  const block = blockOf(storage);
   if (block !== undefined) block.savedBy++;
 }
 
-/** The node that saved view has run its backward: the last one releases it (unless pinned). */
-export function unsave(view: unknown, reason: string): void {
-  if (!ArrayBuffer.isView(view)) return;
-  const block = blocks.get(view);
+/** The node that saved storage has run its backward: the last one releases it (unless pinned). */
+export function unsave(storage: unknown, reason: string): void {
+  const block = blockOf(storage);
   if (block === undefined || block.savedBy === 0) return;
   block.savedBy--;
-  if (block.savedBy === 0) release(view, reason);
+  if (block.savedBy === 0) release(storage, reason);
 }
 
-/** A worker thread reads view until endBusy(view): it must not be released meanwhile. */
-export function holdBusy(view: unknown): void {
-  if (!ArrayBuffer.isView(view)) return;
-  const block = blocks.get(view);
+/** A worker thread reads storage until endBusy(storage): it must not be released meanwhile. */
+export function holdBusy(storage: unknown): void {
+  const block = blockOf(storage);
   if (block !== undefined) block.busy++;
 }
 
-export function endBusy(view: unknown): void {
-  if (!ArrayBuffer.isView(view)) return;
-  const block = blocks.get(view);
+export function endBusy(storage: unknown): void {
+  const block = blockOf(storage);
   if (block !== undefined && block.busy > 0) block.busy--;
 }
 
 /**
- * Returns view's memory to the free lists now, if it is pooled, not pinned and not saved by a node
- * still waiting for its backward. Every view onto the old buffer then reads as empty (length 0).
+ * Frees storage's memory now, for reuse, if this allocator made it and it is not pinned, busy or
+ * saved by a node still waiting for its backward; otherwise does nothing (the collector will).
+ * Afterwards every reference to it reads as empty (length 0).
  */
-export function release(view: unknown, reason: string): void {
-  if (!ArrayBuffer.isView(view)) return;
-  const block = blocks.get(view);
+export function release(storage: unknown, reason: string): void {
+  const block = blockOf(storage);
   if (block === undefined || block.released || block.pinned || block.busy > 0 || block.savedBy > 0) return;
+  releaseBlock(storage, block, reason);
+}
+
+/** Internal (zeroGrad on CUDA): releases a storage its caller owns alone, pinned or not. */
+export function releaseOwned(storage: unknown, reason: string): void {
+  const block = blockOf(storage);
+  if (block === undefined || block.released || block.busy > 0 || block.savedBy > 0) return;
+  releaseBlock(storage, block, reason);
+}
+
+function releaseBlock(storage: unknown, block: Block, reason: string): void {
   block.released = true;
   block.reason = reason;
-  collected.unregister(view);
-  liveCount--;
-  liveBytes -= block.bytes;
-  // Detach: the memory moves to a new ArrayBuffer (no copy); the old one, and all views on it, are empty.
-  const buffer = view.buffer as ArrayBuffer;
-  giveBack(structuredClone(buffer, { transfer: [buffer] }));
+  collected.unregister(storage as object);
+  forget(block);
+  if (block.device === 'cuda') {
+    (storage as DeviceBuffer).release();
+  } else {
+    // Detach: the memory moves to a new ArrayBuffer (no copy); the old one, and all views on it, are empty.
+    const buffer = (storage as ArrayBufferView).buffer as ArrayBuffer;
+    giveBack(structuredClone(buffer, { transfer: [buffer] }));
+  }
 }
 
 /**
- * Internal (zeroGrad): the memory of view, moved into a fresh view of the same length that the
- * caller now owns, leaving view (and any tensor on it) released with reason. Not pooled: returned as is.
+ * Internal (zeroGrad): the memory of a CPU view, moved into a fresh view of the same length that the
+ * caller now owns, leaving view (and any tensor on it) released with reason.
  */
 export function reclaim(view: Float32Array, reason: string): Float32Array {
   const block = blocks.get(view);
-  if (block === undefined || block.released) return view.length === 0 ? view : reclaimPlain(view, reason);
+  if (block !== undefined && block.released) return view;
+  if (view.byteOffset !== 0 || (block === undefined && view.byteLength !== view.buffer.byteLength)) return view.slice();
+  const buffer = view.buffer as ArrayBuffer;
+  const moved = new Float32Array(structuredClone(buffer, { transfer: [buffer] }), 0, view.length);
+  if (block === undefined) {
+    plainReleases.set(view, reason);
+    return moved;
+  }
   block.released = true;
   block.reason = reason;
   collected.unregister(view);
-  const moved = structuredClone(view.buffer, { transfer: [view.buffer] });
-  liveCount--;
-  liveBytes -= block.bytes;
-  return track(new Float32Array(moved, 0, view.length), block.bytes);
+  forget(block);
+  return track(moved, block.bytes, 'cpu');
 }
 
-function reclaimPlain(view: Float32Array, reason: string): Float32Array {
-  if (view.byteOffset !== 0 || view.byteLength !== view.buffer.byteLength) return view.slice();
-  const buffer = view.buffer as ArrayBuffer;
-  const moved = structuredClone(buffer, { transfer: [buffer] });
-  plainReleases.set(view, reason);
-  return new Float32Array(moved);
+/** What the allocator holds on device (see MemoryStats). */
+export function memoryStats(device: Device): MemoryStats {
+  const c = live[device];
+  return { tensors: c.count, bytes: c.bytes, pooledBytes: device === 'cpu' ? pooledBytes : 0, peakBytes: c.peak };
 }
 
-/** at.memory(): see API.md "Memory". */
-export function hostMemoryStats(): MemoryStats {
-  return { tensors: liveCount, bytes: liveBytes, pooledBytes, peakBytes };
+/** at.emptyCache(): drops the CPU free lists (the collector frees them), as torch.cuda.empty_cache. */
+export function emptyCache(): void {
+  freeLists.clear();
+  pooledBytes = 0;
 }
 
 /** Internal (tests, benchmarks): how many buffers the pool had to make because no free list had one. */
@@ -224,15 +257,9 @@ export function freshBufferCount(): number {
   return freshBuffers;
 }
 
-/** at.emptyCache(): drops the free lists (the collector frees them), as torch.cuda.empty_cache. */
-export function emptyCache(): void {
-  freeLists.clear();
-  pooledBytes = 0;
-}
-
 /** Internal (tests, benchmarks): peakBytes starts again from what is live now. */
 export function resetPeak(): void {
-  peakBytes = liveBytes;
+  for (const c of Object.values(live)) c.peak = c.bytes;
 }
 
 /** Internal: the most bytes the free lists may hold. */

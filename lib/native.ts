@@ -32,6 +32,8 @@ export interface DeviceBuffer {
   download(dst: Float32Array): void;
   /** Device to device; src.length must equal length. */
   copyFrom(src: DeviceBuffer): void;
+  /** Frees the memory now (into the stream-ordered pool); length becomes 0 and any later use throws. */
+  release(): void;
 }
 
 /** Where the bindings with CUDA kernels take their arrays: all host or all device in one call. */

@@ -3,7 +3,7 @@
 // allocate their outputs next to their inputs with these helpers and stay device-agnostic.
 import { native } from './binding';
 import { expectCuda } from './cuda';
-import { acquireFloat32, acquireInt32 } from './memory';
+import { acquireFloat32, acquireInt32, trackDeviceBuffer } from './memory';
 import type { DeviceBuffer, IndexBuffer } from './native';
 
 export type { DeviceBuffer } from './native';
@@ -21,7 +21,12 @@ export function deviceOf(s: Storage): Device {
 export function allocate(device: Device, n: number): Storage {
   if (device === 'cpu') return acquireFloat32(n);
   expectCuda('allocate');
-  return new (native().DeviceBuffer)(n);
+  return newDeviceBuffer(n);
+}
+
+/** n floats of device memory, counted by the allocator (lib/memory.ts) so autograd can release it. */
+function newDeviceBuffer(n: number): DeviceBuffer {
+  return trackDeviceBuffer(new (native().DeviceBuffer)(n));
 }
 
 /** n floats next to s (same device); see allocate(). */
@@ -47,7 +52,7 @@ export function filledLike(s: Storage, n: number, value: number): Storage {
 /** A copy of s on the same device. */
 export function copyOf(s: Storage): Storage {
   if (s instanceof Float32Array) return s.slice();
-  const out = new (native().DeviceBuffer)(s.length);
+  const out = newDeviceBuffer(s.length);
   out.copyFrom(s);
   return out;
 }
@@ -65,7 +70,7 @@ export function onDevice(s: Storage, device: Device, op: string): Storage {
   if (deviceOf(s) === device) return s;
   if (device === 'cpu') return hostView(s);
   expectCuda(op);
-  const out = new (native().DeviceBuffer)(s.length);
+  const out = newDeviceBuffer(s.length);
   out.upload(s as Float32Array);
   return out;
 }

@@ -3,7 +3,7 @@
 import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBackward, type SavedBuffer } from './autograd';
 import { native } from './binding';
 import { expectCuda } from './cuda';
-import { pin, reclaim, releaseReason } from './memory';
+import { pin, reclaim, releaseOwned, releaseReason } from './memory';
 import * as activation from './ops/activation';
 import * as elementwise from './ops/elementwise';
 import { describeValue, expectTensor, formatShape, numelOf } from './shape-checks';
@@ -114,9 +114,12 @@ export class Tensor implements GraphTensor {
     this.grad = null;
     if (grad === null || grad.storage !== this.ownGrad) return; // a grad the user assigned is theirs
     this.ownGrad = null;
-    this.spareGrad = grad.storage instanceof Float32Array && grad.storage.length > 0
-      ? reclaim(grad.storage, 'the gradient of a parameter, released by zeroGrad()')
-      : null;
+    const reason = 'the gradient of a parameter, released by zeroGrad()';
+    if (grad.storage instanceof Float32Array) {
+      this.spareGrad = grad.storage.length > 0 ? reclaim(grad.storage, reason) : null;
+    } else {
+      releaseOwned(grad.storage, reason); // back to the device's stream-ordered pool, which serves the next step
+    }
   }
 
   /**

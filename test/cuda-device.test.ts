@@ -685,6 +685,36 @@ describe.skipIf(!info.cuda)(`on cuda (${info.cuda ? info.cudaDevice : info.cudaR
     });
   });
 
+  it('device memory is released deterministically: a steady loop keeps at.memory().cuda flat, a stale intermediate throws', () => {
+    at.manualSeed(41);
+    const model = new at.nn.Sequential(
+      new at.nn.Conv2d(3, 6, 3, { padding: 1, bias: false }), new at.nn.BatchNorm2d(6), new at.nn.ReLU(),
+      new at.nn.MaxPool2d(2), new at.nn.Flatten(), new at.nn.Linear(6 * 6 * 6, 5),
+    ).to('cuda');
+    const optimizer = new at.optim.Adam(model.parameters(), { lr: 1e-3 });
+    const x = at.tensor(seededValues(4 * 3 * 12 * 12, 4100), [4, 3, 12, 12], { device: 'cuda' });
+    const step = () => {
+      optimizer.zeroGrad();
+      at.crossEntropy(model.forward(x), [0, 1, 2, 3]).backward();
+      optimizer.step();
+    };
+    for (let i = 0; i < 3; i++) step();
+    const before = at.memory().cuda!;
+    for (let i = 0; i < 5; i++) step();
+    const after = at.memory().cuda!;
+    // Per step only what the caller holds (the logits, a loss) waits for the collector.
+    expect(after.tensors - before.tensors).toBeLessThanOrEqual(2 * 5);
+    expect(after.peakBytes).toBe(before.peakBytes);
+    // A module's intermediate, kept past backward(), has no device memory any more and says so.
+    let kept: at.Tensor | null = null;
+    const relu = model.at(2);
+    const original = relu.forward;
+    relu.forward = (t: at.Tensor) => (kept = original.call(relu, t) as at.Tensor);
+    at.crossEntropy(model.forward(x), [0, 1, 2, 3]).backward();
+    relu.forward = original;
+    expect(() => kept!.toFloat32Array()).toThrow(/has no values any more: it was .*freed by backward\(\)/);
+  });
+
   describe('state dicts and checkpoints from the device', () => {
     function makeModel(): at.nn.Sequential {
       at.manualSeed(31);

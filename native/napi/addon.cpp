@@ -1,9 +1,12 @@
 // The addon's entry: context-aware (NODE_API_MODULE), so it loads in worker_threads too.
 #include "napi_util.h"
+#include "../kernels/cpu/host_allocator.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Once per load (worker threads load again: harmless). See host_allocator.h.
+  atrous::keepFreedBlocksInHeap();
   atrous::napi::registerBackendBinding(env, exports);
   atrous::napi::registerConvBinding(env, exports);
   atrous::napi::registerOpsBinding(env, exports);

@@ -17,7 +17,8 @@ void DeviceBuffer::registerClass(Napi::Env env, Napi::Object exports) {
                                     {InstanceAccessor<&DeviceBuffer::length>("length"),
                                      InstanceMethod<&DeviceBuffer::upload>("upload"),
                                      InstanceMethod<&DeviceBuffer::download>("download"),
-                                     InstanceMethod<&DeviceBuffer::copyFrom>("copyFrom")});
+                                     InstanceMethod<&DeviceBuffer::copyFrom>("copyFrom"),
+                                     InstanceMethod<&DeviceBuffer::release>("release")});
   exports.Set("DeviceBuffer", ctor);
 }
 
@@ -41,10 +42,20 @@ DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
   Napi::MemoryManagement::AdjustExternalMemory(info.Env(), n * static_cast<int64_t>(sizeof(float)));
 }
 
-void DeviceBuffer::Finalize(Napi::Env env) {
+void DeviceBuffer::Finalize(Napi::Env env) { freeMemory(env); }
+
+void DeviceBuffer::freeMemory(Napi::Env env) {
+  if (data_ == nullptr) return;
   if (const AtrousCudaApi* api = cudaApi()) api->release(data_);  // nothing to report to at this point
   Napi::MemoryManagement::AdjustExternalMemory(env, -length_ * static_cast<int64_t>(sizeof(float)));
   data_ = nullptr;
+  length_ = 0;
+}
+
+// release(): frees the memory now (autograd knows the tensor is dead); idempotent.
+Napi::Value DeviceBuffer::release(const Napi::CallbackInfo& info) {
+  freeMemory(info.Env());
+  return info.Env().Undefined();
 }
 
 Napi::Value DeviceBuffer::length(const Napi::CallbackInfo& info) {
