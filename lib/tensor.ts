@@ -3,7 +3,7 @@
 import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBackward, type SavedBuffer } from './autograd';
 import { native } from './binding';
 import { expectCuda } from './cuda';
-import { pin, reclaim, releaseOwned, releaseReason } from './memory';
+import { pin, reclaim, release, releaseOwned, releaseReason } from './memory';
 import * as activation from './ops/activation';
 import * as elementwise from './ops/elementwise';
 import { describeValue, expectTensor, formatShape, numelOf } from './shape-checks';
@@ -174,6 +174,7 @@ export class Tensor implements GraphTensor {
       seed = grad.storage;
     }
     runBackward(this, seed, retainGraph);
+    if (grad === undefined) release(seed, 'the seed gradient of backward()'); // ours alone (a device scalar on CUDA)
   }
 
   /** A leaf sharing this tensor's storage, outside the graph. */
@@ -205,8 +206,10 @@ export class Tensor implements GraphTensor {
     if (this.gradFn !== null) throw new Error(`${op}: only leaf tensors move in place; this one was made by ${this.gradFn.op}`);
     if (device === 'cuda') expectCuda(op);
     this.storage = onDevice(this.storage, device, op);
+    pin(this.storage); // still a leaf: its values are the user's
     if (this.grad !== null) {
       const moved = onDevice(this.grad.storage, device, op);
+      pin(moved);
       if (this.ownGrad === this.grad.storage) this.ownGrad = moved;
       this.grad.storage = moved;
     }
