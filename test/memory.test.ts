@@ -182,6 +182,33 @@ describe('memory', () => {
     expect(Array.from(result.toFloat32Array())).toEqual(Array.from(expected));
   });
 
+  it('graphs that reuse an intermediate (a residual sum, two branches) get the same gradients as with the graph retained', () => {
+    class Branchy extends at.nn.Module {
+      conv1 = new at.nn.Conv2d(3, 3, 3, { padding: 1 });
+      conv2 = new at.nn.Conv2d(3, 3, 3, { padding: 2, dilation: 2 });
+      conv3 = new at.nn.Conv2d(3, 3, 1);
+      override forward(x: at.Tensor): at.Tensor {
+        const h = this.conv1.forward(x).relu();
+        const a = this.conv2.forward(h).add(h); // residual: h feeds two nodes
+        const b = this.conv3.forward(h).mul(a); // and a third, with a product saving both sides
+        return b.add(h).mean();
+      }
+    }
+    const grads = (retainGraph: boolean) => {
+      at.manualSeed(8);
+      const net = new Branchy();
+      const x = at.tensor(seededValues(2 * 3 * 9 * 9, 21), [2, 3, 9, 9]);
+      for (let s = 0; s < 3; s++) {
+        net.zeroGrad();
+        net.forward(x).backward({ retainGraph });
+      }
+      return net.parameters().map((p) => p.grad!.toFloat32Array());
+    };
+    const released = grads(false);
+    const retained = grads(true);
+    released.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(retained[i])));
+  });
+
   it('backward() argument checks name what was wrong', () => {
     const x = at.ones([2], { requiresGrad: true });
     const y = x.mul(2).sum();
