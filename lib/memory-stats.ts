@@ -11,7 +11,7 @@ export interface MemoryReport extends MemoryStats {
 
 /**
  * CPU tensor memory: `tensors` and `bytes` are the storages the allocator handed out and that are live
- * now (op outputs, gradients, saved values, optimizer state; storages under 1 KiB and arrays given to
+ * now (op outputs, gradients, saved values, optimizer state; storages under 64 KiB and arrays given to
  * at.tensor() are not counted), `pooledBytes` what its free lists cache for reuse, `peakBytes` the
  * most live at once. A storage nobody released is counted until the garbage collector has collected
  * it (its finalizers run between event-loop turns).

@@ -18,8 +18,13 @@
 // test suite sets, so an op that reads what it did not write shows).
 import type { DeviceBuffer } from './native';
 
-/** Under this many bytes a CPU storage is a plain typed array: pooling would cost more than it saves. */
-const MIN_POOLED_BYTES = 1024;
+/**
+ * Under this many bytes a CPU storage is a plain typed array, neither pooled nor counted: glibc serves
+ * such blocks from its heap bins (no page faults) and V8's zero-fill of them is noise, while a small
+ * tensor the user holds in a synchronous loop (a batch's logits) would keep at.memory() creeping
+ * until the collector's finalizers run.
+ */
+const MIN_POOLED_BYTES = 64 * 1024;
 /** The free lists never hold more than this (what goes back beyond it is left to the collector). */
 const DEFAULT_POOL_LIMIT_BYTES = 1024 * 1024 * 1024;
 
