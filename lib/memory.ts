@@ -3,9 +3,12 @@
 //
 // CPU: on this kind of VM a fresh page costs more than the math of a small layer (first touch
 // ~3.4 ms/MB) and V8 zero-fills every new Float32Array, so op outputs come from size-class free lists
-// of ArrayBuffers. Release detaches the ArrayBuffer (its memory moves to a new ArrayBuffer, no copy,
-// which goes on a free list), so every view onto the old one, in a Tensor or anywhere else, reads as
-// empty: a released storage can never be read or written through a stale reference.
+// of ArrayBuffers. Every Tensor on a pooled storage registers as its holder, and release swaps each
+// holder's storage for an empty array that remembers why: a stale tensor throws when used, never
+// reading memory that now belongs to another. (Detaching the ArrayBuffer instead, by transferring it,
+// would also catch raw references, but V8 counts each transferred buffer as new external memory: 100
+// MB a step of it forced 6 scavenges per training step. Raw references to a storage outside tensors
+// are autograd's own closures, which never run after their node has released what they saved.)
 // CUDA: DeviceBuffers come from the stream-ordered pool (cudaMallocAsync); release() hands the memory
 // back to it at once instead of at collection, and leaves the buffer with length 0.
 //
@@ -30,8 +33,15 @@ const DEFAULT_POOL_LIMIT_BYTES = 1024 * 1024 * 1024;
 
 type Device = 'cpu' | 'cuda';
 
+/** What holds a storage: a Tensor (kept minimal: lib/tensor.ts imports this file). */
+export interface StorageHolder {
+  storage: ArrayBufferView | DeviceBuffer;
+}
+
 interface Block {
   readonly device: Device;
+  /** The tensors on this storage (views share it); release empties each that still holds it. */
+  holders: StorageHolder[];
   /** The bytes the caller asked for (a CPU buffer is its size class, up to 25% more). */
   readonly bytes: number;
   /** How many graph nodes saved this storage for their backward and have not run it yet. */
@@ -117,7 +127,7 @@ function giveBack(buffer: ArrayBuffer): void {
 }
 
 function track<T extends Tracked>(storage: T, bytes: number, device: Device): T {
-  const block: Block = { device, bytes, savedBy: 0, pinned: false, busy: 0, released: false, reason: '' };
+  const block: Block = { device, holders: [], bytes, savedBy: 0, pinned: false, busy: 0, released: false, reason: '' };
   blocks.set(storage, block);
   collected.register(storage, block, storage);
   const c = live[device];
@@ -159,6 +169,11 @@ export function releaseReason(storage: unknown): string | null {
   const block = blockOf(storage);
   if (block !== undefined) return block.released ? block.reason : null;
   return storage !== null && typeof storage === 'object' ? (plainReleases.get(storage) ?? null) : null;
+}
+
+/** holder (a new Tensor) is on storage: release will empty it. */
+export function addHolder(storage: unknown, holder: StorageHolder): void {
+  blockOf(storage)?.holders.push(holder);
 }
 
 /** A user can hold storage: it is never released explicitly. */
@@ -216,12 +231,18 @@ function releaseBlock(storage: unknown, block: Block, reason: string): void {
   collected.unregister(storage as object);
   forget(block);
   if (block.device === 'cuda') {
-    (storage as DeviceBuffer).release();
+    (storage as DeviceBuffer).release(); // the buffer itself now has length 0: its tensors see that
   } else {
-    // Detach: the memory moves to a new ArrayBuffer (no copy); the old one, and all views on it, are empty.
-    const buffer = (storage as ArrayBufferView).buffer as ArrayBuffer;
-    giveBack(structuredClone(buffer, { transfer: [buffer] }));
+    // Each tensor still on it gets an empty array that remembers why (device stays 'cpu').
+    for (const h of block.holders) {
+      if (h.storage !== storage) continue;
+      const empty = new Float32Array(0);
+      plainReleases.set(empty, reason);
+      h.storage = empty;
+    }
+    giveBack((storage as ArrayBufferView).buffer as ArrayBuffer);
   }
+  block.holders = [];
 }
 
 /**

@@ -3,7 +3,7 @@
 import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBackward, type SavedBuffer } from './autograd';
 import { native } from './binding';
 import { expectCuda } from './cuda';
-import { pin, reclaim, release, releaseOwned, releaseReason } from './memory';
+import { addHolder, pin, reclaim, release, releaseOwned, releaseReason } from './memory';
 import * as activation from './ops/activation';
 import * as elementwise from './ops/elementwise';
 import { describeValue, expectTensor, formatShape, numelOf } from './shape-checks';
@@ -56,6 +56,7 @@ export class Tensor implements GraphTensor {
     this.numel = storage.length;
     this.gradFn = gradFn;
     this.leafRequiresGrad = gradFn === null && requiresGrad;
+    addHolder(storage, this); // release empties this tensor's storage (lib/memory.ts)
     if (gradFn === null) pin(storage); // a leaf's values are the user's (or a parameter's): never released early
   }
 
@@ -206,6 +207,7 @@ export class Tensor implements GraphTensor {
     if (this.gradFn !== null) throw new Error(`${op}: only leaf tensors move in place; this one was made by ${this.gradFn.op}`);
     if (device === 'cuda') expectCuda(op);
     this.storage = onDevice(this.storage, device, op);
+    addHolder(this.storage, this);
     pin(this.storage); // still a leaf: its values are the user's
     if (this.grad !== null) {
       const moved = onDevice(this.grad.storage, device, op);
