@@ -4,8 +4,9 @@
 // which the CUDA kernels also give (the eval and fixed-statistics paths compare bit for bit).
 //
 // Fused ReLU: normalise with relu applies v < 0 ? 0 : v to the rounded float (relu()'s rule); the
-// backward loops given reluOut (the fused output, null: none) read dy as reluOut <= 0 ? 0 : dy
-// (reluBackward()'s rule on the same values), so fused and unfused give the same bits on every ISA.
+// backward loops given reluOut (the fused output, null: none) read g = reluOut <= 0 ? 0 : dy
+// (reluBackward()'s rule on the same values; g = dy without reluOut), so fused and unfused give the
+// same bits on every ISA.
 #pragma once
 #include <cstdint>
 
