@@ -126,14 +126,16 @@ export interface NativeBinding {
   // --- nn: batch norm, optimizer steps, dtype conversion (native/napi/nn_binding.cpp) ---
   /** Batch norm over xShape [N, C, H, W]. training: batch statistics (biased var), and the running ones
    *  (if given) move by `factor` (unbiased var); else the running statistics normalise. Writes y and,
-   *  per channel, the mean and 1/sqrt(var + eps) used, for the backward. gamma/beta null: 1 and 0. */
+   *  per channel, the mean and 1/sqrt(var + eps) used, for the backward. gamma/beta null: 1 and 0.
+   *  relu: y = relu(batchnorm(x)) in one pass (CPU buffers only), the same bits as relu() after it. */
   batchNormForward(x: FloatBuffer, xShape: number[], gamma: FloatBuffer | null, beta: FloatBuffer | null,
     runningMean: FloatBuffer | null, runningVar: FloatBuffer | null, training: boolean, eps: number, factor: number,
-    y: FloatBuffer, saveMean: FloatBuffer, saveInvStd: FloatBuffer): void;
-  /** batchStats: the forward used the batch's statistics (gradient flows through them). Null outputs are skipped. */
+    y: FloatBuffer, saveMean: FloatBuffer, saveInvStd: FloatBuffer, relu: boolean): void;
+  /** batchStats: the forward used the batch's statistics (gradient flows through them). Null outputs are skipped.
+   *  reluOut: the fused forward's y; dy first goes through its ReLU (reluBackward's rule), unwritten (CPU only). */
   batchNormBackward(x: FloatBuffer, xShape: number[], dy: FloatBuffer, gamma: FloatBuffer | null,
     saveMean: FloatBuffer, saveInvStd: FloatBuffer, batchStats: boolean, dx: FloatBuffer | null,
-    dgamma: FloatBuffer | null, dbeta: FloatBuffer | null): void;
+    dgamma: FloatBuffer | null, dbeta: FloatBuffer | null, reluOut: FloatBuffer | null): void;
   /** One torch.optim.SGD update of param in place; momentumBuffer (null when momentum is 0) is set to the
    *  gradient on the first step. */
   sgdStep(param: FloatBuffer, grad: FloatBuffer, momentumBuffer: FloatBuffer | null, lr: number, momentum: number,

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # PyTorch goldens for atrous's nn, optim and io (issue 4): every layer's forward and backward
-# (BatchNorm2d in train and eval), optimizer trajectories, scheduler LR sequences, clip_grad_norm_,
-# 3-step training parity of a small dilated CNN, and a fine-tuning flow from a PyTorch-written
-# safetensors state_dict. PyTorch 1.13 has no safetensors package here, so the files are written by
+# (BatchNorm2d in train and eval, alone and followed by ReLU), optimizer trajectories, scheduler LR
+# sequences, clip_grad_norm_, 3-step training parity of a small dilated CNN, and a fine-tuning flow
+# from a PyTorch-written safetensors state_dict. PyTorch 1.13 has no safetensors package here, so the files are written by
 # hand from the format (8-byte LE header length, JSON header, raw little-endian bytes).
 # Run: /usr/bin/python3 scripts/make-nn-fixtures.py   (writes test/fixtures/nn-*.json, *.safetensors)
 import json
@@ -123,8 +123,25 @@ def make_layers():
     bn = nn.BatchNorm2d(2, momentum=0.3)
     xs = [torch.randn(3, 2, 2, 2) for _ in range(2)]
     outs = [bn(x) for x in xs]
+    # BatchNorm2d then ReLU in an nn.Sequential (atrous fuses the pair): its 'layer' spec is the BatchNorm2d's.
+    def bn_relu(bn):
+        with torch.no_grad():
+            bn.running_mean.copy_(torch.randn(bn.num_features) * 0.5)
+            bn.running_var.copy_(torch.rand(bn.num_features) + 0.5)
+            if bn.affine:
+                bn.weight.copy_(torch.randn(bn.num_features))  # some negative: the mask flips
+                bn.bias.copy_(torch.randn(bn.num_features) * 0.5)
+        return nn.Sequential(bn, nn.ReLU())
+    bn_relu_cases = [
+        layer_case('batchnorm2d+relu train', bn_relu(nn.BatchNorm2d(3)), {'type': 'BatchNorm2d', 'args': [3]}, (4, 3, 5, 7)),
+        layer_case('batchnorm2d+relu train no affine cumulative', bn_relu(nn.BatchNorm2d(2, affine=False, momentum=None)),
+                   {'type': 'BatchNorm2d', 'args': [2, {'affine': False, 'momentum': None}]}, (3, 2, 3, 3)),
+        layer_case('batchnorm2d+relu eval', bn_relu(nn.BatchNorm2d(3)), {'type': 'BatchNorm2d', 'args': [3]}, (2, 3, 4, 5),
+                   train=False),
+    ]
     write_json('nn-layers.json', {'cases': cases, 'batchnormSequence': {
-        'inputs': [tensor_record(x) for x in xs], 'outputs': [flat(o) for o in outs], 'stateAfter': state_record(bn)}})
+        'inputs': [tensor_record(x) for x in xs], 'outputs': [flat(o) for o in outs], 'stateAfter': state_record(bn)},
+        'batchnormRelu': bn_relu_cases})
 
 
 # ---------- optimizers ----------

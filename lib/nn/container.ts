@@ -1,6 +1,21 @@
-// Sequential(...modules): children named '0', '1', ... (as PyTorch), applied in order.
+// Sequential(...modules): children named '0', '1', ... (as PyTorch), applied in order. A BatchNorm2d
+// followed by a ReLU runs as one op (batchNormRelu2d): the same values, gradients and statistics,
+// without the batch-norm output and its masked gradient in memory.
 import { describeValue } from '../shape-checks';
+import { Tensor } from '../tensor';
+import { ReLU } from './activation';
+import { BatchNorm2d } from './batchnorm';
 import { Module } from './module';
+
+/**
+ * Whether [m, next] on x may run as BatchNorm2d.forwardRelu: exactly those classes with their own
+ * forwards (not a subclass, nor one shadowed as summary() does), on a tensor in host memory.
+ */
+function fusesBatchNormRelu(m: Module, next: Module | undefined, x: unknown): m is BatchNorm2d {
+  return Object.getPrototypeOf(m) === BatchNorm2d.prototype && m.forward === BatchNorm2d.prototype.forward &&
+    next !== undefined && Object.getPrototypeOf(next) === ReLU.prototype && next.forward === ReLU.prototype.forward &&
+    x instanceof Tensor && x.device === 'cpu';
+}
 
 export class Sequential extends Module {
   constructor(...modules: Module[]) {
@@ -25,8 +40,17 @@ export class Sequential extends Module {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override forward(x: any): any {
+    const children = this.children();
     let out = x;
-    for (const m of this.children()) out = m.forward(out);
+    for (let i = 0; i < children.length; i++) {
+      const m = children[i];
+      if (fusesBatchNormRelu(m, children[i + 1], out)) {
+        out = m.forwardRelu(out);
+        i++; // the ReLU ran inside
+      } else {
+        out = m.forward(out);
+      }
+    }
     return out;
   }
 

@@ -20,7 +20,7 @@ BatchNormShape batchNormShapeOf(const Napi::CallbackInfo& info, size_t i, const 
 }
 
 // batchNormForward(x, xShape, gamma|null, beta|null, runningMean|null, runningVar|null, training, eps,
-//                  factor, y, saveMean, saveInvStd)
+//                  factor, y, saveMean, saveInvStd, relu): relu writes relu(batchnorm(x)) (CPU only)
 Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   const char* fn = "batchNormForward";
   Placement at(info, fn);
@@ -32,8 +32,10 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   double eps = numberArg(info, 7, fn, "eps"), factor = numberArg(info, 8, fn, "factor");
   FloatSpan y = at.arg(9, "y");
   FloatSpan saveMean = at.arg(10, "saveMean"), saveInvStd = at.arg(11, "saveInvStd");
+  bool relu = boolArg(info, 12, fn, "relu");
   Status st;
   if (at.onDevice()) {
+    if (relu) throwRange(info.Env(), std::string(fn) + ": relu expects false for CUDA buffers (no fused CUDA kernel)");
     const AtrousBatchNormShape as = toAbi(s);
     const AtrousCudaApi& cuda = at.cuda();
     st = cudaResult(training ? cuda.batchNormForwardTrain(&as, abiIn(x), abiIn(gamma), abiIn(beta), eps, factor,
@@ -42,14 +44,15 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
                              : cuda.batchNormForwardEval(&as, abiIn(x), abiIn(gamma), abiIn(beta), eps, abiIn(rm),
                                                          abiIn(rv), abiOut(y), abiOut(saveMean), abiOut(saveInvStd)));
   } else {
-    st = training ? batchNormForwardTrain(s, x, gamma, beta, eps, factor, rm, rv, y, saveMean, saveInvStd)
-                  : batchNormForwardEval(s, x, gamma, beta, eps, rm, rv, y, saveMean, saveInvStd);
+    st = training ? batchNormForwardTrain(s, x, gamma, beta, eps, factor, rm, rv, y, saveMean, saveInvStd, relu)
+                  : batchNormForwardEval(s, x, gamma, beta, eps, rm, rv, y, saveMean, saveInvStd, relu);
   }
   throwIfFailed(info.Env(), st);
   return info.Env().Undefined();
 }
 
-// batchNormBackward(x, xShape, dy, gamma|null, saveMean, saveInvStd, batchStats, dx|null, dgamma|null, dbeta|null)
+// batchNormBackward(x, xShape, dy, gamma|null, saveMean, saveInvStd, batchStats, dx|null, dgamma|null, dbeta|null,
+//                   reluOut|null): reluOut, the fused forward's output, takes dy through its ReLU (CPU only)
 Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   const char* fn = "batchNormBackward";
   Placement at(info, fn);
@@ -59,14 +62,16 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   FloatSpan saveMean = at.arg(4, "saveMean"), saveInvStd = at.arg(5, "saveInvStd");
   bool batchStats = boolArg(info, 6, fn, "batchStats");
   FloatSpan dx = at.optionalArg(7, "dx"), dgamma = at.optionalArg(8, "dgamma");
-  FloatSpan dbeta = at.optionalArg(9, "dbeta");
+  FloatSpan dbeta = at.optionalArg(9, "dbeta"), reluOut = at.optionalArg(10, "reluOut");
   if (at.onDevice()) {
+    if (reluOut.data) throwRange(info.Env(), std::string(fn) + ": reluOut expects null for CUDA buffers (no fused CUDA kernel)");
     const AtrousBatchNormShape as = toAbi(s);
     throwIfFailed(info.Env(), cudaResult(at.cuda().batchNormBackward(&as, abiIn(x), abiIn(dy), abiIn(gamma),
                                                                      abiIn(saveMean), abiIn(saveInvStd), batchStats,
                                                                      abiOut(dx), abiOut(dgamma), abiOut(dbeta))));
   } else {
-    throwIfFailed(info.Env(), batchNormBackward(s, x, dy, gamma, saveMean, saveInvStd, batchStats, dx, dgamma, dbeta));
+    throwIfFailed(info.Env(),
+                  batchNormBackward(s, x, dy, gamma, saveMean, saveInvStd, batchStats, dx, dgamma, dbeta, reluOut));
   }
   return info.Env().Undefined();
 }

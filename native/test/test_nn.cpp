@@ -1,6 +1,7 @@
-// nn kernels (batch norm, optimizer updates, dtype conversion) against naive float64 loops written
-// from the definitions. The batch-norm gradients are checked against central differences of the
-// float64 reference forward, so they do not share the kernel's closed form.
+// nn kernels (batch norm, batch norm fused with ReLU, optimizer updates, dtype conversion) against naive
+// float64 loops written from the definitions. The batch-norm gradients are checked against central
+// differences of the float64 reference forward, so they do not share the kernel's closed form; the
+// fused batch norm + ReLU is also held to the bits of the unfused pair (batch norm, relu, reluBackward).
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -9,6 +10,7 @@
 
 #include "../kernels/cpu/batchnorm.h"
 #include "../kernels/cpu/dtype_convert.h"
+#include "../kernels/cpu/elementwise.h"
 #include "../kernels/cpu/optim_update.h"
 #include "harness.h"
 
@@ -23,6 +25,10 @@ const float kNan = std::numeric_limits<float>::quiet_NaN();
 
 FloatSpan span(std::vector<float>& v) { return {v.data(), static_cast<long long>(v.size())}; }
 ConstFloatSpan cspan(const std::vector<float>& v) { return {v.data(), static_cast<long long>(v.size())}; }
+bool sameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
 
 // ---- batch norm: float64 reference forward ----
 
@@ -162,20 +168,179 @@ ATROUS_TEST(nnBatchNormEvalSameBitsOnEveryIsa) {
   auto gamma = rng.floats(4, 0.5f, 1.5f), beta = rng.floats(4), rm = rng.floats(4), rv = rng.floats(4, 0.5f, 2.f);
   std::vector<std::vector<float>> ys, dxs;
   test::forEachIsa([&](Isa) {
-    std::vector<float> y(shape.size()), mean(4), invStd(4), dx(shape.size());
-    Status s = batchNormForwardEval(shape, cspan(x), cspan(gamma), cspan(beta), 1e-5, cspan(rm), cspan(rv), span(y),
-                                    span(mean), span(invStd));
-    if (s.isOk())
-      s = batchNormBackward(shape, cspan(x), cspan(dy), cspan(gamma), cspan(mean), cspan(invStd), false, span(dx),
-                            FloatSpan{}, FloatSpan{});
-    ctx.check(s.isOk(), "batch norm eval: %s", s.message().c_str());
-    ys.push_back(y);
-    dxs.push_back(dx);
+    for (bool relu : {false, true}) {  // relu: the fused forward, and its backward masked by that output
+      std::vector<float> y(shape.size()), mean(4), invStd(4), dx(shape.size());
+      Status s = batchNormForwardEval(shape, cspan(x), cspan(gamma), cspan(beta), 1e-5, cspan(rm), cspan(rv), span(y),
+                                      span(mean), span(invStd), relu);
+      if (s.isOk())
+        s = batchNormBackward(shape, cspan(x), cspan(dy), cspan(gamma), cspan(mean), cspan(invStd), false, span(dx),
+                              FloatSpan{}, FloatSpan{}, relu ? cspan(y) : ConstFloatSpan{});
+      ctx.check(s.isOk(), "batch norm eval: %s", s.message().c_str());
+      ys.push_back(y);
+      dxs.push_back(dx);
+    }
   });
-  for (size_t i = 1; i < ys.size(); ++i)
-    ctx.check(std::memcmp(ys[i].data(), ys[0].data(), ys[0].size() * 4) == 0 &&
-                  std::memcmp(dxs[i].data(), dxs[0].data(), dxs[0].size() * 4) == 0,
-              "batch norm eval: the ISA run %zu gives other bits than the first", i);
+  for (size_t i = 2; i < ys.size(); ++i)  // runs alternate unfused, fused
+    ctx.check(sameBits(ys[i], ys[i % 2]) && sameBits(dxs[i], dxs[i % 2]),
+              "batch norm eval: the ISA run %zu (%s) gives other bits than the first", i / 2, i % 2 ? "fused" : "unfused");
+}
+
+namespace {
+
+// ---- batch norm + ReLU fused: the float64 reference, and the bits of the unfused pair ----
+
+struct BnReluInputs {
+  std::vector<float> x, dy, gamma, beta, rm, rv;
+};
+
+struct BnReluRun {
+  std::vector<float> y, saveMean, saveInvStd, runMean, runVar, dx, dg, db;
+  Status status;
+};
+
+// fused: one forward with relu and one backward given reluOut. Unfused: batch norm, relu(),
+// reluBackward() into a full-size gradient, then batch norm's backward.
+BnReluRun runBnRelu(const BnCase& k, bool train, bool fused, const BnReluInputs& in) {
+  const int64_t size = k.n * k.c * k.s;
+  const BatchNormShape shape{k.n, k.c, k.s};
+  BnReluRun r{std::vector<float>(size, kNan), std::vector<float>(k.c, kNan), std::vector<float>(k.c, kNan),
+              in.rm, in.rv, std::vector<float>(size, kNan), std::vector<float>(k.c, kNan),
+              std::vector<float>(k.c, kNan), Status::ok()};
+  std::vector<float> bn(size, kNan), g(size, kNan);
+  FloatSpan out = fused ? span(r.y) : span(bn);
+  Status s = train ? batchNormForwardTrain(shape, cspan(in.x), cspan(in.gamma), cspan(in.beta), k.eps, k.factor,
+                                           span(r.runMean), span(r.runVar), out, span(r.saveMean),
+                                           span(r.saveInvStd), fused)
+                   : batchNormForwardEval(shape, cspan(in.x), cspan(in.gamma), cspan(in.beta), k.eps, cspan(in.rm),
+                                          cspan(in.rv), out, span(r.saveMean), span(r.saveInvStd), fused);
+  if (s.isOk() && !fused) s = relu(cspan(bn), span(r.y));
+  if (s.isOk() && !fused) s = reluBackward(cspan(bn), cspan(in.dy), span(g));
+  if (s.isOk())
+    s = batchNormBackward(shape, cspan(in.x), fused ? cspan(in.dy) : cspan(g), cspan(in.gamma), cspan(r.saveMean),
+                          cspan(r.saveInvStd), train, span(r.dx), span(r.dg), span(r.db),
+                          fused ? cspan(r.y) : ConstFloatSpan{});
+  r.status = s;
+  return r;
+}
+
+void checkBatchNormRelu(Context& ctx, const BnCase& k, bool train, const BnReluInputs& in, const std::string& what) {
+  const int64_t size = k.n * k.c * k.s;
+  const std::string cfg = what + " " + k.describe() + (train ? " train" : " eval");
+  const BnReluRun fused = runBnRelu(k, train, true, in), unfused = runBnRelu(k, train, false, in);
+  ctx.check(fused.status.isOk() && unfused.status.isOk(), "nn batchNormRelu [%s]: %s / %s", cfg.c_str(),
+            fused.status.message().c_str(), unfused.status.message().c_str());
+  ctx.check(sameBits(fused.y, unfused.y) && sameBits(fused.saveMean, unfused.saveMean) &&
+                sameBits(fused.saveInvStd, unfused.saveInvStd) && sameBits(fused.runMean, unfused.runMean) &&
+                sameBits(fused.runVar, unfused.runVar),
+            "nn batchNormRelu forward [%s]: other bits than batch norm then relu", cfg.c_str());
+  ctx.check(sameBits(fused.dx, unfused.dx) && sameBits(fused.dg, unfused.dg) && sameBits(fused.db, unfused.db),
+            "nn batchNormRelu backward [%s]: other bits than reluBackward then batch norm's backward", cfg.c_str());
+
+  std::vector<double> g64(k.c, 1.0), b64(k.c, 0.0);
+  if (k.affine) {
+    g64.assign(in.gamma.begin(), in.gamma.end());
+    b64.assign(in.beta.begin(), in.beta.end());
+  }
+  const std::vector<double> x64(in.x.begin(), in.x.end());
+  auto yRef = bnReference(k, x64, g64, b64, train, in.rm, in.rv);
+  for (double& v : yRef) v = std::max(v, 0.0);
+  double err = test::relativeL2(fused.y.data(), yRef.data(), size);
+  ctx.check(err <= kTolerance, "nn batchNormRelu forward [%s]: rel L2 %.3g", cfg.c_str(), err);
+
+  // Gradients of L = Σ relu(bn(x))·dy: central differences of Σ bn(x)·(dy where y > 0), the mask taken
+  // from the kernel's y (a value within rounding of 0 may fall either way; an exact 0 passes nothing).
+  std::vector<float> masked(size);
+  for (int64_t j = 0; j < size; ++j) masked[j] = fused.y[j] > 0 ? in.dy[j] : 0.f;
+  const double h = 1e-5;
+  auto probe = [&](const std::vector<double>& xs, const std::vector<double>& gs, const std::vector<double>& bs) {
+    return weighted(bnReference(k, xs, gs, bs, train, in.rm, in.rv), masked);
+  };
+  std::vector<double> dxRef(size), dgRef(k.c), dbRef(k.c);
+  for (int64_t j = 0; j < size; ++j) {
+    auto xp = x64, xm = x64;
+    xp[j] += h;
+    xm[j] -= h;
+    dxRef[j] = (probe(xp, g64, b64) - probe(xm, g64, b64)) / (2 * h);
+  }
+  for (int64_t c = 0; c < k.c; ++c) {
+    auto gp = g64, gm = g64, bp = b64, bm = b64;
+    gp[c] += h; gm[c] -= h; bp[c] += h; bm[c] -= h;
+    dgRef[c] = (probe(x64, gp, b64) - probe(x64, gm, b64)) / (2 * h);
+    dbRef[c] = (probe(x64, g64, bp) - probe(x64, g64, bm)) / (2 * h);
+  }
+  // Absolute floor: a channel whose outputs are all masked has zero gradients (rel L2 of 0 vs ~1e-11).
+  auto close = [](const std::vector<float>& got, const std::vector<double>& want) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      num += (got[i] - want[i]) * (got[i] - want[i]);
+      den += want[i] * want[i];
+    }
+    return std::sqrt(num) <= 1e-4 * std::sqrt(den) + 1e-6;
+  };
+  ctx.check(close(fused.dx, dxRef) && close(fused.dg, dgRef) && close(fused.db, dbRef),
+            "nn batchNormRelu backward [%s]: dx/dgamma/dbeta off the float64 differences", cfg.c_str());
+}
+
+BnReluInputs randomBnReluInputs(const BnCase& k, uint64_t seed) {
+  Rng rng(seed);
+  const int64_t size = k.n * k.c * k.s;
+  BnReluInputs in;
+  in.x = rng.floats(size, -2.f, 3.f);
+  in.dy = rng.floats(size);
+  in.gamma = k.affine ? rng.floats(k.c, -1.5f, 1.5f) : std::vector<float>{};  // negative γ flips the mask
+  in.beta = k.affine ? rng.floats(k.c) : std::vector<float>{};
+  in.rm = rng.floats(k.c);
+  in.rv = rng.floats(k.c, 0.5f, 2.f);
+  return in;
+}
+
+}  // namespace
+
+ATROUS_TEST(nnBatchNormReluMatchesReferenceAndUnfusedPair) {
+  test::forEachIsa([&](Isa) {
+    Rng rng(13);
+    for (int t = 0; t < 16; ++t) {  // H·W up to 40: the vector loops' bodies and every tail
+      BnCase k{rng.intIn(1, 4), rng.intIn(1, 5), t < 8 ? rng.intIn(1, 9) : rng.intIn(10, 40), t % 3 == 0 ? 1e-3 : 1e-5,
+               t % 2 ? 0.1 : 0.3, t % 4 != 1};
+      if (k.n * k.s < 4) k.s = 4;
+      checkBatchNormRelu(ctx, k, true, randomBnReluInputs(k, 300 + t), "random");
+      checkBatchNormRelu(ctx, k, false, randomBnReluInputs(k, 400 + t), "random");
+    }
+  });
+}
+
+// Batch-norm outputs of exactly +0 and -0: x from {-1, -0, 1, 0, 2, -2} repeated, so each block (H·W a
+// multiple of 6) sums to 0 and the batch mean is exactly 0; with β = ±0 and the running mean 0, x = ±0
+// normalises to exactly ±0 in train and eval. Both mask to 0 (reluBackward's x <= 0), and relu passes -0.
+ATROUS_TEST(nnBatchNormReluTiesAtZero) {
+  const float kPattern[6] = {-1.f, -0.f, 1.f, 0.f, 2.f, -2.f};
+  test::forEachIsa([&](Isa) {
+    Rng rng(14);
+    for (int64_t spatial : {6, 12, 30, 42}) {
+      BnCase k{rng.intIn(1, 3), 3, spatial, 1e-5, 0.1, true};
+      BnReluInputs in;
+      const int64_t size = k.n * k.c * k.s;
+      for (int64_t j = 0; j < size; ++j) in.x.push_back(kPattern[j % 6]);
+      in.dy = rng.floats(size);
+      in.gamma = rng.floats(k.c, 0.5f, 1.5f);
+      in.beta = {-0.f, 0.f, -0.f};
+      in.rm = {0.f, 0.f, 0.f};
+      in.rv = rng.floats(k.c, 0.5f, 2.f);
+      for (bool train : {true, false}) {
+        checkBatchNormRelu(ctx, k, train, in, "ties");
+        const BnReluRun r = runBnRelu(k, train, true, in);
+        int64_t negZeros = 0, zeros = 0;
+        for (int64_t j = 0; j < size; ++j) {
+          if (in.x[j] != 0.f) continue;
+          zeros += r.y[j] == 0.f;
+          negZeros += r.y[j] == 0.f && std::signbit(r.y[j]);
+        }
+        ctx.check(zeros == size / 3 && negZeros > 0, "nn batchNormRelu ties S=%lld %s: %lld of %lld zeros, %lld -0",
+                  static_cast<long long>(spatial), train ? "train" : "eval", static_cast<long long>(zeros),
+                  static_cast<long long>(size / 3), static_cast<long long>(negZeros));
+      }
+    }
+  });
 }
 
 ATROUS_TEST(nnBatchNormRejectsBadArguments) {
@@ -192,6 +357,9 @@ ATROUS_TEST(nnBatchNormRejectsBadArguments) {
   s = batchNormBackward({2, 3, 2}, cspan(x), {x.data(), 11}, {}, cspan(sm), cspan(si), true, span(y), {}, {});
   ctx.check(!s.isOk() && s.message().find("dy expects 12") != std::string::npos, "nn batchNorm backward short dy -> %s",
             s.message().c_str());
+  s = batchNormBackward({2, 3, 2}, cspan(x), cspan(x), {}, cspan(sm), cspan(si), true, span(y), {}, {}, {x.data(), 11});
+  ctx.check(!s.isOk() && s.message().find("batchNormBackward: reluOut expects 12") != std::string::npos,
+            "nn batchNorm backward short reluOut -> %s", s.message().c_str());
 }
 
 namespace {

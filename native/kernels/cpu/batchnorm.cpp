@@ -17,12 +17,12 @@ void forEachBlock(const BatchNormShape& s, int64_t c, Body body) {
   for (int64_t n = 0; n < s.batch; ++n) body((n * s.channels + c) * s.spatial);
 }
 
-// y = x·alpha + shift over channel c, with alpha = gamma·invStd and shift = beta − mean·alpha.
+// y = x·alpha + shift over channel c (then ReLU if relu), with alpha = gamma·invStd and shift = beta − mean·alpha.
 void normaliseChannel(const bnrows::Kernels& rows, const BatchNormShape& s, int64_t c, const float* x, double mean,
-                      double invStd, double gamma, double beta, float* y) {
+                      double invStd, double gamma, double beta, bool relu, float* y) {
   const double alpha = gamma * invStd;
   const double shift = beta - mean * alpha;
-  forEachBlock(s, c, [&](int64_t o) { rows.normalise(x + o, s.spatial, alpha, shift, y + o); });
+  forEachBlock(s, c, [&](int64_t o) { rows.normalise(x + o, s.spatial, alpha, shift, relu, y + o); });
 }
 
 }  // namespace
@@ -90,7 +90,7 @@ Status validateBatchNormBackward(const char* fn, const BatchNormShape& s, ConstF
 
 Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma, ConstFloatSpan beta,
                              double eps, double factor, FloatSpan runningMean, FloatSpan runningVar, FloatSpan y,
-                             FloatSpan saveMean, FloatSpan saveInvStd) {
+                             FloatSpan saveMean, FloatSpan saveInvStd, bool relu) {
   ATROUS_RETURN_IF_ERROR(validateBatchNormTrain("batchNormForwardTrain", s, x, gamma, beta, eps, factor, runningMean,
                                                 runningVar, y, saveMean, saveInvStd));
   const int64_t count = s.batch * s.spatial;
@@ -112,14 +112,14 @@ Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFlo
       runningVar.data[c] = static_cast<float>((1 - factor) * runningVar.data[c] + factor * unbiased);
     }
     normaliseChannel(rows, s, c, x.data, mean, invStd, gamma.data ? gamma.data[c] : 1.0,
-                     beta.data ? beta.data[c] : 0.0, y.data);
+                     beta.data ? beta.data[c] : 0.0, relu, y.data);
   });
   return Status::ok();
 }
 
 Status batchNormForwardEval(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan gamma, ConstFloatSpan beta,
                             double eps, ConstFloatSpan runningMean, ConstFloatSpan runningVar, FloatSpan y,
-                            FloatSpan saveMean, FloatSpan saveInvStd) {
+                            FloatSpan saveMean, FloatSpan saveInvStd, bool relu) {
   const char* fn = "batchNormForwardEval";
   ATROUS_RETURN_IF_ERROR(validateBatchNormEval(fn, s, x, gamma, beta, eps, runningMean, runningVar, y, saveMean,
                                                saveInvStd));
@@ -136,36 +136,40 @@ Status batchNormForwardEval(const BatchNormShape& s, ConstFloatSpan x, ConstFloa
     saveMean.data[c] = static_cast<float>(mean);
     saveInvStd.data[c] = static_cast<float>(invStd);
     normaliseChannel(rows, s, c, x.data, mean, invStd, gamma.data ? gamma.data[c] : 1.0,
-                     beta.data ? beta.data[c] : 0.0, y.data);
+                     beta.data ? beta.data[c] : 0.0, relu, y.data);
   });
   return Status::ok();
 }
 
 Status batchNormBackward(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSpan dy, ConstFloatSpan gamma,
                          ConstFloatSpan saveMean, ConstFloatSpan saveInvStd, bool batchStats, FloatSpan dx,
-                         FloatSpan dgamma, FloatSpan dbeta) {
-  ATROUS_RETURN_IF_ERROR(
-      validateBatchNormBackward("batchNormBackward", s, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta));
+                         FloatSpan dgamma, FloatSpan dbeta, ConstFloatSpan reluOut) {
+  const char* fn = "batchNormBackward";
+  ATROUS_RETURN_IF_ERROR(validateBatchNormBackward(fn, s, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta));
+  ATROUS_RETURN_IF_ERROR(nncheck::optional(fn, "reluOut", reluOut.data, reluOut.size, s.size()));
+  const auto maskAt = [&](int64_t o) { return reluOut.data ? reluOut.data + o : nullptr; };
   const double count = static_cast<double>(s.batch * s.spatial);
   const bnrows::Kernels& rows = bnrows::active();
 
   parallelFor(s.channels, [&](int64_t c) {
     const double mean = saveMean.data[c], invStd = saveInvStd.data[c];
-    double sumDy = 0, sumDyCentered = 0;  // Σ dy and Σ dy·(x − mean)
-    forEachBlock(s, c, [&](int64_t o) { rows.gradSums(dy.data + o, x.data + o, s.spatial, mean, &sumDy, &sumDyCentered); });
+    double sumDy = 0, sumDyCentered = 0;  // Σ g and Σ g·(x − mean), g: dy through the fused ReLU if any
+    forEachBlock(s, c, [&](int64_t o) {
+      rows.gradSums(dy.data + o, maskAt(o), x.data + o, s.spatial, mean, &sumDy, &sumDyCentered);
+    });
     if (dgamma.data) dgamma.data[c] = static_cast<float>(sumDyCentered * invStd);
     if (dbeta.data) dbeta.data[c] = static_cast<float>(sumDy);
     if (!dx.data) return;
     const double scale = (gamma.data ? gamma.data[c] : 1.0) * invStd;
     if (!batchStats) {
-      forEachBlock(s, c, [&](int64_t o) { rows.scale(dy.data + o, s.spatial, scale, dx.data + o); });
+      forEachBlock(s, c, [&](int64_t o) { rows.scale(dy.data + o, maskAt(o), s.spatial, scale, dx.data + o); });
       return;
     }
-    // dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ = (x − mean)·invStd.
+    // dx = γ·invStd·(g − mean(g) − x̂·mean(g·x̂)), with x̂ = (x − mean)·invStd and g = dy (masked by ReLU).
     const double meanDy = sumDy / count;
     const double projection = sumDyCentered * invStd * invStd / count;
     forEachBlock(s, c, [&](int64_t o) {
-      rows.gradient(dy.data + o, x.data + o, s.spatial, mean, meanDy, projection, scale, dx.data + o);
+      rows.gradient(dy.data + o, maskAt(o), x.data + o, s.spatial, mean, meanDy, projection, scale, dx.data + o);
     });
   });
   return Status::ok();
@@ -200,37 +204,73 @@ double squaredDeviationScalar(const float* x, int64_t n, double mean) {
   return (a[0] + a[1]) + (a[2] + a[3]);
 }
 
-// Adds Σ dy[i] to *sumDy and Σ dy[i]·(x[i] − mean) to *sumDyCentered, in four partial sums each.
-void gradSumsScalar(const float* dy, const float* x, int64_t n, double mean, double* sumDy, double* sumDyCentered) {
+// dy[i], or 0 where the fused ReLU's output reluOut[i] <= 0 (reluBackward's rule; NaN passes dy).
+template <bool kMasked>
+float maskedGrad(const float* dy, const float* reluOut, int64_t i) {
+  return kMasked && reluOut[i] <= 0.f ? 0.f : dy[i];
+}
+
+// Adds Σ g[i] to *sumDy and Σ g[i]·(x[i] − mean) to *sumDyCentered, in four partial sums each.
+template <bool kMasked>
+void gradSumsRows(const float* dy, const float* reluOut, const float* x, int64_t n, double mean, double* sumDy,
+                  double* sumDyCentered) {
   double s[4] = {0, 0, 0, 0}, t[4] = {0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 4 <= n; i += 4)
     for (int k = 0; k < 4; ++k) {
-      s[k] += dy[i + k];
-      t[k] += dy[i + k] * (x[i + k] - mean);
+      const float g = maskedGrad<kMasked>(dy, reluOut, i + k);
+      s[k] += g;
+      t[k] += g * (x[i + k] - mean);
     }
   for (; i < n; ++i) {
-    s[0] += dy[i];
-    t[0] += dy[i] * (x[i] - mean);
+    const float g = maskedGrad<kMasked>(dy, reluOut, i);
+    s[0] += g;
+    t[0] += g * (x[i] - mean);
   }
   *sumDy += (s[0] + s[1]) + (s[2] + s[3]);
   *sumDyCentered += (t[0] + t[1]) + (t[2] + t[3]);
 }
 
-void normaliseScalar(const float* x, int64_t n, double alpha, double shift, float* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] * alpha + shift);
+void gradSumsScalar(const float* dy, const float* reluOut, const float* x, int64_t n, double mean, double* sumDy,
+                    double* sumDyCentered) {
+  if (reluOut) gradSumsRows<true>(dy, reluOut, x, n, mean, sumDy, sumDyCentered);
+  else gradSumsRows<false>(dy, reluOut, x, n, mean, sumDy, sumDyCentered);
 }
 
-void scaleScalar(const float* dy, int64_t n, double scale, float* dx) {
-  for (int64_t i = 0; i < n; ++i) dx[i] = static_cast<float>(dy[i] * scale);
+void normaliseScalar(const float* x, int64_t n, double alpha, double shift, bool relu, float* y) {
+  if (!relu) {
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] * alpha + shift);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = static_cast<float>(x[i] * alpha + shift);
+    y[i] = v < 0.f ? 0.f : v;  // relu()'s rule: -0 and NaN pass
+  }
 }
 
-void gradientScalar(const float* dy, const float* x, int64_t n, double mean, double meanDy, double projection,
-                    double scale, float* dx) {
+template <bool kMasked>
+void scaleRows(const float* dy, const float* reluOut, int64_t n, double scale, float* dx) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = static_cast<float>(maskedGrad<kMasked>(dy, reluOut, i) * scale);
+}
+
+void scaleScalar(const float* dy, const float* reluOut, int64_t n, double scale, float* dx) {
+  if (reluOut) scaleRows<true>(dy, reluOut, n, scale, dx);
+  else scaleRows<false>(dy, reluOut, n, scale, dx);
+}
+
+template <bool kMasked>
+void gradientRows(const float* dy, const float* reluOut, const float* x, int64_t n, double mean, double meanDy,
+                  double projection, double scale, float* dx) {
   for (int64_t i = 0; i < n; ++i) {
     const double centered = x[i] - mean;
-    dx[i] = static_cast<float>(scale * (dy[i] - meanDy - centered * projection));
+    dx[i] = static_cast<float>(scale * (maskedGrad<kMasked>(dy, reluOut, i) - meanDy - centered * projection));
   }
+}
+
+void gradientScalar(const float* dy, const float* reluOut, const float* x, int64_t n, double mean, double meanDy,
+                    double projection, double scale, float* dx) {
+  if (reluOut) gradientRows<true>(dy, reluOut, x, n, mean, meanDy, projection, scale, dx);
+  else gradientRows<false>(dy, reluOut, x, n, mean, meanDy, projection, scale, dx);
 }
 
 }  // namespace

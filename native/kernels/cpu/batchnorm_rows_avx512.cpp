@@ -1,6 +1,7 @@
 // Batch norm's block loops for AVX-512: 8 floats widened to 8 doubles at a time, two accumulators per
 // sum; tails by masked loads and stores. normalise rounds the product and the sum separately (the
-// *_round_pd forms are never fused into an FMA), matching the scalar path and the CUDA kernels.
+// *_round_pd forms are never fused into an FMA), matching the scalar path and the CUDA kernels. The
+// fused ReLU is a max on the rounded float, and its gradient mask a masked load of dy.
 #include <immintrin.h>
 
 #include "batchnorm_rows.h"
@@ -43,12 +44,22 @@ double squaredDeviation(const float* x, int64_t n, double mean) {
   return _mm512_reduce_add_pd(_mm512_add_pd(a, b));
 }
 
-void gradSums(const float* dy, const float* x, int64_t n, double mean, double* sumDy, double* sumDyCentered) {
+// The lanes of k whose dy passes the fused ReLU: reluOut > 0 or NaN (reluBackward's !(v <= 0)); all of k
+// when not fused. Lanes left out load as +0, the value reluBackward writes there.
+template <bool kMasked>
+__mmask8 passing(const float* reluOut, int64_t i, __mmask8 k) {
+  if (!kMasked) return k;
+  return _mm256_mask_cmp_ps_mask(k, _mm256_maskz_loadu_ps(k, reluOut + i), _mm256_setzero_ps(), _CMP_NLE_UQ);
+}
+
+template <bool kMasked>
+void gradSumsRows(const float* dy, const float* reluOut, const float* x, int64_t n, double mean, double* sumDy,
+                  double* sumDyCentered) {
   const __m512d m = _mm512_set1_pd(mean);
   __m512d s = _mm512_setzero_pd(), t = _mm512_setzero_pd();
   for (int64_t i = 0; i < n; i += 8) {
     const __mmask8 k = tailMask(n - i);
-    const __m512d g = widen(dy + i, k), d = _mm512_maskz_sub_pd(k, widen(x + i, k), m);
+    const __m512d g = widen(dy + i, passing<kMasked>(reluOut, i, k)), d = _mm512_maskz_sub_pd(k, widen(x + i, k), m);
     s = _mm512_add_pd(s, g);
     t = _mm512_fmadd_pd(g, d, t);
   }
@@ -56,33 +67,55 @@ void gradSums(const float* dy, const float* x, int64_t n, double mean, double* s
   *sumDyCentered += _mm512_reduce_add_pd(t);
 }
 
-void normalise(const float* x, int64_t n, double alpha, double shift, float* y) {
+void gradSums(const float* dy, const float* reluOut, const float* x, int64_t n, double mean, double* sumDy,
+              double* sumDyCentered) {
+  if (reluOut) gradSumsRows<true>(dy, reluOut, x, n, mean, sumDy, sumDyCentered);
+  else gradSumsRows<false>(dy, reluOut, x, n, mean, sumDy, sumDyCentered);
+}
+
+void normalise(const float* x, int64_t n, double alpha, double shift, bool relu, float* y) {
   const __m512d a = _mm512_set1_pd(alpha), b = _mm512_set1_pd(shift);
+  const __m256 zero = _mm256_setzero_ps();
   for (int64_t i = 0; i < n; i += 8) {
     const __mmask8 k = tailMask(n - i);
-    narrow(y + i, _mm512_add_round_pd(_mm512_mul_round_pd(widen(x + i, k), a, kRn), b, kRn), k);
+    __m256 v = _mm512_cvt_roundpd_ps(_mm512_add_round_pd(_mm512_mul_round_pd(widen(x + i, k), a, kRn), b, kRn), kRn);
+    if (relu) v = _mm256_max_ps(zero, v);  // 0 > v ? 0 : v, relu()'s rule: -0 and NaN pass (operand order matters)
+    _mm256_mask_storeu_ps(y + i, k, v);
   }
 }
 
-void scale(const float* dy, int64_t n, double s, float* dx) {
+template <bool kMasked>
+void scaleRows(const float* dy, const float* reluOut, int64_t n, double s, float* dx) {
   const __m512d f = _mm512_set1_pd(s);
   for (int64_t i = 0; i < n; i += 8) {
     const __mmask8 k = tailMask(n - i);
-    narrow(dx + i, _mm512_mul_round_pd(widen(dy + i, k), f, kRn), k);
+    narrow(dx + i, _mm512_mul_round_pd(widen(dy + i, passing<kMasked>(reluOut, i, k)), f, kRn), k);
   }
 }
 
-void gradient(const float* dy, const float* x, int64_t n, double mean, double meanDy, double projection,
-              double s, float* dx) {
+void scale(const float* dy, const float* reluOut, int64_t n, double s, float* dx) {
+  if (reluOut) scaleRows<true>(dy, reluOut, n, s, dx);
+  else scaleRows<false>(dy, reluOut, n, s, dx);
+}
+
+template <bool kMasked>
+void gradientRows(const float* dy, const float* reluOut, const float* x, int64_t n, double mean, double meanDy,
+                  double projection, double s, float* dx) {
   const __m512d m = _mm512_set1_pd(mean), md = _mm512_set1_pd(meanDy), p = _mm512_set1_pd(projection),
                 f = _mm512_set1_pd(s);
   for (int64_t i = 0; i < n; i += 8) {
     const __mmask8 k = tailMask(n - i);
     const __m512d centered = _mm512_sub_round_pd(widen(x + i, k), m, kRn);
-    const __m512d inner = _mm512_sub_round_pd(_mm512_sub_round_pd(widen(dy + i, k), md, kRn),
-                                              _mm512_mul_round_pd(centered, p, kRn), kRn);
+    const __m512d g = widen(dy + i, passing<kMasked>(reluOut, i, k));
+    const __m512d inner = _mm512_sub_round_pd(_mm512_sub_round_pd(g, md, kRn), _mm512_mul_round_pd(centered, p, kRn), kRn);
     narrow(dx + i, _mm512_mul_round_pd(f, inner, kRn), k);
   }
+}
+
+void gradient(const float* dy, const float* reluOut, const float* x, int64_t n, double mean, double meanDy,
+              double projection, double s, float* dx) {
+  if (reluOut) gradientRows<true>(dy, reluOut, x, n, mean, meanDy, projection, s, dx);
+  else gradientRows<false>(dy, reluOut, x, n, mean, meanDy, projection, s, dx);
 }
 
 }  // namespace

@@ -1,0 +1,78 @@
+// Batch norm over N×C×H×W, the functional form under nn.BatchNorm2d (PyTorch's F.batch_norm), and
+// batchNormRelu2d: relu(batchNorm2d(x)) as one op, which nn.Sequential runs for a [BatchNorm2d, ReLU] pair.
+import { native } from '../binding';
+import { expectDevice, expectRank, formatShape } from '../shape-checks';
+import { allocateLike } from '../storage';
+import { opResult, type Tensor } from '../tensor';
+import { relu } from './activation';
+
+/** The running statistics: required in eval; in training moved by factor when given. */
+export interface BatchNormStats {
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+}
+
+/**
+ * The functional form: batch statistics when training (moving runningMean/runningVar by factor, if
+ * given), else the running statistics (required).
+ */
+export function batchNorm2d(
+  x: Tensor, weight: Tensor | null, bias: Tensor | null, stats: BatchNormStats, training: boolean, factor: number, eps: number,
+): Tensor {
+  return batchNormOp('batchNorm2d', x, weight, bias, stats, training, factor, eps, false);
+}
+
+/**
+ * Internal: relu(batchNorm2d(...)) with the same values, gradients and statistics, in one forward
+ * pass and one backward pass that never writes the batch-norm output or the masked gradient (CPU).
+ * On CUDA it runs the two ops in turn (no fused kernel there).
+ */
+export function batchNormRelu2d(
+  x: Tensor, weight: Tensor | null, bias: Tensor | null, stats: BatchNormStats, training: boolean, factor: number, eps: number,
+): Tensor {
+  return batchNormOp('batchNormRelu2d', x, weight, bias, stats, training, factor, eps, true);
+}
+
+function batchNormOp(
+  op: string, x: Tensor, weight: Tensor | null, bias: Tensor | null, stats: BatchNormStats, training: boolean,
+  factor: number, eps: number, withRelu: boolean,
+): Tensor {
+  expectRank(op, 'x', x, 4, 'N×C×H×W');
+  const [n, c, h, w] = x.shape;
+  const channels = weight?.numel ?? stats.runningMean?.numel ?? c;
+  if (c !== channels) throw new RangeError(`${op}: x expects ${channels} channels (dim 1), but got shape ${formatShape(x.shape)}`);
+  if (n * h * w === 0 || c === 0) throw new RangeError(`${op}: x expects a non-empty tensor, but got shape ${formatShape(x.shape)}`);
+  if (training && n * h * w < 2) {
+    throw new RangeError(`${op}: expects more than 1 value per channel when training, but got x of shape ${formatShape(x.shape)}`);
+  }
+  if (!training && (stats.runningMean === null || stats.runningVar === null)) {
+    throw new Error(`${op}: eval mode needs running statistics, but this layer does not track them (trackRunningStats: false)`);
+  }
+  const xShape = [n, c, h, w];
+  // Every parameter and statistic next to x (Module.to moves them together).
+  const on = (arg: string, t: Tensor | null) => {
+    if (t === null) return null;
+    expectDevice(op, arg, t, 'x', x);
+    return t.storage;
+  };
+  const gamma = on('weight', weight);
+  const beta = on('bias', bias);
+  const runningMean = on('runningMean', stats.runningMean);
+  const runningVar = on('runningVar', stats.runningVar);
+  const fused = withRelu && x.device === 'cpu';
+  const y = allocateLike(x.storage);
+  const saveMean = allocateLike(x.storage, c);
+  const saveInvStd = allocateLike(x.storage, c);
+  native().batchNormForward(x.storage, xShape, gamma, beta, runningMean, runningVar, training, eps, factor, y, saveMean,
+    saveInvStd, fused);
+  // The closure holds tensors (x, weight, its own output) and reads their storage when it runs.
+  const out: Tensor = opResult(op, y, x.shape, [x, weight, bias], (g, needs) => {
+    const dx = needs[0] ? allocateLike(g, x.numel) : null;
+    const dgamma = needs[1] ? allocateLike(g, c) : null;
+    const dbeta = needs[2] ? allocateLike(g, c) : null;
+    native().batchNormBackward(x.storage, xShape, g, weight?.storage ?? null, saveMean, saveInvStd, training, dx, dgamma,
+      dbeta, fused ? out.storage : null);
+    return [dx, dgamma, dbeta];
+  }, [x.storage, gamma, saveMean, saveInvStd, fused ? y : null]);
+  return withRelu && !fused ? relu(out) : out;
+}
