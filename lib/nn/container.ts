@@ -12,8 +12,8 @@ import { Module } from './module';
  * forwards (not a subclass, nor one shadowed as summary() does), on a tensor in host memory.
  */
 function fusesBatchNormRelu(m: Module, next: Module | undefined, x: unknown): m is BatchNorm2d {
-  return Object.getPrototypeOf(m) === BatchNorm2d.prototype && m.forward === BatchNorm2d.prototype.forward &&
-    next !== undefined && Object.getPrototypeOf(next) === ReLU.prototype && next.forward === ReLU.prototype.forward &&
+  return Object.getPrototypeOf(m) === BatchNorm2d.prototype && m.forwardIs(BatchNorm2d.prototype.forward) &&
+    next !== undefined && Object.getPrototypeOf(next) === ReLU.prototype && next.forwardIs(ReLU.prototype.forward) &&
     x instanceof Tensor && x.device === 'cpu';
 }
 

@@ -30,15 +30,24 @@ export class Module {
   training = true;
   readonly #buffers = new Map<string, Tensor>();
 
+  /** The class's forward that this instance's own forward property wraps (see the constructor). */
+  readonly #forwardImpl: (...inputs: unknown[]) => unknown;
+  readonly #forwardWrapper: (...inputs: unknown[]) => unknown;
+
   constructor() {
     // Every forward runs inside runModuleForward, so autograd can tell a module's intermediates (freed
     // after backward) from what the caller receives. Non-enumerable: not a parameter or child.
     const forward = this.forward;
-    Object.defineProperty(this, 'forward', {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      value: (...inputs: any[]) => runModuleForward(() => forward.apply(this, inputs)),
-      enumerable: false, writable: true, configurable: true,
-    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const wrapper = (...inputs: any[]) => runModuleForward(() => forward.apply(this, inputs));
+    this.#forwardImpl = forward;
+    this.#forwardWrapper = wrapper;
+    Object.defineProperty(this, 'forward', { value: wrapper, enumerable: false, writable: true, configurable: true });
+  }
+
+  /** Internal: this instance's forward is impl, as the constructor wrapped it (not replaced or shadowed since). */
+  forwardIs(impl: unknown): boolean {
+    return this.forward === this.#forwardWrapper && this.#forwardImpl === impl;
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
