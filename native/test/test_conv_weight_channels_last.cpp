@@ -18,6 +18,8 @@ ATROUS_TEST(convWeightChannelsLastMatchesFloat64) {
       geometry(2, 12, 11, 9, 8, 2, 3, 2, 1, 1, 1, 0, 2, 1, 3, 2),     // groups, stride 2 rows (unfoldable)
       geometry(2, 4, 9, 13, 6, 3, 2, 1, 3, 0, 0, 1, 1, 2, 1, 1),      // stride 3 columns
       geometry(5, 3, 6, 6, 2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 1),       // more images than pieces' share
+      geometry(4, 64, 14, 14, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // L4: 82% of taps inside, here over by-tap
+      geometry(4, 24, 12, 12, 20, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // 79% of taps inside, odd channel counts
   };
   int i = 0;
   for (const ConvGeometry& g : cases) {
