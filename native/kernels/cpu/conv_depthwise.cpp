@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "depthwise_rows.h"
+#include "reusable_scratch.h"
 #include "thread_pool.h"
 
 namespace atrous {
@@ -114,9 +115,75 @@ void depthwiseBackwardData(const ConvGeometry& g, const float* dy, const float* 
   });
 }
 
+// Floats of one image channel's shifted copies (see depthwiseBackwardWeightShifted), per thread.
+int64_t shiftedFloats(const ConvGeometry& g) { return g.kernelW * (g.inH + g.padTop + g.padBottom) * g.outW(); }
+constexpr int64_t kMaxShiftedFloats = 1 << 20;
+
+// Stride 1. Per kernel column kw, a copy of an input channel's zero-padded plane cut to the OW
+// columns that column's taps read: shifted[kw][r][ow] = xPad[r][ow + kw * dilationW]. It has dy's
+// row pitch, so a tap's sum over a band of output rows is one dot product of two flat ranges: dy's
+// rows in place and the copy from row kh * dilationH. One dot of ~1000 floats per tap and band
+// instead of one per tap and output row; the copies are made once per image and input channel and
+// serve all its output channels. A task is an input channel over a fixed piece of the batch (pieces
+// only when there are too few channels for the threads, as in L1 of the training CNN: one input
+// channel, 32 outputs, 28-wide rows, where 64 x 32 x 28 x 9 dots of 28 floats cost their reductions
+// and calls); the pieces' sums are added in order, whichever thread took which.
+void depthwiseBackwardWeightShifted(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+  const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW, taps = KH * KW;
+  const int64_t PH = H + g.padTop + g.padBottom, mult = g.outChannelsPerGroup(), plane = PH * OW;
+  const int64_t pieces = std::min<int64_t>(g.batch, (4 * numThreads() + g.inChannels - 1) / g.inChannels);
+  // Rows per dot: long enough to amortise its reduction, short enough that each float lane sums a
+  // few dozen products before the double accumulation.
+  constexpr int64_t kBandFloats = 1024;
+  const int64_t bandRows = std::max<int64_t>(1, kBandFloats / OW);
+  const depthwise::RowKernels& rows = depthwise::activeRowKernels();
+  std::vector<double> partial(static_cast<size_t>(pieces * g.outChannels * taps), 0.0);  // [piece][co][tap]
+  parallelFor(g.inChannels * pieces, [&](int64_t task) {
+    const int64_t ci = task / pieces, piece = task % pieces;
+    thread_local ReusableScratch scratch;
+    float* shifted = scratch.floats(KW * plane);  // [kw][PH][OW]
+    for (int64_t n = g.batch * piece / pieces, nEnd = g.batch * (piece + 1) / pieces; n < nEnd; ++n) {
+      const float* xp = x + (n * g.inChannels + ci) * H * W;
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        float* d = shifted + kw * plane;
+        const int64_t shift = kw * g.dilationW - g.padLeft;  // d[r][ow] = x[r - padTop][ow + shift]
+        const int64_t lo = std::clamp<int64_t>(-shift, 0, OW), hi = std::clamp<int64_t>(W - shift, lo, OW);
+        for (int64_t r = 0; r < PH; ++r, d += OW) {
+          const int64_t ih = r - g.padTop;
+          if (ih < 0 || ih >= H) {
+            std::fill(d, d + OW, 0.f);
+            continue;
+          }
+          std::fill(d, d + lo, 0.f);
+          std::copy(xp + ih * W + lo + shift, xp + ih * W + hi + shift, d + lo);
+          std::fill(d + hi, d + OW, 0.f);
+        }
+      }
+      for (int64_t co = ci * mult; co < (ci + 1) * mult; ++co) {
+        const float* dyp = dy + (n * g.outChannels + co) * OH * OW;
+        double* acc = partial.data() + (piece * g.outChannels + co) * taps;
+        for (int64_t r0 = 0; r0 < OH; r0 += bandRows) {
+          const int64_t length = (std::min(OH, r0 + bandRows) - r0) * OW;
+          for (int64_t kh = 0; kh < KH; ++kh)
+            for (int64_t kw = 0; kw < KW; ++kw)
+              acc[kh * KW + kw] +=
+                  rows.dot(dyp + r0 * OW, shifted + kw * plane + (r0 + kh * g.dilationH) * OW, length);
+        }
+      }
+    }
+  });
+  for (int64_t i = 0; i < g.outChannels * taps; ++i) {
+    double sum = 0;
+    for (int64_t piece = 0; piece < pieces; ++piece) sum += partial[piece * g.outChannels * taps + i];
+    dw[i] = static_cast<float>(sum);
+  }
+}
+
 void depthwiseBackwardWeight(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
+  if (sw == 1 && g.strideH == 1 && shiftedFloats(g) <= kMaxShiftedFloats)
+    return depthwiseBackwardWeightShifted(g, x, dy, dw);
   const depthwise::RowKernels& rows = depthwise::activeRowKernels();
   parallelFor(g.outChannels, [&](int64_t co) {
     const int64_t ci = co / mult;
