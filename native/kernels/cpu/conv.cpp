@@ -16,6 +16,7 @@
 #include "cpu_features.h"
 #include "gemm.h"
 #include "parallel_ranges.h"
+#include "reusable_scratch.h"
 #include "thread_pool.h"
 
 namespace atrous {
@@ -257,9 +258,11 @@ bool backwardDataAsForward(const ConvGeometry& g, ConvGeometry* t) {
   return true;
 }
 
-std::vector<float> flippedTransposedWeight(const ConvGeometry& g, const float* w) {
+// Into the calling thread's reusable scratch: a fresh vector per call (147 KiB for L4 of the training
+// CNN) came from mmap and page-faulted every time.
+const float* flippedTransposedWeight(const ConvGeometry& g, const float* w, ReusableScratch& scratch) {
   const int64_t cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup(), KH = g.kernelH, KW = g.kernelW;
-  std::vector<float> t(static_cast<size_t>(g.weightSize()));
+  float* t = scratch.floats(g.weightSize());
   for (int64_t grp = 0; grp < g.groups; ++grp)
     for (int64_t ci = 0; ci < cinG; ++ci)
       for (int64_t co = 0; co < coutG; ++co)
@@ -389,8 +392,8 @@ void backwardWeightByRegion(const ConvGeometry& g, const std::vector<ColumnWindo
 void backwardDataUnfolded(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
   ConvGeometry t;
   if (backwardDataAsForward(g, &t)) {  // depthwise too: its transpose is depthwise again (multiplier 1)
-    std::vector<float> wt = flippedTransposedWeight(g, w);
-    forwardUnchecked(t, dy, wt.data(), nullptr, dx);
+    thread_local ReusableScratch weightScratch;
+    forwardUnchecked(t, dy, flippedTransposedWeight(g, w, weightScratch), nullptr, dx);
   } else if (g.inChannelsPerGroup() == 1) {
     depthwiseBackwardData(g, dy, w, dx);
   } else {

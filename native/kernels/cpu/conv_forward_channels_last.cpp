@@ -6,6 +6,7 @@
 #include "conv_forward_tile.h"
 #include "cpu_features.h"
 #include "padded_channels_last.h"
+#include "reusable_scratch.h"
 #include "thread_pool.h"
 
 namespace atrous {
@@ -21,11 +22,14 @@ forward_tile::Shape tileShape(const ConvGeometry& g) {
 }
 
 // The weight per block of coBlock output channels: [group][block][tap][c][coBlock], zeros past the
-// group's last channel, so a tile reads a tap's channel as whole vectors.
-std::vector<float> packWeights(const ConvGeometry& g, const float* w, int64_t coBlock) {
+// group's last channel, so a tile reads a tap's channel as whole vectors. Written into `packed`
+// (the calling thread's reusable scratch: a fresh 147 KiB vector per call, L4's weight, came from
+// mmap and page-faulted every time).
+const float* packWeights(const ConvGeometry& g, const float* w, int64_t coBlock, ReusableScratch& scratch) {
   const int64_t cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup(), taps = g.kernelH * g.kernelW;
-  const int64_t blocks = (coutG + coBlock - 1) / coBlock;
-  std::vector<float> packed(static_cast<size_t>(g.groups * blocks * taps * cinG * coBlock), 0.f);
+  const int64_t blocks = (coutG + coBlock - 1) / coBlock, size = g.groups * blocks * taps * cinG * coBlock;
+  float* packed = scratch.floats(size);
+  if (blocks * coBlock != coutG) std::fill(packed, packed + size, 0.f);
   for (int64_t grp = 0; grp < g.groups; ++grp)
     for (int64_t co = 0; co < coutG; ++co)
       for (int64_t c = 0; c < cinG; ++c)
@@ -59,7 +63,8 @@ void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, 
   const int64_t OH = g.outH(), OW = g.outW(), P = OH * OW, PW = g.inW + g.padLeft + g.padRight;
   const int64_t PH = g.inH + g.padTop + g.padBottom, KW = g.kernelW, taps = g.kernelH * KW;
   const int64_t blocks = (coutG + coBlock - 1) / coBlock, pixelGroups = (P + tilePixels - 1) / tilePixels;
-  const std::vector<float> packedW = packWeights(g, w, coBlock);
+  thread_local ReusableScratch weightScratch;
+  const float* packedW = packWeights(g, w, coBlock, weightScratch);  // read by the pool's threads
   std::vector<int64_t> tapOffsets(static_cast<size_t>(taps));  // in floats of the copy
   for (int64_t t = 0; t < taps; ++t) tapOffsets[t] = (t / KW * g.dilationH * PW + t % KW * g.dilationW) * C;
 
@@ -76,7 +81,7 @@ void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, 
     toPaddedChannelsLastRows(g, x + n * imageFloats, 0, PH, xPad.data(), sampling);
     for (int64_t grp = 0; grp < g.groups; ++grp)
       for (int64_t block = 0; block < blocks; ++block) {  // a block's weight stays in L2 across the pixels
-        const float* wb = packedW.data() + (grp * blocks + block) * taps * cinG * coBlock;
+        const float* wb = packedW + (grp * blocks + block) * taps * cinG * coBlock;
         const float* bb = bias ? blockBias.data() + (grp * blocks + block) * coBlock : nullptr;
         for (int64_t pg = 0; pg < pixelGroups; ++pg) {
           Tile t;
