@@ -218,6 +218,9 @@ void depthwiseBackwardWeightShifted(const ConvGeometry& g, const float* x, const
 void depthwiseBackwardWeight(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
+  // By shifted copies wherever the stride is 1. Measured, interleaved medians: L1 (multiplier 32,
+  // 28-wide rows) 4.98 -> 0.77 ms with 1 thread, 8.2 -> 1.6 ms with 2 (loaded machine); S7
+  // (multiplier 1, 64-wide rows) 27.2 -> 26.3 ms with 2 threads: no loss where rows were already long.
   if (sw == 1 && g.strideH == 1 && shiftedFloats(g) <= kMaxShiftedFloats)
     return depthwiseBackwardWeightShifted(g, x, dy, dw);
   const depthwise::RowKernels& rows = depthwise::activeRowKernels();
