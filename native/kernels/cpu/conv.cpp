@@ -29,7 +29,8 @@ constexpr double kTapSkipThreshold = 0.85;
 // weight gradient by 2-3x there. Measured on 64 -> 64, 14x14, batch 64 (the training CNN's L4 and its
 // dilation 3 and 4 variants: 82%, 73%, 66% inside), interleaved medians, 2 threads, loaded machine:
 // fwd 17.0 -> 5.4 ms, bwd-data 17.2 -> 6.0, bwd-weight 22.5 -> 7.0 (82%); 17.1 -> 5.5, 17.1 -> 6.1,
-// 20.5 -> 7.7 (66%); the minima 2-5x apart too. Below 66% unmeasured: by region as before.
+// 20.5 -> 7.7 (66%); the minima 2-5x apart too. S1 with dilation 4 and 5 (84%, 80% inside), 1 thread:
+// fwd 57 -> 36 and 60 -> 32 ms, bwd-weight 99 -> 34 ms. Below 66% unmeasured: by region as before.
 constexpr double kChannelsLastOverRegion = 0.65;
 // Per-thread scratch (a GEMM output or column tile) stays under this, so the conv's workspace is
 // bounded whatever the layer: threads x this, plus at most two re-laid-out copies of the weight (the
