@@ -1,6 +1,8 @@
 // The channels-last direct forward (conv_forward_channels_last.h): geometries that take it, with a
-// partial block of output channels, a partial group of pixels, strides, groups, and S6 in small
-// (folded, its data gradient as a forward through the same tile), against the float64 references.
+// partial block of output channels, a partial group of pixels, both tiles (wide: more than 32 output
+// channels per group; narrow: up to 32), strides, groups, S6 in small (folded, its data gradient as a
+// forward through the same tile), and the training CNN's layers L2-L4 at batch 4, against the
+// float64 references.
 #include "../kernels/cpu/conv_forward_channels_last.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_cases.h"
@@ -18,6 +20,11 @@ ATROUS_TEST(convForwardChannelsLastMatchesFloat64) {
       geometry(4, 5, 11, 12, 9, 3, 2, 2, 3, 1, 2, 0, 1, 1, 2, 1),     // strides 2 and 3 (no fold)
       geometry(2, 8, 7, 7, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 2),       // groups
       geometry(4, 8, 28, 28, 16, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1),    // S6 in small: folded to 14x14
+      geometry(4, 5, 7, 9, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // narrow tile, full block; 63 pixels: 5 x 12 + 3
+      geometry(4, 6, 5, 7, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // 33 channels: wide tile, one partial block
+      geometry(4, 32, 28, 28, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // L2: narrow, forward and data gradient
+      geometry(4, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // L3: wide forward, narrow data gradient
+      geometry(4, 64, 14, 14, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // L4: 82% of taps inside, here over by-region
   };
   int i = 0;
   for (const ConvGeometry& g : cases)

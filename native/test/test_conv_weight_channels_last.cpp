@@ -1,6 +1,6 @@
 // The weight gradient through the padded channels-last implicit GEMM (conv_weight_channels_last.h):
 // geometries that take it, with groups, strides, asymmetric padding, pieces of pixels that span
-// images, and chunks of images, against the float64 references.
+// images, images padded up front (in chunks) or by the pieces themselves, against the float64 references.
 #include "../kernels/cpu/conv_weight_channels_last.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_cases.h"
@@ -18,6 +18,10 @@ ATROUS_TEST(convWeightChannelsLastMatchesFloat64) {
       geometry(2, 12, 11, 9, 8, 2, 3, 2, 1, 1, 1, 0, 2, 1, 3, 2),     // groups, stride 2 rows (unfoldable)
       geometry(2, 4, 9, 13, 6, 3, 2, 1, 3, 0, 0, 1, 1, 2, 1, 1),      // stride 3 columns
       geometry(5, 3, 6, 6, 2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 1),       // more images than pieces' share
+      geometry(4, 64, 14, 14, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // L4: 82% of taps inside, here over by-tap
+      geometry(4, 24, 12, 12, 20, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // 79% of taps inside, odd channel counts
+      geometry(9, 6, 5, 7, 5, 3, 3, 1, 1, 1, 0, 2, 1, 1, 2, 1),       // images padded in the pieces, split mid-image
+      geometry(8, 8, 28, 28, 16, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1),    // ... read through a folded stride (S6 in small)
   };
   int i = 0;
   for (const ConvGeometry& g : cases) {

@@ -127,35 +127,50 @@ void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const flo
                                 const InputSampling& sampling) {
   const int64_t P = g.outH() * g.outW(), PW = paddedW(g), KW = g.kernelW, taps = g.kernelH * KW;
   const int64_t cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup(), N = cinG * taps;
-  const int64_t perImage = paddedFloats(g), wsize = g.weightSize();
-  const int64_t most = std::max<int64_t>(1, kChunkFloats / perImage);
-  const int64_t chunks = (g.batch + most - 1) / most, chunkImages = (g.batch + chunks - 1) / chunks;
-  std::vector<int64_t> tapOffsets(static_cast<size_t>(taps));
-  for (int64_t t = 0; t < taps; ++t) tapOffsets[t] = t / KW * g.dilationH * PW + t % KW * g.dilationW;
+  const int64_t perImage = paddedFloats(g), wsize = g.weightSize(), PH = g.inH + g.padTop + g.padBottom;
   // The pixels of a chunk split into pieces, each summed into its own copy of dW by whichever thread
   // takes it: several pieces per thread, so a thread slowed by other processes holds up little, and
   // a fixed split, so the result does not depend on which thread took what.
   const int64_t pieces = kPiecesPerThread * numThreads();
+  // With at least an image per piece, and every thread's copy of one image within the workspace, the
+  // pieces pad their own images as they come to them: the copy is read from L2 right after it is
+  // written, where padding the whole batch first wrote and read back 5 MiB (L4 of the training CNN)
+  // in a pool round of its own. Measured (interleaved medians, 2 threads): L2 7.6 -> 6.0 ms, L3 4.1 ->
+  // 3.4, L4 7.3 -> 6.4, S1 23.4 -> 20.1, S6 17.7 -> 16.2; S8 (one image: every piece padded it) 3.2 -> 3.3,
+  // so fewer images than pieces pad the batch first.
+  const bool padInPieces = g.batch >= pieces && perImage * numThreads() <= kChunkFloats;
+  const int64_t most = padInPieces ? g.batch : std::max<int64_t>(1, kChunkFloats / perImage);
+  const int64_t chunks = (g.batch + most - 1) / most, chunkImages = (g.batch + chunks - 1) / chunks;
+  const int64_t imageFloats = g.inChannels * (sampling.sourceH ? sampling.sourceH * sampling.sourceW : g.inH * g.inW);
+  std::vector<int64_t> tapOffsets(static_cast<size_t>(taps));
+  for (int64_t t = 0; t < taps; ++t) tapOffsets[t] = t / KW * g.dilationH * PW + t % KW * g.dilationW;
   const bool tiles = activeIsa() == Isa::Avx512;  // else the portable GEMM
 
   thread_local ReusableScratch padScratch, partialScratch;
-  float* xPad = padScratch.floats(chunkImages * perImage);
+  float* xPad = padInPieces ? nullptr : padScratch.floats(chunkImages * perImage);
   float* partials = partialScratch.floats(pieces * wsize);  // per piece: [group][co][tap][c]
   for (int64_t n0 = 0; n0 < g.batch; n0 += chunkImages) {
     const int64_t images = std::min(chunkImages, g.batch - n0), total = images * P;
-    const int64_t imageFloats = g.inChannels * (sampling.sourceH ? sampling.sourceH * sampling.sourceW : g.inH * g.inW);
-    toPaddedChannelsLast(g, x + n0 * imageFloats, images, xPad, sampling);
+    if (!padInPieces) toPaddedChannelsLast(g, x + n0 * imageFloats, images, xPad, sampling);
     parallelFor(pieces, [&](int64_t q) {
+      thread_local ReusableScratch imageScratch;
+      float* own = padInPieces ? imageScratch.floats(perImage) : nullptr;
+      int64_t ownImage = -1;  // the image in `own` (this call's: the scratch may hold another call's)
       float* mine = partials + q * wsize;
       bool overwrite = n0 == 0;
       if (tiles && overwrite) std::fill(mine, mine + wsize, 0.f);  // the tiles add onto it
       for (int64_t j = total * q / pieces, end = total * (q + 1) / pieces; j < end;) {  // split at images
         const int64_t n = j / P, p0 = j % P, p1 = std::min(P, p0 + end - j);
+        if (padInPieces && n != ownImage) {
+          toPaddedChannelsLastRows(g, x + (n0 + n) * imageFloats, 0, PH, own, sampling);
+          ownImage = n;
+        }
+        const float* xImg = padInPieces ? own : xPad + n * perImage;
         for (int64_t grp = 0; grp < g.groups && tiles; ++grp)
-          accumulateByTiles(g, xPad + n * perImage, dy + ((n0 + n) * g.outChannels + grp * coutG) * P, grp, p0, p1,
+          accumulateByTiles(g, xImg, dy + ((n0 + n) * g.outChannels + grp * coutG) * P, grp, p0, p1,
                             tapOffsets.data(), mine + grp * coutG * N);
         for (int64_t grp = 0; grp < g.groups && !tiles; ++grp) {
-          PaddedPixelsB b(g, xPad + n * perImage, grp * cinG, p0, tapOffsets.data());
+          PaddedPixelsB b(g, xImg, grp * cinG, p0, tapOffsets.data());
           const float* a = dy + ((n0 + n) * g.outChannels + grp * coutG) * P + p0;
           sgemmWithSourceSerial(false, coutG, N, p1 - p0, 1.f, a, P, b, overwrite ? 0.f : 1.f,
                                 mine + grp * coutG * N, N);
