@@ -15,9 +15,9 @@
 // Usage: node scripts/bench-api-vs-torch.mjs [--rounds 3] [--repeats 5] [--threads 2] [--shapes S1,S7]
 //        [--passes fwd,fwdbwd] [--linear 512,1024,2048 | --linear none] [--bench build-native/atrous_bench]
 //        [--python /usr/bin/python3]
-// The PyTorch worker runs with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456; our API side with
-// this process's environment (the header shows it): unset, every large output is a fresh mmap whose
-// pages fault in on first write, which the api/native column shows.
+// The PyTorch worker runs with GLIBC_TUNABLES=TORCH_GLIBC_TUNABLES (scripts/bench-common.cjs: glibc's mmap
+// and trim thresholds raised); the atrous addon raises the same two itself when it loads (unless
+// ATROUS_MALLOC_TUNING=0), so a large output the pool cannot serve reuses already-mapped heap memory.
 // Without --bench it first brings build-native/atrous_bench up to date (cmake), so the native figures
 // are of the same sources as the addon in build/Release (which `npm run build` rebuilds).
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const require = createRequire(import.meta.url);
-const { header, median } = require('./bench-common.cjs');
+const { header, median, TORCH_GLIBC_TUNABLES } = require('./bench-common.cjs');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const { values } = parseArgs({
@@ -83,7 +83,7 @@ at.setNumThreads(threads);
 
 // --- PyTorch worker: one JSON request per line, one JSON answer per line ---
 const worker = spawn(values.python, [path.join(root, 'scripts', 'torch-op-worker.py'), '--threads', String(threads)], {
-  env: { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=268435456' },
+  env: { ...process.env, GLIBC_TUNABLES: TORCH_GLIBC_TUNABLES },
   stdio: ['pipe', 'pipe', 'inherit'],
 });
 const answers = readline.createInterface({ input: worker.stdout })[Symbol.asyncIterator]();

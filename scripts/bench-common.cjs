@@ -6,6 +6,15 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
+/**
+ * glibc settings for the PyTorch side: large freed blocks stay in the heap, as the atrous addon sets
+ * them for itself at load (native/kernels/cpu/host_allocator.cpp). Measured here (2026-12-03, the
+ * training step of the main job's model, batch 64): mmap_threshold alone 93 ms a step, with
+ * trim_threshold too 47 ms; without the trim threshold glibc gives the freed top of the heap back to
+ * the kernel and every step faults it in again.
+ */
+const TORCH_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824';
+
 /** The q-quantile (0..1) of v by nearest rank on the sorted values (p50, p90, p99). */
 function quantile(v, q) {
   if (v.length === 0) return NaN;
@@ -57,4 +66,4 @@ function header({ root, threads, at, extra = [] }) {
   return [`# ${cmd}`, `# machine: ${machine.join('; ')}`, `# build: ${build}`, `# environment of atrous: ${env.join(' ')}`];
 }
 
-module.exports = { quantile, median, cpuModel, gitRevision, header };
+module.exports = { TORCH_GLIBC_TUNABLES, quantile, median, cpuModel, gitRevision, header };

@@ -7,9 +7,9 @@
 //
 // Usage: node scripts/bench-train-vs-torch.mjs [--rounds 3] [--max-batches 200] [--threads 2]
 //        [--data /usr/share/datasets/fashion-mnist] [--python /usr/bin/python3]
-// The reference always runs with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456 (PyTorch's best
-// here); atrous runs with this process's environment (the header shows it), so prefix the command with
-// that setting to give both the same malloc.
+// The reference always runs with GLIBC_TUNABLES=TORCH_GLIBC_TUNABLES (scripts/bench-common.cjs: glibc's
+// mmap and trim thresholds raised, PyTorch's best here); the atrous addon raises the same two thresholds
+// itself when it loads (unless ATROUS_MALLOC_TUNING=0).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const require = createRequire(import.meta.url);
-const { header, median } = require('./bench-common.cjs');
+const { header, median, TORCH_GLIBC_TUNABLES } = require('./bench-common.cjs');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const { values } = parseArgs({
@@ -61,7 +61,7 @@ function atrousRun() {
 
 function torchRun() {
   const stdout = runOrThrow(values.python, ['scripts/train-torch-reference.py', '--epochs', '1', '--max-batches', String(maxBatches),
-    '--threads', String(threads), '--data', values.data], { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=268435456' });
+    '--threads', String(threads), '--data', values.data], { GLIBC_TUNABLES: TORCH_GLIBC_TUNABLES });
   const m = /test accuracy ([\d.]+)%\s+([\d.]+) s\s+([\d.]+) images\/s/.exec(stdout);
   if (!m) throw new Error(`no epoch line in the reference's output:\n${stdout}`);
   return { imagesPerSecond: Number(m[3]), seconds: Number(m[2]), accuracy: Number(m[1]) / 100 };
@@ -70,7 +70,7 @@ function torchRun() {
 const at = require(path.join(root, 'dist', 'index.js'));
 const probe = spawnSync(values.python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
 const torchVersion = probe.status === 0 ? probe.stdout.trim() : `not importable (${values.python})`;
-for (const line of header({ root, threads, at, extra: [`torch ${torchVersion} (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456)`] })) console.log(line);
+for (const line of header({ root, threads, at, extra: [`torch ${torchVersion} (GLIBC_TUNABLES=${TORCH_GLIBC_TUNABLES})`] })) console.log(line);
 console.log(`# one epoch of ${maxBatches} batches of 64 per run, training time only (no evaluation, no start-up);`);
 console.log(`# ${rounds} interleaved rounds (atrous, then torch); ratio = atrous images/s / torch images/s (> 1: atrous faster)`);
 console.log(`${'round'.padEnd(6)} ${'atrous img/s'.padStart(13)} ${'torch img/s'.padStart(12)} ${'ratio'.padStart(6)}   ${'atrous s'.padStart(8)} ${'torch s'.padStart(8)}   accuracy atrous / torch`);
