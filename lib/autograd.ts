@@ -8,9 +8,9 @@
 // same buffers step after step (lib/memory.ts). What a user can hold is never released early: leaves,
 // the results of ops called outside any module, and what the outermost Module.forward returns.
 import { native } from './binding';
-import { pin, release, save, unsave } from './memory';
+import { acquirePlainFloat32, acquirePlainInt32, pin, release, save, unsave } from './memory';
 import type { IndexBuffer } from './native';
-import { allocateLike, type Storage } from './storage';
+import { allocateIndices, allocateLike, type Device, type Storage } from './storage';
 
 /** What a node may save for its backward: float values or int32 indices (a max-pool argmax). */
 export type SavedBuffer = Storage | IndexBuffer;
@@ -60,6 +60,28 @@ export function runModuleForward<T>(fn: () => T): T {
   }
   if (moduleDepth === 0) pinResult(out);
   return out;
+}
+
+/**
+ * Whether a graph inside a module will own an op's forward result (pooled, released by backward()),
+ * rather than the user from the start: outside any module, under noGrad, or with no input requiring
+ * grad, no node will ever release it.
+ */
+function graphWillOwn(inputs: readonly (GraphTensor | null | undefined)[]): boolean {
+  return gradEnabled && moduleDepth > 0 && inputs.some((t) => t != null && t.requiresGrad);
+}
+
+/**
+ * Storage for an op's forward result, or a buffer only its backward reads (a mask), next to like:
+ * from the pool when a graph will own it, else plain memory (lib/memory.ts: acquirePlainFloat32).
+ */
+export function allocateForward(like: Storage, n: number, inputs: readonly (GraphTensor | null | undefined)[]): Storage {
+  return like instanceof Float32Array && !graphWillOwn(inputs) ? acquirePlainFloat32(n) : allocateLike(like, n);
+}
+
+/** int32 slots (max-pool indices) on device for an op's forward, as allocateForward decides. */
+export function allocateForwardIndices(device: Device, n: number, inputs: readonly (GraphTensor | null | undefined)[]): IndexBuffer {
+  return device === 'cpu' && !graphWillOwn(inputs) ? acquirePlainInt32(n) : allocateIndices(device, n);
 }
 
 /** Ops call it on their result's storage: outside any module the user holds it. */

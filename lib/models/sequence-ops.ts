@@ -3,6 +3,7 @@
 // a per-step classification is one crossEntropy over rows).
 import { native } from '../binding';
 import { expectRank, formatShape } from '../shape-checks';
+import { allocateForward } from '../autograd';
 import { allocateLike, onDevice } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 
@@ -16,7 +17,7 @@ export function lastStep(x: Tensor): Tensor {
   const oneHot = new Float32Array(l);
   oneHot[l - 1] = 1;
   const pick = onDevice(oneHot, x.device, op);
-  const y = allocateLike(x.storage, rows);
+  const y = allocateForward(x.storage, rows, [x]);
   native().gemm(false, false, rows, 1, l, 1, x.storage, l, pick, 1, 0, y, 1);
   return opResult(op, y, [n, c], [x], (g) => {
     // dx = g · e_Lᵀ: zero except the last step.
@@ -32,7 +33,7 @@ export function channelsLast(x: Tensor): Tensor {
   expectRank(op, 'x', x, 3, 'N×C×L');
   const [n, c, l] = x.shape;
   if (n * c * l === 0) throw new RangeError(`${op}: x expects a non-empty N×C×L tensor, but got ${formatShape(x.shape)}`);
-  const y = allocateLike(x.storage);
+  const y = allocateForward(x.storage, x.numel, [x]);
   native().transposeBatched(x.storage, n, c, l, y);
   return opResult(op, y, [n * l, c], [x], (g) => {
     const dx = allocateLike(g);

@@ -1,13 +1,14 @@
 // relu(x) = max(x, 0); its gradient passes dy where x > 0 (0 at x = 0, as PyTorch).
 import { native } from '../binding';
 import { expectTensor } from '../shape-checks';
+import { allocateForward } from '../autograd';
 import { allocateLike } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 
 export function relu(x: Tensor): Tensor {
   const op = 'relu';
   expectTensor(op, 'x', x);
-  const out = allocateLike(x.storage);
+  const out = allocateForward(x.storage, x.numel, [x]);
   native().relu(x.storage, out);
   const input = x.storage;
   return opResult(op, out, x.shape, [x], (g) => {

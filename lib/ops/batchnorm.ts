@@ -2,6 +2,7 @@
 // batchNormRelu2d: relu(batchNorm2d(x)) as one op, which nn.Sequential runs for a [BatchNorm2d, ReLU] pair.
 import { native } from '../binding';
 import { expectDevice, expectRank, formatShape } from '../shape-checks';
+import { allocateForward } from '../autograd';
 import { allocateLike } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 import { relu } from './activation';
@@ -60,9 +61,10 @@ function batchNormOp(
   const runningMean = on('runningMean', stats.runningMean);
   const runningVar = on('runningVar', stats.runningVar);
   const fused = withRelu && x.device === 'cpu';
-  const y = allocateLike(x.storage);
-  const saveMean = allocateLike(x.storage, c);
-  const saveInvStd = allocateLike(x.storage, c);
+  const inputs = [x, weight, bias];
+  const y = allocateForward(x.storage, x.numel, inputs);
+  const saveMean = allocateForward(x.storage, c, inputs);
+  const saveInvStd = allocateForward(x.storage, c, inputs);
   native().batchNormForward(x.storage, xShape, gamma, beta, runningMean, runningVar, training, eps, factor, y, saveMean,
     saveInvStd, fused);
   // The closure holds tensors (x, weight, its own output) and reads their storage when it runs.

@@ -2,7 +2,8 @@
 // resolved (and checked) in conv-args.ts; the math is the addon's.
 import { native } from '../binding';
 import { cpuStorage, numelOf } from '../shape-checks';
-import { acquireFloat32, endBusy, holdBusy } from '../memory';
+import { allocateForward } from '../autograd';
+import { acquirePlainFloat32, endBusy, holdBusy } from '../memory';
 import { allocateLike, type Storage } from '../storage';
 import { Tensor, opResult } from '../tensor';
 import { type ConvOptions, type ConvPlan, planConv } from './conv-args';
@@ -31,7 +32,7 @@ function convWithGrad(op: string, plan: ConvPlan, input: Tensor, weight: Tensor,
   const { xShape, wShape, yShape, params } = plan;
   const x = input.storage;
   const w = weight.storage;
-  const y = allocateLike(x, numelOf(yShape));
+  const y = allocateForward(x, numelOf(yShape), [input, weight, bias]);
   native().convForward(x, xShape, w, wShape, bias?.storage ?? null, y, params);
   return opResult(op, y, plan.outShape, [input, weight, bias], (g, needs) => {
     let dx: Storage | null = null;
@@ -58,7 +59,7 @@ async function convAsync(plan: ConvPlan, input: Tensor, weight: Tensor, bias: Te
   const x = cpuStorage(op, 'input', input);
   const w = cpuStorage(op, 'weight', weight);
   const b = bias ? cpuStorage(op, 'bias', bias) : null;
-  const y = acquireFloat32(numelOf(plan.yShape));
+  const y = acquirePlainFloat32(numelOf(plan.yShape));
   // The worker thread reads x, w and b until it settles: none of them may go back to the pool before.
   const busy = [x, w, b];
   busy.forEach(holdBusy);

@@ -3,6 +3,7 @@
 import { native } from '../binding';
 import { nextRandomOffset, currentSeed } from '../random';
 import { describeValue, expectTensor } from '../shape-checks';
+import { allocateForward } from '../autograd';
 import { allocateLike, zeros } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 
@@ -16,8 +17,8 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
 
   // p = 1 drops everything: zeros, without dividing by keep = 0. The same mask on either device
   // (the generator is counter-based and the CUDA kernel reproduces the CPU's bits).
-  const mask = p < 1 ? allocateLike(x.storage) : zeros(x.device, x.numel);
-  const out = p < 1 ? allocateLike(x.storage) : zeros(x.device, x.numel);
+  const mask = p < 1 ? allocateForward(x.storage, x.numel, [x]) : zeros(x.device, x.numel);
+  const out = p < 1 ? allocateForward(x.storage, x.numel, [x]) : zeros(x.device, x.numel);
   if (p < 1) native().dropout(x.storage, 1 - p, currentSeed(), nextRandomOffset(x.numel), mask, out);
   return opResult(op, out, x.shape, [x], (g) => {
     const dx = allocateLike(g);

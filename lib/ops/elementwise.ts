@@ -2,6 +2,7 @@
 // Reductions return 0-d tensors (shape []), as PyTorch does.
 import { native } from '../binding';
 import { describeValue, expectDevice, expectSameShape, expectTensor, formatShape, isInteger, numelOf } from '../shape-checks';
+import { allocateForward } from '../autograd';
 import { allocateLike, filledLike, scalarLike, scalarOf, type Storage } from '../storage';
 import { opResult, Tensor } from '../tensor';
 
@@ -81,7 +82,7 @@ export function add(x: Tensor, other: Operand): Tensor {
   const op = 'Tensor.add';
   expectTensor(op, 'this tensor', x);
   checkOperand(op, x, other);
-  const out = allocateLike(x.storage);
+  const out = allocateForward(x.storage, x.numel, [x, typeof other === 'number' ? null : other]);
   if (typeof other === 'number') {
     native().axpby(x.storage, 1, null, other, out);
     return opResult(op, out, x.shape, [x], (g) => [g]);
@@ -94,7 +95,7 @@ export function sub(x: Tensor, other: Operand): Tensor {
   const op = 'Tensor.sub';
   expectTensor(op, 'this tensor', x);
   checkOperand(op, x, other);
-  const out = allocateLike(x.storage);
+  const out = allocateForward(x.storage, x.numel, [x, typeof other === 'number' ? null : other]);
   if (typeof other === 'number') {
     native().axpby(x.storage, 1, null, -other, out);
     return opResult(op, out, x.shape, [x], (g) => [g]);
@@ -107,7 +108,7 @@ export function mul(x: Tensor, other: Operand): Tensor {
   const op = 'Tensor.mul';
   expectTensor(op, 'this tensor', x);
   checkOperand(op, x, other);
-  const out = allocateLike(x.storage);
+  const out = allocateForward(x.storage, x.numel, [x, typeof other === 'number' ? null : other]);
   if (typeof other === 'number') {
     native().axpby(x.storage, other, null, 0, out);
     return opResult(op, out, x.shape, [x], (g) => [scaled(g, other)]);

@@ -2,6 +2,7 @@
 // addon's row-major GEMM.
 import { native } from '../binding';
 import { expectDevice, expectRank, expectTensor, formatShape, numelOf } from '../shape-checks';
+import { allocateForward } from '../autograd';
 import { allocateLike, type Storage } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 
@@ -32,7 +33,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
 
   const a = x.storage;
   const w = weight.storage;
-  const y = allocateLike(a, rows * outFeatures);
+  const y = allocateForward(a, rows * outFeatures, [x, weight, bias]);
   const nat = native();
   nat.gemm(false, true, rows, outFeatures, inFeatures, 1, a, inFeatures, w, inFeatures, 0, y, outFeatures);
   if (bias) nat.addChannelBias(y, bias.storage, outFeatures, 1, y);

@@ -2,6 +2,7 @@
 // indices) and mseLoss (mean of squared differences).
 import { native } from '../binding';
 import { describeValue, expectDevice, expectRank, expectSameShape, expectTensor, formatShape } from '../shape-checks';
+import { allocateForward } from '../autograd';
 import { allocateLike, indicesOn, scalarLike, scalarOf, type Storage } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 
@@ -11,7 +12,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | readonly numb
   const [n, c] = logits.shape;
   if (n < 1 || c < 1) throw new RangeError(`${op}: logits expects N >= 1 and C >= 1, but got shape ${formatShape(logits.shape)}`);
   const labels = indicesOn(logits.device, checkTargets(op, targets, n, c));
-  const probs = allocateLike(logits.storage, n * c);
+  const probs = allocateForward(logits.storage, n * c, [logits]);
   const loss = native().crossEntropyForward(logits.storage, n, c, labels, probs);
   return opResult(op, scalarLike(logits.storage, loss), [], [logits], (g) => {
     const dlogits = allocateLike(g, n * c);
@@ -47,7 +48,7 @@ export function mseLoss(a: Tensor, b: Tensor): Tensor {
   expectSameShape(op, 'b', b, a.shape, "a's shape");
   if (a.numel === 0) throw new RangeError(`${op}: a expects a non-empty tensor, but got shape ${formatShape(a.shape)}`);
   const n = a.numel;
-  const diff = allocateLike(a.storage, n);
+  const diff = allocateForward(a.storage, n, [a, b]);
   native().sub(a.storage, b.storage, diff);
   const loss = native().sumSquares(diff) / n;
   return opResult(op, scalarLike(a.storage, loss), [], [a, b], (g, needs) => {

@@ -3,7 +3,8 @@
 import { native } from '../binding';
 import type { PoolParams } from '../native';
 import { describeValue, expectElementCount, expectIntPair, expectRank, formatShape, numelOf } from '../shape-checks';
-import { allocateIndices, allocateLike } from '../storage';
+import { allocateForward, allocateForwardIndices } from '../autograd';
+import { allocateLike } from '../storage';
 import { opResult, type Tensor } from '../tensor';
 import type { IntOrPair } from './conv-args';
 
@@ -33,8 +34,8 @@ export function maxPool2d(x: Tensor, kernel: IntOrPair, stride?: IntOrPair | nul
   const op = 'maxPool2d';
   const { params, yShape } = planPool(op, x, kernel, stride, padding);
   const xShape = [...x.shape];
-  const y = allocateLike(x.storage, numelOf(yShape));
-  const argmax = allocateIndices(x.device, y.length);
+  const y = allocateForward(x.storage, numelOf(yShape), [x]);
+  const argmax = allocateForwardIndices(x.device, y.length, [x]);
   native().maxPool2dForward(x.storage, xShape, params, y, argmax);
   return opResult(op, y, yShape, [x], (g) => {
     const dx = allocateLike(g, x.numel);
@@ -47,7 +48,7 @@ export function avgPool2d(x: Tensor, kernel: IntOrPair, stride?: IntOrPair | nul
   const op = 'avgPool2d';
   const { params, yShape } = planPool(op, x, kernel, stride, padding);
   const xShape = [...x.shape];
-  const y = allocateLike(x.storage, numelOf(yShape));
+  const y = allocateForward(x.storage, numelOf(yShape), [x]);
   native().avgPool2dForward(x.storage, xShape, params, y);
   return opResult(op, y, yShape, [x], (g) => {
     const dx = allocateLike(g, x.numel);
@@ -67,7 +68,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrPair): Tensor {
   const yShape = [n, c, outHW[0], outHW[1]];
   expectElementCount(op, 'output', yShape);
   const xShape = [...x.shape];
-  const y = allocateLike(x.storage, numelOf(yShape));
+  const y = allocateForward(x.storage, numelOf(yShape), [x]);
   native().adaptiveAvgPool2dForward(x.storage, xShape, outHW, y);
   return opResult(op, y, yShape, [x], (g) => {
     const dx = allocateLike(g, x.numel);
