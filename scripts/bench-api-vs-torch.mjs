@@ -8,7 +8,8 @@
 //   torch  F.conv2d / F.conv1d (S5: F.pad then conv1d) in a PyTorch worker (scripts/torch-op-worker.py).
 // Passes: fwd (inputs not requiring grad) and fwdbwd (input and weight requiring grad, their .grad
 // cleared, then y.sum().backward(): forward, sum, data and weight gradients; both sides alike).
-// Each side's figure is the median of its per-round medians (median of --repeats after a warm-up).
+// Each side's figure is the median of its per-round medians (median of --repeats after a warm-up of
+// 30 calls or 1.5 s, whichever comes first, on both sides).
 // GFLOP/s are nominal (2*N*Cout*OH*OW*Cin/groups*k*k per pass, fwdbwd counts three passes).
 // Then at.linear(x, w) (x M x K, w N x K, no bias) against torch's x @ w.T, forward only.
 //
@@ -101,8 +102,23 @@ async function torch(request) {
 }
 
 // --- ours ---
+/**
+ * Calls run until at least WARM_UP_CALLS calls or WARM_UP_SECONDS have passed (at least 2 calls): both
+ * sides reach the steady state of a loop (PyTorch reuses a freed output at once; ours once V8 has
+ * collected the first outputs the loop dropped, which takes tens of calls for small ones).
+ */
+const WARM_UP_CALLS = 30;
+const WARM_UP_SECONDS = 1.5;
+function warmUp(run) {
+  const start = process.hrtime.bigint();
+  for (let calls = 0; calls < WARM_UP_CALLS; calls++) {
+    run();
+    if (calls >= 1 && Number(process.hrtime.bigint() - start) / 1e9 >= WARM_UP_SECONDS) break;
+  }
+}
+
 function medianSeconds(run) {
-  run(); // warm-up
+  warmUp(run);
   const t = [];
   for (let r = 0; r < repeats; r++) {
     const t0 = process.hrtime.bigint();

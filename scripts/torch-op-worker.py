@@ -22,8 +22,16 @@ import torch
 import torch.nn.functional as F
 
 
+WARM_UP_CALLS = 30  # as scripts/bench-api-vs-torch.mjs: 30 calls or 1.5 s, whichever comes first
+WARM_UP_SECONDS = 1.5
+
+
 def median_seconds(run, repeats):
-    run()  # warm-up
+    start = time.perf_counter()
+    for calls in range(WARM_UP_CALLS):
+        run()
+        if calls >= 1 and time.perf_counter() - start >= WARM_UP_SECONDS:
+            break
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
