@@ -21,8 +21,11 @@ export interface GraphTensor {
   readonly storage: Storage;
   readonly requiresGrad: boolean;
   readonly numel: number;
-  /** Adds g into this leaf's .grad (creating it on first use). g may be shared: it must be copied, never kept. */
-  accumulateGrad(g: Storage): void;
+  /**
+   * Adds g into this leaf's .grad (creating it on first use). g may be shared: it is copied, never
+   * kept, unless `owned` (the engine's own buffer, held by nothing else), which a new grad may take.
+   */
+  accumulateGrad(g: Storage, owned?: boolean): void;
 }
 
 /**
@@ -178,7 +181,9 @@ export function runBackward(root: GraphTensor, rootGrad: Storage, retainGraph = 
         throw new Error(`autograd: ${node.op} produced a gradient of ${g.length} values for an input of ${input.numel} (a bug in atrous)`);
       }
       if (input.gradFn === null) {
-        input.accumulateGrad(g); // copies or adds: the leaf never keeps g
+        // g is the engine's alone when no other slot, input or the caller holds it: a new grad may take it.
+        const owned = g !== rootGrad && g !== gradOut && !holds.has(g) && gradIn.indexOf(g) === gradIn.lastIndexOf(g);
+        input.accumulateGrad(g, owned);
       } else {
         const previous = pending.get(input);
         const next = previous === undefined ? g : sumOf(previous, g);

@@ -84,10 +84,11 @@ export class Tensor implements GraphTensor {
     return this.gradFn === null;
   }
 
-  accumulateGrad(g: Storage): void {
+  accumulateGrad(g: Storage, owned = false): void {
     if (!this.leafRequiresGrad) return;
     if (this.grad === null) {
-      // The buffer of the previous step's gradient (handed back by releaseGrad) when it still fits.
+      // The buffer of the previous step's gradient (handed back by releaseGrad) when it still fits,
+      // else g itself when the engine hands it over, else a copy.
       const spare = this.spareGrad;
       this.spareGrad = null;
       let storage: Storage;
@@ -95,7 +96,7 @@ export class Tensor implements GraphTensor {
         copyInto(spare, g);
         storage = spare;
       } else {
-        storage = copyOf(g);
+        storage = owned ? g : copyOf(g); // the new grad tensor, a leaf, pins g
       }
       this.ownGrad = storage;
       this.grad = new Tensor(storage, this.shape);
