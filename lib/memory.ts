@@ -196,6 +196,24 @@ export function addHolder(storage: unknown, holder: StorageHolder): void {
   blockOf(storage)?.holders.push(holder);
 }
 
+/**
+ * The user owns storage from now on (a gradient a leaf took): on the CPU it stops being tracked and
+ * becomes plain memory (see acquirePlainFloat32 for why tracked memory the user drops is slow to
+ * come back); a DeviceBuffer stays tracked and is pinned.
+ */
+export function disown(storage: unknown): void {
+  const block = blockOf(storage);
+  if (block === undefined || block.released) return;
+  if (block.device === 'cuda') {
+    block.pinned = true;
+    return;
+  }
+  block.released = true;
+  collected.unregister(storage as object);
+  blocks.delete(storage as object);
+  forget(block);
+}
+
 /** A user can hold storage: it is never released explicitly. */
 export function pin(storage: unknown): void {
   const block = blockOf(storage);

@@ -3,7 +3,7 @@
 import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBackward, type SavedBuffer } from './autograd';
 import { native } from './binding';
 import { expectCuda } from './cuda';
-import { addHolder, pin, reclaim, release, releaseOwned, releaseReason } from './memory';
+import { addHolder, disown, pin, reclaim, release, releaseOwned, releaseReason } from './memory';
 import * as activation from './ops/activation';
 import * as elementwise from './ops/elementwise';
 import { describeValue, expectTensor, formatShape, numelOf } from './shape-checks';
@@ -96,7 +96,8 @@ export class Tensor implements GraphTensor {
         copyInto(spare, g);
         storage = spare;
       } else {
-        storage = owned ? g : copyOf(g); // the new grad tensor, a leaf, pins g
+        storage = owned ? g : copyOf(g);
+        if (owned) disown(g); // the user's now, like a copy would be
       }
       this.ownGrad = storage;
       this.grad = new Tensor(storage, this.shape);

@@ -704,7 +704,8 @@ describe.skipIf(!info.cuda)(`on cuda (${info.cuda ? info.cudaDevice : info.cudaR
     const after = at.memory().cuda!;
     // Per step only what the caller holds (the logits, a loss) waits for the collector.
     expect(after.tensors - before.tensors).toBeLessThanOrEqual(2 * 5);
-    expect(after.peakBytes).toBe(before.peakBytes);
+    // The peak may rise only by what those uncollected outputs add (4x5 logits and a loss a step).
+    expect(after.peakBytes - before.peakBytes).toBeLessThanOrEqual(5 * (4 * 5 + 1) * 4);
     // A module's intermediate, kept past backward(), has no device memory any more and says so.
     let kept: at.Tensor | null = null;
     const relu = model.at(2);
