@@ -11,10 +11,11 @@ export interface MemoryReport extends MemoryStats {
 
 /**
  * CPU tensor memory: `tensors` and `bytes` are the storages the allocator handed out and that are live
- * now (op outputs, gradients, saved values, optimizer state; storages under 64 KiB and arrays given to
- * at.tensor() are not counted), `pooledBytes` what its free lists cache for reuse, `peakBytes` the
- * most live at once. A storage nobody released is counted until the garbage collector has collected
- * it (its finalizers run between event-loop turns).
+ * now (a graph's activations and saved values, gradients, optimizer state; storages under 64 KiB,
+ * arrays given to at.tensor() and op results no graph will own are plain memory, not counted),
+ * `pooledBytes` what its free lists cache for reuse, `peakBytes` the most live at once. A counted
+ * storage nobody released (a model's output the caller dropped) is counted until the garbage collector
+ * has collected it (its finalizers run between event-loop turns).
  */
 export function memory(): MemoryReport {
   const report: MemoryReport = memoryStats('cpu');
