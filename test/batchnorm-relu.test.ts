@@ -7,20 +7,11 @@ import * as at from '../lib';
 import { batchNorm2d, batchNormRelu2d, type BatchNormStats } from '../lib/ops/batchnorm';
 import { expectArgError } from './helpers/arg-error';
 import { gradcheck } from './helpers/gradcheck';
-import { expectRelClose, readFixture, toStateDict, toTensor, type TensorRecord } from './helpers/nn-fixtures';
+import { expectModuleMatchesCase, type ModuleCase, readFixture } from './helpers/nn-fixtures';
 import { seededValues } from './helpers/values';
 
-interface BnReluCase {
-  name: string;
+interface BnReluCase extends ModuleCase {
   layer: { type: 'BatchNorm2d'; args: [number, at.nn.BatchNormOptions?] };
-  train: boolean;
-  state: Record<string, TensorRecord>;
-  input: TensorRecord;
-  gradOutput: TensorRecord;
-  output: TensorRecord;
-  inputGrad: number[];
-  paramGrads: Record<string, number[]>;
-  stateAfter: Record<string, TensorRecord>;
 }
 
 const fixture = readFixture<{ batchnormRelu: BnReluCase[] }>('nn-layers.json');
@@ -34,24 +25,8 @@ describe('BatchNorm2d + ReLU in a Sequential match PyTorch', () => {
   for (const c of fixture.batchnormRelu) {
     it(`${c.name}: forward, backward and state`, () => {
       const model = new at.nn.Sequential(new at.nn.BatchNorm2d(...c.layer.args), new at.nn.ReLU());
-      expect(Object.keys(model.stateDict())).toEqual(Object.keys(c.state));
-      model.loadStateDict(toStateDict(c.state));
-      model.train(c.train);
-      const x = toTensor(c.input, true);
-      const y = model.forward(x) as at.Tensor;
+      const y = expectModuleMatchesCase(model, c, TOL);
       expect(y.gradFn?.op, 'the pair ran as one op').toBe('batchNormRelu2d');
-      expectRelClose(`${c.name} output`, y.toFloat32Array(), c.output.data, TOL);
-      y.backward(toTensor(c.gradOutput));
-      expectRelClose(`${c.name} input grad`, x.grad!.toFloat32Array(), c.inputGrad, TOL);
-      const params = Object.fromEntries(model.namedParameters());
-      expect(Object.keys(params).sort()).toEqual(Object.keys(c.paramGrads).sort());
-      for (const [name, grad] of Object.entries(c.paramGrads)) {
-        expectRelClose(`${c.name} ${name} grad`, params[name].grad!.toFloat32Array(), grad, TOL);
-      }
-      const after = model.stateDict();
-      for (const [name, rec] of Object.entries(c.stateAfter)) {
-        expectRelClose(`${c.name} ${name} after`, after[name].toFloat32Array(), rec.data, TOL);
-      }
     });
   }
 });

@@ -3,19 +3,10 @@
 // BatchNorm2d in train mode (batch statistics, running statistics moved) and in eval mode.
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
-import { expectRelClose, readFixture, toStateDict, toTensor, type TensorRecord } from './helpers/nn-fixtures';
+import { expectModuleMatchesCase, expectRelClose, type ModuleCase, readFixture, toTensor, type TensorRecord } from './helpers/nn-fixtures';
 
-interface LayerCase {
-  name: string;
+interface LayerCase extends ModuleCase {
   layer: { type: string; args: unknown[] };
-  train: boolean;
-  state: Record<string, TensorRecord>;
-  input: TensorRecord;
-  gradOutput: TensorRecord;
-  output: TensorRecord;
-  inputGrad: number[];
-  paramGrads: Record<string, number[]>;
-  stateAfter: Record<string, TensorRecord>;
 }
 
 interface LayersFixture {
@@ -35,25 +26,7 @@ const TOL = 1e-5;
 describe('nn layers match PyTorch', () => {
   for (const c of fixture.cases) {
     it(`${c.name}: forward, backward and state`, () => {
-      const layer = build(c.layer);
-      expect(Object.keys(layer.stateDict()), 'state_dict names and order as PyTorch').toEqual(Object.keys(c.state));
-      layer.loadStateDict(toStateDict(c.state));
-      layer.train(c.train);
-      const x = toTensor(c.input, true);
-      const y = layer.forward(x) as at.Tensor;
-      expect(y.shape).toEqual(c.output.shape);
-      expectRelClose(`${c.name} output`, y.toFloat32Array(), c.output.data, TOL);
-      y.backward(toTensor(c.gradOutput));
-      expectRelClose(`${c.name} input grad`, x.grad!.toFloat32Array(), c.inputGrad, TOL);
-      const params = Object.fromEntries(layer.namedParameters());
-      expect(Object.keys(params).sort()).toEqual(Object.keys(c.paramGrads).sort());
-      for (const [name, grad] of Object.entries(c.paramGrads)) {
-        expectRelClose(`${c.name} ${name} grad`, params[name].grad!.toFloat32Array(), grad, TOL);
-      }
-      const after = layer.stateDict();
-      for (const [name, rec] of Object.entries(c.stateAfter)) {
-        expectRelClose(`${c.name} ${name} after`, after[name].toFloat32Array(), rec.data, TOL);
-      }
+      expectModuleMatchesCase(build(c.layer), c, TOL);
     });
   }
 
