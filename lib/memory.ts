@@ -29,7 +29,7 @@ import type { DeviceBuffer } from './native';
  */
 const MIN_POOLED_BYTES = 64 * 1024;
 /** The free lists never hold more than this (what goes back beyond it is left to the collector). */
-const DEFAULT_POOL_LIMIT_BYTES = 1024 * 1024 * 1024;
+const POOL_LIMIT_BYTES = 1024 * 1024 * 1024;
 
 type Device = 'cpu' | 'cuda';
 
@@ -80,7 +80,6 @@ const plainReleases = new WeakMap<object, string>();
 const freeLists = new Map<number, ArrayBuffer[]>();
 const live: Record<Device, Counters> = { cpu: { count: 0, bytes: 0, peak: 0 }, cuda: { count: 0, bytes: 0, peak: 0 } };
 let pooledBytes = 0;
-let poolLimit = DEFAULT_POOL_LIMIT_BYTES;
 /** ArrayBuffers made because no free list had one (each is fresh memory: page faults). */
 let freshBuffers = 0;
 const poison = process.env.ATROUS_POOL_POISON === '1';
@@ -99,7 +98,7 @@ function forget(block: Block): void {
 }
 
 /** The size class of a request: the next m·2^e with m in 4..7 (at most 25% above it). */
-export function sizeClass(bytes: number): number {
+function sizeClass(bytes: number): number {
   if (bytes <= 64) return 64;
   const e = Math.floor(Math.log2(bytes)) - 2;
   const step = 2 ** e;
@@ -119,7 +118,7 @@ function takeBuffer(classBytes: number): ArrayBuffer {
 
 function giveBack(buffer: ArrayBuffer): void {
   const classBytes = buffer.byteLength;
-  if (pooledBytes + classBytes > poolLimit) return; // dropped: the collector frees it
+  if (pooledBytes + classBytes > POOL_LIMIT_BYTES) return; // dropped: the collector frees it
   let list = freeLists.get(classBytes);
   if (list === undefined) freeLists.set(classBytes, (list = []));
   list.push(buffer);
@@ -137,13 +136,33 @@ function track<T extends Tracked>(storage: T, bytes: number, device: Device): T 
   return storage;
 }
 
+type HostArray = Float32Array | Int32Array;
+type HostArrayType = Float32ArrayConstructor | Int32ArrayConstructor;
+
+/** n values of plain memory, uninitialised (NaN, or int32's most negative but one, under poisoning). */
+function plainArray<T extends HostArray>(Type: HostArrayType, n: number): T {
+  const view = new Type(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n) as T;
+  if (poison) view.fill(Type === Float32Array ? NaN : -0x7fffffff);
+  return view;
+}
+
+/** n values from the free lists (plain memory under MIN_POOLED_BYTES), uninitialised. */
+function pooledArray<T extends HostArray>(Type: HostArrayType, n: number): T {
+  const bytes = n * 4;
+  if (bytes < MIN_POOLED_BYTES) return plainArray<T>(Type, n);
+  const view = track(new Type(takeBuffer(sizeClass(bytes)), 0, n) as T, bytes, 'cpu');
+  if (poison) view.fill(Type === Float32Array ? NaN : -0x7fffffff);
+  return view;
+}
+
 /** n float32 values of CPU memory whose contents are unspecified (an op's output that its kernel overwrites). */
 export function acquireFloat32(n: number): Float32Array {
-  const bytes = n * 4;
-  if (bytes < MIN_POOLED_BYTES) return new Float32Array(n);
-  const view = track(new Float32Array(takeBuffer(sizeClass(bytes)), 0, n), bytes, 'cpu');
-  if (poison) view.fill(NaN);
-  return view;
+  return pooledArray(Float32Array, n);
+}
+
+/** n int32 values (max-pool indices), contents unspecified. */
+export function acquireInt32(n: number): Int32Array {
+  return pooledArray(Int32Array, n);
 }
 
 /**
@@ -154,25 +173,12 @@ export function acquireFloat32(n: number): Float32Array {
  * in 113 fresh pages per 2 MB output instead of none.)
  */
 export function acquirePlainFloat32(n: number): Float32Array {
-  const view = new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
-  if (poison) view.fill(NaN);
-  return view;
+  return plainArray(Float32Array, n);
 }
 
 /** n int32 values of plain CPU memory (see acquirePlainFloat32). */
 export function acquirePlainInt32(n: number): Int32Array {
-  const view = new Int32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
-  if (poison) view.fill(-0x7fffffff);
-  return view;
-}
-
-/** n int32 values (max-pool indices), contents unspecified. */
-export function acquireInt32(n: number): Int32Array {
-  const bytes = n * 4;
-  if (bytes < MIN_POOLED_BYTES) return new Int32Array(n);
-  const view = track(new Int32Array(takeBuffer(sizeClass(bytes)), 0, n), bytes, 'cpu');
-  if (poison) view.fill(-0x7fffffff);
-  return view;
+  return plainArray(Int32Array, n);
 }
 
 /** Counts a new DeviceBuffer of n floats, so that autograd can release it and at.memory() sees it. */
@@ -319,15 +325,4 @@ export function emptyCache(): void {
 /** Internal (tests, benchmarks): how many buffers the pool had to make because no free list had one. */
 export function freshBufferCount(): number {
   return freshBuffers;
-}
-
-/** Internal (tests, benchmarks): peakBytes starts again from what is live now. */
-export function resetPeak(): void {
-  for (const c of Object.values(live)) c.peak = c.bytes;
-}
-
-/** Internal: the most bytes the free lists may hold. */
-export function setPoolLimit(bytes: number): void {
-  poolLimit = bytes;
-  if (pooledBytes > poolLimit) emptyCache();
 }
