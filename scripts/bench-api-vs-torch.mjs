@@ -80,6 +80,7 @@ function buildNativeBench() {
 }
 
 const at = require(path.join(root, 'dist', 'index.js'));
+const { convFlops } = require(path.join(root, 'dist', 'cli', 'bench.js'));
 at.setNumThreads(threads);
 
 // --- PyTorch worker: one JSON request per line, one JSON answer per line ---
@@ -155,17 +156,6 @@ function nativeSeconds(s, pass) {
     return Number(m[1]);
   };
   return pass === 'fwd' ? one('fwd') : one('fwd') + one('bwd-data') + one('bwd-weight');
-}
-
-function convFlops(s) {
-  const span = s.dil * (s.k - 1) + 1;
-  if (s.dims === 1) {
-    const ow = Math.floor(((s.causal ? s.W + s.pad : s.W + 2 * s.pad) - span) / s.stride) + 1;
-    return 2 * s.N * s.Cout * ow * (s.Cin / s.groups) * s.k;
-  }
-  const oh = Math.floor((s.H + 2 * s.pad - span) / s.stride) + 1;
-  const ow = Math.floor((s.W + 2 * s.pad - span) / s.stride) + 1;
-  return 2 * s.N * s.Cout * oh * ow * (s.Cin / s.groups) * s.k * s.k;
 }
 
 // --- the run ---

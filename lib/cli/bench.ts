@@ -16,7 +16,8 @@ interface Shape {
 
 export const SUITE_FILE = path.join(packageRoot, 'native', 'bench', 'conv-suite.json');
 
-function flops(s: Shape): number {
+/** Nominal FLOPs of one forward pass of a suite shape (2·N·Cout·out pixels·Cin/groups·taps). */
+export function convFlops(s: Shape): number {
   const span = s.dil * (s.k - 1) + 1;
   if (s.dims === 1) {
     const ow = Math.floor(((s.causal ? s.W + s.pad : s.W + 2 * s.pad) - span) / s.stride) + 1;
@@ -116,7 +117,7 @@ export function runBench(opts: BenchOptions, print: (line: string) => void): voi
   const rows: string[][] = [header];
   for (const s of shapes) {
     const t = timeAtrous(s, opts.repeats);
-    const f = flops(s);
+    const f = convFlops(s);
     const row = [s.id, s.name, (1e3 * t).toFixed(2), (f / t / 1e9).toFixed(1)];
     if ('times' in torch) {
       const pt = torch.times[s.id];
