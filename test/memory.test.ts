@@ -30,6 +30,16 @@ function batch(seed: number): { x: at.Tensor; y: number[] } {
   return { x: at.tensor(seededValues(4 * 2 * 32 * 32, seed), [4, 2, 32, 32]), y: [0, 1, 2, 3] };
 }
 
+/** A SmallNet (seeded) that keeps its first activation, run forward once on batch(batchSeed). */
+function forwardKeeping(seed: number, batchSeed: number) {
+  at.manualSeed(seed);
+  const net = new SmallNet();
+  net.keep = true;
+  const { x, y } = batch(batchSeed);
+  const logits = net.forward(x);
+  return { net, y, logits, kept: net.stash.kept! };
+}
+
 function step(net: SmallNet, opt: at.optim.Optimizer<{ lr: number }>, seed: number): at.Tensor {
   const { x, y } = batch(seed);
   opt.zeroGrad();
@@ -81,12 +91,7 @@ describe('memory', () => {
   });
 
   it("a module's intermediate kept past backward() throws when used, naming the op and how to keep it", () => {
-    at.manualSeed(3);
-    const net = new SmallNet();
-    net.keep = true;
-    const { x, y } = batch(7);
-    const logits = net.forward(x);
-    const kept = net.stash.kept!;
+    const { net, y, logits, kept } = forwardKeeping(3, 7);
     const before = kept.toFloat32Array();
     at.crossEntropy(logits, y).backward();
     expect(() => kept.toFloat32Array()).toThrow(/Tensor\.toFloat32Array: this tensor \(shape \[4, 8, 32, 32\]\) has no values any more: it was .*freed by backward\(\).*retainGraph: true/);
@@ -154,12 +159,8 @@ describe('memory', () => {
   });
 
   it('a model output and tensors detached before backward() stay readable; detach pins the storage', () => {
-    at.manualSeed(6);
-    const net = new SmallNet();
-    net.keep = true;
-    const { x, y } = batch(11);
-    const logits = net.forward(x);
-    const keptCopy = net.stash.kept!.detach();
+    const { net, y, logits, kept } = forwardKeeping(6, 11);
+    const keptCopy = kept.detach();
     const values = keptCopy.toFloat32Array();
     at.crossEntropy(logits, y).backward();
     expect(keptCopy.toFloat32Array()).toEqual(values);
@@ -167,12 +168,8 @@ describe('memory', () => {
   });
 
   it('an async conv keeps its input alive while the worker reads it, even across backward()', async () => {
-    at.manualSeed(7);
-    const net = new SmallNet();
-    net.keep = true;
-    const { x, y } = batch(12);
-    const logits = net.forward(x);
-    const h = net.stash.kept!;
+    const { net, y, logits, kept } = forwardKeeping(7, 12);
+    const h = kept;
     const w = at.tensor(seededValues(3 * 8 * 3 * 3, 13), [3, 8, 3, 3]);
     const expected = at.noGrad(() => at.conv2d(h, w, null, { padding: 1 })).toFloat32Array();
     const values = h.toFloat32Array();
