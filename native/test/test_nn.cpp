@@ -76,6 +76,35 @@ double weighted(const std::vector<double>& y, const std::vector<float>& w) {
   return t;
 }
 
+// d/dx, d/dgamma, d/dbeta of L = sum(bn(x) * w) by central differences of the float64 reference.
+struct BnGradients {
+  std::vector<double> dx, dgamma, dbeta;
+};
+
+BnGradients bnFiniteDifferences(const BnCase& k, const std::vector<double>& x64, const std::vector<double>& g64,
+                                const std::vector<double>& b64, bool train, const std::vector<float>& rm,
+                                const std::vector<float>& rv, const std::vector<float>& w) {
+  const double h = 1e-5;
+  const int64_t size = static_cast<int64_t>(x64.size());
+  auto probe = [&](const std::vector<double>& xs, const std::vector<double>& gs, const std::vector<double>& bs) {
+    return weighted(bnReference(k, xs, gs, bs, train, rm, rv), w);
+  };
+  BnGradients out{std::vector<double>(size), std::vector<double>(k.c), std::vector<double>(k.c)};
+  for (int64_t j = 0; j < size; ++j) {
+    auto xp = x64, xm = x64;
+    xp[j] += h;
+    xm[j] -= h;
+    out.dx[j] = (probe(xp, g64, b64) - probe(xm, g64, b64)) / (2 * h);
+  }
+  for (int64_t c = 0; c < k.c; ++c) {
+    auto gp = g64, gm = g64, bp = b64, bm = b64;
+    gp[c] += h; gm[c] -= h; bp[c] += h; bm[c] -= h;
+    out.dgamma[c] = (probe(x64, gp, b64) - probe(x64, gm, b64)) / (2 * h);
+    out.dbeta[c] = (probe(x64, g64, bp) - probe(x64, g64, bm)) / (2 * h);
+  }
+  return out;
+}
+
 void checkBatchNorm(Context& ctx, const BnCase& k, bool train, uint64_t seed) {
   Rng rng(seed);
   const int64_t size = k.n * k.c * k.s;
@@ -115,23 +144,7 @@ void checkBatchNorm(Context& ctx, const BnCase& k, bool train, uint64_t seed) {
   }
 
   // Gradients of L = Σ y·dy by central differences of the float64 reference.
-  const double h = 1e-5;
-  std::vector<double> dxRef(size), dgRef(k.c), dbRef(k.c);
-  auto probe = [&](std::vector<double> xs, std::vector<double> gs, std::vector<double> bs) {
-    return weighted(bnReference(k, xs, gs, bs, train, rm, rv), dy);
-  };
-  for (int64_t j = 0; j < size; ++j) {
-    auto xp = x64, xm = x64;
-    xp[j] += h;
-    xm[j] -= h;
-    dxRef[j] = (probe(xp, g64, b64) - probe(xm, g64, b64)) / (2 * h);
-  }
-  for (int64_t c = 0; c < k.c; ++c) {
-    auto gp = g64, gm = g64, bp = b64, bm = b64;
-    gp[c] += h; gm[c] -= h; bp[c] += h; bm[c] -= h;
-    dgRef[c] = (probe(x64, gp, b64) - probe(x64, gm, b64)) / (2 * h);
-    dbRef[c] = (probe(x64, g64, bp) - probe(x64, g64, bm)) / (2 * h);
-  }
+  const auto [dxRef, dgRef, dbRef] = bnFiniteDifferences(k, x64, g64, b64, train, rm, rv, dy);
   std::vector<float> dx(size, kNan), dg(k.c, kNan), db(k.c, kNan);
   s = batchNormBackward({k.n, k.c, k.s}, cspan(x), cspan(dy), cspan(gamma), cspan(saveMean), cspan(saveInvStd), train,
                         span(dx), span(dg), span(db));
@@ -251,23 +264,7 @@ void checkBatchNormRelu(Context& ctx, const BnCase& k, bool train, const BnReluI
   // from the kernel's y (a value within rounding of 0 may fall either way; an exact 0 passes nothing).
   std::vector<float> masked(size);
   for (int64_t j = 0; j < size; ++j) masked[j] = fused.y[j] > 0 ? in.dy[j] : 0.f;
-  const double h = 1e-5;
-  auto probe = [&](const std::vector<double>& xs, const std::vector<double>& gs, const std::vector<double>& bs) {
-    return weighted(bnReference(k, xs, gs, bs, train, in.rm, in.rv), masked);
-  };
-  std::vector<double> dxRef(size), dgRef(k.c), dbRef(k.c);
-  for (int64_t j = 0; j < size; ++j) {
-    auto xp = x64, xm = x64;
-    xp[j] += h;
-    xm[j] -= h;
-    dxRef[j] = (probe(xp, g64, b64) - probe(xm, g64, b64)) / (2 * h);
-  }
-  for (int64_t c = 0; c < k.c; ++c) {
-    auto gp = g64, gm = g64, bp = b64, bm = b64;
-    gp[c] += h; gm[c] -= h; bp[c] += h; bm[c] -= h;
-    dgRef[c] = (probe(x64, gp, b64) - probe(x64, gm, b64)) / (2 * h);
-    dbRef[c] = (probe(x64, g64, bp) - probe(x64, g64, bm)) / (2 * h);
-  }
+  const auto [dxRef, dgRef, dbRef] = bnFiniteDifferences(k, x64, g64, b64, train, in.rm, in.rv, masked);
   // Absolute floor: a channel whose outputs are all masked has zero gradients (rel L2 of 0 vs ~1e-11).
   auto close = [](const std::vector<float>& got, const std::vector<double>& want) {
     double num = 0, den = 0;
