@@ -1,10 +1,11 @@
-// atrous: the public entry (API.md). nn, optim, save and load join here as they land.
-export { backend, setCudaTf32, setNumThreads, type BackendInfo } from './backend';
-export { Tensor, tensor, type BackwardOptions, type Device, type TensorOptions } from './tensor';
-export type { TensorData, NestedNumbers, NumericTypedArray } from './tensor-data';
-export { noGrad, isGradEnabled } from './autograd';
-export { memory, emptyCache, type MemoryReport, type MemoryStats } from './memory-stats';
-export { manualSeed, zeros, ones, rand, randn } from './random';
+// atrous: the public entry (API.md). The layers below it, each calling only those before it:
+// native/ (the addon) → core/ (Tensor, autograd, memory) → ops/ → nn/, optim/ → io/, data/ → models/ → cli/.
+export { backend, setCudaTf32, setNumThreads, type BackendInfo } from './native/backend';
+export { Tensor, tensor, type BackwardOptions, type Device, type TensorOptions } from './core/tensor';
+export type { TensorData, NestedNumbers, NumericTypedArray } from './core/tensor-data';
+export { noGrad, isGradEnabled } from './core/autograd';
+export { memory, emptyCache, type MemoryReport, type MemoryStats } from './core/memory-stats';
+export { manualSeed, zeros, ones, rand, randn } from './core/random';
 export { conv1d, conv2d, conv1dAsync, conv2dAsync, type ConvOptions, type ConvPadding, type IntOrPair } from './ops/conv';
 export { linear } from './ops/linear';
 export { relu } from './ops/activation';

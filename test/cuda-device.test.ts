@@ -12,10 +12,10 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { DilatedCnn } from '../lib/models/dilated-cnn';
-import { channelsLast, lastStep } from '../lib/models/sequence-ops';
+import { channelsLast, lastStep } from '../lib/ops/sequence';
 import { Tcn } from '../lib/models/tcn';
-import { setRandomState } from '../lib/random';
-import { deviceOf } from '../lib/storage';
+import { setRandomState } from '../lib/core/random';
+import { deviceOf } from '../lib/core/storage';
 import { relativeL2 as relL2 } from './helpers/relative-l2';
 import { distinctValues, seededValues } from './helpers/values';
 
@@ -317,7 +317,7 @@ describe.skipIf(!info.cuda)(`on cuda (${info.cuda ? info.cudaDevice : info.cudaR
 
     it('dropout: with one seed the CUDA mask is the CPU mask, bit for bit; the gradient uses it', () => {
       // lib/ops/dropout.ts: the generator is counter-based and the CUDA kernel reproduces the CPU's bits
-      // (lib/native.ts: "uniform and dropout bit-identical to the CPU").
+      // (lib/native/addon-api.ts: "uniform and dropout bit-identical to the CPU").
       for (const p of [0.1, 0.5, 0.9]) {
         const values = input([4, 5, 6, 7], 801);
         at.manualSeed(99);
@@ -402,7 +402,7 @@ describe.skipIf(!info.cuda)(`on cuda (${info.cuda ? info.cudaDevice : info.cudaR
   it('an op given a CPU tensor and a CUDA tensor throws an Error naming the op and both devices', () => {
     const c = (shape: number[]) => at.tensor(seededValues(shape.reduce((a, b) => a * b, 1), 1201), shape);
     const g = (shape: number[]) => c(shape).to('cuda');
-    // expectDevice's message (lib/shape-checks.ts): "<op>: <arg> is on '<dev>' but <ref> is on '<dev>': ...".
+    // expectDevice's message (lib/core/shape-checks.ts): "<op>: <arg> is on '<dev>' but <ref> is on '<dev>': ...".
     const mixed = (fn: () => unknown, message: RegExp) => {
       let caught: unknown;
       try {
@@ -808,7 +808,7 @@ describe.skipIf(!info.cuda)(`on cuda (${info.cuda ? info.cudaDevice : info.cudaR
     at.setCudaTf32(true);
     try {
       expect(at.backend().cudaTf32).toBe(true);
-      // TF32 keeps 10 mantissa bits: ~1e-3 relative error (lib/backend.ts).
+      // TF32 keeps 10 mantissa bits: ~1e-3 relative error (lib/native/backend.ts).
       compareOp('conv2d under TF32', { x: input([2, 4, 10, 10], 1701), w: input([6, 4, 3, 3], 1702), b: input([6], 1703) }, (t) => at.conv2d(t.x, t.w, t.b, { padding: 1 }), 5e-3);
       compareOp('linear under TF32', { x: input([20, 30], 1704), w: input([10, 30], 1705) }, (t) => at.linear(t.x, t.w), 5e-3);
     } finally {

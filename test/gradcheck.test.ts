@@ -2,7 +2,7 @@
 // stride, group and padding cases whose index arithmetic is easiest to get wrong.
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
-import { channelsLast, lastStep } from '../lib/models/sequence-ops';
+import { channelsLast, lastStep } from '../lib/ops/sequence';
 import { gradcheck } from './helpers/gradcheck';
 import { distinctValues, seededValues } from './helpers/values';
 

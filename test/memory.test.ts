@@ -1,11 +1,11 @@
-// The caching allocator and deterministic release (lib/memory.ts, lib/autograd.ts): a steady training
+// The caching allocator and deterministic release (lib/core/memory.ts, lib/core/autograd.ts): a steady training
 // loop makes no new buffers after its first steps and keeps at.memory() flat; what a module made
 // inside its forward is released by backward() and any later use throws naming the op, never reading
 // memory that now belongs to another tensor; what the user holds (leaves, results of ops called
 // outside modules, a model's output) stays readable, as in PyTorch.
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
-import { freshBufferCount } from '../lib/memory';
+import { freshBufferCount } from '../lib/core/memory';
 import { seededValues } from './helpers/values';
 
 class SmallNet extends at.nn.Module {

@@ -4,10 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from '../binding';
-import { backend, setNumThreads } from '../backend';
+import { packageRoot } from '../native/load-addon';
+import { backend, setNumThreads } from '../native/backend';
 import { conv1d, conv2d } from '../ops/conv';
-import { randn } from '../random';
+import { randn } from '../core/random';
 
 interface Shape {
   id: string; name: string; dims: 1 | 2; N: number; Cin: number; Cout: number; H: number; W: number;

@@ -2,11 +2,11 @@
 // Every option is checked before any work; a bad one prints what was expected and the usage.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { setNumThreads } from '../backend';
-import { cudaStatus } from '../cuda';
+import { setNumThreads } from '../native/backend';
+import { cudaStatus } from '../native/cuda-status';
 import { loadCheckpoint } from '../io/checkpoint';
-import { manualSeed } from '../random';
-import type { Device } from '../tensor';
+import { manualSeed } from '../core/random';
+import type { Device } from '../core/tensor';
 import { runBench } from './bench';
 import { makeModel, makeTask, SUMMARY_SHAPES, TASKS, type TaskName } from './tasks';
 import { readRunState, train } from './train';

@@ -1,7 +1,7 @@
 // The training tasks of the CLI, each as a model, its batches and its evaluation:
 // fashion-mnist (the dilated CNN on 28×28 images), adding and copy-memory (a causal TCN).
-import { noGrad } from '../autograd';
-import { native } from '../binding';
+import { noGrad } from '../core/autograd';
+import { native } from '../native/load-addon';
 import { addingProblem, copyMemory, COPY_DIGITS, COPY_SYMBOLS } from '../data/synthetic-tasks';
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD, loadSplit, locateFashionMnist, type DataLocation } from '../data/fashion-mnist';
 import { ImageLoader } from '../data/loader';
@@ -9,8 +9,8 @@ import { DilatedCnn } from '../models/dilated-cnn';
 import { Tcn } from '../models/tcn';
 import type { Module } from '../nn';
 import { crossEntropy, mseLoss } from '../ops/loss';
-import { hostView } from '../storage';
-import type { Device, Tensor } from '../tensor';
+import { hostView } from '../core/storage';
+import type { Device, Tensor } from '../core/tensor';
 
 export const TASKS = ['fashion-mnist', 'adding', 'copy-memory'] as const;
 export type TaskName = (typeof TASKS)[number];

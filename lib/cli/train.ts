@@ -11,10 +11,10 @@ import { Linear, type Module } from '../nn';
 import { Adam } from '../optim/adam';
 import { CosineAnnealingLR } from '../optim/schedulers';
 import { renderSvgPlot } from '../plot/svg';
-import { manualSeed } from '../random';
+import { manualSeed } from '../core/random';
 import { EpochProgress } from './progress';
-import { cudaStatus, expectCuda } from '../cuda';
-import type { Device } from '../tensor';
+import { cudaStatus, expectCuda } from '../native/cuda-status';
+import type { Device } from '../core/tensor';
 import { makeTask, type Evaluation, type Task, type TaskName } from './tasks';
 
 export interface TrainConfig {

@@ -4,7 +4,7 @@
 // training run works offline anywhere.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from '../binding';
+import { packageRoot } from '../native/load-addon';
 import { readIdx } from './idx';
 import type { ImageDataset } from './loader';
 

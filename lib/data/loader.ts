@@ -2,9 +2,9 @@
 // order is a function of seed and epoch, so a resumed run sees the same batches), optional
 // random-crop (zero padding) and left-right flip. The pixels are gathered, augmented and normalised in
 // one native pass (gatherImageBatch); only indices and labels are handled here.
-import { native } from '../binding';
-import { describeValue } from '../shape-checks';
-import { Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { describeValue } from '../core/shape-checks';
+import { Tensor } from '../core/tensor';
 
 export interface ImageDataset {
   /** count × height × width bytes, row-major (the IDX layout). */

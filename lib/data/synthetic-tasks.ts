@@ -4,8 +4,8 @@
 //   1 always gives an MSE of about 0.167).
 // - copy memory: 10 digits in 1..8, T−1 blanks (0), then 11 markers (9); the target is blank for
 //   T+10 steps, then the 10 digits. Inputs are one-hot over 10 symbols: N×10×(T+20).
-import { native } from '../binding';
-import { Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { Tensor } from '../core/tensor';
 import { splitmix32 } from './loader';
 
 export interface AddingBatch {

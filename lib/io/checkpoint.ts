@@ -6,9 +6,9 @@
 import type { Module } from '../nn/module';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer';
 import type { LRScheduler, SchedulerStateDict } from '../optim/schedulers';
-import { getRandomState, setRandomState } from '../random';
-import { describeValue } from '../shape-checks';
-import { Tensor } from '../tensor';
+import { getRandomState, setRandomState } from '../core/random';
+import { describeValue } from '../core/shape-checks';
+import { Tensor } from '../core/tensor';
 import { readSafetensors, save } from './safetensors';
 
 const META_KEY = 'atrous.checkpoint';

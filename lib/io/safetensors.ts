@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { native } from '../binding';
-import { describeValue, formatShape, MAX_ELEMENTS } from '../shape-checks';
-import { hostView } from '../storage';
-import { Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { describeValue, formatShape, MAX_ELEMENTS } from '../core/shape-checks';
+import { hostView } from '../core/storage';
+import { Tensor } from '../core/tensor';
 
 /** The official reader's limit: a header larger than this is refused as corrupt. */
 export const MAX_HEADER_BYTES = 100_000_000;

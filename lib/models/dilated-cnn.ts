@@ -3,10 +3,10 @@
 // then a classifier whose input size is inferred from the backbone's output shape, not written by hand.
 // `features` (the backbone) and `head` (the classifier) are separate so fine-tuning can freeze one and
 // replace the other.
-import { noGrad } from '../autograd';
-import type { Device } from '../storage';
-import { Tensor } from '../tensor';
-import { zeros } from '../random';
+import { noGrad } from '../core/autograd';
+import type { Device } from '../core/storage';
+import { Tensor } from '../core/tensor';
+import { zeros } from '../core/random';
 import { BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential } from '../nn';
 
 export interface DilatedCnnOptions {

@@ -1,10 +1,10 @@
 // A temporal convolutional network (Bai, Kolter & Koltun 2018) for the synthetic sequence tasks:
 // residual blocks of two causal dilated Conv1d (dilation 2^i at level i), ReLU and a 1×1 conv on the
 // skip path where the channel count changes. Causal padding: the output at t sees inputs ≤ t only.
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../core/tensor';
 import { Conv1d, Module } from '../nn';
 import { Linear } from '../nn';
-import { channelsLast, lastStep } from './sequence-ops';
+import { channelsLast, lastStep } from '../ops/sequence';
 
 export class TemporalBlock extends Module {
   conv1: Conv1d;

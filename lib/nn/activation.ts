@@ -1,8 +1,8 @@
 // Parameter-free layers: ReLU, Flatten, Dropout.
 import { dropout } from '../ops/dropout';
 import { relu } from '../ops/activation';
-import { describeValue, isInteger } from '../shape-checks';
-import type { Tensor } from '../tensor';
+import { describeValue, isInteger } from '../core/shape-checks';
+import type { Tensor } from '../core/tensor';
 import { Module } from './module';
 
 export class ReLU extends Module {

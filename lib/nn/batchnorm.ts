@@ -1,11 +1,11 @@
 // BatchNorm2d: per-channel normalisation of N×C×H×W with learned scale (weight) and shift (bias).
 // Training normalises with the batch's statistics and moves the running ones (running_mean,
 // running_var, num_batches_tracked: PyTorch's state_dict names); eval normalises with the running ones.
-import { native } from '../binding';
+import { native } from '../native/load-addon';
 import { batchNorm2d, batchNormRelu2d } from '../ops/batchnorm';
-import { describeValue, expectInt } from '../shape-checks';
-import { scalarOf } from '../storage';
-import { Tensor } from '../tensor';
+import { describeValue, expectInt } from '../core/shape-checks';
+import { scalarOf } from '../core/storage';
+import { Tensor } from '../core/tensor';
 import { filledParameter } from './init';
 import { Module } from './module';
 

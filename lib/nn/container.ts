@@ -1,8 +1,8 @@
 // Sequential(...modules): children named '0', '1', ... (as PyTorch), applied in order. A BatchNorm2d
 // followed by a ReLU runs as one op (batchNormRelu2d): the same values, gradients and statistics,
 // without the batch-norm output and its masked gradient in memory.
-import { describeValue } from '../shape-checks';
-import { Tensor } from '../tensor';
+import { describeValue } from '../core/shape-checks';
+import { Tensor } from '../core/tensor';
 import { ReLU } from './activation';
 import { BatchNorm2d } from './batchnorm';
 import { Module } from './module';

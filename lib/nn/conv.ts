@@ -1,8 +1,8 @@
 // Conv1d and Conv2d layers over at.conv1d/at.conv2d: weight Cout × (Cin/groups) × k (× k), optional
 // bias, PyTorch's default initialisation.
 import { conv1d, conv1dAsync, conv2d, conv2dAsync, type ConvPadding, type IntOrPair } from '../ops/conv';
-import { describeValue, expectInt, expectIntPair, expectIntSingle } from '../shape-checks';
-import type { Tensor } from '../tensor';
+import { describeValue, expectInt, expectIntPair, expectIntSingle } from '../core/shape-checks';
+import type { Tensor } from '../core/tensor';
 import { kaimingUniformBound, uniformParameter } from './init';
 import { Module } from './module';
 import type { ReceptiveStep } from './receptive-field';

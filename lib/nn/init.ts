@@ -1,9 +1,9 @@
 // PyTorch's default initialisation for conv and linear layers: kaiming_uniform_(a = √5) on the weight,
 // which is uniform on ±1/√fan_in, and the bias uniform on ±1/√fan_in. Draws come from the global
 // seeded stream, so at.manualSeed(n) makes a model's initial weights reproducible.
-import { native } from '../binding';
-import { fillUniformSeeded } from '../random';
-import { Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { fillUniformSeeded } from '../core/random';
+import { Tensor } from '../core/tensor';
 
 /** A leaf parameter (requiresGrad) of the given shape, uniform on ±bound. */
 export function uniformParameter(shape: number[], bound: number): Tensor {

@@ -1,7 +1,7 @@
 // Linear(in, out, { bias }): y = x Wᵀ + b over the last dim, PyTorch's default initialisation.
 import { linear } from '../ops/linear';
-import { describeValue, expectInt } from '../shape-checks';
-import type { Tensor } from '../tensor';
+import { describeValue, expectInt } from '../core/shape-checks';
+import type { Tensor } from '../core/tensor';
 import { kaimingUniformBound, uniformParameter } from './init';
 import { Module } from './module';
 import type { ReceptiveStep } from './receptive-field';

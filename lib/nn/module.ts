@@ -3,11 +3,11 @@
 // assignment order and named as PyTorch names them: own parameters, then own buffers, then each
 // child's entries under "child." (`conv1.weight`, `layers.0.bias`, `bn.running_mean`).
 // A Tensor property is a parameter; a constant that is state but not trained goes in registerBuffer.
-import { noGrad, runModuleForward } from '../autograd';
-import { type Device, Tensor } from '../tensor';
-import { describeValue, formatShape } from '../shape-checks';
-import { expectCuda } from '../cuda';
-import { copyInto } from '../storage';
+import { noGrad, runModuleForward } from '../core/autograd';
+import { type Device, Tensor } from '../core/tensor';
+import { describeValue, formatShape } from '../core/shape-checks';
+import { expectCuda } from '../native/cuda-status';
+import { copyInto } from '../core/storage';
 import type { ReceptiveStep } from './receptive-field';
 import { summarize, type ModelSummary } from './summary';
 

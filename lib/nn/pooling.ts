@@ -1,8 +1,8 @@
 // MaxPool2d, AvgPool2d (padded zeros count, as PyTorch's default) and AdaptiveAvgPool2d layers.
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../ops/pool';
 import type { IntOrPair } from '../ops/conv';
-import { expectIntPair } from '../shape-checks';
-import type { Tensor } from '../tensor';
+import { expectIntPair } from '../core/shape-checks';
+import type { Tensor } from '../core/tensor';
 import { Module } from './module';
 import type { ReceptiveStep } from './receptive-field';
 

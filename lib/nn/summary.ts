@@ -1,10 +1,10 @@
 // model.summary(inputShape): runs the model once on zeros (eval mode, no graph), recording every leaf
 // layer's input and output shape in call order, and the receptive field along that chain. The first
 // layer that cannot take its input stops it with an error naming the layer and both shapes.
-import { noGrad } from '../autograd';
-import { expectShape, formatShape } from '../shape-checks';
-import { Tensor } from '../tensor';
-import { zeros } from '../random';
+import { noGrad } from '../core/autograd';
+import { expectShape, formatShape } from '../core/shape-checks';
+import { Tensor } from '../core/tensor';
+import { zeros } from '../core/random';
 import type { Module } from './module';
 import { describeField, extendField, fieldExtent, initialField, type ReceptiveField } from './receptive-field';
 

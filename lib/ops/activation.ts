@@ -1,9 +1,9 @@
 // relu(x) = max(x, 0); its gradient passes dy where x > 0 (0 at x = 0, as PyTorch).
-import { native } from '../binding';
-import { expectTensor } from '../shape-checks';
-import { allocateForward } from '../autograd';
-import { allocateLike } from '../storage';
-import { opResult, type Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { expectTensor } from '../core/shape-checks';
+import { allocateForward } from '../core/autograd';
+import { allocateLike } from '../core/storage';
+import { opResult, type Tensor } from '../core/tensor';
 
 export function relu(x: Tensor): Tensor {
   const op = 'relu';

@@ -1,10 +1,10 @@
 // Batch norm over N×C×H×W, the functional form under nn.BatchNorm2d (PyTorch's F.batch_norm), and
 // batchNormRelu2d: relu(batchNorm2d(x)) as one op, which nn.Sequential runs for a [BatchNorm2d, ReLU] pair.
-import { native } from '../binding';
-import { expectDevice, expectRank, formatShape } from '../shape-checks';
-import { allocateForward } from '../autograd';
-import { allocateLike } from '../storage';
-import { opResult, type Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { expectDevice, expectRank, formatShape } from '../core/shape-checks';
+import { allocateForward } from '../core/autograd';
+import { allocateLike } from '../core/storage';
+import { opResult, type Tensor } from '../core/tensor';
 import { relu } from './activation';
 
 /** The running statistics: required in eval; in training moved by factor when given. */

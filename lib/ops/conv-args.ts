@@ -1,10 +1,10 @@
 // Resolves conv1d/conv2d arguments into the addon's NCHW shapes and per-side ConvParams, checking
 // every one first. conv1d is a 2-d convolution with H = KH = 1.
-import type { ConvParams } from '../native';
+import type { ConvParams } from '../native/addon-api';
 import {
   describeValue, expectDevice, expectInt, expectIntPair, expectIntSingle, expectRank, expectElementCount, formatShape,
-} from '../shape-checks';
-import type { Tensor } from '../tensor';
+} from '../core/shape-checks';
+import type { Tensor } from '../core/tensor';
 
 export type IntOrPair = number | readonly [number, number];
 export type ConvPadding = number | readonly [number, number] | 'valid' | 'same' | 'causal';

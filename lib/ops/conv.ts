@@ -1,11 +1,11 @@
 // conv1d / conv2d with autograd, and their forward-only async forms. Shapes and options are
 // resolved (and checked) in conv-args.ts; the math is the addon's.
-import { native } from '../binding';
-import { cpuStorage, numelOf } from '../shape-checks';
-import { allocateForward } from '../autograd';
-import { acquirePlainFloat32, endBusy, holdBusy } from '../memory';
-import { allocateLike, type Storage } from '../storage';
-import { Tensor, opResult } from '../tensor';
+import { native } from '../native/load-addon';
+import { cpuStorage, numelOf } from '../core/shape-checks';
+import { allocateForward } from '../core/autograd';
+import { acquirePlainFloat32, endBusy, holdBusy } from '../core/memory';
+import { allocateLike, type Storage } from '../core/storage';
+import { Tensor, opResult } from '../core/tensor';
 import { type ConvOptions, type ConvPlan, planConv } from './conv-args';
 
 export type { ConvOptions, ConvPadding, IntOrPair } from './conv-args';

@@ -1,11 +1,11 @@
 // Inverted dropout: in training, each element is kept with probability 1 - p and scaled by 1/(1 - p),
-// so evaluation needs no rescaling. The mask comes from the global seeded stream (lib/random.ts).
-import { native } from '../binding';
-import { nextRandomOffset, currentSeed } from '../random';
-import { describeValue, expectTensor } from '../shape-checks';
-import { allocateForward } from '../autograd';
-import { allocateLike, zeros } from '../storage';
-import { opResult, type Tensor } from '../tensor';
+// so evaluation needs no rescaling. The mask comes from the global seeded stream (lib/core/random.ts).
+import { native } from '../native/load-addon';
+import { nextRandomOffset, currentSeed } from '../core/random';
+import { describeValue, expectTensor } from '../core/shape-checks';
+import { allocateForward } from '../core/autograd';
+import { allocateLike, zeros } from '../core/storage';
+import { opResult, type Tensor } from '../core/tensor';
 
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   const op = 'dropout';

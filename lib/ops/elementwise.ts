@@ -1,10 +1,10 @@
 // Views (reshape, flatten), same-shape arithmetic with a tensor or a number, and full reductions.
 // Reductions return 0-d tensors (shape []), as PyTorch does.
-import { native } from '../binding';
-import { describeValue, expectDevice, expectSameShape, expectTensor, formatShape, isInteger, numelOf } from '../shape-checks';
-import { allocateForward } from '../autograd';
-import { allocateLike, filledLike, scalarLike, scalarOf, type Storage } from '../storage';
-import { opResult, Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { describeValue, expectDevice, expectSameShape, expectTensor, formatShape, isInteger, numelOf } from '../core/shape-checks';
+import { allocateForward } from '../core/autograd';
+import { allocateLike, filledLike, scalarLike, scalarOf, type Storage } from '../core/storage';
+import { opResult, Tensor } from '../core/tensor';
 
 /** A view with a new shape (same storage); one dim may be -1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {

@@ -1,10 +1,10 @@
 // linear(x, weight, bias) = x weightᵀ + bias over the last dim of x (any leading dims), via the
 // addon's row-major GEMM.
-import { native } from '../binding';
-import { expectDevice, expectRank, expectTensor, formatShape, numelOf } from '../shape-checks';
-import { allocateForward } from '../autograd';
-import { allocateLike, type Storage } from '../storage';
-import { opResult, type Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { expectDevice, expectRank, expectTensor, formatShape, numelOf } from '../core/shape-checks';
+import { allocateForward } from '../core/autograd';
+import { allocateLike, type Storage } from '../core/storage';
+import { opResult, type Tensor } from '../core/tensor';
 
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const op = 'linear';

@@ -1,10 +1,10 @@
 // Losses, each returning a 0-d tensor: crossEntropy (mean over the batch, from logits and class
 // indices) and mseLoss (mean of squared differences).
-import { native } from '../binding';
-import { describeValue, expectDevice, expectRank, expectSameShape, expectTensor, formatShape } from '../shape-checks';
-import { allocateForward } from '../autograd';
-import { allocateLike, indicesOn, scalarLike, scalarOf, type Storage } from '../storage';
-import { opResult, type Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { describeValue, expectDevice, expectRank, expectSameShape, expectTensor, formatShape } from '../core/shape-checks';
+import { allocateForward } from '../core/autograd';
+import { allocateLike, indicesOn, scalarLike, scalarOf, type Storage } from '../core/storage';
+import { opResult, type Tensor } from '../core/tensor';
 
 export function crossEntropy(logits: Tensor, targets: Int32Array | readonly number[]): Tensor {
   const op = 'crossEntropy';

@@ -1,11 +1,11 @@
 // maxPool2d, avgPool2d (padded zeros count in the average) and adaptiveAvgPool2d over N×C×H×W,
 // PyTorch semantics (floor mode). The windows are the addon's; this file checks and records grads.
-import { native } from '../binding';
-import type { PoolParams } from '../native';
-import { describeValue, expectElementCount, expectIntPair, expectRank, formatShape, numelOf } from '../shape-checks';
-import { allocateForward, allocateForwardIndices } from '../autograd';
-import { allocateLike } from '../storage';
-import { opResult, type Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import type { PoolParams } from '../native/addon-api';
+import { describeValue, expectElementCount, expectIntPair, expectRank, formatShape, numelOf } from '../core/shape-checks';
+import { allocateForward, allocateForwardIndices } from '../core/autograd';
+import { allocateLike } from '../core/storage';
+import { opResult, type Tensor } from '../core/tensor';
 import type { IntOrPair } from './conv-args';
 
 function planPool(op: string, x: unknown, kernel: unknown, stride: unknown, padding: unknown): { params: PoolParams; yShape: number[] } {

@@ -1,8 +1,8 @@
 // Adam (L2 weight decay added to the gradient) and AdamW (decoupled weight decay), with amsgrad:
 // torch.optim's single-tensor updates, fused in the addon (adamStep).
-import { native } from '../binding';
-import { describeValue } from '../shape-checks';
-import type { Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { describeValue } from '../core/shape-checks';
+import type { Tensor } from '../core/tensor';
 import { Optimizer, type ParamGroupSpec, type StateValue } from './optimizer';
 
 export interface AdamOptions {

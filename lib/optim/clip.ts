@@ -1,8 +1,8 @@
 // Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_): the 2-norm over every gradient
 // together; when it exceeds maxNorm, every gradient is scaled by maxNorm / (norm + 1e-6).
-import { native } from '../binding';
-import { describeValue } from '../shape-checks';
-import { Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { describeValue } from '../core/shape-checks';
+import { Tensor } from '../core/tensor';
 
 /** Scales the gradients of params in place; returns the total norm before clipping. */
 export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number, normType = 2): number {

@@ -1,9 +1,9 @@
 // The optimizer base: parameter groups (each with its own hyperparameters over the defaults),
 // per-parameter state, zeroGrad, and stateDict/loadStateDict in PyTorch's layout (state keyed by the
 // parameter's index across groups; groups listing those indices).
-import { describeValue, formatShape } from '../shape-checks';
-import { copyOf, onDevice, type Storage, zeros } from '../storage';
-import { Tensor } from '../tensor';
+import { describeValue, formatShape } from '../core/shape-checks';
+import { copyOf, onDevice, type Storage, zeros } from '../core/storage';
+import { Tensor } from '../core/tensor';
 
 /** A parameter group as given: its tensors and any hyperparameter overriding the optimizer's default. */
 export type ParamGroupSpec<H> = { params: Tensor[] | Iterable<Tensor> } & Partial<H>;

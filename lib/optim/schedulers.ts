@@ -2,7 +2,7 @@
 // so that sequences match torch.optim.lr_scheduler step for step: StepLR, CosineAnnealingLR,
 // LinearLR (linear warm-up) and SequentialLR (e.g. warm-up, then cosine). Call step() after
 // optimizer.step(), once per epoch (or per iteration, consistently).
-import { describeValue } from '../shape-checks';
+import { describeValue } from '../core/shape-checks';
 import type { Optimizer } from './optimizer';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,8 +1,8 @@
 // SGD with momentum, dampening, Nesterov momentum and (L2) weight decay: torch.optim.SGD's update,
 // fused in the addon (sgdStep). Parameters without a gradient (frozen, or unused) are left as they are.
-import { native } from '../binding';
-import { describeValue } from '../shape-checks';
-import type { Tensor } from '../tensor';
+import { native } from '../native/load-addon';
+import { describeValue } from '../core/shape-checks';
+import type { Tensor } from '../core/tensor';
 import { Optimizer, type ParamGroupSpec, type StateValue } from './optimizer';
 
 export interface SgdOptions {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "../kernels/cpu/conv.h"
+#include "../kernels/cpu/conv/conv.h"
 #include "../kernels/cpu/cpu_features.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_suite.h"

@@ -2,7 +2,7 @@
 // argument checks and zero-copy views, then straight into the kernels.
 #include <memory>
 
-#include "../kernels/cpu/conv.h"
+#include "../kernels/cpu/conv/conv.h"
 #include "../kernels/cpu/gemm.h"
 #include "cuda_library.h"
 #include "napi_util.h"

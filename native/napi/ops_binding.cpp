@@ -1,4 +1,4 @@
-// Elementwise ops, pooling, cross-entropy and random numbers (lib/native.ts): argument checks and
+// Elementwise ops, pooling, cross-entropy and random numbers (lib/native/addon-api.ts): argument checks and
 // zero-copy views, then straight into the kernels (elementwise, pool, loss, random). Every length is
 // checked against the shape it comes with before a kernel runs.
 #include <array>

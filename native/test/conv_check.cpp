@@ -4,7 +4,7 @@
 #include <limits>
 #include <vector>
 
-#include "../kernels/cpu/conv.h"
+#include "../kernels/cpu/conv/conv.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "reference.h"
 

@@ -2,7 +2,7 @@
 // the rarely-hit paths, on every ISA the CPU supports.
 #include <vector>
 
-#include "../kernels/cpu/conv.h"
+#include "../kernels/cpu/conv/conv.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "harness.h"
 #include "conv_cases.h"

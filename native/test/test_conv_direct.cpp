@@ -1,6 +1,6 @@
 // The direct AVX-512 tile (conv_direct.h) on rows narrower than 64 (a multiple of 16), where each
 // thread convolves whole images of its own, against the float64 references.
-#include "../kernels/cpu/conv_direct.h"
+#include "../kernels/cpu/conv/direct.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_cases.h"
 #include "conv_check.h"

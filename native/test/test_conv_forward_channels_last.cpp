@@ -3,7 +3,7 @@
 // channels per group; narrow: up to 32), strides, groups, S6 in small (folded, its data gradient as a
 // forward through the same tile), and the training CNN's layers L2-L4 at batch 4, against the
 // float64 references.
-#include "../kernels/cpu/conv_forward_channels_last.h"
+#include "../kernels/cpu/conv/forward_channels_last.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_cases.h"
 #include "conv_check.h"

@@ -3,7 +3,7 @@
 // against the float64 references on every ISA.
 #include <vector>
 
-#include "../kernels/cpu/conv_stride_fold.h"
+#include "../kernels/cpu/conv/stride_fold.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_cases.h"
 #include "conv_check.h"

@@ -1,7 +1,7 @@
 // The weight gradient through the padded channels-last implicit GEMM (conv_weight_channels_last.h):
 // geometries that take it, with groups, strides, asymmetric padding, pieces of pixels that span
 // images, images padded up front (in chunks) or by the pieces themselves, against the float64 references.
-#include "../kernels/cpu/conv_weight_channels_last.h"
+#include "../kernels/cpu/conv/weight_channels_last.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_cases.h"
 #include "conv_check.h"

@@ -1,4 +1,4 @@
-// Float32 convolution on the device, NCHW (1-d is H = KH = 1), mirroring native/kernels/cpu/conv.h:
+// Float32 convolution on the device, NCHW (1-d is H = KH = 1), mirroring native/kernels/cpu/conv/conv.h:
 // forward, backward-data, backward-weight and bias gradient with stride, per-side padding, per-axis
 // dilation and groups. Spans hold device pointers; every entry validates the geometry (the shared
 // conv_geometry.h) and the buffer lengths before queuing anything; outputs are overwritten.

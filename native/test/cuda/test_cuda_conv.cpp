@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "../../kernels/cpu/conv.h"
+#include "../../kernels/cpu/conv/conv.h"
 #include "../../kernels/cuda/conv.h"
 #include "../conv_cases.h"
 #include "../reference.h"

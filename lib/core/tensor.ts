@@ -1,0 +1,327 @@
+// The float32, row-major Tensor: storage, shape, autograd state, and the methods API.md lists.
+// Math goes through lib/ops (and from there the addon); this file keeps shape bookkeeping only.
+import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBackward, type SavedBuffer } from './autograd';
+import { native } from '../native/load-addon';
+import { expectCuda } from '../native/cuda-status';
+import { addHolder, disown, pin, reclaim, release, releaseOwned, releaseReason } from './memory';
+import * as activation from '../ops/activation';
+import * as elementwise from '../ops/elementwise';
+import { describeValue, expectTensor, formatShape, numelOf } from './shape-checks';
+import { copyInto, copyOf, type Device, deviceOf, hostView, onDevice, scalarLike, type Storage } from './storage';
+import { type TensorData, toStorage } from './tensor-data';
+
+export type { Device } from './storage';
+
+export interface TensorOptions {
+  requiresGrad?: boolean;
+  device?: Device;
+}
+
+export interface BackwardOptions {
+  /** Keep the values the graph saved, so that backward can run through it again (PyTorch's retain_graph). */
+  retainGraph?: boolean;
+}
+
+const PREVIEW_VALUES = 8;
+
+
+export class Tensor implements GraphTensor {
+  /**
+   * The live float32 values, row-major: a Float32Array on the CPU, a DeviceBuffer on CUDA. Views
+   * (reshape, flatten, detach) share it, and a Float32Array given to at.tensor() is this very array.
+   * For lib/ internals (nn, optim, io): user code reads values with toFloat32Array(). Replaced only
+   * by moveTo(), which moves a leaf (a parameter) in place.
+   */
+  storage: Storage;
+  readonly shape: readonly number[];
+  readonly numel: number;
+  readonly dtype = 'float32' as const;
+  /** The op that made this tensor, or null for a leaf. */
+  readonly gradFn: GradNode | null;
+  grad: Tensor | null = null;
+  private leafRequiresGrad: boolean;
+  /** The storage accumulateGrad made for grad, and the one zeroGrad handed back for the next step. */
+  private ownGrad: Storage | null = null;
+  private spareGrad: Storage | null = null;
+
+  /** Internal: at.tensor() is the public constructor. storage.length must equal the shape's product. */
+  constructor(storage: Storage, shape: readonly number[], gradFn: GradNode | null = null, requiresGrad = false) {
+    if (storage.length !== numelOf(shape)) {
+      const reason = releaseReason(storage);
+      if (reason !== null) throw new Error(`Tensor: the storage of this view has no values any more: it was ${reason}`);
+      throw new RangeError(`Tensor: storage has ${storage.length} values, but shape ${formatShape(shape)} needs ${numelOf(shape)}`);
+    }
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.numel = storage.length;
+    this.gradFn = gradFn;
+    this.leafRequiresGrad = gradFn === null && requiresGrad;
+    addHolder(storage, this); // release empties this tensor's storage (lib/core/memory.ts)
+    if (gradFn === null) pin(storage); // a leaf's values are the user's (or a parameter's): never released early
+  }
+
+  /** Where the values live: 'cpu' or 'cuda'. */
+  get device(): Device {
+    return deviceOf(this.storage);
+  }
+
+  get requiresGrad(): boolean {
+    return this.gradFn !== null || this.leafRequiresGrad;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (typeof value !== 'boolean') throw new TypeError(`Tensor.requiresGrad expects a boolean, but got ${describeValue(value)}`);
+    if (this.gradFn !== null) {
+      throw new RangeError(
+        `Tensor.requiresGrad can only be changed on leaf tensors; this one was made by ${this.gradFn.op} (use detach() for a leaf)`,
+      );
+    }
+    this.leafRequiresGrad = value;
+  }
+
+  /** True when no op made this tensor (user-created, or detached). */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  accumulateGrad(g: Storage, owned = false): void {
+    if (!this.leafRequiresGrad) return;
+    if (this.grad === null) {
+      // The buffer of the previous step's gradient (handed back by releaseGrad) when it still fits,
+      // else g itself when the engine hands it over, else a copy.
+      const spare = this.spareGrad;
+      this.spareGrad = null;
+      let storage: Storage;
+      if (spare !== null && spare.length === g.length && deviceOf(spare) === deviceOf(g)) {
+        copyInto(spare, g);
+        storage = spare;
+      } else {
+        storage = owned ? g : copyOf(g);
+        if (owned) disown(g); // the user's now, like a copy would be
+      }
+      this.ownGrad = storage;
+      this.grad = new Tensor(storage, this.shape);
+    } else {
+      expectLive('Tensor.backward', 'grad (accumulating into it)', this.grad);
+      native().add(this.grad.storage, g, this.grad.storage);
+    }
+  }
+
+  /**
+   * Internal (zeroGrad): grad becomes null and its buffer is kept for the next accumulation. The old
+   * grad tensor, if anyone still holds it, is released (using it throws) rather than silently
+   * overwritten by the next step's gradient.
+   */
+  releaseGrad(): void {
+    const grad = this.grad;
+    this.grad = null;
+    if (grad === null || grad.storage !== this.ownGrad) return; // a grad the user assigned is theirs
+    this.ownGrad = null;
+    const reason = 'the gradient of a parameter, released by zeroGrad()';
+    if (grad.storage instanceof Float32Array) {
+      this.spareGrad = grad.storage.length > 0 ? reclaim(grad.storage, reason) : null;
+    } else {
+      releaseOwned(grad.storage, reason); // back to the device's stream-ordered pool, which serves the next step
+    }
+  }
+
+  /**
+   * Accumulates d(this)/d(leaf) times grad into every leaf that requires grad. Without grad, this
+   * must hold one element (a loss); grad, if given, has this tensor's shape. Unless
+   * `{ retainGraph: true }`, the values the graph saved are released once used (as PyTorch).
+   * Forms: backward(), backward(grad), backward({ retainGraph }), backward(grad, { retainGraph }).
+   */
+  backward(gradOrOptions?: Tensor | BackwardOptions, options?: BackwardOptions): void {
+    let grad: Tensor | undefined;
+    let opts: BackwardOptions | undefined = options;
+    if (gradOrOptions instanceof Tensor || gradOrOptions === undefined || gradOrOptions === null) {
+      grad = gradOrOptions ?? undefined;
+    } else if (typeof gradOrOptions === 'object' && options === undefined) {
+      opts = gradOrOptions;
+    } else {
+      throw new TypeError(`Tensor.backward: grad expects a Tensor (or options { retainGraph }), but got ${describeValue(gradOrOptions)}`);
+    }
+    if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
+      throw new TypeError(`Tensor.backward: options expects { retainGraph?: boolean }, but got ${describeValue(opts)}`);
+    }
+    const retainGraph = opts?.retainGraph ?? false;
+    if (typeof retainGraph !== 'boolean') {
+      throw new TypeError(`Tensor.backward: options.retainGraph expects a boolean, but got ${describeValue(retainGraph)}`);
+    }
+    expectLive('Tensor.backward', 'this tensor', this);
+    if (!this.requiresGrad) {
+      throw new Error(
+        'Tensor.backward: this tensor does not require grad, so it has no graph (were its inputs created with ' +
+          '{ requiresGrad: true }, and outside noGrad()?)',
+      );
+    }
+    let seed: Storage;
+    if (grad === undefined) {
+      if (this.numel !== 1) {
+        throw new RangeError(
+          `Tensor.backward: grad can be omitted only for a one-element tensor (a loss), but this has shape ${formatShape(this.shape)}`,
+        );
+      }
+      seed = scalarLike(this.storage, 1);
+    } else {
+      expectTensor('Tensor.backward', 'grad', grad);
+      if (grad.shape.length !== this.shape.length || grad.shape.some((d, i) => d !== this.shape[i])) {
+        throw new RangeError(
+          `Tensor.backward: grad expects shape ${formatShape(this.shape)} (this tensor's), but got ${formatShape(grad.shape)}`,
+        );
+      }
+      if (grad.device !== this.device) {
+        throw new TypeError(`Tensor.backward: grad expects a tensor on '${this.device}' (this tensor's device), but it is on '${grad.device}'`);
+      }
+      expectLive('Tensor.backward', 'grad', grad);
+      seed = grad.storage;
+    }
+    runBackward(this, seed, retainGraph);
+    if (grad === undefined) release(seed, 'the seed gradient of backward()'); // ours alone (a device scalar on CUDA)
+  }
+
+  /** A leaf sharing this tensor's storage, outside the graph. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape);
+  }
+
+  /**
+   * This tensor on device: itself when already there, else a copy that stays in the graph (its
+   * gradient flows back to this tensor's device), as PyTorch's Tensor.to.
+   */
+  to(device: Device): Tensor {
+    const op = `Tensor.to('${String(device)}')`;
+    if (device !== 'cpu' && device !== 'cuda') {
+      throw new TypeError(`Tensor.to: device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
+    }
+    if (device === this.device) return this;
+    if (device === 'cuda') expectCuda(op);
+    const from = this.device;
+    return opResult(op, onDevice(this.storage, device, op), this.shape, [this], (g) => [onDevice(g, from, op)]);
+  }
+
+  /**
+   * Internal (Module.to): moves this leaf's values, and its grad, to device in place, so that
+   * optimizers and state dicts holding this very tensor follow it.
+   */
+  moveTo(device: Device): void {
+    const op = `Module.to('${device}')`;
+    if (this.gradFn !== null) throw new Error(`${op}: only leaf tensors move in place; this one was made by ${this.gradFn.op}`);
+    if (device === 'cuda') expectCuda(op);
+    this.storage = onDevice(this.storage, device, op);
+    addHolder(this.storage, this);
+    pin(this.storage); // still a leaf: its values are the user's
+    if (this.grad !== null) {
+      const moved = onDevice(this.grad.storage, device, op);
+      pin(moved);
+      if (this.ownGrad === this.grad.storage) this.ownGrad = moved;
+      this.grad.storage = moved;
+    }
+    this.spareGrad = null;
+  }
+
+  /** A copy of the values, row-major, in host memory (downloaded from the device if need be). */
+  toFloat32Array(): Float32Array {
+    expectLive('Tensor.toFloat32Array', 'this tensor', this);
+    return this.storage instanceof Float32Array ? this.storage.slice() : hostView(this.storage);
+  }
+
+  item(): number {
+    if (this.numel !== 1) {
+      throw new RangeError(`Tensor.item: expects a one-element tensor, but this has shape ${formatShape(this.shape)}`);
+    }
+    expectLive('Tensor.item', 'this tensor', this);
+    return hostView(this.storage)[0];
+  }
+
+  reshape(shape: readonly number[]): Tensor {
+    return elementwise.reshape(this, shape);
+  }
+
+  flatten(startDim = 1): Tensor {
+    return elementwise.flatten(this, startDim);
+  }
+
+  add(other: Tensor | number): Tensor {
+    return elementwise.add(this, other);
+  }
+
+  sub(other: Tensor | number): Tensor {
+    return elementwise.sub(this, other);
+  }
+
+  mul(other: Tensor | number): Tensor {
+    return elementwise.mul(this, other);
+  }
+
+  sum(): Tensor {
+    return elementwise.sum(this);
+  }
+
+  mean(): Tensor {
+    return elementwise.mean(this);
+  }
+
+  relu(): Tensor {
+    return activation.relu(this);
+  }
+
+  toString(): string {
+    return `Tensor(shape=${formatShape(this.shape)}, dtype=float32, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+
+  /** console.log shows the shape and the first values, not the whole storage. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const shown = Array.from(hostView(this.storage).subarray(0, PREVIEW_VALUES), (v) => Number(v.toPrecision(6)));
+    return `${this.toString()} [${shown.join(', ')}${this.numel > PREVIEW_VALUES ? ', …' : ''}]`;
+  }
+}
+
+/**
+ * The result of an op: a tensor that records `backward` when any input requires grad (and grad mode
+ * is on). `saved` names every storage backward reads (see makeGradNode): it is released after use.
+ */
+export function opResult(
+  op: string,
+  storage: Storage,
+  shape: readonly number[],
+  inputs: readonly (Tensor | null | undefined)[],
+  backward: Parameters<typeof makeGradNode>[2],
+  saved: readonly (SavedBuffer | null | undefined)[] = [],
+): Tensor {
+  pinIfUserVisible(storage);
+  return new Tensor(storage, shape, makeGradNode(op, inputs, backward, saved));
+}
+
+/**
+ * Throws when t's storage was released (by backward() or zeroGrad(); see lib/core/memory.ts): a stale
+ * tensor must never read memory that now belongs to another.
+ */
+export function expectLive(op: string, arg: string, t: Tensor): void {
+  const s = t.storage;
+  if (s.length === t.numel) return;
+  const reason = releaseReason(s) ?? 'released';
+  throw new Error(`${op}: ${arg} (shape ${formatShape(t.shape)}) has no values any more: it was ${reason}`);
+}
+
+/** at.tensor(data, shape?, opts?): see API.md "Tensors". */
+export function tensor(data: TensorData, shape?: readonly number[] | null, opts?: TensorOptions): Tensor {
+  const options = checkOptions('tensor', opts);
+  const { storage, shape: finalShape } = toStorage(data, shape);
+  return new Tensor(onDevice(storage, options.device, 'tensor'), finalShape, null, options.requiresGrad);
+}
+
+/** Validates { requiresGrad?, device? } for factories; 'cuda' without CUDA is refused with the reason. */
+export function checkOptions(op: string, opts: TensorOptions | undefined): { requiresGrad: boolean; device: Device } {
+  if (opts === undefined) return { requiresGrad: false, device: 'cpu' };
+  if (opts === null || typeof opts !== 'object') throw new TypeError(`${op}: opts expects an object, but got ${describeValue(opts)}`);
+  const { requiresGrad = false, device = 'cpu' } = opts;
+  if (typeof requiresGrad !== 'boolean') {
+    throw new TypeError(`${op}: opts.requiresGrad expects a boolean, but got ${describeValue(requiresGrad)}`);
+  }
+  if (device !== 'cpu' && device !== 'cuda') {
+    throw new TypeError(`${op}: opts.device expects 'cpu' or 'cuda', but got ${describeValue(device)}`);
+  }
+  if (device === 'cuda') expectCuda(`${op}: opts.device 'cuda'`);
+  return { requiresGrad, device };
+}

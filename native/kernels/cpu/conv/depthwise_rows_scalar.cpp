@@ -1,0 +1,32 @@
+// Portable inner loops of the depthwise kernels, and the per-ISA dispatch (see depthwise_rows.h).
+#include "../cpu_features.h"
+#include "depthwise_rows.h"
+
+namespace atrous::depthwise {
+
+void accumulateTapsScalar(float* y, const float* const* src, const float* w, int taps, int64_t n) {
+  for (int t = 0; t < taps; ++t) {
+    const float wt = w[t];
+    const float* s = src[t];
+    for (int64_t i = 0; i < n; ++i) y[i] += wt * s[i];
+  }
+}
+
+double dotScalar(const float* a, const float* b, int64_t n) {
+  float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // independent lanes, as the vector versions keep
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) lanes[l] += a[i + l] * b[i + l];
+  double total = 0;
+  for (float v : lanes) total += v;
+  for (; i < n; ++i) total += static_cast<double>(a[i]) * b[i];
+  return total;
+}
+
+const RowKernels& activeRowKernels() {
+  static const RowKernels kernels[3] = {
+      {accumulateTapsScalar, dotScalar}, {accumulateTapsAvx2, dotAvx2}, {accumulateTapsAvx512, dotAvx512}};
+  return kernels[static_cast<int>(activeIsa())];
+}
+
+}  // namespace atrous::depthwise

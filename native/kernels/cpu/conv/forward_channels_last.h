@@ -1,0 +1,25 @@
+// Direct forward from a zero-padded, channels-last copy of each image (AVX-512 only): a register tile
+// of 6 output pixels x 64 output channels, or 12 x 32 for groups of up to 32 output channels
+// (conv_forward_tile.h), runs over every tap and input channel, the pixels' inputs broadcast from the
+// copy and the weight read as vectors of output channels. Nothing is packed but the weight, and the
+// pixels may lie on any rows, so narrow rows lose no lanes (S6 folded: 28 wide). The sums of a block
+// of output channels are kept channels-last, then transposed into y 16 x 16 at a time. Each thread
+// pads and convolves whole images of its own.
+#pragma once
+#include <cstdint>
+
+#include "../../conv_geometry.h"
+#include "padded_channels_last.h"
+
+namespace atrous {
+
+// Whether forwardChannelsLast takes this geometry on this CPU: AVX-512, several input channels per
+// group, a kernel of 4 taps or more, enough images for every thread, each image's copy and a block's
+// sums small enough per thread.
+bool forwardChannelsLastApplies(const ConvGeometry& g);
+// Forward; geometry and buffers already validated. With a sampling, x holds the larger images of a
+// folded stride (see InputSampling) and g is the folded conv.
+void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
+                         const InputSampling& sampling = {});
+
+}  // namespace atrous
