@@ -155,4 +155,21 @@ export interface NativeBinding {
     pad: number, crops: Int32Array | null, out: Float32Array): void;
   /** out[r] = the index of the largest value of row r of x (rows × cols); the first on ties, NaN wins. */
   argmaxRows(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
+
+  // --- streaming inference (native/napi/stream_binding.cpp) ---
+  /** One causal Conv1d on a chunk of T steps: out (N×Cout×T) = conv of [history | x] (x: N×Cin×T); then the
+   *  ring history (N×Cin×P, P = (kernel-1)·dilation, oldest step at slot head) keeps the newest P steps.
+   *  The caller advances head by T (mod P). */
+  causalConvStream(shape: CausalStreamShape, x: Float32Array, weight: Float32Array, bias: Float32Array | null,
+    history: Float32Array, head: number, out: Float32Array): void;
+}
+
+export interface CausalStreamShape {
+  batch: number;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  dilation: number;
+  groups: number;
+  steps: number;
 }

@@ -4,6 +4,7 @@ import { relu } from '../ops/activation';
 import { describeValue, isInteger } from '../core/shape-checks';
 import type { Tensor } from '../core/tensor';
 import { Module } from './module';
+import type { StreamRole } from './stream';
 
 export class ReLU extends Module {
   override forward(x: Tensor): Tensor {
@@ -23,6 +24,11 @@ export class Flatten extends Module {
 
   override forward(x: Tensor): Tensor {
     return x.flatten(this.startDim);
+  }
+
+  /** Merging the time axis into features needs the whole sequence. */
+  override streamRole(): StreamRole {
+    return { kind: 'refuse', why: 'it merges the time axis into features' };
   }
 
   override extraRepr(): string {

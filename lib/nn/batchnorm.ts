@@ -8,6 +8,7 @@ import { scalarOf } from '../core/storage';
 import { Tensor } from '../core/tensor';
 import { filledParameter } from './init';
 import { Module } from './module';
+import type { StreamRole } from './stream';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -79,6 +80,11 @@ export class BatchNorm2d extends Module {
     const y = op(x, this.weight, this.bias, stats, useBatchStats, factor, this.eps);
     if (counter) native().fill(counter.storage, tracked + 1); // only after a forward that ran
     return y;
+  }
+
+  /** In eval mode it is a per-channel affine map (per step); in training it needs the whole batch's statistics. */
+  override streamRole(): StreamRole {
+    return this.training ? { kind: 'refuse', why: 'batch norm in training mode normalises over the whole sequence (call model.eval())' } : { kind: 'pointwise' };
   }
 
   override extraRepr(): string {

@@ -6,6 +6,7 @@ import type { Tensor } from '../core/tensor';
 import { kaimingUniformBound, uniformParameter } from './init';
 import { Module } from './module';
 import type { ReceptiveStep } from './receptive-field';
+import { streamQueueOf, type StreamRole } from './stream';
 
 export interface ConvLayerOptions {
   stride?: IntOrPair;
@@ -86,7 +87,18 @@ export class Conv1d extends ConvNd {
   }
 
   override forward(x: Tensor): Tensor {
+    const queue = streamQueueOf(this);
+    if (queue) return queue.push(x);
     return conv1d(x, this.weight, this.bias, this.conv1dOptions());
+  }
+
+  /** Causal convs stream with a ring of past inputs; a 1-tap conv acts per step; any other window needs the whole sequence. */
+  override streamRole(): StreamRole {
+    if (this.stride[0] !== 1) return { kind: 'refuse', why: `stride ${this.stride[0]} drops steps (streaming needs stride 1)` };
+    if (this.padding === 'causal') return { kind: 'causal' };
+    const noPadding = this.padding === 0 || this.padding === 'valid' || (Array.isArray(this.padding) && this.padding.every((p) => p === 0));
+    if (this.kernelSize[0] === 1 && noPadding) return { kind: 'pointwise' };
+    return { kind: 'refuse', why: `a non-causal conv over time (padding ${JSON.stringify(this.padding)}) sees future steps; use padding 'causal'` };
   }
 
   /** The convolution on a worker thread, without a graph. */

@@ -5,6 +5,7 @@ import type { Tensor } from '../core/tensor';
 import { kaimingUniformBound, uniformParameter } from './init';
 import { Module } from './module';
 import type { ReceptiveStep } from './receptive-field';
+import type { StreamRole } from './stream';
 
 export class Linear extends Module {
   weight: Tensor;
@@ -31,6 +32,11 @@ export class Linear extends Module {
   /** Every output mixes every input feature: after a flatten, that is the whole input. */
   override receptiveStep(): ReceptiveStep {
     return { kind: 'global' };
+  }
+
+  /** It maps each row's features: on a stream its rows are time steps (after channelsLast), so it acts per step. */
+  override streamRole(): StreamRole {
+    return { kind: 'pointwise' };
   }
 
   override extraRepr(): string {

@@ -9,6 +9,7 @@ import { describeValue, formatShape } from '../core/shape-checks';
 import { expectCuda } from '../native/cuda-status';
 import { copyInto } from '../core/storage';
 import type { ReceptiveStep } from './receptive-field';
+import type { StreamRole } from './stream';
 import { summarize, type ModelSummary } from './summary';
 
 export interface LoadStateDictOptions {
@@ -270,6 +271,20 @@ export class Module {
   /** How this layer widens the receptive field (layers override it); null: it acts per position. */
   receptiveStep(_inputShape: readonly number[]): ReceptiveStep | null {
     return null;
+  }
+
+  /**
+   * How this layer runs inside at.nn.stream (layers override it). Modules with children run through
+   * them; a leaf that widens the receptive field (a window or the whole input) cannot stream unless it
+   * says how; any other leaf is taken to act per time step. A custom layer that mixes time steps
+   * without a receptiveStep should return { kind: 'refuse', why }.
+   */
+  streamRole(): StreamRole {
+    if (this.namedChildren().length > 0) return { kind: 'container' };
+    if (this.receptiveStep !== Module.prototype.receptiveStep) {
+      return { kind: 'refuse', why: 'it looks at a window of steps (or the whole sequence) at once' };
+    }
+    return { kind: 'pointwise' };
   }
 
   /** The constructor arguments shown by toString() (layers override it). */
