@@ -87,15 +87,7 @@ export class ImageLoader {
   order(epoch: number): Int32Array {
     const idx = new Int32Array(this.size);
     for (let i = 0; i < this.size; i++) idx[i] = i;
-    if (this.shuffle) {
-      const rand = splitmix32(this.seed * 1000003 + epoch);
-      for (let i = this.size - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        const t = idx[i];
-        idx[i] = idx[j];
-        idx[j] = t;
-      }
-    }
+    if (this.shuffle) shuffleInPlace(idx, splitmix32(this.seed * 1000003 + epoch));
     return idx;
   }
 
@@ -136,6 +128,17 @@ export class ImageLoader {
 }
 
 /** A small seeded generator of uniform numbers in [0, 1) (for orders and crop offsets, not tensor data). */
+/** Fisher-Yates over idx with rand() in [0, 1): the order is a function of rand's seed only. */
+export function shuffleInPlace(idx: Int32Array, rand: () => number): Int32Array {
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+  return idx;
+}
+
 export function splitmix32(seed: number): () => number {
   let a = (seed >>> 0) ^ Math.floor(seed / 2 ** 32);
   return () => {
