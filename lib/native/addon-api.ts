@@ -156,12 +156,16 @@ export interface NativeBinding {
   /** out[r] = the index of the largest value of row r of x (rows × cols); the first on ties, NaN wins. */
   argmaxRows(x: Float32Array, rows: number, cols: number, out: Int32Array): void;
 
-  // --- streaming inference (native/napi/stream_binding.cpp) ---
+  // --- streaming inference (native/napi/sequence_binding.cpp) ---
   /** One causal Conv1d on a chunk of T steps: out (N×Cout×T) = conv of [history | x] (x: N×Cin×T); then the
    *  ring history (N×Cin×P, P = (kernel-1)·dilation, oldest step at slot head) keeps the newest P steps.
    *  The caller advances head by T (mod P). */
   causalConvStream(shape: CausalStreamShape, x: Float32Array, weight: Float32Array, bias: Float32Array | null,
     history: Float32Array, head: number, out: Float32Array): void;
+  /** out[i, :] = weight[indices[i], :] (weight vocab × dim); an index outside [0, vocab) throws naming it. */
+  embeddingForward(indices: Int32Array, weight: Float32Array, vocab: number, dim: number, out: Float32Array): void;
+  /** gradWeight (overwritten) = Σ_i e_{indices[i]} ⊗ gradOut[i, :], row paddingIdx (-1: none) zero; deterministic. */
+  embeddingBackward(indices: Int32Array, gradOut: Float32Array, vocab: number, dim: number, paddingIdx: number, gradWeight: Float32Array): void;
 }
 
 export interface CausalStreamShape {

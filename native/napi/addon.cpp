@@ -13,7 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   atrous::napi::registerNnBinding(env, exports);
   atrous::napi::registerDataBinding(env, exports);
   atrous::napi::registerCudaBinding(env, exports);
-  atrous::napi::registerStreamBinding(env, exports);
+  atrous::napi::registerSequenceBinding(env, exports);
   return exports;
 }
 

@@ -70,6 +70,6 @@ void registerOpsBinding(Napi::Env env, Napi::Object exports);
 void registerNnBinding(Napi::Env env, Napi::Object exports);
 void registerDataBinding(Napi::Env env, Napi::Object exports);
 void registerCudaBinding(Napi::Env env, Napi::Object exports);
-void registerStreamBinding(Napi::Env env, Napi::Object exports);
+void registerSequenceBinding(Napi::Env env, Napi::Object exports);
 
 }  // namespace atrous::napi
