@@ -1,0 +1,91 @@
+// What every CLI task is (a model, its batches, its evaluation) and the helpers tasks share.
+import { noGrad } from '../../core/autograd';
+import { hostView } from '../../core/storage';
+import type { Device, Tensor } from '../../core/tensor';
+import type { ImageLoader } from '../../data/loader';
+import { native } from '../../native/load-addon';
+import type { Module } from '../../nn';
+import { crossEntropy } from '../../ops/loss';
+import type { TaskName } from './index';
+
+export interface TaskOptions {
+  data?: string;
+  batchSize: number;
+  seed: number;
+  augment: boolean;
+  /** At most this many training batches per epoch. */
+  maxBatches?: number;
+  /** Where the model runs; batches are moved there (default 'cpu'). */
+  device?: Device;
+}
+
+export interface TrainBatch {
+  index: number;
+  size: number;
+  loss(model: Module): Tensor;
+}
+
+export interface Evaluation {
+  loss: number;
+  /** 'accuracy' in [0, 1] (higher is better) or 'mse' (lower is better). */
+  metric: number;
+  metricName: 'accuracy' | 'mse';
+}
+
+export interface Task {
+  name: TaskName;
+  /** Shown at start: where the data came from. */
+  description: string;
+  model: Module;
+  /** One sample with its batch dimension, for model.summary(). */
+  summaryShape: number[];
+  batchesPerEpoch: number;
+  batches(epoch: number, start: number): Iterable<TrainBatch>;
+  evaluate(model: Module): Evaluation;
+}
+
+export const limitBatches = (n: number, max?: number) => (max === undefined ? n : Math.min(n, max));
+
+/** Mean loss and accuracy over a loader's images, in eval mode without a graph. */
+export function evaluateClassifier(model: Module, loader: ImageLoader, device: Device = 'cpu'): Evaluation {
+  const wasTraining = model.training;
+  model.eval();
+  let lossSum = 0;
+  let correct = 0;
+  try {
+    noGrad(() => {
+      for (const b of loader.epoch(0)) {
+        const logits = model.forward(b.x.to(device)) as Tensor;
+        lossSum += crossEntropy(logits, b.targets).item() * b.targets.length;
+        correct += countCorrect(logits, b.targets);
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  return { loss: lossSum / loader.size, metric: correct / loader.size, metricName: 'accuracy' };
+}
+
+/** Rows of logits whose largest entry is the target. */
+export function countCorrect(logits: Tensor, targets: Int32Array): number {
+  const [rows, cols] = logits.shape;
+  const predicted = new Int32Array(rows);
+  native().argmaxRows(hostView(logits.storage), rows, cols, predicted);
+  let correct = 0;
+  for (let i = 0; i < rows; i++) if (predicted[i] === targets[i]) correct++;
+  return correct;
+}
+
+export function seedOf(seed: number, epoch: number, batch: number): number {
+  return seed * 1_000_003 + epoch * 10_007 + batch;
+}
+
+export function inEval<T>(model: Module, fn: () => T): T {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(fn);
+  } finally {
+    model.train(wasTraining);
+  }
+}
