@@ -308,6 +308,29 @@ export class Tensor implements GraphTensor {
     return activation.relu(this);
   }
 
+  tanh(): Tensor {
+    return activation.tanh(this);
+  }
+
+  sigmoid(): Tensor {
+    return activation.sigmoid(this);
+  }
+
+  /** dim0 and dim1 swapped (a contiguous copy); negative dims count from the end. */
+  transpose(dim0: number, dim1: number): Tensor {
+    return shapeOps.transpose(this, dim0, dim1);
+  }
+
+  /** Dims reordered: result dim i is this tensor's dim dims[i] (a contiguous copy). */
+  permute(dims: readonly number[]): Tensor {
+    return shapeOps.permute(this, dims);
+  }
+
+  /** The index of the largest value along dim (that dim removed), as an int32 tensor; over all values without dim. */
+  argmax(dim?: number): Tensor {
+    return shapeOps.argmax(this, dim);
+  }
+
   /** A view with a new dim of size 1 at dim (in [-rank-1, rank]). */
   unsqueeze(dim: number): Tensor {
     return shapeOps.unsqueeze(this, dim);
