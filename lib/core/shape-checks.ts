@@ -24,10 +24,27 @@ export function describeValue(v: unknown): string {
   return `a ${typeof v}`;
 }
 
+/** A live float32 Tensor: what every float op takes (an int32 tensor of indices is refused, naming op and arg). */
 export function expectTensor(op: string, arg: string, v: unknown): asserts v is Tensor {
+  expectAnyTensor(op, arg, v);
+  if (v.dtype !== 'float32') {
+    throw new TypeError(`${op}: ${arg} expects a float32 tensor, but got an ${v.dtype} tensor of shape ${formatShape(v.shape)} (int32 tensors hold indices)`);
+  }
+}
+
+/** A live Tensor of any dtype (shape ops, which move values without reading them as numbers). */
+export function expectAnyTensor(op: string, arg: string, v: unknown): asserts v is Tensor {
   if (!(v instanceof Tensor)) throw new TypeError(`${op}: ${arg} expects a Tensor, but got ${describeValue(v)}`);
   if (v.storage.length !== v.numel) {
     throw new Error(`${op}: ${arg} (shape ${formatShape(v.shape)}) has no values any more: it was ${releaseReason(v.storage) ?? 'released'}`);
+  }
+}
+
+/** A live int32 Tensor (class targets, token ids). */
+export function expectIndexTensor(op: string, arg: string, v: unknown): asserts v is Tensor {
+  expectAnyTensor(op, arg, v);
+  if (v.dtype !== 'int32') {
+    throw new TypeError(`${op}: ${arg} expects an int32 tensor of indices, but got a ${v.dtype} tensor of shape ${formatShape(v.shape)}`);
   }
 }
 

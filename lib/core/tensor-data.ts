@@ -1,5 +1,7 @@
-// Turns what `at.tensor(data, shape?)` accepts into float32 storage and a shape, validating
-// everything before the storage is allocated. A Float32Array is used as given (no copy).
+// Turns what `at.tensor(data, shape?, { dtype? })` accepts into storage and a shape, validating
+// everything before the storage is allocated. A Float32Array (float32) or an Int32Array (int32) is
+// used as given (no copy). int32 values live in the same Float32Array-typed storage as their bytes
+// (see int32Storage), so memory, devices and views treat both dtypes alike.
 import { describeValue, expectElementCount, expectShape, formatShape, numelOf } from './shape-checks';
 
 /** A nested array of numbers, any depth (a plain number is a 0-d tensor). */
@@ -11,6 +13,8 @@ export type NumericTypedArray =
 
 export type TensorData = Float32Array | NumericTypedArray | NestedNumbers;
 
+export type DType = 'float32' | 'int32';
+
 export interface Storage {
   storage: Float32Array;
   shape: number[];
@@ -18,7 +22,18 @@ export interface Storage {
 
 const OP = 'tensor';
 
-export function toStorage(data: unknown, shapeArg: unknown): Storage {
+/** The int32 values of a, as storage: a Float32Array over the same bytes (not a conversion). */
+export function int32Storage(a: Int32Array): Float32Array {
+  return new Float32Array(a.buffer, a.byteOffset, a.length);
+}
+
+/** The int32 values an int32 tensor's host storage holds (the same bytes, not a copy). */
+export function int32View(s: Float32Array): Int32Array {
+  return new Int32Array(s.buffer, s.byteOffset, s.length);
+}
+
+export function toStorage(data: unknown, shapeArg: unknown, dtype: DType = 'float32'): Storage {
+  if (dtype === 'int32') return toInt32Storage(data, shapeArg);
   const shape = shapeArg == null ? undefined : expectShape(OP, 'shape', shapeArg);
   if (ArrayBuffer.isView(data)) return fromTypedArray(data, shape);
   if (typeof data === 'number') return withShape([1], [], shape, () => Float32Array.of(data));
@@ -27,6 +42,23 @@ export function toStorage(data: unknown, shapeArg: unknown): Storage {
     `${OP}: data expects a Float32Array, another numeric typed array, a number or a (nested) array of numbers, ` +
       `but got ${describeValue(data)}`,
   );
+}
+
+/** int32 data: an Int32Array used as given, or numbers (typed or nested) that are all integers in int32 range, copied. */
+function toInt32Storage(data: unknown, shapeArg: unknown): Storage {
+  if (data instanceof Int32Array) {
+    const shape = shapeArg == null ? undefined : expectShape(OP, 'shape', shapeArg);
+    return withShape([data.length], [data.length], shape, () => int32Storage(data));
+  }
+  const asFloat = toStorage(data, shapeArg); // every check of shapes and nesting, then the values as numbers
+  // Checked from a float64 copy where the source was not float32 already, so 2^24+1 is not rounded first.
+  const values = ArrayBuffer.isView(data) ? Float64Array.from(data as unknown as ArrayLike<number>)
+    : Array.isArray(data) ? Float64Array.from(data.flat(Infinity) as number[]) : Float64Array.of(data as number);
+  const bad = values.findIndex((v) => !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff);
+  if (bad >= 0) {
+    throw new TypeError(`${OP}: data (dtype 'int32') expects integers in [-2^31, 2^31-1], but element ${bad} (flat index) is ${values[bad]}`);
+  }
+  return { storage: int32Storage(Int32Array.from(values)), shape: asFloat.shape };
 }
 
 function fromTypedArray(data: ArrayBufferView, shape: number[] | undefined): Storage {

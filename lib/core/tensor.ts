@@ -1,4 +1,5 @@
-// The float32, row-major Tensor: storage, shape, autograd state, and the methods API.md lists.
+// The row-major Tensor (float32, or int32 for indices): storage, shape, autograd state, and the
+// methods API.md lists.
 // Math goes through lib/ops (and from there the addon); this file keeps shape bookkeeping only.
 import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBackward, type SavedBuffer } from './autograd';
 import { native } from '../native/load-addon';
@@ -6,15 +7,19 @@ import { expectCuda } from '../native/cuda-status';
 import { addHolder, disown, pin, reclaim, release, releaseOwned, releaseReason } from './memory';
 import * as activation from '../ops/activation';
 import * as elementwise from '../ops/elementwise';
+import * as shapeOps from '../ops/shape';
 import { describeValue, expectTensor, formatShape, numelOf } from './shape-checks';
 import { copyInto, copyOf, type Device, deviceOf, hostView, onDevice, scalarLike, type Storage } from './storage';
-import { type TensorData, toStorage } from './tensor-data';
+import { type DType, int32View, type NestedNumbers, type TensorData, toStorage } from './tensor-data';
 
 export type { Device } from './storage';
+export type { DType } from './tensor-data';
 
 export interface TensorOptions {
   requiresGrad?: boolean;
   device?: Device;
+  /** 'float32' (the default) or 'int32' (indices: class targets, token ids; never requires grad). */
+  dtype?: DType;
 }
 
 export interface BackwardOptions {
@@ -27,15 +32,16 @@ const PREVIEW_VALUES = 8;
 
 export class Tensor implements GraphTensor {
   /**
-   * The live float32 values, row-major: a Float32Array on the CPU, a DeviceBuffer on CUDA. Views
-   * (reshape, flatten, detach) share it, and a Float32Array given to at.tensor() is this very array.
+   * The live values, row-major: a Float32Array on the CPU, a DeviceBuffer on CUDA. Views (reshape,
+   * flatten, detach) share it, and a Float32Array given to at.tensor() is this very array. An int32
+   * tensor keeps its int32 bytes in the same kind of storage (lib/core/tensor-data.ts: int32Storage).
    * For lib/ internals (nn, optim, io): user code reads values with toFloat32Array(). Replaced only
    * by moveTo(), which moves a leaf (a parameter) in place.
    */
   storage: Storage;
   readonly shape: readonly number[];
   readonly numel: number;
-  readonly dtype = 'float32' as const;
+  readonly dtype: DType;
   /** The op that made this tensor, or null for a leaf. */
   readonly gradFn: GradNode | null;
   grad: Tensor | null = null;
@@ -45,7 +51,8 @@ export class Tensor implements GraphTensor {
   private spareGrad: Storage | null = null;
 
   /** Internal: at.tensor() is the public constructor. storage.length must equal the shape's product. */
-  constructor(storage: Storage, shape: readonly number[], gradFn: GradNode | null = null, requiresGrad = false) {
+  constructor(storage: Storage, shape: readonly number[], gradFn: GradNode | null = null, requiresGrad = false, dtype: DType = 'float32') {
+    if (dtype === 'int32' && (gradFn !== null || requiresGrad)) throw new TypeError('Tensor: an int32 tensor cannot require grad');
     if (storage.length !== numelOf(shape)) {
       const reason = releaseReason(storage);
       if (reason !== null) throw new Error(`Tensor: the storage of this view has no values any more: it was ${reason}`);
@@ -54,6 +61,7 @@ export class Tensor implements GraphTensor {
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
     this.numel = storage.length;
+    this.dtype = dtype;
     this.gradFn = gradFn;
     this.leafRequiresGrad = gradFn === null && requiresGrad;
     addHolder(storage, this); // release empties this tensor's storage (lib/core/memory.ts)
@@ -71,6 +79,9 @@ export class Tensor implements GraphTensor {
 
   set requiresGrad(value: boolean) {
     if (typeof value !== 'boolean') throw new TypeError(`Tensor.requiresGrad expects a boolean, but got ${describeValue(value)}`);
+    if (value && this.dtype === 'int32') {
+      throw new TypeError('Tensor.requiresGrad: only float32 tensors can require grad, but this tensor is int32 (it holds indices)');
+    }
     if (this.gradFn !== null) {
       throw new RangeError(
         `Tensor.requiresGrad can only be changed on leaf tensors; this one was made by ${this.gradFn.op} (use detach() for a leaf)`,
@@ -182,7 +193,7 @@ export class Tensor implements GraphTensor {
 
   /** A leaf sharing this tensor's storage, outside the graph. */
   detach(): Tensor {
-    return new Tensor(this.storage, this.shape);
+    return new Tensor(this.storage, this.shape, null, false, this.dtype);
   }
 
   /**
@@ -196,6 +207,7 @@ export class Tensor implements GraphTensor {
     }
     if (device === this.device) return this;
     if (device === 'cuda') expectCuda(op);
+    if (this.dtype === 'int32') return new Tensor(onDevice(this.storage, device, op), this.shape, null, false, 'int32'); // the bytes move as they are
     const from = this.device;
     return opResult(op, onDevice(this.storage, device, op), this.shape, [this], (g) => [onDevice(g, from, op)]);
   }
@@ -220,10 +232,40 @@ export class Tensor implements GraphTensor {
     this.spareGrad = null;
   }
 
-  /** A copy of the values, row-major, in host memory (downloaded from the device if need be). */
+  /** A copy of the values, row-major, in host memory (downloaded from the device if need be); int32 values converted. */
   toFloat32Array(): Float32Array {
     expectLive('Tensor.toFloat32Array', 'this tensor', this);
+    if (this.dtype === 'int32') return new Float32Array(this.hostInt32());
     return this.storage instanceof Float32Array ? this.storage.slice() : hostView(this.storage);
+  }
+
+  /** A copy of an int32 tensor's values, row-major, in host memory. */
+  toInt32Array(): Int32Array {
+    expectLive('Tensor.toInt32Array', 'this tensor', this);
+    if (this.dtype !== 'int32') {
+      throw new TypeError('Tensor.toInt32Array: expects an int32 tensor, but this one is float32 (use toFloat32Array())');
+    }
+    return this.storage instanceof Float32Array ? int32View(this.storage).slice() : this.hostInt32();
+  }
+
+  /** The values as plain numbers, nested by the shape (a number for a 0-d tensor), as torch's tolist(). */
+  tolist(): NestedNumbers {
+    expectLive('Tensor.tolist', 'this tensor', this);
+    const flat = Array.from(this.dtype === 'int32' ? this.hostInt32() : hostView(this.storage));
+    if (this.shape.length === 0) return flat[0];
+    let level: NestedNumbers[] = flat;
+    for (let d = this.shape.length - 1; d > 0; d--) {
+      const size = this.shape[d];
+      const next: NestedNumbers[] = [];
+      for (let i = 0; i < level.length; i += size) next.push(level.slice(i, i + size));
+      level = next;
+    }
+    return level;
+  }
+
+  /** An int32 tensor's values in host memory: a view of the CPU storage, a download from CUDA. */
+  private hostInt32(): Int32Array {
+    return int32View(hostView(this.storage));
   }
 
   item(): number {
@@ -231,7 +273,7 @@ export class Tensor implements GraphTensor {
       throw new RangeError(`Tensor.item: expects a one-element tensor, but this has shape ${formatShape(this.shape)}`);
     }
     expectLive('Tensor.item', 'this tensor', this);
-    return hostView(this.storage)[0];
+    return this.dtype === 'int32' ? this.hostInt32()[0] : hostView(this.storage)[0];
   }
 
   reshape(shape: readonly number[]): Tensor {
@@ -266,13 +308,47 @@ export class Tensor implements GraphTensor {
     return activation.relu(this);
   }
 
+  tanh(): Tensor {
+    return activation.tanh(this);
+  }
+
+  sigmoid(): Tensor {
+    return activation.sigmoid(this);
+  }
+
+  /** dim0 and dim1 swapped (a contiguous copy); negative dims count from the end. */
+  transpose(dim0: number, dim1: number): Tensor {
+    return shapeOps.transpose(this, dim0, dim1);
+  }
+
+  /** Dims reordered: result dim i is this tensor's dim dims[i] (a contiguous copy). */
+  permute(dims: readonly number[]): Tensor {
+    return shapeOps.permute(this, dims);
+  }
+
+  /** The index of the largest value along dim (that dim removed), as an int32 tensor; over all values without dim. */
+  argmax(dim?: number): Tensor {
+    return shapeOps.argmax(this, dim);
+  }
+
+  /** A view with a new dim of size 1 at dim (in [-rank-1, rank]). */
+  unsqueeze(dim: number): Tensor {
+    return shapeOps.unsqueeze(this, dim);
+  }
+
+  /** A view without the size-1 dim `dim` (unchanged if that dim is not 1), or without every size-1 dim. */
+  squeeze(dim?: number): Tensor {
+    return shapeOps.squeeze(this, dim);
+  }
+
   toString(): string {
-    return `Tensor(shape=${formatShape(this.shape)}, dtype=float32, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 
   /** console.log shows the shape and the first values, not the whole storage. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    const shown = Array.from(hostView(this.storage).subarray(0, PREVIEW_VALUES), (v) => Number(v.toPrecision(6)));
+    const values = this.dtype === 'int32' ? this.hostInt32() : hostView(this.storage);
+    const shown = Array.from(values.subarray(0, PREVIEW_VALUES), (v) => Number(v.toPrecision(6)));
     return `${this.toString()} [${shown.join(', ')}${this.numel > PREVIEW_VALUES ? ', …' : ''}]`;
   }
 }
@@ -304,14 +380,21 @@ export function expectLive(op: string, arg: string, t: Tensor): void {
   throw new Error(`${op}: ${arg} (shape ${formatShape(t.shape)}) has no values any more: it was ${reason}`);
 }
 
-/** at.tensor(data, shape?, opts?): see API.md "Tensors". */
+/** at.tensor(data, shape?, opts?): see API.md "Tensors" (and "Wave 2" for dtype 'int32'). */
 export function tensor(data: TensorData, shape?: readonly number[] | null, opts?: TensorOptions): Tensor {
   const options = checkOptions('tensor', opts);
-  const { storage, shape: finalShape } = toStorage(data, shape);
-  return new Tensor(onDevice(storage, options.device, 'tensor'), finalShape, null, options.requiresGrad);
+  const dtype = opts?.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'int32') {
+    throw new TypeError(`tensor: opts.dtype expects 'float32' or 'int32', but got ${describeValue(dtype)}`);
+  }
+  if (dtype === 'int32' && options.requiresGrad) {
+    throw new TypeError("tensor: opts.requiresGrad expects false for dtype 'int32' (only float tensors can require grad)");
+  }
+  const { storage, shape: finalShape } = toStorage(data, shape, dtype);
+  return new Tensor(onDevice(storage, options.device, 'tensor'), finalShape, null, options.requiresGrad, dtype);
 }
 
-/** Validates { requiresGrad?, device? } for factories; 'cuda' without CUDA is refused with the reason. */
+/** Validates { requiresGrad?, device? } for factories (dtype is at.tensor's own); 'cuda' without CUDA is refused with the reason. */
 export function checkOptions(op: string, opts: TensorOptions | undefined): { requiresGrad: boolean; device: Device } {
   if (opts === undefined) return { requiresGrad: false, device: 'cpu' };
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${op}: opts expects an object, but got ${describeValue(opts)}`);

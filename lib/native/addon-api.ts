@@ -95,6 +95,38 @@ export interface NativeBinding {
   /** out[b] = x[b]ᵀ for batch row-major rows × cols matrices; out must not overlap x. */
   transposeBatched(x: FloatBuffer, batch: number, rows: number, cols: number, out: FloatBuffer): void;
 
+  // --- Wave 2, CPU buffers only (native/napi/ops_binding.cpp): a DeviceBuffer is refused ---
+  /** out = x (contiguous, shape) with dims reordered: out dim i is x dim perm[i]. Moves bytes only (int32 too). */
+  permute(x: Float32Array, shape: number[], perm: number[], out: Float32Array): void;
+  /** dst[dstOffset + r·dstStride + c] = src[srcOffset + r·srcStride + c] for r < rows, c < cols (cat, split). */
+  copyStridedRows(src: Float32Array, srcOffset: number, srcStride: number, dst: Float32Array, dstOffset: number,
+    dstStride: number, rows: number, cols: number): void;
+  /** out[o·inner + i] = argmax over s of x[(o·size + s)·inner + i]; the first on ties, NaN wins. */
+  argmaxAlong(x: Float32Array, outer: number, size: number, inner: number, out: Int32Array): void;
+  /** softmax (log: log-softmax) along the size dim of outer × size × inner. */
+  softmaxForward(x: Float32Array, outer: number, size: number, inner: number, log: boolean, out: Float32Array): void;
+  /** From the forward's output y: dx = y·(dy − Σ dy·y), or for log-softmax dy − exp(y)·Σ dy. */
+  softmaxBackward(y: Float32Array, dy: Float32Array, outer: number, size: number, inner: number, log: boolean,
+    dx: Float32Array): void;
+  tanhForward(x: Float32Array, out: Float32Array): void;
+  /** dx = dy·(1 − y²) from the forward's output y. */
+  tanhBackward(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  sigmoidForward(x: Float32Array, out: Float32Array): void;
+  /** dx = dy·y·(1 − y) from the forward's output y. */
+  sigmoidBackward(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** Cross-entropy over logits N × C × inner with targets N × inner (ignoreIndex: no loss, no gradient):
+   *  writes the softmax (probs) and, if given, each position's (1−ε)·nll + ε/C·smooth (losses); returns the
+   *  sums over non-ignored positions: nll = Σ w[t]·(−log p[t]), smooth = Σ Σ_c w[c]·(−log p[c]) (0 when
+   *  ε = 0), weight = Σ w[t], counted. Throws if a target is neither in [0, C) nor ignoreIndex. */
+  crossEntropyNdForward(logits: Float32Array, n: number, c: number, inner: number, targets: Int32Array,
+    weight: Float32Array | null, ignoreIndex: number, labelSmoothing: number, probs: Float32Array,
+    losses: Float32Array | null): { nll: number; smooth: number; weight: number; counted: number };
+  /** dlogits = g·(nllScale·w[t]·(p − onehot(t)) + smoothScale·(p·Σw − w)), 0 where ignored; g is gradOut[position]
+   *  (N·inner values) or gradOut[0]. */
+  crossEntropyNdBackward(probs: Float32Array, n: number, c: number, inner: number, targets: Int32Array,
+    weight: Float32Array | null, ignoreIndex: number, labelSmoothing: number, nllScale: number, smoothScale: number,
+    gradOut: Float32Array, dlogits: Float32Array): void;
+
   // --- pooling, NCHW, PyTorch semantics (native/napi/ops_binding.cpp) ---
   // argmax (int32, one per output: an Int32Array, or a DeviceBuffer on CUDA) holds the flat index within
   // the input plane of each max.

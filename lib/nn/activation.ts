@@ -1,6 +1,6 @@
-// Parameter-free layers: ReLU, Flatten, Dropout.
+// Parameter-free layers: ReLU, Tanh, Sigmoid, Identity, Flatten, Dropout.
 import { dropout } from '../ops/dropout';
-import { relu } from '../ops/activation';
+import { relu, sigmoid, tanh } from '../ops/activation';
 import { describeValue, isInteger } from '../core/shape-checks';
 import type { Tensor } from '../core/tensor';
 import { Module } from './module';
@@ -9,6 +9,30 @@ import type { StreamRole } from './stream';
 export class ReLU extends Module {
   override forward(x: Tensor): Tensor {
     return relu(x);
+  }
+}
+
+export class Tanh extends Module {
+  override forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+export class Sigmoid extends Module {
+  override forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+/** Identity(): returns its input (a placeholder layer; constructor arguments are ignored, as PyTorch). */
+export class Identity extends Module {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  constructor(..._args: unknown[]) {
+    super();
+  }
+
+  override forward(x: Tensor): Tensor {
+    return x;
   }
 }
 

@@ -62,3 +62,50 @@ export class Sequential extends Module {
     return out;
   }
 }
+
+/**
+ * ModuleList(modules?): holds submodules in a list, named '0', '1', ... (as PyTorch), so that their
+ * parameters appear as `name.0.weight` in the owner's state dict. It has no forward of its own.
+ */
+export class ModuleList extends Module {
+  constructor(modules: Iterable<Module> = []) {
+    super();
+    if (modules === null || typeof (modules as Iterable<Module>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`ModuleList: modules expects an array (or iterable) of Modules, but got ${describeValue(modules)}`);
+    }
+    for (const m of modules) this.append(m);
+  }
+
+  /** Adds m at the end (returns this list, as PyTorch). */
+  append(m: Module): this {
+    if (!(m instanceof Module)) throw new TypeError(`ModuleList.append: module expects a Module, but got ${describeValue(m)}`);
+    (this as unknown as Record<string, Module>)[String(this.length)] = m;
+    return this;
+  }
+
+  /** Appends each module of modules in turn. */
+  extend(modules: Iterable<Module>): this {
+    for (const m of modules) this.append(m);
+    return this;
+  }
+
+  get length(): number {
+    return this.namedChildren().length;
+  }
+
+  /** The i-th module (negative counts from the end). */
+  at(i: number): Module {
+    const children = this.children();
+    const m = Number.isInteger(i) ? children[i < 0 ? children.length + i : i] : undefined;
+    if (!m) throw new RangeError(`ModuleList.at: index expects an integer in [${-children.length}, ${children.length - 1}], but got ${describeValue(i)}`);
+    return m;
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this.children()[Symbol.iterator]();
+  }
+
+  override forward(): never {
+    throw new Error('ModuleList: has no forward; call its modules (for (const m of list) x = m.forward(x))');
+  }
+}

@@ -2,11 +2,11 @@
 export { Module, type LoadStateDictOptions, type LoadStateDictResult } from './module';
 export { Conv1d, Conv2d, type ConvLayerOptions } from './conv';
 export { Linear } from './linear';
-export { ReLU, Flatten, Dropout } from './activation';
+export { ReLU, Tanh, Sigmoid, Identity, Flatten, Dropout } from './activation';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling';
 export { BatchNorm2d, type BatchNormOptions } from './batchnorm';
 export { batchNorm2d } from '../ops/batchnorm';
-export { Sequential } from './container';
+export { Sequential, ModuleList } from './container';
 export { stream, ModelStream, type StreamOptions, type StreamRole } from './stream';
 export type { ModelSummary, SummaryRow } from './summary';
 export type { ReceptiveStep } from './receptive-field';

@@ -1,6 +1,7 @@
-// relu(x) = max(x, 0); its gradient passes dy where x > 0 (0 at x = 0, as PyTorch).
+// Pointwise activations. relu(x) = max(x, 0); its gradient passes dy where x > 0 (0 at x = 0, as
+// PyTorch). tanh and sigmoid save their output, from which their gradients follow (CPU kernels only).
 import { native } from '../native/load-addon';
-import { expectTensor } from '../core/shape-checks';
+import { cpuStorage, expectTensor } from '../core/shape-checks';
 import { allocateForward } from '../core/autograd';
 import { allocateLike } from '../core/storage';
 import { opResult, type Tensor } from '../core/tensor';
@@ -16,4 +17,30 @@ export function relu(x: Tensor): Tensor {
     native().reluBackward(input, g, dx);
     return [dx];
   }, [input]);
+}
+
+type Forward = (x: Float32Array, out: Float32Array) => void;
+type BackwardFromOutput = (y: Float32Array, dy: Float32Array, dx: Float32Array) => void;
+
+/** A pointwise op whose gradient is a function of its output y (saved) and dy. */
+function fromOutput(op: string, x: Tensor, forward: Forward, backward: BackwardFromOutput): Tensor {
+  expectTensor(op, 'x', x);
+  const source = cpuStorage(op, 'x', x);
+  const y = allocateForward(source, x.numel, [x]) as Float32Array;
+  forward(source, y);
+  return opResult(op, y, x.shape, [x], (g) => {
+    const dx = allocateLike(g) as Float32Array;
+    backward(y, g as Float32Array, dx);
+    return [dx];
+  }, [y]);
+}
+
+export function tanh(x: Tensor): Tensor {
+  const n = native();
+  return fromOutput('tanh', x, n.tanhForward, n.tanhBackward);
+}
+
+export function sigmoid(x: Tensor): Tensor {
+  const n = native();
+  return fromOutput('sigmoid', x, n.sigmoidForward, n.sigmoidBackward);
 }

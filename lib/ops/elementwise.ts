@@ -1,17 +1,17 @@
 // Views (reshape, flatten), same-shape arithmetic with a tensor or a number, and full reductions.
 // Reductions return 0-d tensors (shape []), as PyTorch does.
 import { native } from '../native/load-addon';
-import { describeValue, expectDevice, expectSameShape, expectTensor, formatShape, isInteger, numelOf } from '../core/shape-checks';
+import { describeValue, expectAnyTensor, expectDevice, expectSameShape, expectTensor, formatShape, isInteger, numelOf } from '../core/shape-checks';
 import { allocateForward } from '../core/autograd';
 import { allocateLike, filledLike, scalarLike, scalarOf, type Storage } from '../core/storage';
 import { opResult, Tensor } from '../core/tensor';
+import { viewAs } from './shape';
 
-/** A view with a new shape (same storage); one dim may be -1 (inferred). */
+/** A view with a new shape (same storage, any dtype); one dim may be -1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const op = 'Tensor.reshape';
-  expectTensor(op, 'this tensor', x);
-  const target = resolveReshape(op, x, shape);
-  return opResult(op, x.storage, target, [x], (g) => [g]);
+  expectAnyTensor(op, 'this tensor', x);
+  return viewAs(op, x, resolveReshape(op, x, shape));
 }
 
 function resolveReshape(op: string, x: Tensor, shape: unknown): number[] {
@@ -43,7 +43,7 @@ function resolveReshape(op: string, x: Tensor, shape: unknown): number[] {
 /** Merges dims startDim..end into one (a view). A 0-d tensor flattens to shape [1]. */
 export function flatten(x: Tensor, startDim = 1): Tensor {
   const op = 'Tensor.flatten';
-  expectTensor(op, 'this tensor', x);
+  expectAnyTensor(op, 'this tensor', x);
   const rank = x.shape.length;
   const lo = rank === 0 ? -1 : -rank;
   const hi = rank === 0 ? 0 : rank - 1;
@@ -53,7 +53,7 @@ export function flatten(x: Tensor, startDim = 1): Tensor {
   }
   const start = startDim < 0 ? Math.max(0, startDim + rank) : startDim;
   const target = rank === 0 ? [1] : [...x.shape.slice(0, start), numelOf(x.shape.slice(start))];
-  return opResult(op, x.storage, target, [x], (g) => [g]);
+  return viewAs(op, x, target);
 }
 
 type Operand = Tensor | number;

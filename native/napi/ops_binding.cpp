@@ -4,11 +4,14 @@
 #include <array>
 #include <cmath>
 #include <string>
+#include <vector>
 
+#include "../kernels/cpu/argmax_rows.h"
 #include "../kernels/cpu/elementwise.h"
 #include "../kernels/cpu/loss.h"
 #include "../kernels/cpu/pool.h"
 #include "../kernels/cpu/random.h"
+#include "../kernels/cpu/softmax.h"
 #include "../kernels/cpu/transpose.h"
 #include "cuda_library.h"
 #include "napi_util.h"
@@ -193,6 +196,166 @@ Napi::Value TransposeBatched(const Napi::CallbackInfo& info) {
   throwIfFailed(info.Env(), at.onDevice()
                                 ? cudaResult(at.cuda().transposeBatched(abiIn(x), batch, rows, cols, abiOut(out)))
                                 : transposeBatched(x, batch, rows, cols, out));
+  return info.Env().Undefined();
+}
+
+// ---- CPU-only kernels (Wave 2): floatArg/int32Arg refuse a DeviceBuffer, naming the argument ----
+
+// An array of up to kMaxPermuteRank integers in [lo, 2^31-1] (a shape or a permutation, any rank).
+std::vector<int64_t> dimsArg(const Napi::CallbackInfo& info, size_t i, int64_t lo, const char* fn, const char* arg) {
+  Napi::Value v = argOrUndefined(info, i);
+  const std::string where = std::string(fn) + ": " + arg;
+  if (!v.IsArray()) throwType(info.Env(), where + " expects an array of integers, but got " + v.ToString().Utf8Value());
+  auto a = v.As<Napi::Array>();
+  if (a.Length() > static_cast<uint32_t>(kMaxPermuteRank))
+    throwRange(info.Env(), where + " expects at most " + std::to_string(kMaxPermuteRank) + " dims, but got " +
+                               std::to_string(a.Length()));
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t k = 0; k < a.Length(); ++k) {
+    Napi::Value e = a.Get(k);
+    const double x = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : NAN;
+    if (!(x >= static_cast<double>(lo) && x <= static_cast<double>(kMaxInt32) && std::floor(x) == x))
+      throwRange(info.Env(), where + "[" + std::to_string(k) + "] expects an integer in " + std::to_string(lo) +
+                                 "..2^31-1, but got " + e.ToString().Utf8Value());
+    out[k] = static_cast<int64_t>(x);
+  }
+  return out;
+}
+
+// permute(x, shape, perm, out)
+Napi::Value Permute(const Napi::CallbackInfo& info) {
+  const char* fn = "permute";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  const auto shape = dimsArg(info, 1, 0, fn, "shape");
+  const auto perm = dimsArg(info, 2, 0, fn, "perm");
+  FloatSpan out = floatArg(info, 3, fn, "out");
+  if (perm.size() != shape.size())
+    throwRange(info.Env(), std::string(fn) + ": perm expects " + std::to_string(shape.size()) + " dims (the rank of shape), but got " +
+                               std::to_string(perm.size()));
+  throwIfFailed(info.Env(), permute(x, shape.data(), perm.data(), static_cast<int>(shape.size()), out));
+  return info.Env().Undefined();
+}
+
+// copyStridedRows(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols)
+Napi::Value CopyStridedRows(const Napi::CallbackInfo& info) {
+  const char* fn = "copyStridedRows";
+  FloatSpan src = floatArg(info, 0, fn, "src");
+  const int64_t srcOffset = intArg(info, 1, 0, kMaxInt32, fn, "srcOffset");
+  const int64_t srcStride = intArg(info, 2, 0, kMaxInt32, fn, "srcStride");
+  FloatSpan dst = floatArg(info, 3, fn, "dst");
+  const int64_t dstOffset = intArg(info, 4, 0, kMaxInt32, fn, "dstOffset");
+  const int64_t dstStride = intArg(info, 5, 0, kMaxInt32, fn, "dstStride");
+  const int64_t rows = intArg(info, 6, 0, kMaxInt32, fn, "rows");
+  const int64_t cols = intArg(info, 7, 0, kMaxInt32, fn, "cols");
+  throwIfFailed(info.Env(), copyStridedRows(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols));
+  return info.Env().Undefined();
+}
+
+// argmaxAlong(x, outer, size, inner, out: Int32Array)
+Napi::Value ArgmaxAlong(const Napi::CallbackInfo& info) {
+  const char* fn = "argmaxAlong";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  const int64_t outer = intArg(info, 1, 0, kMaxInt32, fn, "outer");
+  const int64_t size = intArg(info, 2, 1, kMaxInt32, fn, "size");
+  const int64_t inner = intArg(info, 3, 0, kMaxInt32, fn, "inner");
+  IntSpan out = int32Arg(info, 4, fn, "out");
+  throwIfFailed(info.Env(), argmaxAlong(x, outer, size, inner, out));
+  return info.Env().Undefined();
+}
+
+// softmaxForward(x, outer, size, inner, log, out)
+Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
+  const char* fn = "softmaxForward";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  const int64_t outer = intArg(info, 1, 0, kMaxInt32, fn, "outer");
+  const int64_t size = intArg(info, 2, 1, kMaxInt32, fn, "size");
+  const int64_t inner = intArg(info, 3, 0, kMaxInt32, fn, "inner");
+  const bool log = boolArg(info, 4, fn, "log");
+  FloatSpan out = floatArg(info, 5, fn, "out");
+  throwIfFailed(info.Env(), softmaxForward(x, outer, size, inner, log, out));
+  return info.Env().Undefined();
+}
+
+// softmaxBackward(y, dy, outer, size, inner, log, dx)
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "softmaxBackward";
+  FloatSpan y = floatArg(info, 0, fn, "y"), dy = floatArg(info, 1, fn, "dy");
+  const int64_t outer = intArg(info, 2, 0, kMaxInt32, fn, "outer");
+  const int64_t size = intArg(info, 3, 1, kMaxInt32, fn, "size");
+  const int64_t inner = intArg(info, 4, 0, kMaxInt32, fn, "inner");
+  const bool log = boolArg(info, 5, fn, "log");
+  FloatSpan dx = floatArg(info, 6, fn, "dx");
+  throwIfFailed(info.Env(), softmaxBackward(y, dy, outer, size, inner, log, dx));
+  return info.Env().Undefined();
+}
+
+// tanhForward/sigmoidForward(x, out); tanhBackward/sigmoidBackward(y, dy, dx)
+template <Status (*Kernel)(ConstFloatSpan, FloatSpan)>
+Napi::Value UnaryCpu(const Napi::CallbackInfo& info, const char* fn) {
+  FloatSpan x = floatArg(info, 0, fn, "x"), out = floatArg(info, 1, fn, "out");
+  throwIfFailed(info.Env(), Kernel(x, out));
+  return info.Env().Undefined();
+}
+template <Status (*Kernel)(ConstFloatSpan, ConstFloatSpan, FloatSpan)>
+Napi::Value BackwardCpu(const Napi::CallbackInfo& info, const char* fn) {
+  FloatSpan y = floatArg(info, 0, fn, "y"), dy = floatArg(info, 1, fn, "dy"), dx = floatArg(info, 2, fn, "dx");
+  throwIfFailed(info.Env(), Kernel(y, dy, dx));
+  return info.Env().Undefined();
+}
+Napi::Value Tanh(const Napi::CallbackInfo& info) { return UnaryCpu<tanhForward>(info, "tanhForward"); }
+Napi::Value TanhBackward(const Napi::CallbackInfo& info) { return BackwardCpu<tanhBackward>(info, "tanhBackward"); }
+Napi::Value Sigmoid(const Napi::CallbackInfo& info) { return UnaryCpu<sigmoidForward>(info, "sigmoidForward"); }
+Napi::Value SigmoidBackward(const Napi::CallbackInfo& info) {
+  return BackwardCpu<sigmoidBackward>(info, "sigmoidBackward");
+}
+
+// crossEntropy options from (weight | null, ignoreIndex, labelSmoothing) at info[i..i+2].
+CrossEntropyOptions crossEntropyOptionsArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  CrossEntropyOptions o;
+  o.weight = optionalFloatArg(info, i, fn, "weight");
+  o.ignoreIndex = intArg(info, i + 1, -kMaxInt32 - 1, kMaxInt32, fn, "ignoreIndex");
+  o.labelSmoothing = numberArg(info, i + 2, fn, "labelSmoothing");
+  return o;
+}
+
+// crossEntropyNdForward(logits, n, c, inner, targets, weight | null, ignoreIndex, labelSmoothing, probs, losses | null)
+//   -> { nll, smooth, weight, counted }
+Napi::Value CrossEntropyNdForward(const Napi::CallbackInfo& info) {
+  const char* fn = "crossEntropyNdForward";
+  FloatSpan logits = floatArg(info, 0, fn, "logits");
+  const int64_t n = intArg(info, 1, 1, kMaxInt32, fn, "n");
+  const int64_t c = intArg(info, 2, 1, kMaxInt32, fn, "c");
+  const int64_t inner = intArg(info, 3, 1, kMaxInt32, fn, "inner");
+  IntSpan targets = int32Arg(info, 4, fn, "targets");
+  const CrossEntropyOptions o = crossEntropyOptionsArg(info, 5, fn);
+  FloatSpan probs = floatArg(info, 8, fn, "probs");
+  FloatSpan losses = optionalFloatArg(info, 9, fn, "losses");
+  CrossEntropySums sums;
+  throwIfFailed(info.Env(), crossEntropyNdForward(n, c, inner, logits, constSpan(targets), o, probs, losses, &sums));
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("nll", sums.nll);
+  result.Set("smooth", sums.smooth);
+  result.Set("weight", sums.weight);
+  result.Set("counted", static_cast<double>(sums.counted));
+  return result;
+}
+
+// crossEntropyNdBackward(probs, n, c, inner, targets, weight | null, ignoreIndex, labelSmoothing, nllScale,
+//                        smoothScale, gradOut, dlogits)
+Napi::Value CrossEntropyNdBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "crossEntropyNdBackward";
+  FloatSpan probs = floatArg(info, 0, fn, "probs");
+  const int64_t n = intArg(info, 1, 1, kMaxInt32, fn, "n");
+  const int64_t c = intArg(info, 2, 1, kMaxInt32, fn, "c");
+  const int64_t inner = intArg(info, 3, 1, kMaxInt32, fn, "inner");
+  IntSpan targets = int32Arg(info, 4, fn, "targets");
+  const CrossEntropyOptions o = crossEntropyOptionsArg(info, 5, fn);
+  const double nllScale = numberArg(info, 8, fn, "nllScale");
+  const double smoothScale = numberArg(info, 9, fn, "smoothScale");
+  FloatSpan gradOut = floatArg(info, 10, fn, "gradOut");
+  FloatSpan dlogits = floatArg(info, 11, fn, "dlogits");
+  throwIfFailed(info.Env(), crossEntropyNdBackward(n, c, inner, probs, constSpan(targets), o, nllScale, smoothScale,
+                                                   gradOut, dlogits));
   return info.Env().Undefined();
 }
 
@@ -407,7 +570,11 @@ void registerOpsBinding(Napi::Env env, Napi::Object exports) {
   const Entry entries[] = {
       {"add", Add}, {"sub", Sub}, {"mul", Mul}, {"axpby", Axpby}, {"addChannelBias", AddChannelBias},
       {"relu", Relu}, {"reluBackward", ReluBackward}, {"fill", Fill}, {"sum", Sum}, {"sumSquares", SumSquares},
-      {"transposeBatched", TransposeBatched},
+      {"transposeBatched", TransposeBatched}, {"permute", Permute}, {"copyStridedRows", CopyStridedRows},
+      {"argmaxAlong", ArgmaxAlong}, {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward},
+      {"tanhForward", Tanh}, {"tanhBackward", TanhBackward}, {"sigmoidForward", Sigmoid},
+      {"sigmoidBackward", SigmoidBackward}, {"crossEntropyNdForward", CrossEntropyNdForward},
+      {"crossEntropyNdBackward", CrossEntropyNdBackward},
       {"maxPool2dForward", MaxPool2dForward}, {"maxPool2dBackward", MaxPool2dBackward},
       {"avgPool2dForward", AvgPool2dForward}, {"avgPool2dBackward", AvgPool2dBackward},
       {"adaptiveAvgPool2dForward", AdaptiveAvgPool2dForward},

@@ -2,35 +2,65 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
+
+#include "op_checks.h"
+#include "parallel_ranges.h"
 
 namespace atrous {
+namespace {
 
-Status validateArgmaxRows(const char* fn, ConstFloatSpan x, int64_t rows, int64_t cols, long long outSize) {
+Status validateArgmaxAlong(const char* fn, ConstFloatSpan x, int64_t outer, int64_t size, int64_t inner,
+                           long long outSize) {
   const std::string f = fn;
-  if (rows < 0 || cols < 1 || cols > 2147483647)
-    return Status::error(f + ": expects rows >= 0 and cols in [1, 2^31-1], but got " + std::to_string(rows) + " x " +
-                         std::to_string(cols));
-  if (x.size != rows * cols)
-    return Status::error(f + ": x expects rows*cols = " + std::to_string(rows * cols) + " values, but got " +
+  int64_t total = 0;
+  if (outer < 0 || inner < 0 || size < 1 || size > 2147483647 || __builtin_mul_overflow(outer, size, &total) ||
+      __builtin_mul_overflow(total, inner, &total) || total > 2147483647)
+    return Status::error(f + ": expects outer >= 0, size in [1, 2^31-1], inner >= 0 with a product < 2^31, but got " +
+                         std::to_string(outer) + " x " + std::to_string(size) + " x " + std::to_string(inner));
+  if (x.size != total)
+    return Status::error(f + ": x expects outer*size*inner = " + std::to_string(total) + " values, but got " +
                          std::to_string(x.size));
-  if (outSize != rows)
-    return Status::error(f + ": out expects " + std::to_string(rows) + " values (one per row), but got " +
+  if (outSize != outer * inner)
+    return Status::error(f + ": out expects " + std::to_string(outer * inner) + " values (outer*inner), but got " +
                          std::to_string(outSize));
   return Status::ok();
 }
 
-Status argmaxRows(ConstFloatSpan x, int64_t rows, int64_t cols, int32_t* out, long long outSize) {
-  Status checked = validateArgmaxRows("argmaxRows", x, rows, cols, outSize);
-  if (!checked.isOk()) return checked;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = x.data + r * cols;
-    int64_t best = 0;
-    for (int64_t c = 0; c < cols && !std::isnan(row[best]); ++c) {
-      if (std::isnan(row[c]) || row[c] > row[best]) best = c;
+// One outer block: best values kept per inner position, so the reads run along contiguous memory.
+void argmaxBlock(const float* x, int64_t size, int64_t inner, int32_t* out, std::vector<float>& best) {
+  best.assign(x, x + inner);
+  for (int64_t i = 0; i < inner; ++i) out[i] = 0;
+  for (int64_t s = 1; s < size; ++s) {
+    const float* row = x + s * inner;
+    for (int64_t i = 0; i < inner; ++i) {
+      const float v = row[i];
+      if (!std::isnan(best[i]) && (std::isnan(v) || v > best[i])) {
+        best[i] = v;
+        out[i] = static_cast<int32_t>(s);
+      }
     }
-    out[r] = static_cast<int32_t>(best);
   }
+}
+
+}  // namespace
+
+Status argmaxAlong(ConstFloatSpan x, int64_t outer, int64_t size, int64_t inner, Int32Span out) {
+  ATROUS_RETURN_IF_ERROR(validateArgmaxAlong("argmaxAlong", x, outer, size, inner, out.size));
+  parallelRanges(outer, size * inner, [&](int64_t begin, int64_t end) {
+    std::vector<float> best;
+    for (int64_t o = begin; o < end; ++o) argmaxBlock(x.data + o * size * inner, size, inner, out.data + o * inner, best);
+  });
   return Status::ok();
+}
+
+Status validateArgmaxRows(const char* fn, ConstFloatSpan x, int64_t rows, int64_t cols, long long outSize) {
+  return validateArgmaxAlong(fn, x, rows, cols, 1, outSize);
+}
+
+Status argmaxRows(ConstFloatSpan x, int64_t rows, int64_t cols, int32_t* out, long long outSize) {
+  ATROUS_RETURN_IF_ERROR(validateArgmaxRows("argmaxRows", x, rows, cols, outSize));
+  return argmaxAlong(x, rows, cols, 1, Int32Span{out, outSize});
 }
 
 }  // namespace atrous

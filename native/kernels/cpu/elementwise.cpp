@@ -1,5 +1,6 @@
 #include "elementwise.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,34 @@ Status relu(ConstFloatSpan x, FloatSpan out) {
 Status reluBackward(ConstFloatSpan x, ConstFloatSpan dy, FloatSpan dx) {
   ATROUS_RETURN_IF_ERROR(checkBinary("reluBackward", "x", x, "dy", dy, "dx", dx));
   mapBinary(x.data, dy.data, dx.data, x.size, [](float v, float g) { return v <= 0.f ? 0.f : g; });
+  return Status::ok();
+}
+
+Status tanhForward(ConstFloatSpan x, FloatSpan out) {
+  ATROUS_RETURN_IF_ERROR(checkUnary("tanhForward", "x", x, "out", out));
+  mapUnary(x.data, out.data, x.size, [](float v) { return std::tanh(v); });
+  return Status::ok();
+}
+
+Status tanhBackward(ConstFloatSpan y, ConstFloatSpan dy, FloatSpan dx) {
+  ATROUS_RETURN_IF_ERROR(checkBinary("tanhBackward", "y", y, "dy", dy, "dx", dx));
+  mapBinary(y.data, dy.data, dx.data, y.size, [](float v, float g) { return g * (1.f - v * v); });
+  return Status::ok();
+}
+
+Status sigmoidForward(ConstFloatSpan x, FloatSpan out) {
+  ATROUS_RETURN_IF_ERROR(checkUnary("sigmoidForward", "x", x, "out", out));
+  // exp of a non-positive argument only: exp(−|x|) cannot overflow.
+  mapUnary(x.data, out.data, x.size, [](float v) {
+    const float e = std::exp(-std::fabs(v));
+    return v >= 0.f ? 1.f / (1.f + e) : e / (1.f + e);
+  });
+  return Status::ok();
+}
+
+Status sigmoidBackward(ConstFloatSpan y, ConstFloatSpan dy, FloatSpan dx) {
+  ATROUS_RETURN_IF_ERROR(checkBinary("sigmoidBackward", "y", y, "dy", dy, "dx", dx));
+  mapBinary(y.data, dy.data, dx.data, y.size, [](float v, float g) { return g * v * (1.f - v); });
   return Status::ok();
 }
 

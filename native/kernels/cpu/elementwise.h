@@ -24,6 +24,12 @@ Status validateAddChannelBias(const char* fn, ConstFloatSpan a, ConstFloatSpan b
 Status relu(ConstFloatSpan x, FloatSpan out);
 // dx = x <= 0 ? 0 : dy (PyTorch's threshold_backward: a NaN x passes the gradient).
 Status reluBackward(ConstFloatSpan x, ConstFloatSpan dy, FloatSpan dx);
+// out = tanh(x); from its output y, dx = dy·(1 − y²).
+Status tanhForward(ConstFloatSpan x, FloatSpan out);
+Status tanhBackward(ConstFloatSpan y, ConstFloatSpan dy, FloatSpan dx);
+// out = 1 / (1 + exp(−x)), without overflow for large |x|; from its output y, dx = dy·y·(1 − y).
+Status sigmoidForward(ConstFloatSpan x, FloatSpan out);
+Status sigmoidBackward(ConstFloatSpan y, ConstFloatSpan dy, FloatSpan dx);
 Status fill(FloatSpan out, float value);
 // Sums in float64 over fixed blocks, added in order: the result is the same for any thread count.
 Status sum(ConstFloatSpan x, double* result);
