@@ -11,6 +11,7 @@ export { linear } from './ops/linear';
 export { relu, tanh, sigmoid } from './ops/activation';
 export { softmax, logSoftmax } from './ops/softmax';
 export { cat } from './ops/cat';
+export { embedding, type EmbeddingOptions } from './ops/embedding';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/pool';
 export { dropout } from './ops/dropout';
 export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './ops/loss';

@@ -142,8 +142,8 @@ describe('nn.stream', () => {
     expect(() => at.nn.stream({} as at.nn.Module)).toThrow(/^stream: model expects an nn.Module/);
     expect(() => at.nn.stream(model, { batch: 0 })).toThrow(/^stream: opts.batch expects an integer >= 1, but got 0/);
     const s = at.nn.stream(model, { batch: 2 });
-    expect(() => s.push(at.randn([1, 2, 4]))).toThrow(/^stream.push: chunk expects N×C×T with N = 2/);
-    expect(() => s.push(at.randn([2, 2]))).toThrow(/^stream.push: chunk expects N×C×T/);
+    expect(() => s.push(at.randn([1, 2, 4]))).toThrow(/^stream.push: chunk expects N×C×T \(or N×T token ids\) with N = 2/);
+    expect(() => s.push(at.randn([2]))).toThrow(/^stream.push: chunk expects N×C×T/);
     expect(() => s.push(at.randn([2, 5, 3]))).toThrow(/x expects N×C×T = 2×2×T/);
     expect(() => s.push([1, 2] as unknown as at.Tensor)).toThrow(/^stream.push: chunk expects a Tensor/);
     s.close();

@@ -2,6 +2,7 @@
 export { Module, type LoadStateDictOptions, type LoadStateDictResult } from './module';
 export { Conv1d, Conv2d, type ConvLayerOptions } from './conv';
 export { Linear } from './linear';
+export { Embedding } from './embedding';
 export { ReLU, Tanh, Sigmoid, Identity, Flatten, Dropout } from './activation';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling';
 export { BatchNorm2d, type BatchNormOptions } from './batchnorm';

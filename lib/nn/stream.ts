@@ -6,7 +6,7 @@
 import { native } from '../native/load-addon';
 import { noGrad } from '../core/autograd';
 import { acquirePlainFloat32 } from '../core/memory';
-import { describeValue, expectTensor, formatShape, isInteger } from '../core/shape-checks';
+import { describeValue, expectAnyTensor, expectTensor, formatShape, isInteger } from '../core/shape-checks';
 import { opResult, type Tensor } from '../core/tensor';
 import type { Module } from './module';
 
@@ -100,20 +100,21 @@ export class ModelStream {
     return this.#steps;
   }
 
-  /** Runs model.forward on the next chunk (N×C×T, T ≥ 1) with each causal conv's left context taken from earlier pushes. */
+  /** Runs model.forward on the next chunk (N×C×T, or N×T token ids; T ≥ 1) with each causal conv's left context taken from earlier pushes. */
   push(chunk: Tensor): Tensor {
     const op = 'stream.push';
     if (!this.#open) throw new Error(`${op}: the stream is closed`);
-    expectTensor(op, 'chunk', chunk);
-    if (chunk.shape.length !== 3 || chunk.shape[0] !== this.#batch || chunk.shape[2] < 1) {
-      throw new RangeError(`${op}: chunk expects N×C×T with N = ${this.#batch} (the stream's batch) and T ≥ 1, but got shape ${formatShape(chunk.shape)}`);
+    expectAnyTensor(op, 'chunk', chunk);
+    const rank = chunk.shape.length;
+    if (rank < 2 || chunk.shape[0] !== this.#batch || chunk.shape[rank - 1] < 1) {
+      throw new RangeError(`${op}: chunk expects N×C×T (or N×T token ids) with N = ${this.#batch} (the stream's batch) and T ≥ 1, but got shape ${formatShape(chunk.shape)}`);
     }
     for (const [name, m] of this.#model.namedModules()) {
       const role = m.streamRole();
       if (role.kind === 'refuse') throw new Error(`${op}: layer '${name || m.constructor.name}' (${m.constructor.name}) cannot stream: ${role.why}`);
     }
     const out = noGrad(() => this.#model.forward(chunk) as Tensor);
-    this.#steps += chunk.shape[2];
+    this.#steps += chunk.shape[rank - 1];
     return out;
   }
 
