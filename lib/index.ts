@@ -10,6 +10,8 @@ export { conv1d, conv2d, conv1dAsync, conv2dAsync, type ConvOptions, type ConvPa
 export { linear } from './ops/linear';
 export { relu } from './ops/activation';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/pool';
+export { maxPool1d, avgPool1d, adaptiveAvgPool1d, adaptiveMaxPool1d, adaptiveMaxPool2d } from './ops/pool';
+export { interpolate, type InterpolateMode, type InterpolateOptions } from './ops/interpolate';
 export { dropout } from './ops/dropout';
 export { crossEntropy, mseLoss } from './ops/loss';
 export * as nn from './nn';
