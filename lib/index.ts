@@ -13,6 +13,8 @@ export { softmax, logSoftmax } from './ops/softmax';
 export { cat } from './ops/cat';
 export { embedding, type EmbeddingOptions } from './ops/embedding';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/pool';
+export { maxPool1d, avgPool1d, adaptiveAvgPool1d, adaptiveMaxPool1d, adaptiveMaxPool2d } from './ops/pool';
+export { interpolate, type InterpolateMode, type InterpolateOptions } from './ops/interpolate';
 export { dropout } from './ops/dropout';
 export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './ops/loss';
 export * as nn from './nn';

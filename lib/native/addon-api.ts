@@ -23,6 +23,16 @@ export interface PoolParams {
   padding: [number, number];
 }
 
+/** A resize of N×C×H×W planes to size [outH, outW] (1-d: H = outH = 1). */
+export interface InterpolateParams {
+  size: [number, number];
+  /** The user's scale factor per axis (sets the source step to 1/scale, as PyTorch); 0 when size was given. */
+  scale: [number, number];
+  /** 'linear' is bilinear over two axes. */
+  mode: 'nearest' | 'linear';
+  alignCorners: boolean;
+}
+
 /** Float32 memory on the CUDA device (native/napi/device_buffer.cpp); freed when collected. */
 export interface DeviceBuffer {
   readonly length: number;
@@ -137,6 +147,13 @@ export interface NativeBinding {
   avgPool2dBackward(dy: FloatBuffer, xShape: number[], p: PoolParams, dx: FloatBuffer): void;
   adaptiveAvgPool2dForward(x: FloatBuffer, xShape: number[], outHW: [number, number], y: FloatBuffer): void;
   adaptiveAvgPool2dBackward(dy: FloatBuffer, xShape: number[], outHW: [number, number], dx: FloatBuffer): void;
+  /** CPU only; its backward is maxPool2dBackward with yShape [N, C, ...outHW]. */
+  adaptiveMaxPool2dForward(x: Float32Array, xShape: number[], outHW: [number, number], y: Float32Array, argmax: Int32Array): void;
+
+  // --- resizing, NCHW, torch.nn.functional.interpolate's semantics, CPU only (native/napi/ops_binding.cpp) ---
+  interpolateForward(x: Float32Array, xShape: number[], p: InterpolateParams, y: Float32Array): void;
+  /** dx is overwritten: zeros, then dy scattered through the forward's taps. */
+  interpolateBackward(dy: Float32Array, xShape: number[], p: InterpolateParams, dx: Float32Array): void;
 
   // --- losses (native/napi/ops_binding.cpp) ---
   /** Mean cross-entropy over the batch; writes softmax probabilities (N x C) for the backward pass.

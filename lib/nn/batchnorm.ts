@@ -1,8 +1,8 @@
-// BatchNorm2d: per-channel normalisation of N×C×H×W with learned scale (weight) and shift (bias).
-// Training normalises with the batch's statistics and moves the running ones (running_mean,
+// BatchNorm2d (N×C×H×W) and BatchNorm1d (N×C or N×C×L): per-channel normalisation with learned scale
+// (weight) and shift (bias). Training normalises with the batch's statistics and moves the running ones (running_mean,
 // running_var, num_batches_tracked: PyTorch's state_dict names); eval normalises with the running ones.
 import { native } from '../native/load-addon';
-import { batchNorm2d, batchNormRelu2d } from '../ops/batchnorm';
+import { batchNorm1d, batchNorm2d, batchNormRelu2d } from '../ops/batchnorm';
 import { describeValue, expectInt } from '../core/shape-checks';
 import { scalarOf } from '../core/storage';
 import { Tensor } from '../core/tensor';
@@ -18,7 +18,8 @@ export interface BatchNormOptions {
   trackRunningStats?: boolean;
 }
 
-export class BatchNorm2d extends Module {
+/** What BatchNorm1d and BatchNorm2d share: parameters, running statistics, their update. */
+abstract class BatchNorm extends Module {
   weight: Tensor | null;
   bias: Tensor | null;
   readonly numFeatures: number;
@@ -29,9 +30,8 @@ export class BatchNorm2d extends Module {
   readonly runningVar: Tensor | null;
   readonly numBatchesTracked: Tensor | null;
 
-  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+  constructor(op: string, numFeatures: number, opts: BatchNormOptions) {
     super();
-    const op = 'BatchNorm2d';
     if (opts === null || typeof opts !== 'object') throw new TypeError(`${op}: opts expects { eps?, momentum?, affine?, trackRunningStats? }, but got ${describeValue(opts)}`);
     this.numFeatures = expectInt(op, 'numFeatures', numFeatures, 1);
     const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = opts;
@@ -62,16 +62,7 @@ export class BatchNorm2d extends Module {
     return super.ownParameters().filter(([, t]) => t === this.weight || t === this.bias);
   }
 
-  override forward(x: Tensor): Tensor {
-    return this.normalise(x, batchNorm2d);
-  }
-
-  /** Internal (nn.Sequential): relu(this.forward(x)) as one op, with the same statistics' updates. */
-  forwardRelu(x: Tensor): Tensor {
-    return this.normalise(x, batchNormRelu2d);
-  }
-
-  private normalise(x: Tensor, op: typeof batchNorm2d): Tensor {
+  protected normalise(x: Tensor, op: typeof batchNorm2d): Tensor {
     const useBatchStats = this.training || !this.trackRunningStats;
     const counter = this.training ? this.numBatchesTracked : null;
     const tracked = counter ? scalarOf(counter.storage) : 0;
@@ -89,5 +80,31 @@ export class BatchNorm2d extends Module {
 
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}${this.weight ? '' : ', affine=false'}${this.trackRunningStats ? '' : ', trackRunningStats=false'}`;
+  }
+}
+
+export class BatchNorm2d extends BatchNorm {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super('BatchNorm2d', numFeatures, opts);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.normalise(x, batchNorm2d);
+  }
+
+  /** Internal (nn.Sequential): relu(this.forward(x)) as one op, with the same statistics' updates. */
+  forwardRelu(x: Tensor): Tensor {
+    return this.normalise(x, batchNormRelu2d);
+  }
+}
+
+/** Over N×C (a value per channel and sample) or N×C×L (statistics over N and L), as PyTorch's. */
+export class BatchNorm1d extends BatchNorm {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super('BatchNorm1d', numFeatures, opts);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.normalise(x, batchNorm1d);
   }
 }

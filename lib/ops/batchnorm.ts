@@ -1,7 +1,8 @@
-// Batch norm over N×C×H×W, the functional form under nn.BatchNorm2d (PyTorch's F.batch_norm), and
-// batchNormRelu2d: relu(batchNorm2d(x)) as one op, which nn.Sequential runs for a [BatchNorm2d, ReLU] pair.
+// Batch norm over N×C×H×W, the functional form under nn.BatchNorm2d (PyTorch's F.batch_norm);
+// batchNorm1d, the same over N×C or N×C×L (the kernel sees N×C×1×1 or N×C×L×1); and batchNormRelu2d:
+// relu(batchNorm2d(x)) as one op, which nn.Sequential runs for a [BatchNorm2d, ReLU] pair.
 import { native } from '../native/load-addon';
-import { expectDevice, expectRank, formatShape } from '../core/shape-checks';
+import { expectDevice, expectRank, expectTensor, formatShape } from '../core/shape-checks';
 import { allocateForward } from '../core/autograd';
 import { allocateLike } from '../core/storage';
 import { opResult, type Tensor } from '../core/tensor';
@@ -20,7 +21,21 @@ export interface BatchNormStats {
 export function batchNorm2d(
   x: Tensor, weight: Tensor | null, bias: Tensor | null, stats: BatchNormStats, training: boolean, factor: number, eps: number,
 ): Tensor {
-  return batchNormOp('batchNorm2d', x, weight, bias, stats, training, factor, eps, false);
+  expectRank('batchNorm2d', 'x', x, 4, 'N×C×H×W');
+  return batchNormOp('batchNorm2d', x, [...x.shape], weight, bias, stats, training, factor, eps, false);
+}
+
+/** batchNorm2d's form for N×C (one value per channel and sample) or N×C×L (a sequence per channel). */
+export function batchNorm1d(
+  x: Tensor, weight: Tensor | null, bias: Tensor | null, stats: BatchNormStats, training: boolean, factor: number, eps: number,
+): Tensor {
+  const op = 'batchNorm1d';
+  expectTensor(op, 'x', x);
+  if (x.shape.length !== 2 && x.shape.length !== 3) {
+    throw new RangeError(`${op}: x expects 2 dims (N×C) or 3 (N×C×L), but got shape ${formatShape(x.shape)}`);
+  }
+  const [n, c, l = 1] = x.shape;
+  return batchNormOp(op, x, [n, c, l, 1], weight, bias, stats, training, factor, eps, false);
 }
 
 /**
@@ -31,15 +46,16 @@ export function batchNorm2d(
 export function batchNormRelu2d(
   x: Tensor, weight: Tensor | null, bias: Tensor | null, stats: BatchNormStats, training: boolean, factor: number, eps: number,
 ): Tensor {
-  return batchNormOp('batchNormRelu2d', x, weight, bias, stats, training, factor, eps, true);
+  expectRank('batchNormRelu2d', 'x', x, 4, 'N×C×H×W');
+  return batchNormOp('batchNormRelu2d', x, [...x.shape], weight, bias, stats, training, factor, eps, true);
 }
 
+/** xShape: x's shape as the kernel's N×C×H×W (the same elements). */
 function batchNormOp(
-  op: string, x: Tensor, weight: Tensor | null, bias: Tensor | null, stats: BatchNormStats, training: boolean,
-  factor: number, eps: number, withRelu: boolean,
+  op: string, x: Tensor, xShape: number[], weight: Tensor | null, bias: Tensor | null, stats: BatchNormStats,
+  training: boolean, factor: number, eps: number, withRelu: boolean,
 ): Tensor {
-  expectRank(op, 'x', x, 4, 'N×C×H×W');
-  const [n, c, h, w] = x.shape;
+  const [n, c, h, w] = xShape;
   const channels = weight?.numel ?? stats.runningMean?.numel ?? c;
   if (c !== channels) throw new RangeError(`${op}: x expects ${channels} channels (dim 1), but got shape ${formatShape(x.shape)}`);
   if (n * h * w === 0 || c === 0) throw new RangeError(`${op}: x expects a non-empty tensor, but got shape ${formatShape(x.shape)}`);
@@ -49,7 +65,6 @@ function batchNormOp(
   if (!training && (stats.runningMean === null || stats.runningVar === null)) {
     throw new Error(`${op}: eval mode needs running statistics, but this layer does not track them (trackRunningStats: false)`);
   }
-  const xShape = [n, c, h, w];
   // Every parameter and statistic next to x (Module.to moves them together).
   const on = (arg: string, t: Tensor | null) => {
     if (t === null) return null;

@@ -1,5 +1,5 @@
-// Elementwise ops, pooling, cross-entropy and random numbers (lib/native/addon-api.ts): argument checks and
-// zero-copy views, then straight into the kernels (elementwise, pool, loss, random). Every length is
+// Elementwise ops, pooling, resizing, cross-entropy and random numbers (lib/native/addon-api.ts): argument checks and
+// zero-copy views, then straight into the kernels (elementwise, pool, interpolate, loss, random). Every length is
 // checked against the shape it comes with before a kernel runs.
 #include <array>
 #include <cmath>
@@ -8,6 +8,7 @@
 
 #include "../kernels/cpu/argmax_rows.h"
 #include "../kernels/cpu/elementwise.h"
+#include "../kernels/cpu/interpolate.h"
 #include "../kernels/cpu/loss.h"
 #include "../kernels/cpu/pool.h"
 #include "../kernels/cpu/random.h"
@@ -479,6 +480,70 @@ Napi::Value AdaptiveAvgPool2dBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// adaptiveMaxPool2dForward(x, xShape, outHW, y, argmax): CPU only; maxPool2dBackward is its backward
+Napi::Value AdaptiveMaxPool2dForward(const Napi::CallbackInfo& info) {
+  const char* fn = "adaptiveMaxPool2dForward";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  const Nchw xs = nchwArg(info, 1, fn, "xShape");
+  const auto outHW = shapeArg(info, 2, 2, fn, "outHW");
+  FloatSpan y = floatArg(info, 3, fn, "y");
+  IntSpan argmax = int32Arg(info, 4, fn, "argmax");
+  throwIfFailed(info.Env(), adaptiveMaxPool2dForward(xs, outHW[0], outHW[1], x, y, argmax));
+  return info.Env().Undefined();
+}
+
+// ---- resizing (CPU only) ----
+
+// p: { size: [outH, outW], scale: [h, w] (0: the size was given), mode: 'nearest' | 'linear', alignCorners }
+InterpolateGeometry interpolateArg(const Napi::CallbackInfo& info, const char* fn) {
+  InterpolateGeometry g;
+  g.x = nchwArg(info, 1, fn, "xShape");
+  Napi::Object o = objectArg(info, 2, fn, "p");
+  const Napi::Env env = info.Env();
+  const auto size = pairField(env, o, "size", 1, fn);
+  g.outH = size[0];
+  g.outW = size[1];
+  Napi::Value scale = o.Get("scale");
+  if (!scale.IsArray() || scale.As<Napi::Array>().Length() != 2)
+    throwType(env, std::string(fn) + ": p.scale expects an [h, w] array of numbers, but got " + scale.ToString().Utf8Value());
+  const Napi::Value sh = scale.As<Napi::Array>().Get(0u), sw = scale.As<Napi::Array>().Get(1u);
+  if (!sh.IsNumber() || !sw.IsNumber())
+    throwType(env, std::string(fn) + ": p.scale expects numbers, but got " + scale.ToString().Utf8Value());
+  g.scaleH = sh.As<Napi::Number>().DoubleValue();
+  g.scaleW = sw.As<Napi::Number>().DoubleValue();
+  const Napi::Value mode = o.Get("mode");
+  const std::string m = mode.IsString() ? mode.As<Napi::String>().Utf8Value() : "";
+  if (m != "nearest" && m != "linear")
+    throwRange(env, std::string(fn) + ": p.mode expects 'nearest' or 'linear', but got " + mode.ToString().Utf8Value());
+  g.mode = m == "nearest" ? InterpolateMode::Nearest : InterpolateMode::Linear;
+  const Napi::Value align = o.Get("alignCorners");
+  if (!align.IsBoolean())
+    throwType(env, std::string(fn) + ": p.alignCorners expects a boolean, but got " + align.ToString().Utf8Value());
+  g.alignCorners = align.As<Napi::Boolean>().Value();
+  throwIfFailed(env, validateInterpolate(fn, g));
+  return g;
+}
+
+// interpolateForward(x, xShape, p, y)
+Napi::Value InterpolateForward(const Napi::CallbackInfo& info) {
+  const char* fn = "interpolateForward";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  const InterpolateGeometry g = interpolateArg(info, fn);
+  FloatSpan y = floatArg(info, 3, fn, "y");
+  throwIfFailed(info.Env(), interpolate2dForward(g, x, y));
+  return info.Env().Undefined();
+}
+
+// interpolateBackward(dy, xShape, p, dx)
+Napi::Value InterpolateBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "interpolateBackward";
+  FloatSpan dy = floatArg(info, 0, fn, "dy");
+  const InterpolateGeometry g = interpolateArg(info, fn);
+  FloatSpan dx = floatArg(info, 3, fn, "dx");
+  throwIfFailed(info.Env(), interpolate2dBackward(g, dy, dx));
+  return info.Env().Undefined();
+}
+
 // ---- losses ----
 
 // crossEntropyForward(logits, n, c, targets, probs) -> mean loss
@@ -579,6 +644,8 @@ void registerOpsBinding(Napi::Env env, Napi::Object exports) {
       {"avgPool2dForward", AvgPool2dForward}, {"avgPool2dBackward", AvgPool2dBackward},
       {"adaptiveAvgPool2dForward", AdaptiveAvgPool2dForward},
       {"adaptiveAvgPool2dBackward", AdaptiveAvgPool2dBackward},
+      {"adaptiveMaxPool2dForward", AdaptiveMaxPool2dForward},
+      {"interpolateForward", InterpolateForward}, {"interpolateBackward", InterpolateBackward},
       {"crossEntropyForward", CrossEntropyForward}, {"crossEntropyBackward", CrossEntropyBackward},
       {"fillUniform", FillUniform}, {"fillNormal", FillNormal}, {"dropout", Dropout},
   };

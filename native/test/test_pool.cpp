@@ -399,3 +399,80 @@ ATROUS_TEST(opsPoolRejectsBadArguments) {
 }
 
 }  // namespace
+
+// Adaptive max over PyTorch's windows: values drawn from a few levels (ties), NaN and -inf sprinkled
+// in; the reference picks a window's last NaN, else its first maximum, else (all -inf) its first cell.
+// The backward is maxPool2dBackward through the argmax.
+ATROUS_TEST(opsAdaptiveMaxPool2dMatchesNaive) {
+  ThreadCountGuard guard;
+  struct Case { Nchw x; int64_t oh, ow; };
+  for (int threads : {1, 2})
+    for (Case k : {Case{{2, 3, 7, 5}, 3, 2}, Case{{1, 2, 1, 10}, 1, 4}, Case{{1, 1, 3, 2}, 5, 7},
+                   Case{{2, 2, 9, 9}, 1, 1}, Case{{1, 2, 1, 7}, 1, 3}, Case{{8, 16, 33, 29}, 7, 5}}) {
+      setNumThreads(threads);
+      char tag[160];
+      std::snprintf(tag, sizeof tag, "x=[%lld,%lld,%lld,%lld] out=[%lld,%lld] threads=%d", (long long)k.x.n,
+                    (long long)k.x.c, (long long)k.x.h, (long long)k.x.w, (long long)k.oh, (long long)k.ow, threads);
+      Rng rng(static_cast<uint64_t>(k.x.size()) + 3);
+      std::vector<float> x(static_cast<size_t>(k.x.size()));
+      for (float& v : x) {
+        const int64_t r = rng.intIn(0, 29);
+        v = r == 0 ? kNan : r == 1 ? -kInf : static_cast<float>(rng.intIn(-3, 3));
+      }
+      const int64_t ysize = k.x.n * k.x.c * k.oh * k.ow;
+      auto dy = rng.floats(ysize);
+      std::vector<int32_t> wantIdx(static_cast<size_t>(ysize));
+      std::vector<double> wantDx(static_cast<size_t>(k.x.size()), 0);
+      for (int64_t pl = 0; pl < k.x.n * k.x.c; ++pl)
+        for (int64_t i = 0; i < k.oh; ++i)
+          for (int64_t j = 0; j < k.ow; ++j) {
+            int64_t hs, he, ws, we;
+            adaptiveWindow(i, k.x.h, k.oh, &hs, &he);
+            adaptiveWindow(j, k.x.w, k.ow, &ws, &we);
+            const float* plane = x.data() + pl * k.x.h * k.x.w;
+            int32_t want = -1;
+            for (int64_t ih = hs; ih < he; ++ih)
+              for (int64_t iw = ws; iw < we; ++iw)
+                if (std::isnan(plane[ih * k.x.w + iw])) want = static_cast<int32_t>(ih * k.x.w + iw);
+            if (want < 0) {
+              want = static_cast<int32_t>(hs * k.x.w + ws);
+              for (int64_t ih = hs; ih < he; ++ih)
+                for (int64_t iw = ws; iw < we; ++iw)
+                  if (plane[ih * k.x.w + iw] > plane[want]) want = static_cast<int32_t>(ih * k.x.w + iw);
+            }
+            const int64_t o = (pl * k.oh + i) * k.ow + j;
+            wantIdx[o] = want;
+            wantDx[pl * k.x.h * k.x.w + want] += dy[o];
+          }
+      std::vector<float> y(static_cast<size_t>(ysize), kNan), dx(static_cast<size_t>(k.x.size()), kNan);
+      std::vector<int32_t> argmax(static_cast<size_t>(ysize), -1);
+      Status s = adaptiveMaxPool2dForward(k.x, k.oh, k.ow, cspan(x), span(y), ispan(argmax));
+      ctx.check(s.isOk(), "adaptiveMaxPool2dForward %s: %s", tag, s.message().c_str());
+      int wrong = 0;
+      for (int64_t o = 0; o < ysize; ++o) {
+        const float want = x[(o / (k.oh * k.ow)) * k.x.h * k.x.w + wantIdx[o]];
+        wrong += argmax[o] != wantIdx[o] || !(y[o] == want || (std::isnan(y[o]) && std::isnan(want)));
+      }
+      ctx.check(wrong == 0, "adaptiveMaxPool2dForward %s: %d windows differ", tag, wrong);
+      s = maxPool2dBackward(k.x, Nchw{k.x.n, k.x.c, k.oh, k.ow}, cspan(dy), ConstInt32Span(argmax.data(), ysize), span(dx));
+      ctx.check(s.isOk(), "maxPool2dBackward after adaptive max %s: %s", tag, s.message().c_str());
+      checkClose(ctx, dx, wantDx, std::string("adaptive max backward ") + tag);
+    }
+}
+
+ATROUS_TEST(opsAdaptiveMaxPool2dRejectsBadArguments) {
+  const Nchw xs{1, 2, 5, 5};
+  std::vector<float> x(50), y(18), small(17);
+  std::vector<int32_t> argmax(18), shortArgmax(17);
+  ctx.check(adaptiveMaxPool2dForward(xs, 3, 3, cspan(x), span(y), ispan(argmax)).isOk(), "the valid case failed");
+  expectError(ctx, adaptiveMaxPool2dForward(xs, 3, 0, cspan(x), span(y), ispan(argmax)),
+              "adaptiveMaxPool2dForward: outHW expects integers in 1..2^31-1, but got [3, 0]", "outW 0 accepted");
+  expectError(ctx, adaptiveMaxPool2dForward(xs, 3, 3, cspan(small), span(y), ispan(argmax)), "x expects 50",
+              "a short x accepted");
+  expectError(ctx, adaptiveMaxPool2dForward(xs, 3, 3, cspan(x), span(small), ispan(argmax)), "y expects 18",
+              "a short y accepted");
+  expectError(ctx, adaptiveMaxPool2dForward(xs, 3, 3, cspan(x), span(y), ispan(shortArgmax)), "argmax expects 18",
+              "a short argmax accepted");
+  expectError(ctx, adaptiveMaxPool2dForward(xs, 3, 3, cspan(x), span(y), Int32Span{reinterpret_cast<int32_t*>(y.data()), 18}),
+              "argmax expects its own buffer", "argmax over y accepted");
+}

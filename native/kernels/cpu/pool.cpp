@@ -47,6 +47,24 @@ std::string shapeText(const Nchw& s) {
 int64_t adaptiveStart(int64_t i, int64_t in, int64_t out) { return i * in / out; }
 int64_t adaptiveEnd(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; }
 
+// The max of rows [hs, he) x columns [ws, we) and its flat index in the plane: the first of equal
+// maxima, the last NaN (PyTorch propagates it), the first cell when every value is -inf.
+void windowMax(const float* xp, int64_t width, int64_t hs, int64_t he, int64_t ws, int64_t we, float* y,
+               int32_t* argmax) {
+  float best = -std::numeric_limits<float>::infinity();
+  int64_t bestIndex = hs * width + ws;
+  for (int64_t ih = hs; ih < he; ++ih)
+    for (int64_t iw = ws; iw < we; ++iw) {
+      const float v = xp[ih * width + iw];
+      if (v > best || std::isnan(v)) {  // strict: the first of equal maxima stays
+        best = v;
+        bestIndex = ih * width + iw;
+      }
+    }
+  *y = best;
+  *argmax = static_cast<int32_t>(bestIndex);
+}
+
 // The common 2x2, stride-2, unpadded window: fixed trip counts, no clamping, a row at a time
 // (maxpool_rows.h); same comparison order as below.
 void maxPoolPlane2x2(const float* xp, const Nchw& x, const Nchw& y, float* yp, int32_t* ap) {
@@ -67,18 +85,7 @@ void maxPoolPlane(const float* xp, const Nchw& x, const PoolWindow& p, const Nch
     for (int64_t ow = 0; ow < y.w; ++ow) {
       const int64_t w0 = ow * p.strideW - p.padW;
       const int64_t ws = std::max<int64_t>(w0, 0), we = std::min(w0 + p.kernelW, x.w);
-      float best = -std::numeric_limits<float>::infinity();
-      int64_t bestIndex = hs * x.w + ws;  // PyTorch's choice when every value is -inf
-      for (int64_t ih = hs; ih < he; ++ih)
-        for (int64_t iw = ws; iw < we; ++iw) {
-          const float v = xp[ih * x.w + iw];
-          if (v > best || std::isnan(v)) {  // strict: the first of equal maxima stays
-            best = v;
-            bestIndex = ih * x.w + iw;
-          }
-        }
-      yp[oh * y.w + ow] = best;
-      ap[oh * y.w + ow] = static_cast<int32_t>(bestIndex);
+      windowMax(xp, x.w, hs, he, ws, we, yp + oh * y.w + ow, ap + oh * y.w + ow);
     }
   }
 }
@@ -277,6 +284,27 @@ Status adaptiveAvgPool2dForward(const Nchw& x, int64_t outH, int64_t outW, Const
     float* yp = y.data + plane * ys.planeSize();
     forEachAdaptiveWindow(x, ys, [&](int64_t hs, int64_t he, int64_t ws, int64_t we, int64_t count, int64_t o) {
       yp[o] = static_cast<float>(windowSum(xp, x.w, hs, he, ws, we) / static_cast<double>(count));
+    });
+  });
+  return Status::ok();
+}
+
+Status adaptiveMaxPool2dForward(const Nchw& x, int64_t outH, int64_t outW, ConstFloatSpan xData, FloatSpan y,
+                                Int32Span argmax) {
+  const char* fn = "adaptiveMaxPool2dForward";
+  ATROUS_RETURN_IF_ERROR(validateAdaptivePool(fn, x, outH, outW));
+  const Nchw ys{x.n, x.c, outH, outW};
+  ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "x", xData.size, x.size(), "y", y, ys.size(), xData.data));
+  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "argmax", argmax.size, ys.size()));
+  ATROUS_RETURN_IF_ERROR(
+      opcheck::disjoint(fn, "argmax", argmax.data, argmax.size * 4, "x", xData.data, xData.size * 4));
+  ATROUS_RETURN_IF_ERROR(opcheck::disjoint(fn, "argmax", argmax.data, argmax.size * 4, "y", y.data, y.size * 4));
+  forEachPlane(x, ys, [&](int64_t plane) {
+    const float* xp = xData.data + plane * x.planeSize();
+    float* yp = y.data + plane * ys.planeSize();
+    int32_t* ap = argmax.data + plane * ys.planeSize();
+    forEachAdaptiveWindow(x, ys, [&](int64_t hs, int64_t he, int64_t ws, int64_t we, int64_t, int64_t o) {
+      windowMax(xp, x.w, hs, he, ws, we, yp + o, ap + o);
     });
   });
   return Status::ok();

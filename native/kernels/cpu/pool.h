@@ -1,6 +1,6 @@
 // 2-d pooling over NCHW float32, PyTorch semantics in floor mode: max pool (with the argmax the
 // backward scatters through), average pool with padded zeros counted (count_include_pad), and
-// adaptive average pool. Planes (n, c) are independent, so they are what runs in parallel.
+// adaptive average and max pools. Planes (n, c) are independent, so they are what runs in parallel.
 #pragma once
 #include <cstdint>
 
@@ -54,5 +54,9 @@ Status avgPool2dBackward(const Nchw& x, const PoolWindow& p, ConstFloatSpan dy, 
 Status validateAdaptivePool(const char* fn, const Nchw& x, int64_t outH, int64_t outW);
 Status adaptiveAvgPool2dForward(const Nchw& x, int64_t outH, int64_t outW, ConstFloatSpan xData, FloatSpan y);
 Status adaptiveAvgPool2dBackward(const Nchw& x, int64_t outH, int64_t outW, ConstFloatSpan dy, FloatSpan dx);
+// The max over the same windows (ties, NaN and -inf as maxPool2dForward); argmax as there, so
+// maxPool2dBackward(x, [N, C, outH, outW], dy, argmax, dx) is its backward.
+Status adaptiveMaxPool2dForward(const Nchw& x, int64_t outH, int64_t outW, ConstFloatSpan xData, FloatSpan y,
+                                Int32Span argmax);
 
 }  // namespace atrous

@@ -1,0 +1,24 @@
+// Upsample: at.interpolate as a layer (PyTorch's nn.Upsample), its options checked when built.
+import { checkInterpolateOptions, interpolate, type InterpolateOptions } from '../ops/interpolate';
+import type { Tensor } from '../core/tensor';
+import { Module } from './module';
+
+export class Upsample extends Module {
+  readonly options: Readonly<InterpolateOptions>;
+
+  /** Exactly one of size / scaleFactor; mode 'nearest' (default), 'linear' or 'bilinear'. */
+  constructor(opts: InterpolateOptions) {
+    super();
+    this.options = Object.freeze(checkInterpolateOptions('Upsample', opts));
+  }
+
+  override forward(x: Tensor): Tensor {
+    return interpolate(x, this.options);
+  }
+
+  override extraRepr(): string {
+    const { size, scaleFactor, mode, alignCorners } = this.options;
+    const what = size !== undefined ? `size=${JSON.stringify(size)}` : `scaleFactor=${JSON.stringify(scaleFactor)}`;
+    return `${what}, mode='${mode}'${alignCorners === undefined ? '' : `, alignCorners=${alignCorners}`}`;
+  }
+}
