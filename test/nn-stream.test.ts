@@ -4,6 +4,7 @@
 // whole sequence refuse by name; bad chunks throw before anything runs.
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
+import { CharLm } from '../lib/models/char-lm';
 import { Tcn, TemporalBlock } from '../lib/models/tcn';
 import { relativeL2 } from './helpers/relative-l2';
 
@@ -100,6 +101,19 @@ describe('nn.stream', () => {
     expect(relativeL2(rows, want)).toBeLessThanOrEqual(1e-5);
   });
 
+  it('streams the character language model one token id at a time', () => {
+    at.manualSeed(6);
+    const lm = new CharLm({ vocabSize: 20, embeddingDim: 6, channels: 10, dilations: [1, 2, 4, 8] });
+    lm.eval();
+    const ids = Int32Array.from({ length: 2 * 30 }, (_, i) => (i * 7) % 20);
+    const want = at.noGrad(() => lm.forward(at.tensor(ids, [2, 30], { dtype: 'int32' }))).toFloat32Array();
+    const s = at.nn.stream(lm, { batch: 2 });
+    const outs: at.Tensor[] = [];
+    for (let t = 0; t < 30; t++) outs.push(s.push(at.tensor(Int32Array.of(ids[t], ids[30 + t]), [2, 1], { dtype: 'int32' })));
+    s.close();
+    expect(relativeL2(catTime(outs), want)).toBeLessThanOrEqual(1e-5);
+  });
+
   it('reset() starts a new sequence; a second stream on an open layer is refused', () => {
     at.manualSeed(5);
     const model = new CausalStack(2, 4, 3, 2);
@@ -124,6 +138,9 @@ describe('nn.stream', () => {
       [new at.nn.Sequential(new at.nn.Conv1d(2, 3, 2, { padding: 'causal', stride: 2 })), /layer '0' \(Conv1d\) cannot stream: stride 2/],
       [new at.nn.Sequential(new at.nn.Conv1d(2, 3, 2, { padding: 'causal' }), new at.nn.Flatten()), /layer '1' \(Flatten\) cannot stream/],
       [new at.nn.Sequential(new at.nn.Conv2d(2, 3, 1)), /layer '0' \(Conv2d\) cannot stream/],
+      [new at.nn.Sequential(new at.nn.Conv1d(2, 3, 1), new at.nn.MaxPool1d(2)), /layer '1' \(MaxPool1d\) cannot stream/],
+      [new at.nn.Sequential(new at.nn.AdaptiveMaxPool1d(1)), /layer '0' \(AdaptiveMaxPool1d\) cannot stream/],
+      [new at.nn.Sequential(new at.nn.Upsample({ scaleFactor: 2 })), /layer '0' \(Upsample\) cannot stream: it resizes the time axis/],
     ];
     for (const [model, message] of cases) {
       model.eval();

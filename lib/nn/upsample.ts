@@ -2,6 +2,7 @@
 import { checkInterpolateOptions, interpolate, type InterpolateOptions } from '../ops/interpolate';
 import type { Tensor } from '../core/tensor';
 import { Module } from './module';
+import type { StreamRole } from './stream';
 
 export class Upsample extends Module {
   readonly options: Readonly<InterpolateOptions>;
@@ -14,6 +15,11 @@ export class Upsample extends Module {
 
   override forward(x: Tensor): Tensor {
     return interpolate(x, this.options);
+  }
+
+  /** Resizing changes the number of steps: it needs the whole sequence. */
+  override streamRole(): StreamRole {
+    return { kind: 'refuse', why: 'it resizes the time axis' };
   }
 
   override extraRepr(): string {
