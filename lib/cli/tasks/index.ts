@@ -1,19 +1,24 @@
 // The training tasks of the CLI, one file each: fashion-mnist (the dilated CNN on 28×28 images),
-// adding and copy-memory (a causal TCN). This file is the registry: names, models, summary shapes.
+// adding and copy-memory (a causal TCN), text and fortunes (a dilated text classifier), char-lm (a
+// causal character model). This file is the registry: names, models, summary shapes.
 import { COPY_DIGITS, COPY_SYMBOLS } from '../../data/synthetic-tasks';
 import { DilatedCnn } from '../../models/dilated-cnn';
 import type { Module } from '../../nn';
 import { fashionMnistTask } from './fashion-mnist';
 import { ADDING_T, addingModel, addingTask, COPY_T, copyMemoryModel, copyMemoryTask } from './synthetic';
 import type { Task, TaskOptions } from './task';
+import { charLmTask, textClassificationTask, type TextSpec } from './text';
+import { CharLm, type CharLmOptions } from '../../models/char-lm';
+import { TextCnn, type TextCnnOptions } from '../../models/text-cnn';
 
 export type { Evaluation, Task, TaskOptions, TrainBatch } from './task';
-export { countCorrect, evaluateClassifier } from './task';
+export { countCorrect, evaluateClassifier, formatMetric } from './task';
 
-export const TASKS = ['fashion-mnist', 'adding', 'copy-memory'] as const;
+export const TASKS = ['fashion-mnist', 'adding', 'copy-memory', 'text', 'fortunes', 'char-lm'] as const;
 export type TaskName = (typeof TASKS)[number];
 
-export function makeTask(name: TaskName, opts: TaskOptions): Task {
+/** The task; spec: what a checkpoint of it kept (Task.spec), to rebuild its model and encoding. */
+export function makeTask(name: TaskName, opts: TaskOptions, spec?: object): Task {
   switch (name) {
     case 'fashion-mnist':
       return fashionMnistTask(opts);
@@ -21,13 +26,18 @@ export function makeTask(name: TaskName, opts: TaskOptions): Task {
       return addingTask(opts);
     case 'copy-memory':
       return copyMemoryTask(opts);
+    case 'text':
+    case 'fortunes':
+      return textClassificationTask(name, opts, spec as TextSpec | undefined);
+    case 'char-lm':
+      return charLmTask(opts, spec as TextSpec | undefined);
     default:
       throw new RangeError(`--task expects one of ${TASKS.join(', ')}, but got '${String(name)}'`);
   }
 }
 
-/** The model of a task alone (for summary and for loading a checkpoint). */
-export function makeModel(name: TaskName): Module {
+/** The model of a task alone (for summary and for loading a checkpoint); text tasks need their spec. */
+export function makeModel(name: TaskName, spec?: object): Module {
   switch (name) {
     case 'fashion-mnist':
       return new DilatedCnn();
@@ -35,6 +45,11 @@ export function makeModel(name: TaskName): Module {
       return addingModel();
     case 'copy-memory':
       return copyMemoryModel();
+    case 'text':
+    case 'fortunes':
+      return new TextCnn((spec as TextSpec | undefined)?.model as TextCnnOptions ?? { vocabSize: 20000, classes: 10 });
+    case 'char-lm':
+      return new CharLm((spec as TextSpec | undefined)?.model as CharLmOptions ?? { vocabSize: 100 });
     default:
       throw new RangeError(`--task expects one of ${TASKS.join(', ')}, but got '${String(name)}'`);
   }
@@ -45,5 +60,8 @@ export const SUMMARY_SHAPES: Record<TaskName, number[]> = {
   'fashion-mnist': [1, 1, 28, 28],
   adding: [1, 2, ADDING_T],
   'copy-memory': [1, COPY_SYMBOLS, COPY_T + 2 * COPY_DIGITS],
+  text: [1, 64],
+  fortunes: [1, 64],
+  'char-lm': [1, 128],
 };
 

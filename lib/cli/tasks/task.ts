@@ -27,9 +27,9 @@ export interface TrainBatch {
 
 export interface Evaluation {
   loss: number;
-  /** 'accuracy' in [0, 1] (higher is better) or 'mse' (lower is better). */
+  /** 'accuracy' in [0, 1] (higher is better), 'mse' or 'bits/char' (lower is better). */
   metric: number;
-  metricName: 'accuracy' | 'mse';
+  metricName: 'accuracy' | 'mse' | 'bits/char';
 }
 
 export interface Task {
@@ -39,9 +39,15 @@ export interface Task {
   model: Module;
   /** One sample with its batch dimension, for model.summary(). */
   summaryShape: number[];
+  /** The summary input's dtype: 'int32' for token ids (default float32). */
+  summaryDtype?: 'int32';
   batchesPerEpoch: number;
   batches(epoch: number, start: number): Iterable<TrainBatch>;
   evaluate(model: Module): Evaluation;
+  /** What the checkpoint must keep to rebuild this task's model and encoding (vocabulary, label names). */
+  spec?: object;
+  /** Pictures of the last evaluation, written beside plot.svg (e.g. a confusion matrix). */
+  pictures?(): { file: string; svg: string }[];
 }
 
 export const limitBatches = (n: number, max?: number) => (max === undefined ? n : Math.min(n, max));
@@ -88,4 +94,11 @@ export function inEval<T>(model: Module, fn: () => T): T {
   } finally {
     model.train(wasTraining);
   }
+}
+
+/** "test accuracy 91.20%", "test MSE 0.00123", "test 2.105 bits/char". */
+export function formatMetric(e: Pick<Evaluation, 'metric' | 'metricName'>): string {
+  if (e.metricName === 'accuracy') return `test accuracy ${(100 * e.metric).toFixed(2)}%`;
+  if (e.metricName === 'mse') return `test MSE ${e.metric.toFixed(5)}`;
+  return `test ${e.metric.toFixed(3)} bits/char`;
 }
