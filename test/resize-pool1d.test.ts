@@ -133,6 +133,15 @@ describe('nn layers over sequences', () => {
     expect(String(model)).toMatch(/Upsample\(scaleFactor=2, mode='linear'\)/);
     expect(String(model)).toMatch(/MaxPool1d\(kernelSize=3, stride=2, padding=1\)/);
   });
+
+  it('summary: 1-d pools widen the receptive field per step; adaptive pooling to 1 sees everything', () => {
+    const model = new at.nn.Sequential(
+      new at.nn.Conv1d(1, 2, 3), new at.nn.MaxPool1d(2), new at.nn.Conv1d(2, 2, 3), new at.nn.AdaptiveAvgPool1d(1),
+    );
+    const s = model.summary([1, 1, 20]);
+    expect(s.rows.map((r) => r.outputShape)).toEqual([[1, 2, 18], [1, 2, 9], [1, 2, 7], [1, 2, 1]]);
+    expect(s.rows.map((r) => r.receptiveField)).toEqual([[3], [4], [8], null]);
+  });
 });
 
 describe('argument checks', () => {

@@ -1,6 +1,7 @@
 // BatchNorm2d (N×C×H×W) and BatchNorm1d (N×C or N×C×L): per-channel normalisation with learned scale
-// (weight) and shift (bias). Training normalises with the batch's statistics and moves the running ones (running_mean,
-// running_var, num_batches_tracked: PyTorch's state_dict names); eval normalises with the running ones.
+// (weight) and shift (bias). Training normalises with the batch's statistics and moves the running
+// ones (running_mean, running_var, num_batches_tracked: PyTorch's state_dict names); eval normalises
+// with the running ones.
 import { native } from '../native/load-addon';
 import { batchNorm1d, batchNorm2d, batchNormRelu2d } from '../ops/batchnorm';
 import { describeValue, expectInt } from '../core/shape-checks';
