@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { EMBEDDED_DIR } from '../lib/data/fashion-mnist';
 import { main } from '../lib/cli/main';
-import { train, type TrainConfig } from '../lib/cli/train';
+import { train, type TrainConfig, type TrainLog } from '../lib/cli/train';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrous-cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -47,7 +47,7 @@ describe('atrous train on the embedded subset', () => {
     expect(code, text).toBe(0);
     expect(text).toContain('Receptive field');
     expect(text).toMatch(/epoch 2\/2 +train loss [\d.]+ +test accuracy [\d.]+%/);
-    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8'));
+    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8')) as TrainLog;
     expect(log.epochs).toHaveLength(2);
     expect(log.epochs[1].trainLoss).toBeLessThan(log.epochs[0].trainLoss);
     expect(log.epochs[0].trainLoss).toBeLessThan(2.4); // below chance after 8 batches
@@ -102,7 +102,7 @@ describe('atrous on the sequence tasks, summary and bad options', () => {
     const out = path.join(dir, 'adding');
     const { code, out: text } = await cli('train', '--task', 'adding', '--epochs', '2', '--max-batches', '10', '--batch-size', '16', '--lr', '0.002', '--out', out);
     expect(code, text).toBe(0);
-    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8'));
+    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8')) as TrainLog;
     expect(log.epochs[0].metricName).toBe('mse');
     expect(log.epochs[1].trainLoss).toBeLessThan(log.epochs[0].trainLoss);
     expectWellFormedSvg(fs.readFileSync(path.join(out, 'plot.svg'), 'utf8'));
@@ -119,8 +119,9 @@ describe('atrous on the sequence tasks, summary and bad options', () => {
 
   it('refuses unknown commands and bad values, naming what it expected', async () => {
     const errors: string[] = [];
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- put back in finally, never called here
     const write = process.stderr.write;
-    process.stderr.write = ((s: string) => errors.push(s) > 0) as typeof process.stderr.write;
+    process.stderr.write = ((s: string) => errors.push(s) > 0);
     try {
       expect((await cli('train', '--epochs', 'two')).code).toBe(2);
       expect((await cli('train', '--task', 'mnist')).code).toBe(2);

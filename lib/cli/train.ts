@@ -212,8 +212,18 @@ export function formatEpoch(r: EpochRecord, epochs: number, task: TaskName): str
   return `epoch ${r.epoch}/${epochs}  train loss ${r.trainLoss.toFixed(4)}  ${metric}  test loss ${r.testLoss.toFixed(4)}  ${r.seconds.toFixed(1)} s  ${r.samplesPerSecond.toFixed(0)} ${unit}`;
 }
 
+/** log.json: the run's configuration, every epoch so far, and where it stopped. */
+export interface TrainLog {
+  task: RunState['task'];
+  finetune: RunState['finetune'];
+  config: RunState['config'];
+  epochs: EpochRecord[];
+  interrupted: boolean;
+  position: { epoch: number; batch: number };
+}
+
 function writeLog(file: string, state: RunState, interrupted: boolean): void {
-  const log = { task: state.task, finetune: state.finetune, config: state.config, epochs: state.history, interrupted, position: { epoch: state.epoch, batch: state.batch } };
+  const log: TrainLog = { task: state.task, finetune: state.finetune, config: state.config, epochs: state.history, interrupted, position: { epoch: state.epoch, batch: state.batch } };
   fs.writeFileSync(file, JSON.stringify(log, null, 2) + '\n');
 }
 
