@@ -1,5 +1,5 @@
 // at.nn: Module and the layers (API.md "Modules").
-export { Module, type LoadStateDictOptions, type LoadStateDictResult } from './module';
+export { Module, type LoadStateDictOptions, type LoadStateDictResult, type StateDictPlan } from './module';
 export { Conv1d, Conv2d, type ConvLayerOptions } from './conv';
 export { Linear } from './linear';
 export { ReLU, Flatten, Dropout } from './activation';
