@@ -10,7 +10,7 @@ function runConv(c: ConvCase): void {
   const { stride, padding, dilation, groups } = c.config;
   const opts: at.ConvOptions = { stride, padding, dilation, groups };
   checkCase(c, ({ input, weight, bias }) => {
-    // No-bias cases alternate the two spellings API.md allows.
+    // No-bias cases alternate the two spellings docs/API.md allows.
     const b = bias ?? (c.op === 'conv2d' ? null : undefined);
     if (c.op === 'conv2d') return at.conv2d(input, weight, b, opts);
     if (c.op === 'conv1d') return at.conv1d(input, weight, b, opts);

@@ -38,7 +38,7 @@ describe('losses vs PyTorch', () => {
       checkCase(c, (t) => {
         if (c.op === 'mseLoss') return at.mseLoss(t.a, t.b);
         if (c.op === 'crossEntropy') {
-          // Both target spellings API.md allows.
+          // Both target spellings docs/API.md allows.
           const targets = i % 2 === 0 ? (c.targets as number[]) : Int32Array.from(c.targets as number[]);
           return at.crossEntropy(t.logits, targets);
         }

@@ -1,4 +1,4 @@
-// The float32, row-major Tensor: storage, shape, autograd state, and the methods API.md lists.
+// The float32, row-major Tensor: storage, shape, autograd state, and the methods docs/API.md lists.
 // Math goes through lib/ops (and from there the addon); this file keeps shape bookkeeping only.
 import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBackward, type SavedBuffer } from './autograd';
 import { native } from '../native/load-addon';
@@ -304,7 +304,7 @@ export function expectLive(op: string, arg: string, t: Tensor): void {
   throw new Error(`${op}: ${arg} (shape ${formatShape(t.shape)}) has no values any more: it was ${reason}`);
 }
 
-/** at.tensor(data, shape?, opts?): see API.md "Tensors". */
+/** at.tensor(data, shape?, opts?): see docs/API.md "Tensors". */
 export function tensor(data: TensorData, shape?: readonly number[] | null, opts?: TensorOptions): Tensor {
   const options = checkOptions('tensor', opts);
   const { storage, shape: finalShape } = toStorage(data, shape);
