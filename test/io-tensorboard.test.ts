@@ -7,7 +7,8 @@ import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { crc32, crc32c } from '../lib/io/crc';
 import { encodePng } from '../lib/io/png';
-import { encodeEvent, EventType, frameRecord, maskedCrc32c, TensorBoardWriter, type EventFields } from '../lib/io/tensorboard';
+import { encodeEvent, EventType, frameRecord, TensorBoardWriter, type EventFields } from '../lib/io/tensorboard';
+import { readRecords } from './helpers/tfrecord';
 
 const REFERENCE = path.join(__dirname, 'fixtures', 'tensorboard-reference.tfevents');
 const IMAGE = { png: Uint8Array.from({ length: 16 }, (_, i) => i + 1), height: 2, width: 3, channels: 1 as const };
@@ -20,20 +21,6 @@ const EVENTS: EventFields[] = [
   { wallTime: 1700000100.75, step: 250, scalars: { 'test/loss': 0.4375, 'test/accuracy': 0.875 } },
   { wallTime: 1700000101.0, step: 250, images: { 'test/samples': IMAGE } },
 ];
-
-/** Splits a TFRecord file, checking both masked CRCs of every record. */
-function readRecords(bytes: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 0; at < bytes.length;) {
-    const length = Number(bytes.readBigUInt64LE(at));
-    expect(bytes.readUInt32LE(at + 8), `length CRC of record ${out.length}`).toBe(maskedCrc32c(bytes.subarray(at, at + 8)));
-    const data = bytes.subarray(at + 12, at + 12 + length);
-    expect(bytes.readUInt32LE(at + 12 + length), `data CRC of record ${out.length}`).toBe(maskedCrc32c(data));
-    out.push(data);
-    at += 16 + length;
-  }
-  return out;
-}
 
 describe('TensorBoard event files', () => {
   it('CRC-32C and CRC-32 give the standard check values', () => {

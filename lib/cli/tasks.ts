@@ -49,6 +49,8 @@ export interface Task {
   batchesPerEpoch: number;
   batches(epoch: number, start: number): Iterable<TrainBatch>;
   evaluate(model: Module): Evaluation;
+  /** Where the task has pictures: some test images (count × height × width bytes), for TensorBoard. */
+  pictures?: { images: Uint8Array; count: number; height: number; width: number };
 }
 
 export function makeTask(name: TaskName, opts: TaskOptions): Task {
@@ -121,6 +123,7 @@ function fashionMnistTask(opts: TaskOptions): Task {
     evaluate(model) {
       return evaluateClassifier(model, testLoader, device);
     },
+    pictures: { images: test.images, count: test.count, height: test.height, width: test.width },
   };
 }
 
