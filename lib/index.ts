@@ -1,4 +1,4 @@
-// atrous: the public entry (API.md). The layers below it, each calling only those before it:
+// atrous: the public entry (docs/API.md). The layers below it, each calling only those before it:
 // native/ (the addon) → core/ (Tensor, autograd, memory) → ops/ → nn/, optim/ → io/, data/ → models/ → cli/.
 export { backend, setCudaTf32, setNumThreads, type BackendInfo } from './native/backend';
 export { Tensor, tensor, type BackwardOptions, type Device, type DType, type TensorOptions } from './core/tensor';

@@ -18,7 +18,7 @@ Files (each {"generator", "torch", "cases": [...]}):
                    the kernel, 1×1 outputs, 1×1 kernels, then seeded random ones.
   conv1d.json      ~40 conv1d configurations incl. 'causal' (F.pad left by dilation·(k−1), then conv1d;
                    stride 1 and 2), 'same', 'valid', groups, no bias.
-  conv-suite.json  the 8 geometries of shared/conv-suite.json scaled down (batch 1-2, fewer channels,
+  conv-suite.json  the 8 geometries of native/bench/conv-suite.json scaled down (batch 1-2, fewer channels,
                    smaller spatial), keeping kernel, dilation, padding, stride, groups (S5 is conv1d).
   linear.json, relu.json, pool.json (maxPool2d, avgPool2d with count_include_pad, adaptiveAvgPool2d
                    with sizes that do not divide the input), loss.json (crossEntropy, mseLoss),
@@ -318,7 +318,7 @@ def conv1d_cases():
 
 
 def conv_suite_cases():
-    with open(os.path.join(ROOT, '..', 'shared', 'conv-suite.json')) as f:
+    with open(os.path.join(ROOT, 'native', 'bench', 'conv-suite.json')) as f:
         suite = json.load(f)['shapes']
     # Scaled down: batch 1-2, a few channels, small spatial; kernel/dilation/padding/stride/groups kept.
     scaled = {

@@ -48,7 +48,9 @@ function which(name, pathVar) {
     try {
       accessSync(file, constants.X_OK);
       return file;
-    } catch {}
+    } catch {
+      // not there, or not executable: the next directory
+    }
   }
   return null;
 }

@@ -40,7 +40,7 @@ const threads = positive('threads', values.threads);
 const root = path.resolve(values.root);
 
 const at = require(path.join(root, 'dist', 'index.js'));
-const { native } = require(path.join(root, 'dist', 'binding.js'));
+const { native } = require(path.join(root, 'dist', 'native', 'load-addon.js'));
 const { DilatedCnn } = require(path.join(root, 'dist', 'models', 'dilated-cnn.js'));
 at.setNumThreads(threads);
 

@@ -77,7 +77,7 @@ describe('autograd graph', () => {
     y.backward();
     expect(values(x.grad)).toEqual([2, 4]);
     const view = x.detach();
-    view.storage[0] = 9;
+    (view.storage as Float32Array)[0] = 9;
     expect(x.toFloat32Array()[0]).toBe(9);
   });
 

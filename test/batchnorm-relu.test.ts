@@ -174,7 +174,7 @@ describe('Sequential fuses [BatchNorm2d, ReLU] invisibly', () => {
 
   it('errors from a fused pair still name the op and the shapes', () => {
     const m = new at.nn.Sequential(new at.nn.BatchNorm2d(3), new at.nn.ReLU());
-    expect(() => m.forward(at.zeros([2, 4, 3, 3]))).toThrow(/x expects 3 channels.*\[2, 4, 3, 3\]/);
+    expect((): unknown => m.forward(at.zeros([2, 4, 3, 3]))).toThrow(/x expects 3 channels.*\[2, 4, 3, 3\]/);
     expect((m.at(0) as at.nn.BatchNorm2d).numBatchesTracked!.item()).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { TrainLog } from '../lib/cli/train';
 import { EMBEDDED_DIR } from '../lib/data/fashion-mnist';
 
 const root = path.resolve(__dirname, '..');
@@ -47,7 +48,7 @@ describe('atrous train and SIGINT', () => {
     expect(stopped.code, stopped.out).toBe(130);
     const checkpoint = path.join(out, 'checkpoint.safetensors');
     expect(fs.existsSync(checkpoint), stopped.out).toBe(true);
-    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8'));
+    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8')) as TrainLog;
     expect(log.interrupted).toBe(true);
     expect(log.position.epoch).toBeGreaterThanOrEqual(1);
     expect(log.position.epoch).toBeLessThan(40);
@@ -56,7 +57,7 @@ describe('atrous train and SIGINT', () => {
       '--batch-size', '32', '--threads', '1', '--out', out, '--resume', checkpoint]);
     expect(resumed.code, resumed.out).toBe(0);
     expect(resumed.out).toContain('resuming from');
-    const after = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8'));
+    const after = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8')) as TrainLog;
     expect(after.interrupted).toBe(false);
     expect(after.epochs.length).toBe(log.position.epoch + 1);
   }, 120_000);

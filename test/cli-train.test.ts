@@ -8,7 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { EMBEDDED_DIR } from '../lib/data/fashion-mnist';
 import { main } from '../lib/cli/main';
-import { train, type TrainConfig } from '../lib/cli/train';
+import { train, type TrainConfig, type TrainLog } from '../lib/cli/train';
+import { EventType } from '../lib/io/tensorboard';
+import { readRecords } from './helpers/tfrecord';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrous-cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -47,7 +49,7 @@ describe('atrous train on the embedded subset', () => {
     expect(code, text).toBe(0);
     expect(text).toContain('Receptive field');
     expect(text).toMatch(/epoch 2\/2 +train loss [\d.]+ +test accuracy [\d.]+%/);
-    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8'));
+    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8')) as TrainLog;
     expect(log.epochs).toHaveLength(2);
     expect(log.epochs[1].trainLoss).toBeLessThan(log.epochs[0].trainLoss);
     expect(log.epochs[0].trainLoss).toBeLessThan(2.4); // below chance after 8 batches
@@ -59,6 +61,43 @@ describe('atrous train on the embedded subset', () => {
     const evaluated = await cli('eval', '--checkpoint', path.join(out, 'checkpoint.safetensors'), '--data', EMBEDDED_DIR);
     expect(evaluated.code, evaluated.out).toBe(0);
     expect(evaluated.out).toContain(`test accuracy ${(100 * log.epochs[1].metric).toFixed(2)}%`);
+  }, 120_000);
+
+  it('plots per-step loss, lr and throughput, and writes TensorBoard events with --tensorboard', async () => {
+    const out = path.join(dir, 'run-tb');
+    const board = path.join(dir, 'board');
+    const { code, out: text } = await cli('train', ...base, '--epochs', '2', '--max-batches', '4', '--out', out, '--tensorboard', board);
+    expect(code, text).toBe(0);
+    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8')) as TrainLog;
+    expect(log.steps.map((s) => s.x)).toEqual([0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2]);
+    expect(log.steps[0].lr).toBe(2e-3); // the first step runs at the initial rate; the cosine lowers it after
+    for (let i = 1; i < 8; i++) expect(log.steps[i].lr).toBeLessThan(log.steps[i - 1].lr);
+    const svg = fs.readFileSync(path.join(out, 'plot.svg'), 'utf8');
+    expectWellFormedSvg(svg);
+    for (const title of ['Learning rate', 'Throughput (smoothed)', 'train, per step (smoothed)']) expect(svg).toContain(title);
+
+    const files = fs.readdirSync(board);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^events\.out\.tfevents\.\d+\./);
+    type Decoded = { wallTime: number; step?: number; fileVersion?: string; summary?: { value: { tag: string; simpleValue?: number; image?: { height: number; width: number; colorspace: number; encodedImageString: Buffer } }[] } };
+    const events = readRecords(fs.readFileSync(path.join(board, files[0]))).map((r) => EventType.toObject(EventType.decode(r), { longs: Number }) as Decoded);
+    expect(events[0].fileVersion).toBe('brain.Event:2');
+    const image = events[1].summary!.value[0];
+    expect(image.tag).toBe('test/samples');
+    expect(image.image!.height).toBe(4 * 28); // 16 test images, 4 by 4
+    expect(image.image!.encodedImageString.subarray(1, 4).toString('latin1')).toBe('PNG');
+    const scalars = (tag: string) => events.flatMap((e) => (e.summary?.value ?? []).filter((v) => v.tag === tag).map((v) => [e.step ?? 0, v.simpleValue!]));
+    const loss = scalars('train/loss');
+    expect(loss.map(([step]) => step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(scalars('train/lr').map(([, v]) => v)).toEqual(log.steps.map((s) => Math.fround(s.lr)));
+    expect(scalars('train/throughput')).toHaveLength(8);
+    expect(scalars('test/accuracy')).toEqual([[4, Math.fround(log.epochs[0].metric)], [8, Math.fround(log.epochs[1].metric)]]);
+    // The plot's loss is the bias-corrected moving average (0.9) of the per-step losses TensorBoard got.
+    let avg = 0;
+    loss.forEach(([, v], i) => {
+      avg = 0.9 * avg + 0.1 * v;
+      expect(log.steps[i].loss).toBeCloseTo(avg / (1 - 0.9 ** (i + 1)), 5);
+    });
   }, 120_000);
 
   it('resumes a stopped run to the same parameters as the unbroken run', async () => {
@@ -102,7 +141,7 @@ describe('atrous on the sequence tasks, summary and bad options', () => {
     const out = path.join(dir, 'adding');
     const { code, out: text } = await cli('train', '--task', 'adding', '--epochs', '2', '--max-batches', '10', '--batch-size', '16', '--lr', '0.002', '--out', out);
     expect(code, text).toBe(0);
-    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8'));
+    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8')) as TrainLog;
     expect(log.epochs[0].metricName).toBe('mse');
     expect(log.epochs[1].trainLoss).toBeLessThan(log.epochs[0].trainLoss);
     expectWellFormedSvg(fs.readFileSync(path.join(out, 'plot.svg'), 'utf8'));
@@ -119,8 +158,9 @@ describe('atrous on the sequence tasks, summary and bad options', () => {
 
   it('refuses unknown commands and bad values, naming what it expected', async () => {
     const errors: string[] = [];
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- put back in finally, never called here
     const write = process.stderr.write;
-    process.stderr.write = ((s: string) => errors.push(s) > 0) as typeof process.stderr.write;
+    process.stderr.write = ((s: string) => errors.push(s) > 0);
     try {
       expect((await cli('train', '--epochs', 'two')).code).toBe(2);
       expect((await cli('train', '--task', 'mnist')).code).toBe(2);

@@ -623,7 +623,7 @@ describe.skipIf(!info.cuda)(`on cuda (${info.cuda ? info.cudaDevice : info.cudaR
         }
         const device = i === 0 ? 'cpu' : 'cuda';
         optimizer.zeroGrad();
-        const loss = at.crossEntropy(moved.forward(b.x.to(device)), b.targets);
+        const loss = at.crossEntropy(moved.forward(b.x.to(device)) as at.Tensor, b.targets);
         loss.backward();
         optimizer.step();
         losses.push(loss.item());
@@ -695,7 +695,7 @@ describe.skipIf(!info.cuda)(`on cuda (${info.cuda ? info.cudaDevice : info.cudaR
     const x = at.tensor(seededValues(4 * 3 * 12 * 12, 4100), [4, 3, 12, 12], { device: 'cuda' });
     const step = () => {
       optimizer.zeroGrad();
-      at.crossEntropy(model.forward(x), [0, 1, 2, 3]).backward();
+      at.crossEntropy(model.forward(x) as at.Tensor, [0, 1, 2, 3]).backward();
       optimizer.step();
     };
     for (let i = 0; i < 3; i++) step();
@@ -709,9 +709,10 @@ describe.skipIf(!info.cuda)(`on cuda (${info.cuda ? info.cudaDevice : info.cudaR
     // A module's intermediate, kept past backward(), has no device memory any more and says so.
     let kept: at.Tensor | null = null;
     const relu = model.at(2);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called on relu below
     const original = relu.forward;
     relu.forward = (t: at.Tensor) => (kept = original.call(relu, t) as at.Tensor);
-    at.crossEntropy(model.forward(x), [0, 1, 2, 3]).backward();
+    at.crossEntropy(model.forward(x) as at.Tensor, [0, 1, 2, 3]).backward();
     relu.forward = original;
     expect(() => kept!.toFloat32Array()).toThrow(/has no values any more: it was .*freed by backward\(\)/);
   });
@@ -777,7 +778,7 @@ describe.skipIf(!info.cuda)(`on cuda (${info.cuda ? info.cudaDevice : info.cudaR
         const targets = [0, 2];
         const step = (model: at.nn.Module, opt: at.optim.Optimizer<{ lr: number }>) => {
           opt.zeroGrad();
-          const loss = at.crossEntropy(model.forward(x), targets);
+          const loss = at.crossEntropy(model.forward(x) as at.Tensor, targets);
           loss.backward();
           opt.step();
           return loss.item();

@@ -5,7 +5,7 @@ import * as at from '../lib';
 import { checkCase, loadFixtures } from './helpers/fixtures';
 
 describe('dilated CNN forward + backward vs PyTorch', () => {
-  for (const c of loadFixtures('cnn.json')) {
+  for (const c of loadFixtures<{ conv1: at.ConvOptions; conv2: at.ConvOptions; maxPool2d: at.IntOrPair }>('cnn.json')) {
     it(`${c.name} ${JSON.stringify(c.config)}`, () =>
       checkCase(c, (p) => {
         const { conv1, conv2, maxPool2d } = c.config;

@@ -4,11 +4,13 @@ import { describe, it } from 'vitest';
 import * as at from '../lib';
 import { checkCase, loadFixtures, type FixtureCase } from './helpers/fixtures';
 
-function runConv(c: FixtureCase): void {
+type ConvCase = FixtureCase<Pick<at.ConvOptions, 'stride' | 'padding' | 'dilation' | 'groups'>>;
+
+function runConv(c: ConvCase): void {
   const { stride, padding, dilation, groups } = c.config;
   const opts: at.ConvOptions = { stride, padding, dilation, groups };
   checkCase(c, ({ input, weight, bias }) => {
-    // No-bias cases alternate the two spellings API.md allows.
+    // No-bias cases alternate the two spellings docs/API.md allows.
     const b = bias ?? (c.op === 'conv2d' ? null : undefined);
     if (c.op === 'conv2d') return at.conv2d(input, weight, b, opts);
     if (c.op === 'conv1d') return at.conv1d(input, weight, b, opts);
@@ -16,16 +18,16 @@ function runConv(c: FixtureCase): void {
   });
 }
 
-const title = (c: FixtureCase) => `${c.name} ${JSON.stringify(c.config)}`;
+const title = (c: ConvCase) => `${c.name} ${JSON.stringify(c.config)}`;
 
 describe('conv2d vs PyTorch', () => {
-  for (const c of loadFixtures('conv2d.json')) it(title(c), () => runConv(c));
+  for (const c of loadFixtures<ConvCase['config']>('conv2d.json')) it(title(c), () => runConv(c));
 });
 
 describe('conv1d vs PyTorch', () => {
-  for (const c of loadFixtures('conv1d.json')) it(title(c), () => runConv(c));
+  for (const c of loadFixtures<ConvCase['config']>('conv1d.json')) it(title(c), () => runConv(c));
 });
 
 describe('conv suite geometries (scaled down) vs PyTorch', () => {
-  for (const c of loadFixtures('conv-suite.json')) it(title(c), () => runConv(c));
+  for (const c of loadFixtures<ConvCase['config']>('conv-suite.json')) it(title(c), () => runConv(c));
 });

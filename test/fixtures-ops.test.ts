@@ -4,7 +4,7 @@ import { describe, it } from 'vitest';
 import * as at from '../lib';
 import { checkCase, loadFixtures, type FixtureCase } from './helpers/fixtures';
 
-const title = (c: FixtureCase) => `${c.name} ${JSON.stringify(c.config)}`;
+const title = (c: FixtureCase<unknown>) => `${c.name} ${JSON.stringify(c.config)}`;
 
 describe('linear vs PyTorch', () => {
   for (const c of loadFixtures('linear.json')) {
@@ -19,7 +19,7 @@ describe('relu vs PyTorch', () => {
 });
 
 describe('pools vs PyTorch', () => {
-  for (const c of loadFixtures('pool.json')) {
+  for (const c of loadFixtures<{ kernel: at.IntOrPair; stride: at.IntOrPair | null; padding: at.IntOrPair; outputSize: at.IntOrPair }>('pool.json')) {
     it(`${c.op} ${title(c)}`, () =>
       checkCase(c, ({ x }) => {
         const { kernel, stride, padding, outputSize } = c.config;
@@ -38,7 +38,7 @@ describe('losses vs PyTorch', () => {
       checkCase(c, (t) => {
         if (c.op === 'mseLoss') return at.mseLoss(t.a, t.b);
         if (c.op === 'crossEntropy') {
-          // Both target spellings API.md allows.
+          // Both target spellings docs/API.md allows.
           const targets = i % 2 === 0 ? (c.targets as number[]) : Int32Array.from(c.targets as number[]);
           return at.crossEntropy(t.logits, targets);
         }

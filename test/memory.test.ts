@@ -211,9 +211,7 @@ describe('memory', () => {
   it('backward() argument checks name what was wrong', () => {
     const x = at.ones([2], { requiresGrad: true });
     const y = x.mul(2).sum();
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    expect(() => y.backward({ retainGraph: 'yes' } as any)).toThrow(/Tensor\.backward: options\.retainGraph expects a boolean, but got "yes"/);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    expect(() => y.backward(42 as any)).toThrow(/Tensor\.backward: grad expects a Tensor \(or options \{ retainGraph \}\), but got 42/);
+    expect(() => y.backward({ retainGraph: 'yes' } as never)).toThrow(/Tensor\.backward: options\.retainGraph expects a boolean, but got "yes"/);
+    expect(() => y.backward(42 as never)).toThrow(/Tensor\.backward: grad expects a Tensor \(or options \{ retainGraph \}\), but got 42/);
   });
 });

@@ -18,7 +18,7 @@ class FineNet extends at.nn.Module {
     this.fc = new at.nn.Linear(8, classes);
   }
   override forward(x: at.Tensor): at.Tensor {
-    return this.fc.forward(this.features.forward(x).flatten(1));
+    return this.fc.forward((this.features.forward(x) as at.Tensor).flatten(1));
   }
 }
 
@@ -44,7 +44,7 @@ function trainSteps(net: at.nn.Module, opt: at.optim.Optimizer<{ lr: number }>, 
   const x = toTensor(fixture.input);
   for (let i = 0; i < steps; i++) {
     opt.zeroGrad();
-    at.crossEntropy(net.forward(x), fixture.targets).backward();
+    at.crossEntropy(net.forward(x) as at.Tensor, fixture.targets).backward();
     opt.step();
   }
 }

@@ -12,7 +12,7 @@ describe('Module.forwardAsync', () => {
     const conv2 = new at.nn.Conv2d(3, 4, [3, 2], { stride: [1, 2], padding: [1, 0] });
     const model = new at.nn.Sequential(conv1, new at.nn.ReLU(), conv2);
     const x = at.randn([2, 2, 7, 9]);
-    const y = await model.forwardAsync(x);
+    const y = (await model.forwardAsync(x)) as at.Tensor;
 
     const h = conv2dRef(x.toFloat32Array(), [2, 2, 7, 9], conv1.weight.toFloat32Array(), [3, 2, 3, 3],
       conv1.bias!.toFloat32Array(), { stride: [1, 1], dilation: [2, 2], pads: { top: 2, bottom: 2, left: 2, right: 2 }, groups: 1 });
@@ -45,7 +45,7 @@ describe('Module.forwardAsync', () => {
         return x.mul(2);
       }
     }
-    const y = await new Doubler().forwardAsync(at.tensor([1, -2, 3], [3]));
+    const y = (await new Doubler().forwardAsync(at.tensor([1, -2, 3], [3]))) as at.Tensor;
     expect(Array.from(y.toFloat32Array())).toEqual([2, -4, 6]);
   });
 });

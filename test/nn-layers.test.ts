@@ -34,7 +34,7 @@ describe('nn layers match PyTorch', () => {
     const seq = fixture.batchnormSequence;
     const bn = new at.nn.BatchNorm2d(2, { momentum: 0.3 });
     seq.inputs.forEach((input, i) => {
-      expectRelClose(`batch ${i}`, (bn.forward(toTensor(input)) as at.Tensor).toFloat32Array(), seq.outputs[i], TOL);
+      expectRelClose(`batch ${i}`, (bn.forward(toTensor(input))).toFloat32Array(), seq.outputs[i], TOL);
     });
     const sd = bn.stateDict();
     for (const [name, rec] of Object.entries(seq.stateAfter)) expectRelClose(name, sd[name].toFloat32Array(), rec.data, TOL);
@@ -48,7 +48,7 @@ describe('nn layers match PyTorch', () => {
     expect(bn.numBatchesTracked!.item()).toBe(0);
     expect(Array.from(bn.runningVar!.toFloat32Array())).toEqual([1, 1, 1]);
     bn.eval();
-    expect((bn.forward(at.zeros([1, 3, 1, 1])) as at.Tensor).shape).toEqual([1, 3, 1, 1]);
+    expect((bn.forward(at.zeros([1, 3, 1, 1]))).shape).toEqual([1, 3, 1, 1]);
   });
 });
 

@@ -21,7 +21,7 @@ class Net extends at.nn.Module {
     this.scale = at.ones([1], { requiresGrad: true });
   }
   override forward(x: at.Tensor): at.Tensor {
-    return this.layers.forward(this.stem.forward(x));
+    return this.layers.forward(this.stem.forward(x)) as at.Tensor;
   }
 }
 
@@ -56,7 +56,7 @@ describe('Module names', () => {
   it('stateDict entries share storage with the parameters', () => {
     const lin = new at.nn.Linear(2, 2);
     const sd = lin.stateDict();
-    lin.weight.storage[0] = 42;
+    (lin.weight.storage as Float32Array)[0] = 42;
     expect(sd.weight.toFloat32Array()[0]).toBe(42);
   });
 });
@@ -106,7 +106,7 @@ describe('modes and devices', () => {
     const x = at.ones([100]);
     expect(drop.forward(x)).toBe(x);
     drop.train();
-    expect(Array.from((drop.forward(x) as at.Tensor).toFloat32Array()).some((v) => v === 0)).toBe(true);
+    expect(Array.from((drop.forward(x)).toFloat32Array()).some((v) => v === 0)).toBe(true);
     net.train();
     expect(net.stem.bn.training).toBe(true);
   });

@@ -24,6 +24,7 @@ class TutorialCNN extends at.nn.Module {
 describe('summary', () => {
   it("stops the tutorial CNN at 'fc', naming both sizes (32×32 → 34 → 17 → 21 → 10 → 18 → 9: 128·9·9 = 10368 features, not 512)", () => {
     const model = new TutorialCNN();
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity below
     const fcForward = model.fc.forward;
     let err: Error | undefined;
     try {
@@ -38,6 +39,7 @@ describe('summary', () => {
     expect(err!.message).toContain("after layer 'flatten'");
     // The model is left as it was: training mode, forward methods restored.
     expect(model.training).toBe(true);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity
     expect(model.fc.forward).toBe(fcForward);
   });
 

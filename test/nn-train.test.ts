@@ -4,7 +4,7 @@
 // statistic after 3 steps of SGD (Nesterov), Adam and AdamW within 1e-4 relative error.
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
-import { expectRelClose, readFixture, toStateDict, toTensor, type TensorRecord } from './helpers/nn-fixtures';
+import { expectRelClose, readFixture, toStateDict, toTensor, type OptimizerClass, type TensorRecord } from './helpers/nn-fixtures';
 
 export class DilatedNet extends at.nn.Module {
   conv1 = new at.nn.Conv2d(3, 8, 3, { padding: 2, dilation: 2, bias: false }); // BatchNorm follows
@@ -34,8 +34,7 @@ describe('training parity with PyTorch', () => {
     it(`3 steps of ${run.optimizer} ${JSON.stringify(run.opts)}`, () => {
       const net = new DilatedNet();
       net.loadStateDict(toStateDict(fixture.init));
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const opt = new (at.optim[run.optimizer] as any)(net.parameters(), run.opts) as at.optim.Optimizer<{ lr: number }>;
+      const opt = new (at.optim[run.optimizer] as OptimizerClass)(net.parameters(), run.opts);
       const x = toTensor(fixture.input);
       const losses: number[] = [];
       for (let step = 0; step < 3; step++) {

@@ -3,7 +3,7 @@
 // groups; stateDict/loadStateDict; bad arguments.
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
-import { expectRelClose, readFixture, toTensor, type TensorRecord } from './helpers/nn-fixtures';
+import { expectRelClose, readFixture, toTensor, type OptimizerClass, type TensorRecord } from './helpers/nn-fixtures';
 
 interface OptimCase {
   optimizer: 'SGD' | 'Adam' | 'AdamW';
@@ -16,8 +16,7 @@ const fixture = readFixture<{ inits: TensorRecord[]; grads: TensorRecord[][]; ca
 
 function makeOptimizer(c: OptimCase, params: at.Tensor[]): at.optim.Optimizer<{ lr: number }> {
   const spec = c.groups ? c.groups.map((g, i) => ({ params: [params[i]], ...g })) : params;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return new (at.optim[c.optimizer] as any)(spec, c.opts);
+  return new (at.optim[c.optimizer] as OptimizerClass)(spec, c.opts);
 }
 
 function setGrads(params: at.Tensor[], step: number): void {
@@ -87,13 +86,13 @@ describe('optimizer state', () => {
     setGrads(params, 0);
     opt.step();
     const good = opt.stateDict();
-    const before = JSON.stringify(opt.stateDict(), (_k, v) => (v instanceof at.Tensor ? Array.from(v.toFloat32Array()) : v));
+    const before = JSON.stringify(opt.stateDict(), (_k, v: unknown) => (v instanceof at.Tensor ? Array.from(v.toFloat32Array()) : v));
     const badShape = { ...good, state: { ...good.state, 1: { ...good.state[1], expAvg: at.zeros([4]) } } };
     expect(() => opt.loadStateDict(badShape)).toThrow(/state\[1\]\.expAvg expects shape \[5\]/);
     expect(() => opt.loadStateDict({ ...good, paramGroups: [...good.paramGroups, good.paramGroups[0]] })).toThrow(/expects 1 groups/);
     const badLr = { ...good, paramGroups: [{ ...good.paramGroups[0], lr: -1 }] };
     expect(() => opt.loadStateDict(badLr)).toThrow(/paramGroups\[0\]\.lr expects a number in \[0, Infinity\], but got -1/);
-    const after = JSON.stringify(opt.stateDict(), (_k, v) => (v instanceof at.Tensor ? Array.from(v.toFloat32Array()) : v));
+    const after = JSON.stringify(opt.stateDict(), (_k, v: unknown) => (v instanceof at.Tensor ? Array.from(v.toFloat32Array()) : v));
     expect(after).toBe(before);
   });
 

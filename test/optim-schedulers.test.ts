@@ -25,7 +25,7 @@ function scheduler(c: SchedCase, opt: at.optim.SGD): at.optim.LRScheduler {
   switch (c.scheduler) {
     case 'StepLR': return new at.optim.StepLR(opt, c.opts as never);
     case 'CosineAnnealingLR': return new at.optim.CosineAnnealingLR(opt, c.opts as never);
-    case 'LinearLR': return new at.optim.LinearLR(opt, c.opts as never);
+    case 'LinearLR': return new at.optim.LinearLR(opt, c.opts);
     default:
       return new at.optim.SequentialLR(opt, {
         schedulers: [new at.optim.LinearLR(opt, o.warmup as never), new at.optim.CosineAnnealingLR(opt, o.cosine as never)],

@@ -119,7 +119,7 @@ describe('nn layers over sequences', () => {
     expect(bn.numBatchesTracked!.item()).toBe(2);
     bn.eval();
     const x = rnd([2, 3]);
-    const y = values(bn.forward(x) as at.Tensor);
+    const y = values(bn.forward(x));
     const [rm, rv, xs] = [values(bn.runningMean!), values(bn.runningVar!), values(x)];
     xs.forEach((v, i) => expect(y[i]).toBeCloseTo((v - rm[i % 3]) / Math.sqrt(rv[i % 3] + 1e-5), 5));
   });
@@ -209,6 +209,6 @@ describe('argument checks', () => {
     expect(values(bn.runningMean!)).toEqual([0, 0, 0]);
     expect(values(bn.runningVar!)).toEqual([1, 1, 1]);
     bn.eval();
-    expect((bn.forward(x) as at.Tensor).shape).toEqual([1, 3]);
+    expect((bn.forward(x)).shape).toEqual([1, 3]);
   });
 });

@@ -20,7 +20,7 @@ parentPort.postMessage({ shape: y.shape, values: Array.from(y.toFloat32Array()),
 function runWorker(): Promise<{ shape: number[]; values: number[]; cpu: string }> {
   return new Promise((resolve, reject) => {
     const w = new Worker(workerCode, { eval: true, workerData: { entry } });
-    w.once('message', (m) => {
+    w.once('message', (m: { shape: number[]; values: number[]; cpu: string }) => {
       resolve(m);
       void w.terminate();
     });

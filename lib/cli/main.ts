@@ -17,7 +17,7 @@ commands:
   train      train a model; writes checkpoint.safetensors, log.json and plot.svg into --out
              [--task fashion-mnist|adding|copy-memory] [--data DIR] [--epochs N] [--batch-size B]
              [--lr X] [--max-batches N] [--out DIR] [--resume FILE] [--threads N] [--seed N] [--augment]
-             [--device cpu|cuda]
+             [--device cpu|cuda] [--tensorboard DIR]  (event files; view: tensorboard --logdir DIR)
   finetune   --checkpoint FILE: freeze the backbone, put a new head on it and train that (same options)
   eval       --checkpoint FILE [--data DIR] [--threads N] [--device cpu|cuda]: test loss and accuracy (or MSE)
   summary    [--task T]: the model's layers, output shapes, parameters and receptive fields
@@ -42,12 +42,13 @@ const OPTIONS = {
   repeats: { type: 'string' },
   shapes: { type: 'string' },
   device: { type: 'string' },
+  tensorboard: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const ALLOWED: Record<string, string[]> = {
-  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device'],
-  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device'],
+  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard'],
+  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard'],
   eval: ['checkpoint', 'data', 'threads', 'device'],
   summary: ['task'],
   bench: ['repeats', 'threads', 'shapes'],
@@ -139,6 +140,7 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
             seed: intOption('seed', values.seed, 0, values.resume ? (defaults?.seed ?? 0) : 0),
             augment: values.augment ?? (values.resume ? Boolean(defaults?.augment) : false),
             finetuneFrom: source ?? (values.resume ? defaults?.finetuneFrom : undefined),
+            tensorboard: values.tensorboard,
             device: deviceOption(values.device),
           },
           { print, signal: stop.signal },

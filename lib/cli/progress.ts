@@ -20,6 +20,7 @@ export class EpochProgress {
       this.bar = null;
       return;
     }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a terminal; untyped (CliProgress above)
     const progress = require('cli-progress') as CliProgress;
     this.bar = new progress.SingleBar(
       { format: `${label} {bar} {value}/{total} batches | {rate} ${unit}/s | loss {loss} | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 50 },

@@ -1,6 +1,7 @@
 // The training loop behind `atrous train` and `atrous finetune`: Adam with a per-batch cosine learning
 // rate, a progress bar per epoch, one summary line per epoch, and after each epoch a checkpoint
-// (safetensors), a JSON log and an SVG plot in the output directory. Ctrl-C stops after the current
+// (safetensors), a JSON log and an SVG plot (per-epoch points and per-step smoothed loss, learning rate and
+// throughput) in the output directory; with --tensorboard DIR, TensorBoard event files as well. Ctrl-C stops after the current
 // batch and saves a checkpoint that --resume continues from, mid-epoch included.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +12,9 @@ import { Linear, type Module } from '../nn';
 import { Adam } from '../optim/adam';
 import { CosineAnnealingLR } from '../optim/schedulers';
 import { renderSvgPlot } from '../plot/svg';
+import { tileImages } from '../plot/tile';
+import { encodePng } from '../io/png';
+import { TensorBoardWriter } from '../io/tensorboard';
 import { manualSeed } from '../core/random';
 import { EpochProgress } from './progress';
 import { cudaStatus, expectCuda } from '../native/cuda-status';
@@ -32,6 +36,8 @@ export interface TrainConfig {
   finetuneFrom?: string;
   /** Where the model trains: 'cpu' (default) or 'cuda'; not kept in the checkpoint (a resume picks anew). */
   device?: Device;
+  /** A directory for TensorBoard event files (per-step and per-epoch scalars, sample pictures); none when unset. */
+  tensorboard?: string;
 }
 
 export interface EpochRecord {
@@ -44,6 +50,14 @@ export interface EpochRecord {
   samplesPerSecond: number;
 }
 
+/** One training step, for the plot: x in epochs (1.5 = half-way through the second), smoothed values. */
+export interface StepRecord {
+  x: number;
+  loss: number;
+  lr: number;
+  samplesPerSecond: number;
+}
+
 /** What a checkpoint keeps beside the tensors, to rebuild the run and continue it. */
 export interface RunState {
   task: TaskName;
@@ -53,7 +67,9 @@ export interface RunState {
   batch: number;
   partial: { lossSum: number; samples: number; seconds: number };
   history: EpochRecord[];
-  config: Omit<TrainConfig, 'resume' | 'out' | 'device'>;
+  /** Per training step (absent in checkpoints from before it was kept). */
+  steps?: StepRecord[];
+  config: Omit<TrainConfig, 'resume' | 'out' | 'device' | 'tensorboard'>;
 }
 
 export interface TrainResult {
@@ -151,50 +167,73 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const save = () => {
     saveCheckpoint(files.checkpoint, { model, optimizer, scheduler, epoch: state.epoch, extra: state });
     writeLog(files.log, state, interrupted);
-    fs.writeFileSync(files.plot, plotHistory(state.history, config.task));
+    fs.writeFileSync(files.plot, plotHistory(state.history, config.task, state.steps ?? []));
   };
-  while (state.epoch < config.epochs && !interrupted) {
-    setTrainMode();
-    const unit = config.task === 'fashion-mnist' ? 'images' : 'sequences';
-    const bar = new EpochProgress(`epoch ${state.epoch + 1}/${config.epochs}`, task.batchesPerEpoch, state.batch, unit);
-    const started = process.hrtime.bigint();
-    const secondsSoFar = () => state.partial.seconds + Number(process.hrtime.bigint() - started) / 1e9;
-    for (const batch of task.batches(state.epoch, state.batch)) {
-      optimizer.zeroGrad();
-      const loss = batch.loss(model);
-      loss.backward();
-      optimizer.step();
-      scheduler.step();
-      const value = loss.item();
-      if (!Number.isFinite(value)) throw new Error(`training diverged: the loss of batch ${batch.index} of epoch ${state.epoch + 1} is ${value}`);
-      state.partial.lossSum += value * batch.size;
-      state.partial.samples += batch.size;
-      state.batch = batch.index + 1;
-      bar.update(state.batch, batch.size, value);
-      hooks.onBatch?.(state.epoch, state.batch, value);
-      await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C in between batches
-      interrupted = stopped();
-      if (interrupted) break;
+  const board = config.tensorboard ? new TensorBoardWriter(config.tensorboard) : null;
+  const globalStep = () => state.epoch * task.batchesPerEpoch + state.batch;
+  if (board) print(`tensorboard: ${board.file} (view with: tensorboard --logdir ${config.tensorboard})`);
+  if (board && task.sampleImages) {
+    const { images, height, width } = task.sampleImages;
+    const grid = tileImages(images, height, width, 16);
+    board.addImages(globalStep(), { 'test/samples': { png: encodePng(grid.width, grid.height, 1, grid.pixels), height: grid.height, width: grid.width, channels: 1 } });
+  }
+  // Exponential moving averages with bias correction (as TensorBoard's smoothing), restarted per run.
+  const smoothLoss = ema(0.9);
+  const smoothRate = ema(0.9);
+  try {
+    while (state.epoch < config.epochs && !interrupted) {
+      setTrainMode();
+      const unit = config.task === 'fashion-mnist' ? 'images' : 'sequences';
+      const bar = new EpochProgress(`epoch ${state.epoch + 1}/${config.epochs}`, task.batchesPerEpoch, state.batch, unit);
+      const started = process.hrtime.bigint();
+      const secondsSoFar = () => state.partial.seconds + Number(process.hrtime.bigint() - started) / 1e9;
+      for (const batch of task.batches(state.epoch, state.batch)) {
+        const stepStarted = process.hrtime.bigint();
+        const lr = optimizer.paramGroups[0].lr; // this step's rate (the scheduler moves it after)
+        optimizer.zeroGrad();
+        const loss = batch.loss(model);
+        loss.backward();
+        optimizer.step();
+        scheduler.step();
+        const value = loss.item();
+        if (!Number.isFinite(value)) throw new Error(`training diverged: the loss of batch ${batch.index} of epoch ${state.epoch + 1} is ${value}`);
+        state.partial.lossSum += value * batch.size;
+        state.partial.samples += batch.size;
+        state.batch = batch.index + 1;
+        const rate = batch.size / (Number(process.hrtime.bigint() - stepStarted) / 1e9);
+        (state.steps ??= []).push({ x: state.epoch + state.batch / task.batchesPerEpoch, loss: smoothLoss(value), lr, samplesPerSecond: smoothRate(rate) });
+        board?.addScalars(globalStep(), { 'train/loss': value, 'train/lr': lr, 'train/throughput': rate });
+        bar.update(state.batch, batch.size, value);
+        hooks.onBatch?.(state.epoch, state.batch, value);
+        await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C in between batches
+        interrupted = stopped();
+        if (interrupted) break;
+      }
+      bar.stop();
+      if (interrupted) {
+        state.partial.seconds = secondsSoFar();
+        break;
+      }
+      const seconds = secondsSoFar();
+      const evaluation = task.evaluate(model);
+      const record: EpochRecord = {
+        epoch: state.epoch + 1,
+        trainLoss: state.partial.lossSum / Math.max(1, state.partial.samples),
+        testLoss: evaluation.loss,
+        metricName: evaluation.metricName,
+        metric: evaluation.metric,
+        seconds,
+        samplesPerSecond: state.partial.samples / seconds,
+      };
+      state = { ...state, epoch: state.epoch + 1, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [...state.history, record] };
+      print(formatEpoch(record, config.epochs, config.task));
+      board?.addScalars(globalStep(), {
+        'epoch/train_loss': record.trainLoss, 'test/loss': record.testLoss, [`test/${record.metricName}`]: record.metric, 'epoch/throughput': record.samplesPerSecond,
+      });
+      save();
     }
-    bar.stop();
-    if (interrupted) {
-      state.partial.seconds = secondsSoFar();
-      break;
-    }
-    const seconds = secondsSoFar();
-    const evaluation = task.evaluate(model);
-    const record: EpochRecord = {
-      epoch: state.epoch + 1,
-      trainLoss: state.partial.lossSum / Math.max(1, state.partial.samples),
-      testLoss: evaluation.loss,
-      metricName: evaluation.metricName,
-      metric: evaluation.metric,
-      seconds,
-      samplesPerSecond: state.partial.samples / seconds,
-    };
-    state = { ...state, epoch: state.epoch + 1, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [...state.history, record] };
-    print(formatEpoch(record, config.epochs, config.task));
-    save();
+  } finally {
+    board?.close();
   }
   if (interrupted) {
     save();
@@ -202,7 +241,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   } else if (!fs.existsSync(files.checkpoint)) {
     save(); // a resumed run that was already complete
   }
-  print(`wrote ${files.checkpoint}, ${files.log}, ${files.plot}`);
+  print(`wrote ${files.checkpoint}, ${files.log}, ${files.plot}${board ? `, ${board.file}` : ''}`);
   return { outDir: config.out, checkpoint: files.checkpoint, history: state.history, interrupted };
 }
 
@@ -212,20 +251,51 @@ export function formatEpoch(r: EpochRecord, epochs: number, task: TaskName): str
   return `epoch ${r.epoch}/${epochs}  train loss ${r.trainLoss.toFixed(4)}  ${metric}  test loss ${r.testLoss.toFixed(4)}  ${r.seconds.toFixed(1)} s  ${r.samplesPerSecond.toFixed(0)} ${unit}`;
 }
 
+/** log.json: the run's configuration, every epoch so far, and where it stopped. */
+export interface TrainLog {
+  task: RunState['task'];
+  finetune: RunState['finetune'];
+  config: RunState['config'];
+  epochs: EpochRecord[];
+  steps: StepRecord[];
+  interrupted: boolean;
+  position: { epoch: number; batch: number };
+}
+
 function writeLog(file: string, state: RunState, interrupted: boolean): void {
-  const log = { task: state.task, finetune: state.finetune, config: state.config, epochs: state.history, interrupted, position: { epoch: state.epoch, batch: state.batch } };
+  const log: TrainLog = { task: state.task, finetune: state.finetune, config: state.config, epochs: state.history, steps: state.steps ?? [], interrupted, position: { epoch: state.epoch, batch: state.batch } };
   fs.writeFileSync(file, JSON.stringify(log, null, 2) + '\n');
 }
 
-export function plotHistory(history: EpochRecord[], task: TaskName): string {
+/** An exponential moving average with bias correction: each call adds a value and returns the average. */
+function ema(beta: number): (v: number) => number {
+  let avg = 0;
+  let n = 0;
+  return (v) => {
+    avg = beta * avg + (1 - beta) * v;
+    n++;
+    return avg / (1 - beta ** n);
+  };
+}
+
+export function plotHistory(history: EpochRecord[], task: TaskName, steps: StepRecord[] = []): string {
   const x = history.map((r) => r.epoch);
+  const sx = steps.map((s) => s.x);
   const metricName = history[0]?.metricName ?? (task === 'adding' ? 'mse' : 'accuracy');
+  const unit = task === 'fashion-mnist' ? 'images/s' : 'sequences/s';
   return renderSvgPlot(
     [
-      { title: 'Loss', yLabel: 'loss', series: [{ name: 'train', x, y: history.map((r) => r.trainLoss) }, { name: 'test', x, y: history.map((r) => r.testLoss) }] },
+      {
+        title: 'Loss', yLabel: 'loss', series: [
+          { name: 'train', x, y: history.map((r) => r.trainLoss) }, { name: 'test', x, y: history.map((r) => r.testLoss) },
+          { name: 'train, per step (smoothed)', x: sx, y: steps.map((s) => s.loss), color: '#aec7e8', dots: false },
+        ],
+      },
       metricName === 'accuracy'
         ? { title: 'Test accuracy', yLabel: 'accuracy (%)', series: [{ name: 'test accuracy', x, y: history.map((r) => 100 * r.metric), color: '#2ca02c' }] }
         : { title: 'Test MSE', yLabel: 'MSE', series: [{ name: 'test MSE', x, y: history.map((r) => r.metric), color: '#2ca02c' }] },
+      { title: 'Learning rate', yLabel: 'lr', series: [{ name: 'per step', x: sx, y: steps.map((s) => s.lr), color: '#9467bd', dots: false }] },
+      { title: 'Throughput (smoothed)', yLabel: unit, series: [{ name: 'per step', x: sx, y: steps.map((s) => s.samplesPerSecond), color: '#ff7f0e', dots: false }] },
     ],
     `atrous: ${task}`,
   );

@@ -113,7 +113,7 @@ function takeBuffer(classBytes: number): ArrayBuffer {
   }
   freshBuffers++;
   // Uninitialised (Node's unsafe allocation skips calloc's zero-fill): every user overwrites it.
-  return Buffer.allocUnsafeSlow(classBytes).buffer as ArrayBuffer;
+  return Buffer.allocUnsafeSlow(classBytes).buffer;
 }
 
 function giveBack(buffer: ArrayBuffer): void {

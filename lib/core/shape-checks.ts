@@ -134,7 +134,7 @@ export function expectShape(op: string, arg: string, shape: unknown): number[] {
     }
   });
   expectElementCount(op, arg, shape);
-  return [...shape];
+  return [...(shape as number[])];
 }
 
 export function numelOf(shape: readonly number[]): number {

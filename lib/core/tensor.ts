@@ -1,5 +1,5 @@
 // The row-major Tensor (float32, or int32 for indices): storage, shape, autograd state, and the
-// methods API.md lists.
+// methods docs/API.md lists.
 // Math goes through lib/ops (and from there the addon); this file keeps shape bookkeeping only.
 import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBackward, type SavedBuffer } from './autograd';
 import { native } from '../native/load-addon';
@@ -380,7 +380,7 @@ export function expectLive(op: string, arg: string, t: Tensor): void {
   throw new Error(`${op}: ${arg} (shape ${formatShape(t.shape)}) has no values any more: it was ${reason}`);
 }
 
-/** at.tensor(data, shape?, opts?): see API.md "Tensors" (and "Wave 2" for dtype 'int32'). */
+/** at.tensor(data, shape?, opts?): see docs/API.md "Tensors" (and "Wave 2" for dtype 'int32'). */
 export function tensor(data: TensorData, shape?: readonly number[] | null, opts?: TensorOptions): Tensor {
   const options = checkOptions('tensor', opts);
   const dtype = opts?.dtype ?? 'float32';

@@ -4,7 +4,7 @@
 // position. Loading checks every part before changing anything; a resumed run then continues exactly
 // as an unbroken one (same parameters, moments, learning rates and dropout masks).
 import type { Module } from '../nn/module';
-import type { Optimizer, OptimizerStateDict } from '../optim/optimizer';
+import type { AnyOptimizer, OptimizerStateDict } from '../optim/optimizer';
 import type { LRScheduler, SchedulerStateDict } from '../optim/schedulers';
 import { getRandomState, setRandomState } from '../core/random';
 import { describeValue } from '../core/shape-checks';
@@ -14,8 +14,6 @@ import { readSafetensors, save } from './safetensors';
 const META_KEY = 'atrous.checkpoint';
 const FORMAT = 1;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyOptimizer = Optimizer<any>;
 
 export interface CheckpointParts {
   model?: Module;
@@ -34,7 +32,7 @@ interface CheckpointRecord {
   epoch: number | null;
   extra: unknown;
   rng: { seed: number; offset: number };
-  optimizer: { paramGroups: OptimizerStateDict<unknown & { lr: number }>['paramGroups']; scalars: Record<string, Record<string, number>> } | null;
+  optimizer: { paramGroups: OptimizerStateDict<{ lr: number }>['paramGroups']; scalars: Record<string, Record<string, number>> } | null;
   scheduler: SchedulerStateDict | null;
 }
 
@@ -85,7 +83,7 @@ export function loadCheckpoint(file: string, parts: CheckpointParts & { strict?:
   if (raw === undefined) fail(`no "${META_KEY}" metadata: not an atrous checkpoint (use at.load for a plain safetensors file)`);
   let record: CheckpointRecord;
   try {
-    record = JSON.parse(raw as string) as CheckpointRecord;
+    record = JSON.parse(raw) as CheckpointRecord;
   } catch (e) {
     return fail(`the "${META_KEY}" metadata is not valid JSON (${(e as Error).message})`);
   }
@@ -104,7 +102,7 @@ export function loadCheckpoint(file: string, parts: CheckpointParts & { strict?:
     for (const [k, t] of Object.entries(tensors)) if (k.startsWith('model.')) sd[k.slice('model.'.length)] = t;
     const model = parts.model;
     const plan = withFile('model', () => model.planLoadStateDict(sd, { strict: parts.strict ?? true }));
-    applies.push(plan.apply);
+    applies.push(() => plan.apply());
   }
   if (parts.optimizer) {
     if (!record.optimizer) fail('it holds no optimizer state');

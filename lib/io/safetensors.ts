@@ -170,7 +170,7 @@ function parseHeader(bytes: Buffer, dataSize: number, fail: (problem: string) =>
       if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('__metadata__ is not an object of strings');
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`__metadata__.${k} is not a string`);
-        defineEntry(metadata, k, v as string);
+        defineEntry(metadata, k, v);
       }
       continue;
     }
@@ -178,7 +178,7 @@ function parseHeader(bytes: Buffer, dataSize: number, fail: (problem: string) =>
     if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`${where} is not an object { dtype, shape, data_offsets }`);
     const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
     if (typeof dtype !== 'string') fail(`${where} has no dtype string`);
-    const itemSize = ITEM_SIZES[dtype as string];
+    const itemSize = ITEM_SIZES[dtype];
     if (itemSize === undefined) {
       fail(`${where} has dtype ${JSON.stringify(dtype)}; atrous reads F32 and converts ${Object.keys(ITEM_SIZES).filter((d) => d !== 'F32').join(', ')} to float32`);
     }
@@ -197,7 +197,7 @@ function parseHeader(bytes: Buffer, dataSize: number, fail: (problem: string) =>
     if (end - begin !== numel * itemSize) {
       fail(`${where} (${dtype} ${formatShape(shape as number[])}) needs ${numel * itemSize} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
     }
-    entries.push({ name, dtype: dtype as string, shape: shape as number[], begin, end });
+    entries.push({ name, dtype: dtype, shape: shape as number[], begin, end });
   }
   // The data must be tiled exactly: no overlap, no hole, nothing after the last tensor.
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);

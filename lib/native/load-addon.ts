@@ -15,6 +15,7 @@ export function native(): NativeBinding {
 }
 
 function loadBinding(): NativeBinding {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped package, loaded on first use
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
   try {
     return nodeGypBuild(packageRoot) as NativeBinding;

@@ -26,7 +26,7 @@ export class Sigmoid extends Module {
 
 /** Identity(): returns its input (a placeholder layer; constructor arguments are ignored, as PyTorch). */
 export class Identity extends Module {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+   
   constructor(..._args: unknown[]) {
     super();
   }

@@ -12,9 +12,11 @@ import { Module } from './module';
  * forwards (not a subclass, nor one shadowed as summary() does), on a tensor in host memory.
  */
 function fusesBatchNormRelu(m: Module, next: Module | undefined, x: unknown): m is BatchNorm2d {
+  /* eslint-disable @typescript-eslint/unbound-method -- compared by identity */
   return Object.getPrototypeOf(m) === BatchNorm2d.prototype && m.forwardIs(BatchNorm2d.prototype.forward) &&
     next !== undefined && Object.getPrototypeOf(next) === ReLU.prototype && next.forwardIs(ReLU.prototype.forward) &&
     x instanceof Tensor && x.device === 'cpu';
+  /* eslint-enable @typescript-eslint/unbound-method */
 }
 
 export class Sequential extends Module {
@@ -38,14 +40,14 @@ export class Sequential extends Module {
     return m;
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Module.forward's contract: whatever the first layer takes
   override forward(x: any): any {
     const children = this.children();
-    let out = x;
+    let out: unknown = x;
     for (let i = 0; i < children.length; i++) {
       const m = children[i];
       if (fusesBatchNormRelu(m, children[i + 1], out)) {
-        out = m.forwardRelu(out);
+        out = m.forwardRelu(out as Tensor);
         i++; // the ReLU ran inside
       } else {
         out = m.forward(out);
@@ -55,9 +57,9 @@ export class Sequential extends Module {
   }
 
   /** Each layer's forwardAsync in turn: convolutions run on a worker thread, without a graph. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as forward
   override async forwardAsync(x: any): Promise<any> {
-    let out = x;
+    let out: unknown = x;
     for (const m of this.children()) out = await m.forwardAsync(out);
     return out;
   }
@@ -70,7 +72,7 @@ export class Sequential extends Module {
 export class ModuleList extends Module {
   constructor(modules: Iterable<Module> = []) {
     super();
-    if (modules === null || typeof (modules as Iterable<Module>)[Symbol.iterator] !== 'function') {
+    if (modules === null || typeof (modules)[Symbol.iterator] !== 'function') {
       throw new TypeError(`ModuleList: modules expects an array (or iterable) of Modules, but got ${describeValue(modules)}`);
     }
     for (const m of modules) this.append(m);

@@ -28,7 +28,7 @@ function checkLayerOptions(op: string, opts: unknown): ConvLayerOptions {
   }
   const { bias } = opts as ConvLayerOptions;
   if (bias !== undefined && typeof bias !== 'boolean') throw new TypeError(`${op}: opts.bias expects a boolean, but got ${describeValue(bias)}`);
-  return opts as ConvLayerOptions;
+  return opts;
 }
 
 abstract class ConvNd extends Module {

@@ -1,5 +1,5 @@
-// at.nn: Module and the layers (API.md "Modules").
-export { Module, type LoadStateDictOptions, type LoadStateDictResult } from './module';
+// at.nn: Module and the layers (docs/API.md "Modules").
+export { Module, type LoadStateDictOptions, type LoadStateDictResult, type StateDictPlan } from './module';
 export { Conv1d, Conv2d, type ConvLayerOptions } from './conv';
 export { Linear } from './linear';
 export { Embedding } from './embedding';

@@ -38,9 +38,9 @@ export class Module {
   constructor() {
     // Every forward runs inside runModuleForward, so autograd can tell a module's intermediates (freed
     // after backward) from what the caller receives. Non-enumerable: not a parameter or child.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with this below; kept unbound for forwardIs
     const forward = this.forward;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const wrapper = (...inputs: any[]) => runModuleForward(() => forward.apply(this, inputs));
+    const wrapper = (...inputs: unknown[]): unknown => runModuleForward((): unknown => forward.apply(this, inputs));
     this.#forwardImpl = forward;
     this.#forwardWrapper = wrapper;
     Object.defineProperty(this, 'forward', { value: wrapper, enumerable: false, writable: true, configurable: true });
@@ -51,7 +51,7 @@ export class Module {
     return this.forward === this.#forwardWrapper && this.#forwardImpl === impl;
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as PyTorch's: each subclass types its own inputs and output
   forward(..._inputs: any[]): any {
     throw new Error(`${this.constructor.name}.forward: not implemented (a Module subclass defines forward(x))`);
   }
@@ -61,10 +61,10 @@ export class Module {
    * worker thread (the event loop stays free between and during them); any other module yields to
    * the event loop once, then runs its forward synchronously (override forwardAsync to do better).
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async forwardAsync(...inputs: any[]): Promise<any> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as forward
+  async forwardAsync(...inputs: unknown[]): Promise<any> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    return noGrad(() => this.forward(...inputs));
+    return noGrad((): unknown => this.forward(...inputs));
   }
 
   /** Registers a non-trained state tensor (a running statistic) under a state_dict name. */

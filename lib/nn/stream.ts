@@ -135,7 +135,7 @@ export class ModelStream {
 /** at.nn.stream(model, { batch = 1 }): see API.md "Streaming". */
 export function stream(model: Module, opts?: StreamOptions): ModelStream {
   const op = 'stream';
-  if (model === null || typeof model !== 'object' || typeof (model as Module).namedModules !== 'function') {
+  if (model === null || typeof model !== 'object' || typeof (model).namedModules !== 'function') {
     throw new TypeError(`${op}: model expects an nn.Module, but got ${describeValue(model)}`);
   }
   if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError(`${op}: opts expects { batch? }, but got ${describeValue(opts)}`);

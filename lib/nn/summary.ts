@@ -44,6 +44,7 @@ export function summarize(model: Module, inputShape: readonly number[]): ModelSu
   // Each module's forward is shadowed by an own property for the run, then restored.
   const ownForward = named.map(([, m]) => Object.getOwnPropertyDescriptor(m, 'forward'));
   for (const [name, m] of named) {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- applied to m below
     const original = m.forward;
     const leaf = leafNames.has(m);
     Object.defineProperty(m, 'forward', {
@@ -80,7 +81,7 @@ export function summarize(model: Module, inputShape: readonly number[]): ModelSu
     model.eval();
     // On the model's device (its first parameter's; the CPU for a model without any).
     const device = model.parameters()[0]?.device ?? 'cpu';
-    noGrad(() => model.forward(zeros(shape, { device })));
+    noGrad((): unknown => model.forward(zeros(shape, { device })));
   } catch (e) {
     if (e instanceof Error && (e as { [FAILED]?: boolean })[FAILED]) throw e;
     throw wrapFailure(e, op, '', model, null, rows);

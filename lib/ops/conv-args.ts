@@ -4,7 +4,6 @@ import type { ConvParams } from '../native/addon-api';
 import {
   describeValue, expectDevice, expectInt, expectIntPair, expectIntSingle, expectRank, expectElementCount, formatShape,
 } from '../core/shape-checks';
-import type { Tensor } from '../core/tensor';
 
 export type IntOrPair = number | readonly [number, number];
 export type ConvPadding = number | readonly [number, number] | 'valid' | 'same' | 'causal';
@@ -95,7 +94,7 @@ function checkOptionNames(op: string, opts: unknown): ConvOptions {
       throw new TypeError(`${op}: opts.${key} is not an option (expected one of ${OPTION_NAMES.join(', ')})`);
     }
   }
-  return opts as ConvOptions;
+  return opts;
 }
 
 type Pads = Pick<ConvParams, 'padTop' | 'padBottom' | 'padLeft' | 'padRight'>;

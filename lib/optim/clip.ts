@@ -7,7 +7,7 @@ import { Tensor } from '../core/tensor';
 /** Scales the gradients of params in place; returns the total norm before clipping. */
 export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number, normType = 2): number {
   const op = 'clipGradNorm';
-  const list = params instanceof Tensor ? [params] : params != null && typeof (params as Iterable<Tensor>)[Symbol.iterator] === 'function' ? Array.from(params) : null;
+  const list = params instanceof Tensor ? [params] : params != null && typeof (params)[Symbol.iterator] === 'function' ? Array.from(params) : null;
   if (list === null) throw new TypeError(`${op}: params expects a Tensor or a list of Tensors, but got ${describeValue(params)}`);
   list.forEach((p, i) => {
     if (!(p instanceof Tensor)) throw new TypeError(`${op}: params[${i}] expects a Tensor, but got ${describeValue(p)}`);

@@ -19,6 +19,9 @@ export interface OptimizerStateDict<H> {
   paramGroups: (H & { params: number[]; initialLr?: number })[];
 }
 
+/** Any optimizer, seen through the one hyperparameter every kind has (schedulers and checkpoints). */
+export type AnyOptimizer = Optimizer<{ lr: number }>;
+
 export abstract class Optimizer<H extends { lr: number }> {
   readonly paramGroups: ParamGroup<H>[];
   /** Per-parameter state (momentum buffers, moments, step counts), created on its first update. */
@@ -32,7 +35,7 @@ export abstract class Optimizer<H extends { lr: number }> {
     this.paramGroups = [];
     const list = params instanceof Tensor ? [params] : Array.from(params as Iterable<unknown>);
     if (list.length === 0) throw new RangeError(`${name}: params expects a non-empty list of Tensors or parameter groups, but got an empty list`);
-    const specs: ParamGroupSpec<H>[] = list.every((p) => p instanceof Tensor) ? [{ params: list as Tensor[] } as ParamGroupSpec<H>] : (list as ParamGroupSpec<H>[]);
+    const specs: ParamGroupSpec<H>[] = list.every((p) => p instanceof Tensor) ? [{ params: list } as ParamGroupSpec<H>] : (list as ParamGroupSpec<H>[]);
     const seen = new Set<Tensor>();
     specs.forEach((spec, g) => {
       if (spec === null || typeof spec !== 'object' || spec instanceof Tensor || !('params' in spec)) {

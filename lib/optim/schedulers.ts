@@ -3,10 +3,8 @@
 // LinearLR (linear warm-up) and SequentialLR (e.g. warm-up, then cosine). Call step() after
 // optimizer.step(), once per epoch (or per iteration, consistently).
 import { describeValue } from '../core/shape-checks';
-import type { Optimizer } from './optimizer';
+import type { AnyOptimizer } from './optimizer';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyOptimizer = Optimizer<any>;
 
 export interface SchedulerStateDict {
   kind: string;
@@ -26,7 +24,7 @@ export abstract class LRScheduler {
 
   protected constructor(optimizer: AnyOptimizer, initialStep = true) {
     const name = this.constructor.name;
-    if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray((optimizer as AnyOptimizer).paramGroups)) {
+    if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray((optimizer).paramGroups)) {
       throw new TypeError(`${name}: optimizer expects an at.optim optimizer, but got ${describeValue(optimizer)}`);
     }
     this.optimizer = optimizer;

@@ -7,6 +7,8 @@ export interface PlotSeries {
   x: number[];
   y: number[];
   color?: string;
+  /** Marks every point with a dot (default); false draws the line alone (per-step series). */
+  dots?: boolean;
 }
 
 export interface PlotPanel {
@@ -65,7 +67,7 @@ function renderPanel(panel: PlotPanel, ox: number, oy: number): string {
     if (pts.length > 1) {
       out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([a, b]) => `${fmt(sx(a))},${fmt(sy(b))}`).join(' ')}"/>`);
     }
-    for (const [a, b] of pts) out.push(`<circle cx="${fmt(sx(a))}" cy="${fmt(sy(b))}" r="3" fill="${color}"><title>${escapeXml(s.name)}: ${formatTick(b)}</title></circle>`);
+    if (s.dots !== false) for (const [a, b] of pts) out.push(`<circle cx="${fmt(sx(a))}" cy="${fmt(sy(b))}" r="3" fill="${color}"><title>${escapeXml(s.name)}: ${formatTick(b)}</title></circle>`);
     out.push(`<text x="${x1 - 6}" y="${y1 + 14 + 14 * k}" text-anchor="end" fill="${color}">${escapeXml(s.name)}</text>`);
   });
   out.push('</g>');

@@ -12,10 +12,11 @@ export interface FixtureTensor {
   f32: string;
 }
 
-export interface FixtureCase {
+/** C: the configuration's fields, as the generating script writes them for that file. */
+export interface FixtureCase<C = Record<string, unknown>> {
   name: string;
   op: string;
-  config: Record<string, any>;
+  config: C;
   inputs: Record<string, FixtureTensor>;
   g: FixtureTensor;
   output: FixtureTensor;
@@ -25,9 +26,9 @@ export interface FixtureCase {
 
 export const FIXTURE_TOLERANCE = 1e-4;
 
-export function loadFixtures(file: string): FixtureCase[] {
+export function loadFixtures<C = Record<string, unknown>>(file: string): FixtureCase<C>[] {
   const text = fs.readFileSync(path.join(__dirname, '..', 'fixtures', file), 'utf8');
-  const cases = (JSON.parse(text) as { cases: FixtureCase[] }).cases;
+  const cases = (JSON.parse(text) as { cases: FixtureCase<C>[] }).cases;
   if (!Array.isArray(cases) || cases.length === 0) throw new Error(`${file}: no cases`);
   return cases;
 }
@@ -49,14 +50,14 @@ export function leaf(t: FixtureTensor): at.Tensor {
 export { relativeL2 } from './relative-l2';
 
 /** One line that replays the case: its op, configuration and input shapes. */
-export function describeCase(c: FixtureCase): string {
+export function describeCase(c: FixtureCase<unknown>): string {
   const shapes = Object.entries(c.inputs).map(([k, t]) => `${k} [${t.shape}]`).join(', ');
   const targets = c.targets ? ` targets ${JSON.stringify(c.targets)}` : '';
   return `${c.op} "${c.name}" ${JSON.stringify(c.config)} ${shapes}${targets}`;
 }
 
 /** Shape equal and values within FIXTURE_TOLERANCE relative L2; `what` names output or gradient. */
-export function expectMatches(c: FixtureCase, what: string, actual: at.Tensor | null, expected: FixtureTensor): void {
+export function expectMatches(c: FixtureCase<unknown>, what: string, actual: at.Tensor | null, expected: FixtureTensor): void {
   const label = `${describeCase(c)}: ${what}`;
   expect(actual, `${label} is null`).not.toBeNull();
   const got = actual as at.Tensor;
@@ -78,7 +79,7 @@ export function expectMatches(c: FixtureCase, what: string, actual: at.Tensor | 
  * Runs `forward` on fresh leaves of the case's inputs, backpropagates sum(out * g), and checks the
  * output and the gradient of every input against PyTorch.
  */
-export function checkCase(c: FixtureCase, forward: (inputs: Record<string, at.Tensor>) => at.Tensor): void {
+export function checkCase(c: FixtureCase<unknown>, forward: (inputs: Record<string, at.Tensor>) => at.Tensor): void {
   const inputs: Record<string, at.Tensor> = {};
   for (const [k, t] of Object.entries(c.inputs)) inputs[k] = leaf(t);
   const out = forward(inputs);

@@ -35,7 +35,7 @@ export function gradcheck(label: string, f: (...inputs: Tensor[]) => Tensor, inp
     if (!check[i]) return;
     expect(t.grad, `${label}: input ${i} got no grad`).not.toBeNull();
     const analytic = (t.grad as Tensor).toFloat32Array();
-    const data = t.storage;
+    const data = t.storage as Float32Array; // gradcheck runs on the CPU
     let worst = { err: 0, j: -1, a: 0, n: 0 };
     for (let j = 0; j < data.length; j++) {
       const x0 = data[j];

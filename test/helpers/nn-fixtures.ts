@@ -10,6 +10,9 @@ export interface TensorRecord {
   data: number[];
 }
 
+/** An at.optim class picked by the name a fixture gives, constructed with the fixture's options. */
+export type OptimizerClass = new (params: unknown, opts: unknown) => at.optim.Optimizer<{ lr: number }>;
+
 export const fixturesDir = path.join(__dirname, '..', 'fixtures');
 
 export function readFixture<T>(name: string): T {

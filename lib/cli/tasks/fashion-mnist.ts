@@ -2,6 +2,7 @@
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD, loadSplit, locateFashionMnist, type DataLocation } from '../../data/fashion-mnist';
 import { ImageLoader } from '../../data/loader';
 import { DilatedCnn } from '../../models/dilated-cnn';
+import type { Tensor } from '../../core/tensor';
 import { crossEntropy } from '../../ops/loss';
 import { evaluateClassifier, limitBatches, type Task, type TaskOptions } from './task';
 
@@ -30,12 +31,13 @@ export function fashionMnistTask(opts: TaskOptions): Task {
     *batches(epoch, start) {
       for (const b of trainLoader.epoch(epoch, start)) {
         if (b.index >= batchesPerEpoch) return;
-        yield { index: b.index, size: b.targets.length, loss: (model) => crossEntropy(model.forward(b.x.to(device)), b.targets) };
+        yield { index: b.index, size: b.targets.length, loss: (model) => crossEntropy(model.forward(b.x.to(device)) as Tensor, b.targets) };
       }
     },
     evaluate(model) {
       return evaluateClassifier(model, testLoader, device);
     },
+    sampleImages: { images: test.images, count: test.count, height: test.height, width: test.width },
   };
 }
 

@@ -36,11 +36,11 @@ export function addingTask(opts: TaskOptions): Task {
     *batches(epoch, start) {
       for (let i = start; i < batchesPerEpoch; i++) {
         const b = addingProblem(opts.batchSize, ADDING_T, seedOf(opts.seed, epoch, i));
-        yield { index: i, size: opts.batchSize, loss: (model) => mseLoss(model.forward(b.x.to(device)), b.y.to(device)) };
+        yield { index: i, size: opts.batchSize, loss: (model) => mseLoss(model.forward(b.x.to(device)) as Tensor, b.y.to(device)) };
       }
     },
     evaluate(model) {
-      const loss = inEval(model, () => mseLoss(model.forward(test.x.to(device)), test.y.to(device)).item());
+      const loss = inEval(model, () => mseLoss(model.forward(test.x.to(device)) as Tensor, test.y.to(device)).item());
       return { loss, metric: loss, metricName: 'mse' };
     },
   };
@@ -59,7 +59,7 @@ export function copyMemoryTask(opts: TaskOptions): Task {
     *batches(epoch, start) {
       for (let i = start; i < batchesPerEpoch; i++) {
         const b = copyMemory(opts.batchSize, COPY_T, seedOf(opts.seed, epoch, i));
-        yield { index: i, size: opts.batchSize, loss: (model) => crossEntropy(model.forward(b.x.to(device)), b.targets) };
+        yield { index: i, size: opts.batchSize, loss: (model) => crossEntropy(model.forward(b.x.to(device)) as Tensor, b.targets) };
       }
     },
     evaluate(model) {

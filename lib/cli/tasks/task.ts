@@ -46,6 +46,8 @@ export interface Task {
   evaluate(model: Module): Evaluation;
   /** What the checkpoint must keep to rebuild this task's model and encoding (vocabulary, label names). */
   spec?: object;
+  /** Where the task has pictures: some test images (count × height × width bytes), for TensorBoard. */
+  sampleImages?: { images: Uint8Array; count: number; height: number; width: number };
   /** Pictures of the last evaluation, written beside plot.svg (e.g. a confusion matrix). */
   pictures?(): { file: string; svg: string }[];
 }

@@ -61,7 +61,7 @@ export function textClassificationTask(name: 'text' | 'fortunes', opts: TaskOpti
   return {
     name,
     description: `${source}: ${train.length} training and ${test.length} test texts in ${labels.names.length} classes (${labels.names.join(', ')}); ${vocab.size} word ids`,
-    model: new TextCnn(modelOptions as TextCnnOptions),
+    model: new TextCnn(modelOptions),
     summaryShape: [1, 64],
     summaryDtype: 'int32',
     spec: { vocab: vocab.toJSON(), labels: [...labels.names], model: modelOptions } satisfies TextSpec,
@@ -117,7 +117,7 @@ export function charLmTask(opts: TaskOptions, spec?: TextSpec): Task {
   const trainText = chars.slice(0, cut).join('');
   const testText = chars.slice(cut).join('');
   const vocab = spec ? TextVocabulary.fromJSON(spec.vocab) : TextVocabulary.fromTexts('chars', [trainText], { maxSize: 256 });
-  const modelOptions = (spec?.model as CharLmOptions | undefined) ?? { vocabSize: vocab.size };
+  const modelOptions = (spec?.model) ?? { vocabSize: vocab.size };
   const trainIds = vocab.encode(trainText).ids;
   const testIds = vocab.encode(testText).ids;
   const windows = Math.floor((trainIds.length - 1) / LM_LENGTH);
