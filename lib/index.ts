@@ -7,6 +7,7 @@ export { noGrad, isGradEnabled } from './core/autograd';
 export { memory, emptyCache, type MemoryReport, type MemoryStats } from './core/memory-stats';
 export { manualSeed, zeros, ones, rand, randn } from './core/random';
 export { conv1d, conv2d, conv1dAsync, conv2dAsync, type ConvOptions, type ConvPadding, type IntOrPair } from './ops/conv';
+export { explainConv, type ConvExplanation, type ConvPassPlan } from './ops/explain-conv';
 export { linear } from './ops/linear';
 export { relu } from './ops/activation';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './ops/pool';
