@@ -146,7 +146,7 @@ const char* forwardRefusal(const ConvGeometry& g, ConvPath path, const ConvLimit
       if (depthwiseShiftedFloats(g) > l.depthwiseCopyFloats)
         return "depthwise_shifted: the shifted copies exceed a thread's share of the workspace";
       return nullptr;
-    default: return "not a forward path (forward: dense, by_region, direct, channels_last, depthwise, depthwise_padded, depthwise_shifted)";
+    default: return nullptr;  // convPathRefusal asked convPassHasPath first
   }
 }
 
@@ -157,7 +157,7 @@ const char* dataRefusal(const ConvGeometry& g, ConvPath path) {
       return transposedForData(g, &t) ? nullptr : "as_forward needs stride 1 and padding at most the dilated kernel's extent";
     case ConvPath::Depthwise: return depthwise(g) ? nullptr : "depthwise needs one input channel per group";
     case ConvPath::ByColumns: return nullptr;
-    default: return "not a data-gradient path (data: as_forward, by_columns, depthwise)";
+    default: return nullptr;  // convPathRefusal asked convPassHasPath first
   }
 }
 
@@ -183,7 +183,7 @@ const char* weightRefusal(const ConvGeometry& g, ConvPath path, const ConvLimits
       if (depthwiseShiftedFloats(g) > l.depthwiseCopyFloats)
         return "depthwise_shifted: the shifted copies exceed a thread's share of the workspace";
       return nullptr;
-    default: return "not a weight-gradient path (weight: dense, by_region, by_tap, channels_last, depthwise, depthwise_shifted)";
+    default: return nullptr;  // convPathRefusal asked convPassHasPath first
   }
 }
 
