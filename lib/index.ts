@@ -7,6 +7,7 @@ export { noGrad, isGradEnabled } from './core/autograd';
 export { memory, emptyCache, type MemoryReport, type MemoryStats } from './core/memory-stats';
 export { manualSeed, zeros, ones, rand, randn } from './core/random';
 export { conv1d, conv2d, conv1dAsync, conv2dAsync, type ConvOptions, type ConvPadding, type IntOrPair } from './ops/conv';
+export { explainConv, type ConvExplanation, type ConvPassPlan } from './ops/explain-conv';
 export { linear } from './ops/linear';
 export { relu, tanh, sigmoid } from './ops/activation';
 export { softmax, logSoftmax } from './ops/softmax';

@@ -1,12 +1,14 @@
 // `atrous bench`: the conv suite (native/bench/conv-suite.json) forward through at.conv1d/at.conv2d,
 // and the same shapes through PyTorch when python3 can import torch, side by side (median of
-// `repeats` timings after a warm-up, nominal GFLOP/s). Both sides use the same thread count.
+// `repeats` timings after a warm-up, nominal GFLOP/s). Both sides use the same thread count. Beside
+// each figure, the CPU path the forward took (at.explainConv: the planner's choice, or ATROUS_CONV_PATH's).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../native/load-addon';
 import { backend, setNumThreads } from '../native/backend';
-import { conv1d, conv2d } from '../ops/conv';
+import { conv1d, conv2d, type ConvOptions } from '../ops/conv';
+import { explainConv } from '../ops/explain-conv';
 import { randn } from '../core/random';
 
 interface Shape {
@@ -33,14 +35,20 @@ function median(v: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+function shapesOf(s: Shape): { x: number[]; w: number[]; opts: ConvOptions } {
+  return {
+    x: s.dims === 1 ? [s.N, s.Cin, s.W] : [s.N, s.Cin, s.H, s.W],
+    w: s.dims === 1 ? [s.Cout, s.Cin / s.groups, s.k] : [s.Cout, s.Cin / s.groups, s.k, s.k],
+    opts: { stride: s.stride, padding: s.dims === 1 && s.causal ? 'causal' : s.pad, dilation: s.dil, groups: s.groups },
+  };
+}
+
 function timeAtrous(s: Shape, repeats: number): number {
-  const x = randn(s.dims === 1 ? [s.N, s.Cin, s.W] : [s.N, s.Cin, s.H, s.W]);
-  const w = randn(s.dims === 1 ? [s.Cout, s.Cin / s.groups, s.k] : [s.Cout, s.Cin / s.groups, s.k, s.k]);
+  const shapes = shapesOf(s);
+  const x = randn(shapes.x);
+  const w = randn(shapes.w);
   const b = randn([s.Cout]);
-  const run = () =>
-    s.dims === 1
-      ? conv1d(x, w, b, { stride: s.stride, padding: s.causal ? 'causal' : s.pad, dilation: s.dil, groups: s.groups })
-      : conv2d(x, w, b, { stride: s.stride, padding: s.pad, dilation: s.dil, groups: s.groups });
+  const run = () => (s.dims === 1 ? conv1d(x, w, b, shapes.opts) : conv2d(x, w, b, shapes.opts));
   run();
   const times: number[] = [];
   for (let r = 0; r < repeats; r++) {
@@ -113,12 +121,14 @@ export function runBench(opts: BenchOptions, print: (line: string) => void): voi
   const torch = timeTorch(shapes, opts.repeats, info.threads);
   const peer = 'times' in torch ? `PyTorch ${torch.version}` : null;
   if (!peer) print(`peer: none (${(torch as { reason: string }).reason})`);
-  const header = ['shape', 'name', 'atrous ms', 'GFLOP/s', ...(peer ? [`${peer} ms`, 'GFLOP/s', 'atrous speed-up'] : [])];
+  const header = ['shape', 'name', 'atrous ms', 'GFLOP/s', 'path', ...(peer ? [`${peer} ms`, 'GFLOP/s', 'atrous speed-up'] : [])];
   const rows: string[][] = [header];
   for (const s of shapes) {
     const t = timeAtrous(s, opts.repeats);
     const f = convFlops(s);
-    const row = [s.id, s.name, (1e3 * t).toFixed(2), (f / t / 1e9).toFixed(1)];
+    const { x, w, opts: convOpts } = shapesOf(s);
+    const plan = explainConv(x, w, convOpts).forward;
+    const row = [s.id, s.name, (1e3 * t).toFixed(2), (f / t / 1e9).toFixed(1), plan.folded ? `${plan.path} (folded)` : plan.path];
     if ('times' in torch) {
       const pt = torch.times[s.id];
       row.push((1e3 * pt).toFixed(2), (f / pt / 1e9).toFixed(1), (pt / t).toFixed(2) + 'x');
@@ -126,5 +136,6 @@ export function runBench(opts: BenchOptions, print: (line: string) => void): voi
     rows.push(row);
   }
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) print(r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  const leftAligned = (c: number) => c < 2 || c === 4; // names and the path read from the left
+  for (const r of rows) print(r.map((cell, c) => (leftAligned(c) ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
 }

@@ -16,6 +16,20 @@ export interface ConvParams {
   groups: number;
 }
 
+/** The CPU plan of one pass of a convolution (native/kernels/cpu/conv/plan.h). */
+export interface ConvPassPlan {
+  /** The path's name: dense, by_region, direct, channels_last, by_tap, as_forward, by_columns, depthwise, ... */
+  path: string;
+  /** The bytes the path allocates for itself (within the 16 MiB budget, bar the per-thread GEMM tiles). */
+  workspaceBytes: number;
+  /** The rule that chose the path ("forced" under ATROUS_CONV_PATH). */
+  why: string;
+  /** Whether the stride folds into a subsampled input first. */
+  folded: boolean;
+  /** The whole plan in words: "as_forward -> channels_last", "dense (stride folded 2x2, ...)". */
+  plan: string;
+}
+
 /** A 2-d window: [h, w] pairs. */
 export interface PoolParams {
   kernel: [number, number];
@@ -80,6 +94,9 @@ export interface NativeBinding {
     wShape: number[], p: ConvParams): void;
   // db[c] = sum of dy over n and pixels; dyShape [N, C, OH, OW].
   convBackwardBias(dy: FloatBuffer, dyShape: number[], db: FloatBuffer): void;
+  // The CPU plan per pass for this geometry now (ATROUS_CONV_PATH included; throws where it forces a
+  // path that does not apply).
+  explainConv(xShape: number[], wShape: number[], p: ConvParams): { forward: ConvPassPlan; data: ConvPassPlan; weight: ConvPassPlan };
 
   // --- GEMM, row-major: C = alpha op(A) op(B) + beta C (native/napi/conv_binding.cpp) ---
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,

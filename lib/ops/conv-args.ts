@@ -36,51 +36,67 @@ export function planConv(
   expectRank(op, 'input', input, is2d ? 4 : 3, is2d ? 'N×C×H×W' : 'N×C×L');
   expectRank(op, 'weight', weight, is2d ? 4 : 3, is2d ? 'Cout×(Cin/groups)×KH×KW' : 'Cout×(Cin/groups)×K');
   expectDevice(op, 'weight', weight, 'input', input);
+  return planConvShapes(op, is2d, input.shape, weight.shape, opts, (cout) => {
+    if (bias === null || bias === undefined) return;
+    expectRank(op, 'bias', bias, 1, 'Cout');
+    expectDevice(op, 'bias', bias, 'input', input);
+    if (bias.shape[0] !== cout) {
+      throw new RangeError(`${op}: bias expects ${cout} values (one per output channel of weight ${formatShape(weight.shape)}), but got shape ${formatShape(bias.shape)}`);
+    }
+  });
+}
+
+/**
+ * planConv on shapes alone (the input's and the weight's, of rank 4 for 2-d or 3 for 1-d, already
+ * checked to be integer arrays of that rank); checkBias(cout) checks the bias, if any, in its turn.
+ */
+export function planConvShapes(
+  op: string,
+  is2d: boolean,
+  inputShape: readonly number[],
+  weightShape: readonly number[],
+  opts: unknown,
+  checkBias: (cout: number) => void = () => {},
+): ConvPlan {
   const options = checkOptionNames(op, opts);
 
   const groups = expectInt(op, 'groups', options.groups ?? 1, 1);
   const [strideH, strideW] = is2d ? expectIntPair(op, 'stride', options.stride ?? 1, 1) : [1, expectIntSingle(op, 'stride', options.stride ?? 1, 1)];
   const [dilationH, dilationW] = is2d ? expectIntPair(op, 'dilation', options.dilation ?? 1, 1) : [1, expectIntSingle(op, 'dilation', options.dilation ?? 1, 1)];
 
-  const xShape = is2d ? [...input.shape] : [input.shape[0], input.shape[1], 1, input.shape[2]];
-  const wShape = is2d ? [...weight.shape] : [weight.shape[0], weight.shape[1], 1, weight.shape[2]];
+  const xShape = is2d ? [...inputShape] : [inputShape[0], inputShape[1], 1, inputShape[2]];
+  const wShape = is2d ? [...weightShape] : [weightShape[0], weightShape[1], 1, weightShape[2]];
   const [n, c, h, w] = xShape;
   const [cout, cinPerGroup, kh, kw] = wShape;
   const spatial = is2d ? 'H×W' : 'L';
   if (n < 1 || c < 1 || h < 1 || w < 1) {
-    throw new RangeError(`${op}: input expects every dim >= 1, but got shape ${formatShape(input.shape)}`);
+    throw new RangeError(`${op}: input expects every dim >= 1, but got shape ${formatShape(inputShape)}`);
   }
   if (cout < 1 || cinPerGroup < 1 || kh < 1 || kw < 1) {
-    throw new RangeError(`${op}: weight expects every dim >= 1, but got shape ${formatShape(weight.shape)}`);
+    throw new RangeError(`${op}: weight expects every dim >= 1, but got shape ${formatShape(weightShape)}`);
   }
   if (c % groups !== 0) {
-    throw new RangeError(`${op}: groups=${groups} must divide the input channels, but input has ${c} channels (shape ${formatShape(input.shape)})`);
+    throw new RangeError(`${op}: groups=${groups} must divide the input channels, but input has ${c} channels (shape ${formatShape(inputShape)})`);
   }
   if (cout % groups !== 0) {
-    throw new RangeError(`${op}: groups=${groups} must divide the output channels, but weight has ${cout} (shape ${formatShape(weight.shape)})`);
+    throw new RangeError(`${op}: groups=${groups} must divide the output channels, but weight has ${cout} (shape ${formatShape(weightShape)})`);
   }
   if (cinPerGroup !== c / groups) {
     throw new RangeError(
       `${op}: weight expects ${cinPerGroup} input channels per group, but input has ${c} channels (groups=${groups}); ` +
-        `weight ${formatShape(weight.shape)}, input ${formatShape(input.shape)}`,
+        `weight ${formatShape(weightShape)}, input ${formatShape(inputShape)}`,
     );
   }
-  if (bias !== null && bias !== undefined) {
-    expectRank(op, 'bias', bias, 1, 'Cout');
-    expectDevice(op, 'bias', bias, 'input', input);
-    if (bias.shape[0] !== cout) {
-      throw new RangeError(`${op}: bias expects ${cout} values (one per output channel of weight ${formatShape(weight.shape)}), but got shape ${formatShape(bias.shape)}`);
-    }
-  }
+  checkBias(cout);
 
-  const pads = resolvePadding(op, options.padding ?? 0, [strideH, strideW], [dilationH, dilationW], [kh, kw]);
+  const pads = resolvePadding(op, is2d, options.padding ?? 0, [strideH, strideW], [dilationH, dilationW], [kh, kw]);
   const params: ConvParams = { strideH, strideW, dilationH, dilationW, groups, ...pads };
 
   const oh = outputSize(op, is2d ? 'height' : '', h, pads.padTop, pads.padBottom, kh, dilationH, strideH);
   const ow = outputSize(op, is2d ? 'width' : 'length', w, pads.padLeft, pads.padRight, kw, dilationW, strideW);
   const yShape = [n, cout, oh, ow];
   const outShape = is2d ? yShape : [n, cout, ow];
-  expectElementCount(op, `output (input ${formatShape(input.shape)} over ${spatial})`, outShape);
+  expectElementCount(op, `output (input ${formatShape(inputShape)} over ${spatial})`, outShape);
   return { xShape, wShape, yShape, outShape, params };
 }
 
@@ -99,8 +115,7 @@ function checkOptionNames(op: string, opts: unknown): ConvOptions {
 
 type Pads = Pick<ConvParams, 'padTop' | 'padBottom' | 'padLeft' | 'padRight'>;
 
-function resolvePadding(op: string, padding: unknown, stride: number[], dilation: number[], kernel: number[]): Pads {
-  const is2d = op === 'conv2d';
+function resolvePadding(op: string, is2d: boolean, padding: unknown, stride: number[], dilation: number[], kernel: number[]): Pads {
   if (padding === 'valid') return { padTop: 0, padBottom: 0, padLeft: 0, padRight: 0 };
   if (padding === 'same') {
     if (stride[0] !== 1 || stride[1] !== 1) {

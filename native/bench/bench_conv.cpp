@@ -1,7 +1,8 @@
 // The conv suite through our kernels: forward, backward-data and backward-weight, nominal GFLOP/s,
 // median over repeats after a warm-up. `--shape ID --pass fwd|bwd-data|bwd-weight` times a single
 // case and prints one machine-readable line, for scripts/bench-conv-vs-torch.py, which interleaves
-// it with PyTorch's timings of the same shape.
+// it with PyTorch's timings of the same shape. Each figure is printed with the path the planner chose
+// (plan.h; ATROUS_CONV_PATH forces one).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "../kernels/cpu/conv/conv.h"
+#include "../kernels/cpu/conv/plan.h"
 #include "../kernels/cpu/cpu_features.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_suite.h"
@@ -51,6 +53,18 @@ std::function<void()> passRunner(const std::string& pass, const ConvGeometry& g,
   return nullptr;
 }
 
+// The plan a pass of g takes now, in words ("?" and the reason on stderr when ATROUS_CONV_PATH refuses).
+std::string planOf(const std::string& pass, const ConvGeometry& g) {
+  const ConvPass p = pass == "fwd" ? ConvPass::Forward : pass == "bwd-data" ? ConvPass::Data : ConvPass::Weight;
+  ConvPlan plan;
+  Status s = planConvFromEnvironment(g, p, &plan);
+  if (!s.isOk()) {
+    std::fprintf(stderr, "%s\n", s.message().c_str());
+    return "?";
+  }
+  return convPathName(plan.path) + std::string(plan.folded ? "+fold" : "");
+}
+
 }  // namespace
 
 // args: [--suite PATH] [--repeats N] [--shape ID --pass PASS]
@@ -71,8 +85,8 @@ int runConvBench(const std::vector<std::string>& args) {
       auto run = passRunner(onlyPass.empty() ? "fwd" : onlyPass, s.geometry, buffers);
       if (!run) { std::fprintf(stderr, "unknown --pass %s\n", onlyPass.c_str()); return 2; }
       double sec = medianSeconds(run, repeats);
-      std::printf("shape=%s pass=%s seconds=%.6g gflops=%.2f\n", s.id.c_str(), onlyPass.c_str(), sec,
-                  s.flops() / sec * 1e-9);
+      std::printf("shape=%s pass=%s seconds=%.6g gflops=%.2f path=%s\n", s.id.c_str(), onlyPass.c_str(), sec,
+                  s.flops() / sec * 1e-9, planOf(onlyPass.empty() ? "fwd" : onlyPass, s.geometry).c_str());
       return 0;
     }
     std::fprintf(stderr, "no shape %s in %s\n", onlyShape.c_str(), suitePath.c_str());
@@ -80,13 +94,13 @@ int runConvBench(const std::vector<std::string>& args) {
   }
   std::printf("conv suite (%s), nominal GFLOP/s, median of %d after a warm-up; cpu=%s threads=%d\n",
               suitePath.c_str(), repeats, isaName(activeIsa()), numThreads());
-  std::printf("%-4s %-18s %10s %10s %10s\n", "id", "name", "fwd", "bwd-data", "bwd-weight");
+  std::printf("%-4s %-18s %30s %30s %30s\n", "id", "name", "fwd", "bwd-data", "bwd-weight");
   for (const SuiteShape& s : suite) {
     ConvBuffers buffers(s.geometry);
     std::printf("%-4s %-18s", s.id.c_str(), s.name.c_str());
     for (const char* pass : {"fwd", "bwd-data", "bwd-weight"}) {
       double sec = medianSeconds(passRunner(pass, s.geometry, buffers), repeats);
-      std::printf(" %10.1f", s.flops() / sec * 1e-9);
+      std::printf(" %8.1f %-21s", s.flops() / sec * 1e-9, planOf(pass, s.geometry).c_str());
       std::fflush(stdout);
     }
     std::printf("\n");

@@ -166,6 +166,28 @@ Napi::Value ConvBackwardBias(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// explainConv(xShape, wShape, params): per pass, the CPU plan a call with this geometry takes now
+// (ATROUS_CONV_PATH and the thread count included): { path, workspaceBytes, why, folded, plan }.
+Napi::Value ExplainConv(const Napi::CallbackInfo& info) {
+  const char* fn = "explainConv";
+  auto xs = shapeArg(info, 0, 4, fn, "xShape");
+  auto ws = shapeArg(info, 1, 4, fn, "wShape");
+  ConvGeometry g = geometryOf(info.Env(), xs, ws, objectArg(info, 2, fn, "params"), fn);
+  Napi::Object out = Napi::Object::New(info.Env());
+  for (ConvPass pass : {ConvPass::Forward, ConvPass::Data, ConvPass::Weight}) {
+    ConvPlan plan;
+    throwIfFailed(info.Env(), planConvFromEnvironment(g, pass, &plan));
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("path", convPathName(plan.path));
+    o.Set("workspaceBytes", Napi::Number::New(info.Env(), static_cast<double>(plan.workspaceBytes)));
+    o.Set("why", plan.why);
+    o.Set("folded", plan.folded);
+    o.Set("plan", plan.describe());
+    out.Set(convPassName(pass), o);
+  }
+  return out;
+}
+
 // gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): sgemm checks the lengths.
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const char* fn = "gemm";
@@ -196,6 +218,7 @@ void registerConvBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("convBackwardWeight", Napi::Function::New(env, ConvBackwardWeight, "convBackwardWeight"));
   exports.Set("convBackwardBias", Napi::Function::New(env, ConvBackwardBias, "convBackwardBias"));
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("explainConv", Napi::Function::New(env, ExplainConv, "explainConv"));
 }
 
 }  // namespace atrous::napi

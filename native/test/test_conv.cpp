@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "../kernels/cpu/conv/conv.h"
+#include "../kernels/cpu/conv/plan.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "harness.h"
 #include "conv_cases.h"
@@ -102,4 +103,72 @@ ATROUS_TEST(convRejectsBadArgumentsWithoutWriting) {
   ctx.check(!s.isOk() && w[0] == 1.f, "backwardWeight with a long gradWeight: '%s'", s.message().c_str());
   s = convBackwardBias(good, {y.data(), Y}, {dx.data(), 3});
   ctx.check(!s.isOk() && dx[0] == 7.f, "backwardBias with 3 bias slots: '%s'", s.message().c_str());
+}
+
+ATROUS_TEST(convEveryPathWithinASmallBudgetMatchesFloat64) {
+  // A 64 KiB budget splits the paths' work into chunks, bands and tiles on small shapes: by_tap and the
+  // channels-last weight gradient in chunks of images, the by-region bands, the column tiles.
+  const ConvGeometry cases[] = {
+      geometry(5, 8, 14, 14, 12, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),
+      geometry(3, 6, 12, 20, 6, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 2),
+      geometry(4, 4, 16, 16, 8, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1),   // folded, in chunks
+      geometry(3, 4, 20, 18, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4),   // depthwise, multiplier 2
+  };
+  test::forEachIsa([&](Isa isa) {
+    int i = 0;
+    for (const ConvGeometry& g : cases)
+      for (int threads : {1, 2}) {
+        setNumThreads(threads);
+        test::checkEveryPath(ctx, g, 4000 + i++, isaName(isa), 64 << 10);
+      }
+  });
+  setNumThreads(2);
+}
+
+ATROUS_TEST(convPlannerNamesItsChoiceAndHonoursForcedPaths) {
+  const ConvGeometry depthwise = geometry(2, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8);
+  const ConvGeometry aspp = geometry(2, 16, 9, 9, 8, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1);  // 4 of 9 taps in padding
+  const ConvGeometry strided = geometry(2, 8, 9, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1);
+  ctx.check(planConv(depthwise, ConvPass::Forward).path == ConvPath::DepthwisePadded, "depthwise forward: %s",
+            planConv(depthwise, ConvPass::Forward).describe().c_str());
+  ctx.check(planConv(depthwise, ConvPass::Weight).path == ConvPath::DepthwiseShifted, "depthwise weight: %s",
+            planConv(depthwise, ConvPass::Weight).describe().c_str());
+  ctx.check(planConv(aspp, ConvPass::Forward).path == ConvPath::ByRegion, "aspp forward: %s",
+            planConv(aspp, ConvPass::Forward).describe().c_str());
+  ctx.check(planConv(aspp, ConvPass::Weight).path == ConvPath::ByTap, "aspp weight: %s",
+            planConv(aspp, ConvPass::Weight).describe().c_str());
+  ctx.check(planConv(strided, ConvPass::Data).path == ConvPath::ByColumns, "strided data: %s",
+            planConv(strided, ConvPass::Data).describe().c_str());
+  const ConvPlan data = planConv(aspp, ConvPass::Data);
+  ctx.check(data.path == ConvPath::AsForward && data.inner.size() == 1 && data.workspaceBytes >= aspp.weightSize() * 4,
+            "aspp data: %s, %lld bytes", data.describe().c_str(), (long long)data.workspaceBytes);
+  ctx.check(planConv(strided, ConvPass::Weight).workspaceBytes <= kConvWorkspaceBytes,
+            "a small conv's workspace over the budget");
+
+  // Forced: a path that applies runs; one that does not is refused, naming the path and the rule.
+  ConvChoice choice;
+  ConvPlan plan;
+  choice.path = ConvPath::Dense;
+  ctx.check(planConv(aspp, ConvPass::Forward, choice, &plan).isOk() && plan.path == ConvPath::Dense, "dense refused");
+  choice.path = ConvPath::AsForward;
+  Status s = planConv(strided, ConvPass::Data, choice, &plan);
+  ctx.check(!s.isOk() && s.message().find("as_forward") != std::string::npos &&
+                s.message().find("stride 1") != std::string::npos,
+            "as_forward on stride 2: '%s'", s.message().c_str());
+  choice.path = ConvPath::ByTap;
+  s = planConv(aspp, ConvPass::Forward, choice, &plan);
+  ctx.check(!s.isOk() && s.message().find("not a forward path") != std::string::npos, "by_tap forward: '%s'",
+            s.message().c_str());
+
+  // ATROUS_CONV_PATH's grammar: one name for every pass that has it, or per pass; errors name the value.
+  ctx.check(parseConvPathSpec("dense", ConvPass::Weight, &choice).isOk() && choice.path == ConvPath::Dense, "dense");
+  ctx.check(parseConvPathSpec("dense", ConvPass::Data, &choice).isOk() && choice.path == ConvPath::Auto,
+            "dense applied to the data gradient");
+  ctx.check(parseConvPathSpec("forward=direct,weight=by_tap,fold=off", ConvPass::Weight, &choice).isOk() &&
+                choice.path == ConvPath::ByTap && !choice.allowFold,
+            "per-pass spec");
+  s = parseConvPathSpec("forward=fastest", ConvPass::Forward, &choice);
+  ctx.check(!s.isOk() && s.message().find("fastest") != std::string::npos, "unknown path: '%s'", s.message().c_str());
+  s = parseConvPathSpec("backward=dense", ConvPass::Forward, &choice);
+  ctx.check(!s.isOk() && s.message().find("backward") != std::string::npos, "unknown pass: '%s'", s.message().c_str());
 }

@@ -3,6 +3,7 @@
 // against the float64 references on every ISA.
 #include <vector>
 
+#include "../kernels/cpu/conv/plan.h"
 #include "../kernels/cpu/conv/stride_fold.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_cases.h"
@@ -65,7 +66,12 @@ ATROUS_TEST(convStrideFoldPlansKnownShapes) {
             "1x1 stride 2 should fold into [%s]", fold.folded.describe().c_str());
   // No common factor, depthwise, or stride 1: no fold.
   ctx.check(!planStrideFold(geometry(1, 4, 9, 9, 4, 3, 3, 2, 2, 1, 1, 1, 1, 2, 2, 1), &fold), "padding 1 folded");
-  ctx.check(!planStrideFold(geometry(1, 4, 9, 9, 4, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 4), &fold), "depthwise folded");
+  ctx.check(!planConv(geometry(1, 4, 9, 9, 4, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 4), ConvPass::Forward).folded,
+            "depthwise folded");
+  // S6 folds in every pass, its forward and weight gradient read through the fold by the channels-last
+  // copies where the AVX-512 tiles run.
+  for (ConvPass pass : {ConvPass::Forward, ConvPass::Data, ConvPass::Weight})
+    ctx.check(planConv(s6, pass).folded, "S6 %s is not folded: %s", convPassName(pass), planConv(s6, pass).describe().c_str());
   ctx.check(!planStrideFold(geometry(1, 4, 9, 9, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1), &fold), "stride 1 folded");
 }
 
@@ -100,5 +106,13 @@ ATROUS_TEST(convStrideFoldInChunksMatchesFloat64) {
   // Subsampled images of 8 x 370 x 370 floats: the fold's 4 MiB workspace takes one at a time, so the
   // batch of 3 runs in three chunks (the weight gradient sums them).
   const ConvGeometry g = geometry(3, 8, 740, 740, 4, 3, 3, 2, 2, 2, 1, 2, 3, 2, 2, 1);
-  checkAll(ctx, g, 600, isaName(activeIsa()));
+  ConvChoice dense;
+  dense.path = ConvPath::Dense;
+  ConvPlan plan;
+  ctx.check(planConv(g, ConvPass::Forward, dense, &plan).isOk() && plan.folded && plan.chunkImages == 1,
+            "[%s] should fold an image at a time: %s", g.describe().c_str(), plan.describe().c_str());
+  test::checkEntryPoints(ctx, g, 600, isaName(activeIsa()));
+  // The same chunking through every path on a small shape, with the budget shrunk to match.
+  const ConvGeometry small = geometry(3, 8, 40, 40, 4, 3, 3, 2, 2, 2, 1, 2, 3, 2, 2, 1);
+  test::checkEveryPath(ctx, small, 601, isaName(activeIsa()), 8 * 20 * 20 * 4 * 4);
 }

@@ -1,7 +1,6 @@
 // The weight gradient through the padded channels-last implicit GEMM (conv_weight_channels_last.h):
 // geometries that take it, with groups, strides, asymmetric padding, pieces of pixels that span
 // images, images padded up front (in chunks) or by the pieces themselves, against the float64 references.
-#include "../kernels/cpu/conv/weight_channels_last.h"
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_cases.h"
 #include "conv_check.h"
@@ -10,6 +9,7 @@
 using namespace atrous;
 using test::checkAll;
 using test::geometry;
+using test::planRuns;
 
 ATROUS_TEST(convWeightChannelsLastMatchesFloat64) {
   const ConvGeometry cases[] = {
@@ -25,7 +25,8 @@ ATROUS_TEST(convWeightChannelsLastMatchesFloat64) {
   };
   int i = 0;
   for (const ConvGeometry& g : cases) {
-    ctx.check(backwardWeightChannelsLastApplies(g), "[%s] should take the channels-last path", g.describe().c_str());
+    ctx.check(planRuns(g, ConvPass::Weight, ConvPath::ChannelsLast), "[%s] should run the channels-last path",
+              g.describe().c_str());
     test::forEachIsa([&](Isa isa) {
       for (int threads : {1, 2}) {
         setNumThreads(threads);
@@ -39,6 +40,8 @@ ATROUS_TEST(convWeightChannelsLastMatchesFloat64) {
 ATROUS_TEST(convWeightChannelsLastInChunksMatchesFloat64) {
   // 16 x 262 x 262 padded floats per image: the 8 MiB workspace holds one image at a time.
   const ConvGeometry g = geometry(2, 16, 260, 260, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
-  ctx.check(backwardWeightChannelsLastApplies(g), "[%s] should take the channels-last path", g.describe().c_str());
-  checkAll(ctx, g, 950, isaName(activeIsa()));
+  ctx.check(planConv(g, ConvPass::Weight).path == ConvPath::ChannelsLast && planConv(g, ConvPass::Weight).pathChunkImages == 1,
+            "[%s] should take the channels-last path an image at a time, not %s", g.describe().c_str(),
+            planConv(g, ConvPass::Weight).describe().c_str());
+  test::checkEntryPoints(ctx, g, 950, isaName(activeIsa()));
 }

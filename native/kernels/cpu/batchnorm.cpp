@@ -280,7 +280,7 @@ const Kernels& scalarKernels() {
   return k;
 }
 
-const Kernels& active() { return activeIsa() == Isa::Avx512 ? avx512Kernels() : scalarKernels(); }
+const Kernels& active() { return *forActiveIsa<const Kernels*>(&scalarKernels(), nullptr, &avx512Kernels()); }
 
 }  // namespace bnrows
 

@@ -254,7 +254,10 @@ void run(const GemmCall& g, bool allowThreads) {
 
 }  // namespace
 
-const KernelTable& activeKernels() { return kTables[static_cast<int>(activeIsa())]; }
+const KernelTable& activeKernels() {
+  return *forActiveIsa<const KernelTable*>(&kTables[static_cast<int>(Isa::Scalar)], &kTables[static_cast<int>(Isa::Avx2)],
+                                           &kTables[static_cast<int>(Isa::Avx512)]);
+}
 
 }  // namespace gemm
 

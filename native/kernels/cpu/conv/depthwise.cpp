@@ -19,10 +19,6 @@ inline void validRange(int64_t offset, int64_t stride, int64_t in, int64_t out, 
   *hi = std::clamp<int64_t>(floorDiv(in - 1 - offset, stride) + 1, *lo, out);
 }
 
-// Floats of one image channel's shifted copies (see shiftColumns), per thread.
-int64_t shiftedFloats(const ConvGeometry& g) { return g.kernelW * (g.inH + g.padTop + g.padBottom) * g.outW(); }
-constexpr int64_t kMaxShiftedFloats = 1 << 20;
-
 // Stride 1. Per kernel column kw, a copy of one input channel's zero-padded plane cut to the OW
 // columns that column's taps read: shifted[kw][r][ow] = xPad[r][ow + kw * dilationW], PH rows each.
 // It has the output's row pitch, so tap (kh, kw) over output rows [r0, r1) is the flat range
@@ -103,16 +99,9 @@ void depthwiseForwardPadded(const ConvGeometry& g, const float* x, const float* 
   });
 }
 
-void depthwiseForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
+void depthwiseForwardRows(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
-  const int64_t paddedPlane = (H + g.padTop + g.padBottom) * (W + g.padLeft + g.padRight);
-  // By shifted copies when each copy serves at least KW output planes (the copies are KW planes, 3x the
-  // padded one). Measured, 1 thread, interleaved medians: multiplier 32 (L1, 28-wide rows) 1.41 ->
-  // 0.62 ms; multiplier 1 (S7 and its 32- and 48-wide variants) 10-20% slower, so those keep the rows.
-  if (sw == 1 && g.strideH == 1 && mult >= KW && KH * KW <= 64 && shiftedFloats(g) <= kMaxShiftedFloats)
-    return depthwiseForwardShifted(g, x, w, bias, y);
-  if (sw == 1 && KH * KW <= 64 && paddedPlane <= (1 << 20)) return depthwiseForwardPadded(g, x, w, bias, y);
   parallelFor(g.batch * g.outChannels, [&](int64_t task) {
     const int64_t n = task / g.outChannels, co = task % g.outChannels, ci = co / mult;
     const float* xp = x + (n * g.inChannels + ci) * H * W;
@@ -215,14 +204,9 @@ void depthwiseBackwardWeightShifted(const ConvGeometry& g, const float* x, const
   }
 }
 
-void depthwiseBackwardWeight(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+void depthwiseBackwardWeightRows(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
-  // By shifted copies wherever the stride is 1. Measured, interleaved medians: L1 (multiplier 32,
-  // 28-wide rows) 4.98 -> 0.77 ms with 1 thread, 8.2 -> 1.6 ms with 2 (loaded machine); S7
-  // (multiplier 1, 64-wide rows) 27.2 -> 26.3 ms with 2 threads: no loss where rows were already long.
-  if (sw == 1 && g.strideH == 1 && shiftedFloats(g) <= kMaxShiftedFloats)
-    return depthwiseBackwardWeightShifted(g, x, dy, dw);
   const depthwise::RowKernels& rows = depthwise::activeRowKernels();
   parallelFor(g.outChannels, [&](int64_t co) {
     const int64_t ci = co / mult;

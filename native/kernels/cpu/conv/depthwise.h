@@ -7,8 +7,14 @@
 
 namespace atrous {
 
-void depthwiseForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y);
+// The variants (when each runs and why: plan.cpp). Rows: any stride, row by row with border checks.
+// Padded: stride-1 columns, from a zero-padded copy of each plane (at most 64 taps). Shifted: stride 1,
+// from KW shifted copies of each plane cut to the output's width (at most 64 taps).
+void depthwiseForwardRows(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y);
+void depthwiseForwardPadded(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y);
+void depthwiseForwardShifted(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y);
 void depthwiseBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
-void depthwiseBackwardWeight(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+void depthwiseBackwardWeightRows(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+void depthwiseBackwardWeightShifted(const ConvGeometry& g, const float* x, const float* dy, float* dw);
 
 }  // namespace atrous

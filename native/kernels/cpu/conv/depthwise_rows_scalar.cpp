@@ -24,9 +24,9 @@ double dotScalar(const float* a, const float* b, int64_t n) {
 }
 
 const RowKernels& activeRowKernels() {
-  static const RowKernels kernels[3] = {
-      {accumulateTapsScalar, dotScalar}, {accumulateTapsAvx2, dotAvx2}, {accumulateTapsAvx512, dotAvx512}};
-  return kernels[static_cast<int>(activeIsa())];
+  static const RowKernels scalar{accumulateTapsScalar, dotScalar}, avx2{accumulateTapsAvx2, dotAvx2},
+      avx512{accumulateTapsAvx512, dotAvx512};
+  return *forActiveIsa<const RowKernels*>(&scalar, &avx2, &avx512);
 }
 
 }  // namespace atrous::depthwise

@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <vector>
 
-#include "../cpu_features.h"
 #include "../thread_pool.h"
 
 namespace atrous {
 namespace {
-
-constexpr int64_t kMaxPaddedFloats = 4ll << 20;  // the padded copy of one image and group: 16 MiB at most
-constexpr int64_t kMaxPaddedFloatsPerThread = 1ll << 20;  // ... 4 MiB when every thread pads its own images
 
 int64_t paddedH(const ConvGeometry& g) { return g.inH + g.padTop + g.padBottom; }
 int64_t paddedW(const ConvGeometry& g) { return g.inW + g.padLeft + g.padRight; }
@@ -48,29 +44,10 @@ void padChannel(const ConvGeometry& g, const float* image, int64_t c, float* pad
   std::fill(plane + (H + g.padTop) * PW, plane + PH * PW, 0.f);
 }
 
-// Enough images for every thread, each small enough to pad per thread, and all threads' copies
-// together within the 16 MiB workspace goal however many threads there are.
-bool imagesInParallel(const ConvGeometry& g) {
-  const int64_t threads = numThreads();
-  return g.batch * g.groups >= 2 * threads &&
-         paddedFloats(g) <= std::min(kMaxPaddedFloatsPerThread, kMaxPaddedFloats / threads);
-}
-
 }  // namespace
 
-bool directForwardApplies(const ConvGeometry& g) {
-  // Measured against the GEMM path (interleaved, 2 threads): the tile wins on wide rows (S3 +5%,
-  // S8 +30%), and on rows a multiple of 16 wide when every thread convolves whole images of its own
-  // (S1: 32 images of 32x32, +40%; S2 +16%); it loses on 1-d kernels of 2 taps (S5: -30%), on narrow
-  // rows shared by the threads of one image (S1 -10 to -30%), and does not win on 28-wide rows (S6
-  // folded: 12.5% of the lanes masked; even staged once per kernel column so that vectors run across
-  // rows, it was 3% slower than the GEMM).
-  const bool rowsFit = g.outW() >= 64 || (g.outW() % direct::kLanes == 0 && imagesInParallel(g));
-  return activeIsa() == Isa::Avx512 && g.strideW == 1 && g.inChannelsPerGroup() >= 2 && g.kernelH * g.kernelW >= 4 &&
-         paddedFloats(g) <= kMaxPaddedFloats && rowsFit;
-}
-
-void directForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
+void directForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
+                   bool imagesInParallel) {
   using namespace direct;
   const int64_t cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
   const int64_t H = g.inH, W = g.inW, PH = paddedH(g), PW = paddedW(g), OH = g.outH(), OW = g.outW();
@@ -104,7 +81,7 @@ void directForward(const ConvGeometry& g, const float* x, const float* w, const 
   auto imageOf = [&](int64_t n, int64_t grp) { return x + (n * g.inChannels + grp * cinG) * H * W; };
   auto outputOf = [&](int64_t n, int64_t grp) { return y + (n * g.outChannels + grp * coutG) * OH * OW; };
 
-  if (imagesInParallel(g)) {
+  if (imagesInParallel) {
     // Each thread pads and convolves whole images on its own: no hand-over between threads inside
     // an image, which on narrow rows cost more than the tile saved.
     parallelFor(g.batch * g.groups, [&](int64_t task) {

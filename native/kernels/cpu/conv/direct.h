@@ -33,11 +33,10 @@ void tileAvx512(const Tile& t, const float* w, const float* bias, int coCount, i
                 int64_t KW, int64_t planeStride, int64_t rowStep, int64_t colStep, int64_t outPlane);
 }  // namespace direct
 
-// Whether directForward takes this geometry on this CPU (AVX-512 active, stride-1 columns, several
-// input channels per group, a 2-d kernel, a padded plane of bounded size; rows 64 wide or more, or a
-// multiple of 16 wide with enough images for every thread).
-bool directForwardApplies(const ConvGeometry& g);
-// Forward; geometry and buffers already validated.
-void directForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y);
+// Forward (stride-1 columns, AVX-512; when it runs and why: plan.cpp); geometry and buffers already
+// validated. imagesInParallel: each thread pads and convolves whole images of its own, else the
+// threads share each image's padded plane.
+void directForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
+                   bool imagesInParallel);
 
 }  // namespace atrous

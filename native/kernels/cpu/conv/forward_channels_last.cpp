@@ -4,22 +4,12 @@
 #include <vector>
 
 #include "forward_tile.h"
-#include "../cpu_features.h"
 #include "padded_channels_last.h"
 #include "../reusable_scratch.h"
 #include "../thread_pool.h"
 
 namespace atrous {
 namespace {
-
-constexpr int64_t kMaxPaddedFloatsPerThread = 1ll << 19;  // each thread's copy of one image, and its sums: 2 MiB each
-constexpr int64_t kTotalFloats = 4ll << 20;                // every thread's buffers together: 16 MiB
-
-// The tile for a group's output channels: up to 32 fill the narrow tile's block exactly (L2 and L3's
-// data gradient in the training CNN: 32 output channels, half the wide tile's multiplies on zeros).
-forward_tile::Shape tileShape(const ConvGeometry& g) {
-  return g.outChannelsPerGroup() <= forward_tile::kNarrow.coBlock ? forward_tile::kNarrow : forward_tile::kWide;
-}
 
 // The weight per block of coBlock output channels: [group][block][tap][c][coBlock], zeros past the
 // group's last channel, so a tile reads a tap's channel as whole vectors. Written into `packed`
@@ -41,22 +31,10 @@ const float* packWeights(const ConvGeometry& g, const float* w, int64_t coBlock,
 
 }  // namespace
 
-bool forwardChannelsLastApplies(const ConvGeometry& g) {
-  // Measured against the GEMM path (interleaved, 2 threads): S6 folded (28-wide rows) +16% (+7% more
-  // since); a 1-d kernel of 2 taps (S5) fwd +3%, bwd-data -10%, so kernels under 4 taps keep the GEMM.
-  // Rows a multiple of 16 wide take the NCHW direct tile first (S1, S2: 30-50% faster than this one).
-  // Two buffers per thread (the copy and a block's sums), all threads within 16 MiB.
-  const int64_t threads = numThreads();
-  const int64_t cap = std::min(kMaxPaddedFloatsPerThread, kTotalFloats / (2 * threads));
-  return activeIsa() == Isa::Avx512 && g.inChannelsPerGroup() >= 2 && g.kernelH * g.kernelW >= 4 &&
-         g.batch * g.groups >= 2 * threads && paddedChannelsLastFloats(g) <= cap &&
-         g.outH() * g.outW() * tileShape(g).coBlock <= cap;
-}
-
 void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
                          const InputSampling& sampling) {
   using namespace forward_tile;
-  const Shape shape = tileShape(g);
+  const Shape shape = shapeFor(g.outChannelsPerGroup());
   const int64_t coBlock = shape.coBlock, tilePixels = shape.pixels;
   const auto tileFn = coBlock == kNarrow.coBlock ? forwardNarrowAvx512 : forwardWideAvx512;
   const int64_t C = g.inChannels, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();

@@ -13,11 +13,7 @@
 
 namespace atrous {
 
-// Whether forwardChannelsLast takes this geometry on this CPU: AVX-512, several input channels per
-// group, a kernel of 4 taps or more, enough images for every thread, each image's copy and a block's
-// sums small enough per thread.
-bool forwardChannelsLastApplies(const ConvGeometry& g);
-// Forward; geometry and buffers already validated. With a sampling, x holds the larger images of a
+// Forward (AVX-512 only; when it runs and why: plan.cpp); geometry and buffers already validated. With a sampling, x holds the larger images of a
 // folded stride (see InputSampling) and g is the folded conv.
 void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
                          const InputSampling& sampling = {});

@@ -16,6 +16,9 @@ struct Shape {
   int pixels, coBlock;
 };
 constexpr Shape kWide{6, 64}, kNarrow{12, 32};
+// The tile for a group's output channels: up to 32 fill the narrow tile's block exactly (L2 and L3's
+// data gradient in the training CNN: 32 output channels, half the wide tile's multiplies on zeros).
+constexpr Shape shapeFor(int64_t outChannelsPerGroup) { return outChannelsPerGroup <= kNarrow.coBlock ? kNarrow : kWide; }
 
 // For slots s < pixels (at most the shape's pixels) and co < the shape's coBlock:
 //   sum[s][co] = bias[co] + sum over tap < taps, c < channels of

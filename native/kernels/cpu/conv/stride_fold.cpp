@@ -41,7 +41,6 @@ void keepAxis(int64_t in, int64_t stride, int64_t padBefore, int64_t padAfter, i
 }  // namespace
 
 bool planStrideFold(const ConvGeometry& g, StrideFold* fold) {
-  if (g.inChannelsPerGroup() < 2) return false;
   AxisFold h, w;
   const bool foldH = foldAxis(g.inH, g.outH(), g.kernelH, g.strideH, g.padTop, g.dilationH, &h);
   const bool foldW = foldAxis(g.inW, g.outW(), g.kernelW, g.strideW, g.padLeft, g.dilationW, &w);

@@ -20,8 +20,8 @@ struct StrideFold {
   ConvGeometry folded;               // the same conv over the subsampled input, for the whole batch
 };
 
-// Whether some axis folds (a factor above 1); fills fold. Only dense groups (several input channels
-// per group) are folded: the depthwise kernels have not been measured folded.
+// Whether some axis folds (a factor above 1); fills fold. Whether a conv is folded is the planner's
+// rule (plan.cpp: dense groups only).
 bool planStrideFold(const ConvGeometry& g, StrideFold* fold);
 
 // xs[n][c][i][j] = x[n][c][i * factorH][j * factorW] for `images` images of x, over the folded

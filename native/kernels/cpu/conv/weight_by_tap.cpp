@@ -12,14 +12,6 @@
 namespace atrous {
 namespace {
 
-// Channels-last copies of x and dy for a chunk of images stay under this (the per-tap dW blocks,
-// one weight's worth, come on top).
-constexpr int64_t kChunkFloats = (10ll << 20) / sizeof(float);
-
-int64_t chunkFloatsPerImage(const ConvGeometry& g) {
-  return g.inChannels * g.inH * g.inW + g.outChannels * g.outH() * g.outW();
-}
-
 // The outputs o in [begin, end) whose tap at offset `tapOffset` lands inside [0, in): one range.
 void validOutputs(int64_t in, int64_t out, int64_t stride, int64_t tapOffset, int64_t* begin, int64_t* end) {
   *begin = 0;
@@ -107,17 +99,12 @@ class PixelListB final : public BPanelSource {
 
 }  // namespace
 
-bool backwardWeightByTapApplies(const ConvGeometry& g) { return chunkFloatsPerImage(g) <= kChunkFloats; }
-
-void backwardWeightByTap(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+void backwardWeightByTap(const ConvGeometry& g, const float* x, const float* dy, float* dw, int64_t chunkImages) {
   const int64_t OH = g.outH(), OW = g.outW(), outPlane = OH * OW, inPlane = g.inH * g.inW;
   const int64_t KH = g.kernelH, KW = g.kernelW, taps = KH * KW;
   const int64_t cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
-  const int64_t perImage = chunkFloatsPerImage(g);
-  int64_t chunks = (g.batch + std::max<int64_t>(1, kChunkFloats / perImage) - 1) /
-                   std::max<int64_t>(1, kChunkFloats / perImage);
-  const int64_t chunkImages = (g.batch + chunks - 1) / chunks;  // chunks of equal size
-  chunks = (g.batch + chunkImages - 1) / chunkImages;
+  chunkImages = std::clamp<int64_t>(chunkImages, 1, g.batch);
+  const int64_t chunks = (g.batch + chunkImages - 1) / chunkImages;
 
   // Per tap, the pixels (image of the chunk, output row, output column) where it lands inside the
   // input, as rows of dy and x channels-last; the same list serves every chunk (a prefix when shorter).

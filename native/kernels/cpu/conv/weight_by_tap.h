@@ -13,10 +13,8 @@
 
 namespace atrous {
 
-// Whether backwardWeightByTap can run this geometry within its workspace (one image's channels-last
-// copies must fit).
-bool backwardWeightByTapApplies(const ConvGeometry& g);
-// dw = the weight gradient (overwritten); geometry and buffers already validated.
-void backwardWeightByTap(const ConvGeometry& g, const float* x, const float* dy, float* dw);
+// dw = the weight gradient (overwritten); geometry and buffers already validated. The channels-last
+// copies are made for chunks of chunkImages images (the plan sizes them within its workspace).
+void backwardWeightByTap(const ConvGeometry& g, const float* x, const float* dy, float* dw, int64_t chunkImages);
 
 }  // namespace atrous

@@ -17,9 +17,6 @@
 namespace atrous {
 namespace {
 
-// The padded channels-last copies of a chunk of images, and the pieces' copies of dW, each stay under this.
-constexpr int64_t kChunkFloats = (8ll << 20) / sizeof(float);
-constexpr int64_t kPiecesPerThread = 4;
 constexpr int64_t kBlockPixels = 256;  // output pixels per call of the AVX-512 tile (see accumulateByTiles)
 
 int64_t paddedW(const ConvGeometry& g) { return g.inW + g.padLeft + g.padRight; }
@@ -115,36 +112,21 @@ void accumulateByTiles(const ConvGeometry& g, const float* xImg, const float* dy
 
 }  // namespace
 
-bool backwardWeightChannelsLastApplies(const ConvGeometry& g) {
-  // With fewer taps the transposed copy of x is too large a share of the work: S5 (1-d, 2 taps) was
-  // 22% slower than the dense path by GEMM, 17% by the AVX-512 tile. A weight too large for a few copies per thread leaves too
-  // few pieces to balance (S3, 256 x 256 x 3 x 3: one piece per thread, 6% slower).
-  return g.kernelH * g.kernelW >= 4 && g.inChannelsPerGroup() >= 2 && paddedFloats(g) <= kChunkFloats &&
-         g.weightSize() * kPiecesPerThread * numThreads() <= kChunkFloats;
-}
-
-void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const float* dy, float* dw,
-                                const InputSampling& sampling) {
+void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool padInPieces,
+                                int64_t chunkImages, const InputSampling& sampling) {
   const int64_t P = g.outH() * g.outW(), PW = paddedW(g), KW = g.kernelW, taps = g.kernelH * KW;
   const int64_t cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup(), N = cinG * taps;
   const int64_t perImage = paddedFloats(g), wsize = g.weightSize(), PH = g.inH + g.padTop + g.padBottom;
   // The pixels of a chunk split into pieces, each summed into its own copy of dW by whichever thread
-  // takes it: several pieces per thread, so a thread slowed by other processes holds up little, and
-  // a fixed split, so the result does not depend on which thread took what.
-  const int64_t pieces = kPiecesPerThread * numThreads();
-  // With at least an image per piece, and every thread's copy of one image within the workspace, the
-  // pieces pad their own images as they come to them: the copy is read from L2 right after it is
-  // written, where padding the whole batch first wrote and read back 5 MiB (L4 of the training CNN)
-  // in a pool round of its own. Measured (interleaved medians, 2 threads): L2 7.6 -> 6.0 ms, L3 4.1 ->
-  // 3.4, L4 7.3 -> 6.4, S1 23.4 -> 20.1, S6 17.7 -> 16.2; S8 (one image: every piece padded it) 3.2 -> 3.3,
-  // so fewer images than pieces pad the batch first.
-  const bool padInPieces = g.batch >= pieces && perImage * numThreads() <= kChunkFloats;
-  const int64_t most = padInPieces ? g.batch : std::max<int64_t>(1, kChunkFloats / perImage);
-  const int64_t chunks = (g.batch + most - 1) / most, chunkImages = (g.batch + chunks - 1) / chunks;
+  // takes it: a fixed split, so the result does not depend on which thread took what.
+  const int64_t pieces = kWeightPiecesPerThread * numThreads();
+  chunkImages = padInPieces ? g.batch : std::clamp<int64_t>(chunkImages, 1, g.batch);
   const int64_t imageFloats = g.inChannels * (sampling.sourceH ? sampling.sourceH * sampling.sourceW : g.inH * g.inW);
   std::vector<int64_t> tapOffsets(static_cast<size_t>(taps));
   for (int64_t t = 0; t < taps; ++t) tapOffsets[t] = t / KW * g.dilationH * PW + t % KW * g.dilationW;
-  const bool tiles = activeIsa() == Isa::Avx512;  // else the portable GEMM
+  // The AVX-512 register tile, else the portable GEMM.
+  const bool tiles = hasActiveIsaVariant<decltype(&weight_tile::accumulateAvx512)>(nullptr, nullptr,
+                                                                                  weight_tile::accumulateAvx512);
 
   thread_local ReusableScratch padScratch, partialScratch;
   float* xPad = padInPieces ? nullptr : padScratch.floats(chunkImages * perImage);

@@ -16,13 +16,15 @@
 
 namespace atrous {
 
-// Whether this path takes the geometry: a kernel of 4 taps or more (the transposed copy of x is then
-// a small share of the packing), and the padded copy of one image and a few copies of dW per thread
-// fit its workspace.
-bool backwardWeightChannelsLastApplies(const ConvGeometry& g);
-// dw = the weight gradient (overwritten); geometry and buffers already validated. With a sampling,
-// x holds the larger images of a folded stride (see InputSampling) and g is the folded conv.
-void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const float* dy, float* dw,
-                                const InputSampling& sampling = {});
+// The pixels split into this many pieces per thread, each summed into its own copy of dW: several per
+// thread, so a thread slowed by other processes holds up little.
+constexpr int64_t kWeightPiecesPerThread = 4;
+
+// dw = the weight gradient (overwritten); geometry and buffers already validated (when it runs and
+// why: plan.cpp). padInPieces: each piece pads the images it comes to; else the batch is padded up
+// front in chunks of chunkImages. With a sampling, x holds the larger images of a folded stride (see
+// InputSampling) and g is the folded conv.
+void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const float* dy, float* dw, bool padInPieces,
+                                int64_t chunkImages, const InputSampling& sampling = {});
 
 }  // namespace atrous
