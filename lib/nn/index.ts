@@ -7,6 +7,6 @@ export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling';
 export { BatchNorm2d, type BatchNormOptions } from './batchnorm';
 export { batchNorm2d } from '../ops/batchnorm';
 export { Sequential } from './container';
-export type { ModelSummary, SummaryRow } from './summary';
-export type { ReceptiveStep } from './receptive-field';
+export type { ModelSummary, ReceptiveFieldMapOptions, SummaryRow } from './summary';
+export type { PathCountMap, ReceptiveStep } from './receptive-field';
 export { utils } from './utils';
