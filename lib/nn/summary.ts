@@ -127,8 +127,9 @@ function griddingWarnings(rows: SummaryRow[]): string[] {
     const dilation = end.step?.kind === 'window' ? end.step.dilation : [];
     if (run.length >= 2 && dilation.some((d) => d > 1) && end.gaps?.some((g) => g > 0)) {
       warnings.push(
-        `Warning: layers ${run.map((r) => `'${r.name}'`).join(', ')} all use dilation ${dilation.join('×')}: after them the receptive field ` +
-          `(${end.field}) has offsets no path reaches (gridding); rates without a common factor, e.g. 1, 2, 5, cover it.`,
+        `Warning: layers ${run.map((r) => `'${r.name}'`).join(', ')} all use dilation ${dilation.join('×')}: after them ` +
+          `${end.gaps!.map((g, i) => `${g} of ${end.receptiveField![i]}`).join(' × ')} offsets of the receptive field get no path (gridding); ` +
+          `rates without a common factor, e.g. 1, 2, 5, cover it.`,
       );
     }
     runStart = k;
