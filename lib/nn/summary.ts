@@ -116,23 +116,22 @@ export function summarize(model: Module, inputShape: readonly number[]): ModelSu
  * position between them do not break a run) after which the field has gaps.
  */
 function griddingWarnings(rows: SummaryRow[]): string[] {
+  const dilationOf = (r: SummaryRow) => (r.step?.kind === 'window' ? r.step.dilation : []);
   const windows = rows.filter((r) => r.step?.kind === 'window');
   const warnings: string[] = [];
   let runStart = 0;
   for (let k = 1; k <= windows.length; k++) {
-    const rate = (r: SummaryRow | undefined) => (r?.step?.kind === 'window' ? r.step.dilation.join('×') : '');
-    if (k < windows.length && rate(windows[k]) === rate(windows[runStart])) continue;
+    const dilation = dilationOf(windows[runStart]);
+    if (k < windows.length && dilationOf(windows[k]).join() === dilation.join()) continue;
     const run = windows.slice(runStart, k);
-    const end = run[run.length - 1];
-    const dilation = end.step?.kind === 'window' ? end.step.dilation : [];
-    if (run.length >= 2 && dilation.some((d) => d > 1) && end.gaps?.some((g) => g > 0)) {
-      warnings.push(
-        `Warning: layers ${run.map((r) => `'${r.name}'`).join(', ')} all use dilation ${dilation.join('×')}: after them ` +
-          `${end.gaps!.map((g, i) => `${g} of ${end.receptiveField![i]}`).join(' × ')} offsets of the receptive field get no path (gridding); ` +
-          `rates without a common factor, e.g. 1, 2, 5, cover it.`,
-      );
-    }
+    const { gaps, receptiveField } = run[run.length - 1];
     runStart = k;
+    if (run.length < 2 || dilation.every((d) => d === 1) || !gaps || !receptiveField || gaps.every((g) => g === 0)) continue;
+    warnings.push(
+      `Warning: layers ${run.map((r) => `'${r.name}'`).join(', ')} all use dilation ${dilation.join('×')}: after them ` +
+        `${gaps.map((g, i) => `${g} of ${receptiveField[i]}`).join(' × ')} offsets of the receptive field get no path (gridding); ` +
+        `rates without a common factor, e.g. 1, 2, 5, cover it.`,
+    );
   }
   return warnings;
 }
