@@ -8,7 +8,8 @@ import { loadCheckpoint } from '../io/checkpoint';
 import { manualSeed } from '../core/random';
 import type { Device } from '../core/tensor';
 import { runBench } from './bench';
-import { makeModel, makeTask, SUMMARY_SHAPES, TASKS, type TaskName } from './tasks';
+import { runSummary } from './summary';
+import { makeTask, TASKS, type TaskName } from './tasks';
 import { readRunState, train } from './train';
 
 export const USAGE = `usage: atrous <command> [options]
@@ -21,6 +22,7 @@ commands:
   finetune   --checkpoint FILE: freeze the backbone, put a new head on it and train that (same options)
   eval       --checkpoint FILE [--data DIR] [--threads N] [--device cpu|cuda]: test loss and accuracy (or MSE)
   summary    [--task T]: the model's layers, output shapes, parameters and receptive fields
+             [--dilations 2,2,2 (repeatable): plain 3×3 dilated stacks instead] [--picture FILE.svg]
   bench      [--repeats N] [--threads N] [--shapes S1,S2]: the conv suite, beside PyTorch if installed
 
 data for fashion-mnist, in order: --data DIR, $ATROUS_DATA, /usr/share/datasets/fashion-mnist
@@ -43,6 +45,8 @@ const OPTIONS = {
   shapes: { type: 'string' },
   device: { type: 'string' },
   tensorboard: { type: 'string' },
+  dilations: { type: 'string', multiple: true },
+  picture: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -50,7 +54,7 @@ const ALLOWED: Record<string, string[]> = {
   train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard'],
   finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard'],
   eval: ['checkpoint', 'data', 'threads', 'device'],
-  summary: ['task'],
+  summary: ['task', 'dilations', 'picture'],
   bench: ['repeats', 'threads', 'shapes'],
 };
 
@@ -162,9 +166,9 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
         return 0;
       }
       case 'summary': {
-        const task = taskOption(values.task, 'fashion-mnist');
-        manualSeed(0);
-        print(makeModel(task).summary(SUMMARY_SHAPES[task]).table);
+        if (values.task !== undefined && values.dilations) throw new UsageError('summary: --task and --dilations exclude each other (--dilations summarises plain dilated stacks)');
+        const dilations = values.dilations?.map((list) => list.split(',').map((d) => intOption('dilations', d, 1, 1)));
+        runSummary({ task: taskOption(values.task, 'fashion-mnist'), dilations, picture: values.picture }, print);
         return 0;
       }
       case 'bench':

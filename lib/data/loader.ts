@@ -85,10 +85,7 @@ export class ImageLoader {
 
   /** The image order of an epoch: 0..size-1, shuffled by (seed, epoch) when shuffle is on. */
   order(epoch: number): Int32Array {
-    const idx = new Int32Array(this.size);
-    for (let i = 0; i < this.size; i++) idx[i] = i;
-    if (this.shuffle) shuffleInPlace(idx, splitmix32(this.seed * 1000003 + epoch));
-    return idx;
+    return epochOrder(this.size, this.shuffle, this.seed, epoch);
   }
 
   /** The batches of an epoch, from batch `start` on (to resume mid-epoch). */
@@ -125,6 +122,13 @@ export class ImageLoader {
     }
     return crops;
   }
+}
+
+/** 0..size-1, shuffled (Fisher-Yates) by (seed, epoch) when shuffle is on: an epoch's sample order. */
+export function epochOrder(size: number, shuffle: boolean, seed: number, epoch: number): Int32Array {
+  const idx = new Int32Array(size);
+  for (let i = 0; i < size; i++) idx[i] = i;
+  return shuffle ? shuffleInPlace(idx, splitmix32(seed * 1000003 + epoch)) : idx;
 }
 
 /** A small seeded generator of uniform numbers in [0, 1) (for orders and crop offsets, not tensor data). */

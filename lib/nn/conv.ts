@@ -64,7 +64,17 @@ abstract class ConvNd extends Module {
   }
 
   override receptiveStep(): ReceptiveStep {
-    return { kind: 'window', kernel: this.kernelSize, stride: this.stride, dilation: this.dilation };
+    return { kind: 'window', kernel: this.kernelSize, stride: this.stride, dilation: this.dilation, padding: this.paddingBefore() };
+  }
+
+  /** Zeros before the first input per axis, as planConv resolves padding ('same' puts an odd extra after). */
+  private paddingBefore(): number[] {
+    const total = this.kernelSize.map((k, a) => this.dilation[a] * (k - 1));
+    const p = this.padding;
+    if (p === 'valid') return total.map(() => 0);
+    if (p === 'same') return total.map((t) => Math.floor(t / 2));
+    if (p === 'causal') return total;
+    return typeof p === 'number' ? total.map(() => p) : [...p];
   }
 
   override extraRepr(): string {

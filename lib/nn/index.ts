@@ -13,6 +13,6 @@ export { batchNorm2d } from '../ops/batchnorm';
 export { batchNorm1d } from '../ops/batchnorm';
 export { Sequential, ModuleList } from './container';
 export { stream, ModelStream, type StreamOptions, type StreamRole } from './stream';
-export type { ModelSummary, SummaryRow } from './summary';
-export type { ReceptiveStep } from './receptive-field';
+export type { ModelSummary, ReceptiveFieldMapOptions, SummaryRow } from './summary';
+export type { PathCountMap, ReceptiveStep } from './receptive-field';
 export { utils } from './utils';

@@ -8,9 +8,9 @@ import { type Device, Tensor } from '../core/tensor';
 import { describeValue, formatShape } from '../core/shape-checks';
 import { expectCuda } from '../native/cuda-status';
 import { copyInto } from '../core/storage';
-import type { ReceptiveStep } from './receptive-field';
+import type { PathCountMap, ReceptiveStep } from './receptive-field';
 import type { StreamRole } from './stream';
-import { summarize, type ModelSummary } from './summary';
+import { receptiveFieldMapOf, summarize, type ModelSummary, type ReceptiveFieldMapOptions } from './summary';
 
 export interface LoadStateDictOptions {
   strict?: boolean;
@@ -266,6 +266,14 @@ export class Module {
    */
   summary(inputShape: readonly number[]): ModelSummary {
     return summarize(this, inputShape);
+  }
+
+  /**
+   * For one output position of the conv/pool part (default its centre), the number of tap chains that
+   * reach each input position: 0 marks the holes a stack of dilations leaves. From the layers' geometry.
+   */
+  receptiveFieldMap(inputShape: readonly number[], opts?: ReceptiveFieldMapOptions): PathCountMap {
+    return receptiveFieldMapOf(this, inputShape, opts);
   }
 
   /** How this layer widens the receptive field (layers override it); null: it acts per position. */

@@ -22,7 +22,7 @@ abstract class Pool2d extends Module {
   }
 
   override receptiveStep(): ReceptiveStep {
-    return { kind: 'window', kernel: this.kernelSize, stride: this.stride, dilation: [1, 1] };
+    return { kind: 'window', kernel: this.kernelSize, stride: this.stride, dilation: [1, 1], padding: this.padding };
   }
 
   override extraRepr(): string {

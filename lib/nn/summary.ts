@@ -1,12 +1,16 @@
 // model.summary(inputShape): runs the model once on zeros (eval mode, no graph), recording every leaf
 // layer's input and output shape in call order, and the receptive field along that chain. The first
-// layer that cannot take its input stops it with an error naming the layer and both shapes.
+// layer that cannot take its input stops it with an error naming the layer and both shapes. A run of
+// layers with one dilation rate > 1 that leaves holes in the field adds a warning (the gridding problem).
+// receptiveFieldMap takes the chain the summary records and counts paths from the layers' geometry.
 import { noGrad } from '../core/autograd';
 import { expectShape, formatShape } from '../core/shape-checks';
 import { Tensor } from '../core/tensor';
 import { zeros } from '../core/random';
 import type { Module } from './module';
-import { describeField, extendField, fieldExtent, initialField, type ReceptiveField } from './receptive-field';
+import {
+  describeField, extendField, fieldExtent, initialField, pathCountMap, type PathCountMap, type ReceptiveField, type ReceptiveStep, type WindowLayer,
+} from './receptive-field';
 
 export interface SummaryRow {
   name: string;
@@ -20,12 +24,16 @@ export interface SummaryRow {
   gaps: number[] | null;
   /** The receptive field as the table shows it. */
   field: string;
+  /** How the layer maps positions (null: per position). */
+  step: ReceptiveStep | null;
 }
 
 export interface ModelSummary {
   rows: SummaryRow[];
   totalParams: number;
   trainableParams: number;
+  /** Gridding: each run of equal dilation rates > 1 that leaves holes in the field. Also in the table. */
+  warnings: string[];
   table: string;
   toString(): string;
 }
@@ -60,7 +68,8 @@ export function summarize(model: Module, inputShape: readonly number[]): ModelSu
           throw wrapFailure(e, op, name, m, input, rows);
         }
         if (leaf && input && out instanceof Tensor) {
-          field = extendField(field, m.receptiveStep(input.shape));
+          const step = m.receptiveStep(input.shape);
+          field = extendField(field, step);
           const { size, gaps } = field.global || field.covered.length === 0 ? { size: null, gaps: null } : fieldExtent(field);
           rows.push({
             name: name || '(model)',
@@ -71,6 +80,7 @@ export function summarize(model: Module, inputShape: readonly number[]): ModelSu
             receptiveField: size,
             gaps,
             field: describeField(field),
+            step,
           });
         }
         return out;
@@ -97,8 +107,57 @@ export function summarize(model: Module, inputShape: readonly number[]): ModelSu
   const params = model.parameters();
   const totalParams = params.reduce((n, p) => n + p.numel, 0);
   const trainableParams = params.filter((p) => p.requiresGrad).reduce((n, p) => n + p.numel, 0);
-  const table = formatTable(model, shape, rows, totalParams, trainableParams);
-  return { rows, totalParams, trainableParams, table, toString: () => table };
+  const warnings = griddingWarnings(rows);
+  const table = formatTable(model, shape, rows, totalParams, trainableParams, warnings);
+  return { rows, totalParams, trainableParams, warnings, table, toString: () => table };
+}
+
+/**
+ * One warning per run of two or more window layers with the same dilation rate > 1 (layers acting per
+ * position between them do not break a run) after which the field has gaps.
+ */
+function griddingWarnings(rows: SummaryRow[]): string[] {
+  const dilationOf = (r: SummaryRow) => (r.step?.kind === 'window' ? r.step.dilation : []);
+  const windows = rows.filter((r) => r.step?.kind === 'window');
+  const warnings: string[] = [];
+  let runStart = 0;
+  for (let k = 1; k <= windows.length; k++) {
+    const dilation = dilationOf(windows[runStart]);
+    if (k < windows.length && dilationOf(windows[k]).join() === dilation.join()) continue;
+    const run = windows.slice(runStart, k);
+    const { gaps, receptiveField } = run[run.length - 1];
+    runStart = k;
+    if (run.length < 2 || dilation.every((d) => d === 1) || !gaps || !receptiveField || gaps.every((g) => g === 0)) continue;
+    warnings.push(
+      `Warning: layers ${run.map((r) => `'${r.name}'`).join(', ')} all use dilation ${dilation.join('×')}: after them ` +
+        `${gaps.map((g, i) => `${g} of ${receptiveField[i]}`).join(' × ')} offsets of the receptive field get no path (gridding); ` +
+        `rates without a common factor, e.g. 1, 2, 5, cover it.`,
+    );
+  }
+  return warnings;
+}
+
+export interface ReceptiveFieldMapOptions {
+  /** The output position the paths start from (default: the centre, rounded down). */
+  output?: readonly number[];
+}
+
+/**
+ * Path counts from one output position of the model's spatial part (its window layers up to the first
+ * global one, in the order summary() records them) to each input position. Only the layers' kernel,
+ * stride, padding and dilation enter; the forward on zeros only records the chain and its sizes.
+ * Branches (residual additions) are not followed: the map is that of the main chain.
+ */
+export function receptiveFieldMapOf(model: Module, inputShape: readonly number[], opts: ReceptiveFieldMapOptions = {}): PathCountMap {
+  const rows = summarize(model, inputShape).rows;
+  const layers: WindowLayer[] = [];
+  for (const r of rows) {
+    if (r.step?.kind === 'global') break;
+    if (r.step?.kind !== 'window') continue;
+    const axes = r.step.kernel.length;
+    layers.push({ name: r.name, type: r.type, step: r.step, inputSize: r.inputShape.slice(-axes), outputSize: r.outputShape.slice(-axes) });
+  }
+  return pathCountMap(layers, opts.output);
 }
 
 /** The error for the first layer that failed: it names the layer, its input shape and the cause. */
@@ -114,7 +173,7 @@ function wrapFailure(e: unknown, op: string, name: string, m: Module, input: Ten
   return wrapped;
 }
 
-function formatTable(model: Module, inputShape: number[], rows: SummaryRow[], total: number, trainable: number): string {
+function formatTable(model: Module, inputShape: number[], rows: SummaryRow[], total: number, trainable: number, warnings: string[]): string {
   const header = ['Layer (type)', 'Output shape', 'Params', 'Receptive field'];
   const body = rows.map((r) => [`${r.name} (${r.type})`, formatShape(r.outputShape), r.params.toLocaleString('en-US'), r.field]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c].length)));
@@ -130,5 +189,6 @@ function formatTable(model: Module, inputShape: number[], rows: SummaryRow[], to
     `Total params: ${total.toLocaleString('en-US')}`,
     `Trainable params: ${trainable.toLocaleString('en-US')}`,
     `Non-trainable params: ${(total - trainable).toLocaleString('en-US')}`,
+    ...warnings,
   ].join('\n');
 }
