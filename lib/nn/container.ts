@@ -1,6 +1,7 @@
 // Sequential(...modules): children named '0', '1', ... (as PyTorch), applied in order; ModuleList:
-// the same naming, without a forward. In a Sequential, a BatchNorm2d followed by a ReLU runs as one op (batchNormRelu2d): the same values, gradients and statistics,
-// without the batch-norm output and its masked gradient in memory.
+// the same naming, without a forward. In a Sequential, a BatchNorm2d followed by a ReLU runs as one
+// op (batchNormRelu2d): the same values, gradients and statistics, without the batch-norm output
+// and its masked gradient in memory.
 import { describeValue } from '../core/shape-checks';
 import { Tensor } from '../core/tensor';
 import { ReLU } from './activation';
