@@ -162,6 +162,13 @@ describe.skipIf(!info.cuda)(`Wave-2 ops on cuda refuse clearly (${info.cuda ? 'c
       expect(call, op).toThrow(new RegExp(`^${op.replace('.', '\\.')}.*no CUDA kernel in this version`));
     }
     expect(x.unsqueeze(0).shape).toEqual([1, 3, 4]);
+    const onCpu = at.tensor(seededValues(12, 9), [3, 4]);
+    expectArgError(() => at.cat([onCpu, x], 0), TypeError, 'cat', 'tensors[1]', [onCpu]);
+    expectArgError(() => at.crossEntropy(onCpu, [0, 1, 2], { weight: at.tensor([1, 1, 1, 1], [4]).to('cuda') }), TypeError,
+      'crossEntropy', 'opts.weight', [onCpu]);
+    const idx = at.tensor([2, 0, 1], [3], { dtype: 'int32' }).to('cuda');
+    expect([idx.dtype, idx.device]).toEqual(['int32', 'cuda']);
+    expect(idx.to('cpu').tolist()).toEqual([2, 0, 1]);
     const cpu = at.crossEntropy(x.to('cpu'), [0, 1, 2]).item();
     expect(at.crossEntropy(x, [0, 1, 2]).item()).toBeCloseTo(cpu, 5);
   });
