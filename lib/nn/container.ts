@@ -1,6 +1,7 @@
-// Sequential(...modules): children named '0', '1', ... (as PyTorch), applied in order. A BatchNorm2d
-// followed by a ReLU runs as one op (batchNormRelu2d): the same values, gradients and statistics,
-// without the batch-norm output and its masked gradient in memory.
+// Sequential(...modules): children named '0', '1', ... (as PyTorch), applied in order; ModuleList:
+// the same naming, without a forward. In a Sequential, a BatchNorm2d followed by a ReLU runs as one
+// op (batchNormRelu2d): the same values, gradients and statistics, without the batch-norm output
+// and its masked gradient in memory.
 import { describeValue } from '../core/shape-checks';
 import { Tensor } from '../core/tensor';
 import { ReLU } from './activation';
@@ -19,6 +20,13 @@ function fusesBatchNormRelu(m: Module, next: Module | undefined, x: unknown): m 
   /* eslint-enable @typescript-eslint/unbound-method */
 }
 
+/** children[i], negative i counting from the end (Sequential.at, ModuleList.at). */
+function childAt(op: string, children: readonly Module[], i: number): Module {
+  const m = Number.isInteger(i) ? children[i < 0 ? children.length + i : i] : undefined;
+  if (!m) throw new RangeError(`${op}: index expects an integer in [${-children.length}, ${children.length - 1}], but got ${describeValue(i)}`);
+  return m;
+}
+
 export class Sequential extends Module {
   constructor(...modules: Module[]) {
     super();
@@ -34,10 +42,7 @@ export class Sequential extends Module {
 
   /** The i-th module (negative counts from the end). */
   at(i: number): Module {
-    const children = this.children();
-    const m = children[i < 0 ? children.length + i : i];
-    if (!m) throw new RangeError(`Sequential.at: index expects an integer in [${-children.length}, ${children.length - 1}], but got ${describeValue(i)}`);
-    return m;
+    return childAt('Sequential.at', this.children(), i);
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Module.forward's contract: whatever the first layer takes
@@ -97,10 +102,7 @@ export class ModuleList extends Module {
 
   /** The i-th module (negative counts from the end). */
   at(i: number): Module {
-    const children = this.children();
-    const m = Number.isInteger(i) ? children[i < 0 ? children.length + i : i] : undefined;
-    if (!m) throw new RangeError(`ModuleList.at: index expects an integer in [${-children.length}, ${children.length - 1}], but got ${describeValue(i)}`);
-    return m;
+    return childAt('ModuleList.at', this.children(), i);
   }
 
   [Symbol.iterator](): Iterator<Module> {

@@ -36,9 +36,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor | Int32Array | read
   if (logits.numel === 0) throw new RangeError(`${op}: logits expects N >= 1, C >= 1 and every dim >= 1, but got shape ${formatShape(logits.shape)}`);
   const o = checkCrossEntropyOptions(op, opts, logits, c);
   const labels = checkTargets(op, targets, positionShape, logits.shape, c, o.ignoreIndex);
-  const plain = logits.shape.length === 2 && o.weight === null && o.labelSmoothing === 0 && o.reduction === 'mean' &&
-    !labels.includes(o.ignoreIndex);
   if (logits.device !== 'cpu') {
+    const plain = logits.shape.length === 2 && o.weight === null && o.labelSmoothing === 0 && o.reduction === 'mean' &&
+      !labels.includes(o.ignoreIndex);
     if (plain) return plainCrossEntropyOnDevice(op, logits, labels, n, c);
     expectCpu(`${op} (with weight, ignored targets, label smoothing, reduction other than 'mean', or more than 2 dims)`, 'logits', logits);
   }

@@ -109,5 +109,36 @@ ATROUS_TEST(argmaxRowsMatchesFirstMaximum) {
   ctx.check(!s.isOk() && s.message().find("x expects") != std::string::npos, "short x: %s", s.message().c_str());
 }
 
+ATROUS_TEST(argmaxAlongMatchesFirstMaximum) {
+  test::Rng rng(6);
+  const int64_t shapes[][3] = {{1, 1, 1}, {3, 4, 5}, {1, 7, 1}, {5, 1, 3}, {2, 9, 300}, {40, 33, 2}};
+  for (const auto& sh : shapes) {
+    const int64_t outer = sh[0], size = sh[1], inner = sh[2], n = outer * size * inner;
+    std::vector<float> x = rng.floats(n);
+    if (size > 2) x[inner] = x[2 * inner] = 5.f;  // a tie at s = 1, 2 of position 0: the first wins
+    if (n > 7) x[n - 1] = NAN;
+    std::vector<int32_t> out(outer * inner, -1);
+    Status s = argmaxAlong({x.data(), n}, outer, size, inner, Int32Span{out.data(), outer * inner});
+    if (!ctx.check(s.isOk(), "argmaxAlong failed: %s", s.message().c_str())) continue;
+    bool same = true;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t want = 0;
+        for (int64_t k = 1; k < size; ++k) {
+          const float v = x[(o * size + k) * inner + i], b = x[(o * size + want) * inner + i];
+          if (!std::isnan(b) && (std::isnan(v) || v > b)) want = k;
+        }
+        same = same && out[o * inner + i] == want;
+      }
+    ctx.check(same, "argmaxAlong %lldx%lldx%lld differs from a plain scan", (long long)outer, (long long)size, (long long)inner);
+  }
+  std::vector<float> x(12);
+  std::vector<int32_t> out(4);
+  Status s = argmaxAlong({x.data(), 12}, 2, 3, 2, Int32Span{out.data(), 3});
+  ctx.check(!s.isOk() && s.message().find("out expects 4") != std::string::npos, "short out: %s", s.message().c_str());
+  s = argmaxAlong({x.data(), 12}, 2, 0, 6, Int32Span{out.data(), 12});
+  ctx.check(!s.isOk() && s.message().find("size in [1") != std::string::npos, "size 0: %s", s.message().c_str());
+}
+
 }  // namespace
 }  // namespace atrous
