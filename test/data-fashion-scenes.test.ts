@@ -190,7 +190,7 @@ describe('SceneLoader', () => {
   it('yields N×1×H×W images, N×H×W masks and boxes, independent of the batch size', () => {
     const a = concat(new SceneLoader(scenes, { batchSize: 4, shuffle: true, seed: 9 }), 1);
     const b = concat(new SceneLoader(scenes, { batchSize: 7, shuffle: true, seed: 9 }), 1);
-    expect(a.shapes).toEqual([...Array(5).fill([4, 1, 64, 64]), [3, 1, 64, 64]]);
+    expect(a.shapes).toEqual([...Array<number[]>(5).fill([4, 1, 64, 64]), [3, 1, 64, 64]]);
     expect(firstDifference(b.masks, a.masks)).toBe(-1);
     expect(firstDifference(b.images, a.images)).toBe(-1);
     expect(b.boxes).toEqual(a.boxes);

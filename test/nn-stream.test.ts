@@ -71,7 +71,7 @@ describe('nn.stream', () => {
       const length = 90;
       const full = at.randn([n, 3, length]).toFloat32Array();
       const want = at.noGrad(() => model.forward(at.tensor(full, [n, 3, length]))).toFloat32Array();
-      for (const sizes of [new Array(length).fill(1), [1, 2, 3, 40, 1, 1, 30, 12], [length]]) {
+      for (const sizes of [new Array<number>(length).fill(1), [1, 2, 3, 40, 1, 1, 30, 12], [length]]) {
         const got = streamed(model, full, n, 3, length, sizes);
         expect(relativeL2(got, want), `k=${kernel}, chunks ${sizes.slice(0, 5).join(',')}…`).toBeLessThanOrEqual(1e-5);
       }

@@ -132,7 +132,7 @@ describe('Wave-2 layers', () => {
         this.blocks.append(new at.nn.Linear(3, 3, { bias: false }));
       }
       override forward(x: at.Tensor): at.Tensor {
-        for (const m of this.blocks) x = m.forward(x);
+        for (const m of this.blocks) x = m.forward(x) as at.Tensor;
         return this.head.forward(x);
       }
     }

@@ -90,6 +90,11 @@ export function expectNonEmpty(op: string, arg: string, t: Tensor): void {
   if (t.numel === 0) throw new RangeError(`${op}: ${arg} expects a non-empty tensor, but got shape ${formatShape(t.shape)}`);
 }
 
+/** Array.isArray without narrowing a typed parameter to any[] (user input may be anything). */
+export function isList(v: unknown): v is readonly unknown[] {
+  return Array.isArray(v);
+}
+
 export function isInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }

@@ -37,7 +37,7 @@ export class CharLm extends Module {
   /** ids: N×T int32 → N×vocab×T logits; the logits at t see ids ≤ t only. */
   override forward(ids: Tensor): Tensor {
     let h = this.project.forward(this.embed.forward(ids).transpose(1, 2));
-    for (const block of this.blocks) h = block.forward(h);
+    for (const block of this.blocks) h = block.forward(h) as Tensor;
     return this.head.forward(h);
   }
 }

@@ -48,7 +48,7 @@ export class TextCnn extends Module {
   /** ids: N×L int32 token ids → N×classes logits. */
   override forward(ids: Tensor): Tensor {
     let h = this.project.forward(this.embed.forward(ids).transpose(1, 2)); // N×L×D → N×D×L → N×C×L
-    for (const block of this.blocks) h = block.forward(h);
+    for (const block of this.blocks) h = block.forward(h) as Tensor;
     const pooled = adaptiveMaxPool1d(h, 1).squeeze(2); // the strongest response of each channel anywhere in the text
     return this.classify.forward(this.dropout.forward(pooled));
   }

@@ -37,10 +37,10 @@ function fromOutput(op: string, x: Tensor, forward: Forward, backward: BackwardF
 
 export function tanh(x: Tensor): Tensor {
   const n = native();
-  return fromOutput('tanh', x, n.tanhForward, n.tanhBackward);
+  return fromOutput('tanh', x, (v, out) => n.tanhForward(v, out), (y, dy, dx) => n.tanhBackward(y, dy, dx));
 }
 
 export function sigmoid(x: Tensor): Tensor {
   const n = native();
-  return fromOutput('sigmoid', x, n.sigmoidForward, n.sigmoidBackward);
+  return fromOutput('sigmoid', x, (v, out) => n.sigmoidForward(v, out), (y, dy, dx) => n.sigmoidBackward(y, dy, dx));
 }

@@ -2,14 +2,14 @@
 // it by the addon's strided row copies (CPU only for now); the gradient is split back the same way.
 import { native } from '../native/load-addon';
 import { allocateForward } from '../core/autograd';
-import { describeValue, expectCpu, expectDevice, expectTensor, formatShape } from '../core/shape-checks';
+import { describeValue, expectCpu, expectDevice, expectTensor, formatShape, isList } from '../core/shape-checks';
 import { allocateLike } from '../core/storage';
 import { opResult, type Tensor } from '../core/tensor';
 import { normalizeDim, splitAtDim } from './shape';
 
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const op = 'cat';
-  if (!Array.isArray(tensors) || tensors.length === 0) {
+  if (!isList(tensors) || tensors.length === 0) {
     throw new TypeError(`${op}: tensors expects a non-empty array of Tensors, but got ${describeValue(tensors)}`);
   }
   tensors.forEach((t, i) => expectTensor(op, `tensors[${i}]`, t));

@@ -71,7 +71,7 @@ export function textClassificationTask(name: 'text' | 'fortunes', opts: TaskOpti
       for (const b of trainLoader.epoch(epoch)) {
         if (index >= batchesPerEpoch) return;
         if (index++ < start) continue;
-        yield { index: index - 1, size: b.batch, loss: (model) => crossEntropy(model.forward(ids(b.tokens, [b.batch, b.length])), b.labels!) };
+        yield { index: index - 1, size: b.batch, loss: (model) => crossEntropy(model.forward(ids(b.tokens, [b.batch, b.length])) as Tensor, b.labels!) };
       }
     },
     evaluate(model) {
@@ -137,7 +137,7 @@ export function charLmTask(opts: TaskOptions, spec?: TextSpec): Task {
       for (const b of languageModelEpoch(trainIds, { batchSize: opts.batchSize, length: LM_LENGTH, seed: opts.seed, epoch })) {
         if (index >= batchesPerEpoch) return;
         if (index++ < start) continue;
-        yield { index: index - 1, size: b.batch * b.length, loss: (m) => crossEntropy(m.forward(ids(b.inputs, [b.batch, b.length])), ids(b.targets, [b.batch, b.length])) };
+        yield { index: index - 1, size: b.batch * b.length, loss: (m) => crossEntropy(m.forward(ids(b.inputs, [b.batch, b.length])) as Tensor, ids(b.targets, [b.batch, b.length])) };
       }
     },
     evaluate(m) {
