@@ -9,7 +9,7 @@ import { manualSeed } from '../core/random';
 import type { Device } from '../core/tensor';
 import { runBench } from './bench';
 import { runSummary } from './summary';
-import { makeTask, TASKS, type TaskName } from './tasks';
+import { formatMetric, makeTask, TASKS, type TaskName } from './tasks';
 import { readRunState, train } from './train';
 
 export const USAGE = `usage: atrous <command> [options]
@@ -156,13 +156,12 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
         const run = readRunState(values.checkpoint);
         manualSeed(0);
         const device = deviceOption(values.device);
-        const task = makeTask(run.task, { data: values.data ?? run.config.data, batchSize: 64, seed: 0, augment: false, maxBatches: 1, device });
+        const task = makeTask(run.task, { data: values.data ?? run.config.data, batchSize: 64, seed: 0, augment: false, maxBatches: 1, device }, run.spec);
         loadCheckpoint(values.checkpoint, { model: task.model });
         task.model.to(device);
         print(task.description);
         const e = task.evaluate(task.model);
-        const metric = e.metricName === 'accuracy' ? `test accuracy ${(100 * e.metric).toFixed(2)}%` : `test MSE ${e.metric.toFixed(5)}`;
-        print(`${values.checkpoint}: ${run.task}${run.finetune ? ' (fine-tuned)' : ''} after ${run.history.length} epoch(s): ${metric}, test loss ${e.loss.toFixed(4)}`);
+        print(`${values.checkpoint}: ${run.task}${run.finetune ? ' (fine-tuned)' : ''} after ${run.history.length} epoch(s): ${formatMetric(e)}, test loss ${e.loss.toFixed(4)}`);
         return 0;
       }
       case 'summary': {

@@ -6,7 +6,7 @@ import { manualSeed } from '../core/random';
 import { DilatedStack } from '../models/dilated-stack';
 import type { Module } from '../nn';
 import { renderReceptiveFieldSvg } from '../plot/receptive-field-svg';
-import { makeModel, SUMMARY_SHAPES, type TaskName } from './tasks';
+import { makeModel, SUMMARY_SHAPES, TOKEN_TASKS, type TaskName } from './tasks';
 
 export interface SummaryOptions {
   task: TaskName;
@@ -19,6 +19,7 @@ interface SummaryTarget {
   title: string;
   model: Module;
   inputShape: number[];
+  dtype?: 'int32';
 }
 
 /** Margin around a stack's field in its input, so the picture shows where the field ends. */
@@ -27,7 +28,7 @@ const STACK_MARGIN = 4;
 function targets(opts: SummaryOptions): SummaryTarget[] {
   if (!opts.dilations || opts.dilations.length === 0) {
     const model = makeModel(opts.task);
-    return [{ title: `${opts.task}: ${model.constructor.name}`, model, inputShape: SUMMARY_SHAPES[opts.task] }];
+    return [{ title: `${opts.task}: ${model.constructor.name}`, model, inputShape: SUMMARY_SHAPES[opts.task], dtype: TOKEN_TASKS.includes(opts.task) ? 'int32' : undefined }];
   }
   return opts.dilations.map((rates) => {
     const model = new DilatedStack(rates);
@@ -41,7 +42,7 @@ export function runSummary(opts: SummaryOptions, print: (line: string) => void):
   const all = targets(opts);
   all.forEach((t, i) => {
     if (i > 0) print('');
-    print(t.model.summary(t.inputShape).table);
+    print(t.model.summary(t.inputShape, { dtype: t.dtype }).table);
   });
   if (opts.picture) {
     const svg = renderReceptiveFieldSvg(all.map((t) => ({ title: t.title, map: t.model.receptiveFieldMap(t.inputShape) })), 'Paths from one output to each input position');

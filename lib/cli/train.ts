@@ -19,7 +19,7 @@ import { manualSeed } from '../core/random';
 import { EpochProgress } from './progress';
 import { cudaStatus, expectCuda } from '../native/cuda-status';
 import type { Device } from '../core/tensor';
-import { makeTask, type Evaluation, type Task, type TaskName } from './tasks';
+import { formatMetric, makeTask, type Evaluation, type Task, type TaskName } from './tasks';
 
 export interface TrainConfig {
   task: TaskName;
@@ -69,6 +69,8 @@ export interface RunState {
   history: EpochRecord[];
   /** Per training step (absent in checkpoints from before it was kept). */
   steps?: StepRecord[];
+  /** What the task needs to rebuild its model and encoding (Task.spec: a text task's vocabulary and labels). */
+  spec?: object;
   config: Omit<TrainConfig, 'resume' | 'out' | 'device' | 'tensorboard'>;
 }
 
@@ -122,9 +124,10 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const device = config.device ?? 'cpu';
   if (device === 'cuda') expectCuda('--device cuda');
   manualSeed(config.seed);
+  const sourceSpec = resumed?.spec ?? (config.finetuneFrom ? readRunState(config.finetuneFrom).spec : undefined);
   const task: Task = makeTask(config.task, {
     data: config.data, batchSize: config.batchSize, seed: config.seed, augment: config.augment, maxBatches: config.maxBatches, device,
-  });
+  }, sourceSpec);
   const model = task.model;
   const finetune = Boolean(config.finetuneFrom) || Boolean(resumed?.finetune);
   let backbone: Module | null = null;
@@ -145,7 +148,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   };
 
   let state: RunState = {
-    task: config.task, finetune, epoch: 0, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [],
+    task: config.task, finetune, epoch: 0, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [], spec: task.spec,
     config: { task: config.task, data: config.data, epochs: config.epochs, batchSize: config.batchSize, lr: config.lr, maxBatches: config.maxBatches, seed: config.seed, augment: config.augment, finetuneFrom: config.finetuneFrom },
   };
   if (resumed && config.resume) {
@@ -156,7 +159,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   fs.mkdirSync(config.out, { recursive: true });
   const files = { checkpoint: path.join(config.out, 'checkpoint.safetensors'), log: path.join(config.out, 'log.json'), plot: path.join(config.out, 'plot.svg') };
   print(task.description);
-  print(model.summary(task.summaryShape).table);
+  print(model.summary(task.summaryShape, { dtype: task.summaryDtype }).table);
   if (finetune) print(`fine-tuning: backbone frozen, new head (${trainable.reduce((n, p) => n + p.numel, 0).toLocaleString('en-US')} trainable parameters)`);
   if (resumed) print(`resuming from ${config.resume}: epoch ${state.epoch + 1}, batch ${state.batch}`);
   if (device === 'cuda') print(`device: cuda, ${cudaStatus().device}`);
@@ -183,7 +186,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   try {
     while (state.epoch < config.epochs && !interrupted) {
       setTrainMode();
-      const unit = config.task === 'fashion-mnist' ? 'images' : 'sequences';
+      const unit = task.unit ?? (config.task === 'fashion-mnist' ? 'images' : 'sequences');
       const bar = new EpochProgress(`epoch ${state.epoch + 1}/${config.epochs}`, task.batchesPerEpoch, state.batch, unit);
       const started = process.hrtime.bigint();
       const secondsSoFar = () => state.partial.seconds + Number(process.hrtime.bigint() - started) / 1e9;
@@ -226,7 +229,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         samplesPerSecond: state.partial.samples / seconds,
       };
       state = { ...state, epoch: state.epoch + 1, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [...state.history, record] };
-      print(formatEpoch(record, config.epochs, config.task));
+      print(formatEpoch(record, config.epochs, task.unit ?? (config.task === 'fashion-mnist' ? 'images' : 'sequences')));
+      for (const picture of task.pictures?.() ?? []) fs.writeFileSync(path.join(config.out, picture.file), picture.svg);
       board?.addScalars(globalStep(), {
         'epoch/train_loss': record.trainLoss, 'test/loss': record.testLoss, [`test/${record.metricName}`]: record.metric, 'epoch/throughput': record.samplesPerSecond,
       });
@@ -245,10 +249,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   return { outDir: config.out, checkpoint: files.checkpoint, history: state.history, interrupted };
 }
 
-export function formatEpoch(r: EpochRecord, epochs: number, task: TaskName): string {
-  const metric = r.metricName === 'accuracy' ? `test accuracy ${(100 * r.metric).toFixed(2)}%` : `test MSE ${r.metric.toFixed(5)}`;
-  const unit = task === 'fashion-mnist' ? 'images/s' : 'sequences/s';
-  return `epoch ${r.epoch}/${epochs}  train loss ${r.trainLoss.toFixed(4)}  ${metric}  test loss ${r.testLoss.toFixed(4)}  ${r.seconds.toFixed(1)} s  ${r.samplesPerSecond.toFixed(0)} ${unit}`;
+export function formatEpoch(r: EpochRecord, epochs: number, unit: string): string {
+  return `epoch ${r.epoch}/${epochs}  train loss ${r.trainLoss.toFixed(4)}  ${formatMetric(r)}  test loss ${r.testLoss.toFixed(4)}  ${r.seconds.toFixed(1)} s  ${r.samplesPerSecond.toFixed(0)} ${unit}/s`;
 }
 
 /** log.json: the run's configuration, every epoch so far, and where it stopped. */
@@ -293,7 +295,7 @@ export function plotHistory(history: EpochRecord[], task: TaskName, steps: StepR
       },
       metricName === 'accuracy'
         ? { title: 'Test accuracy', yLabel: 'accuracy (%)', series: [{ name: 'test accuracy', x, y: history.map((r) => 100 * r.metric), color: '#2ca02c' }] }
-        : { title: 'Test MSE', yLabel: 'MSE', series: [{ name: 'test MSE', x, y: history.map((r) => r.metric), color: '#2ca02c' }] },
+        : { title: `Test ${metricName}`, yLabel: metricName, series: [{ name: `test ${metricName}`, x, y: history.map((r) => r.metric), color: '#2ca02c' }] },
       { title: 'Learning rate', yLabel: 'lr', series: [{ name: 'per step', x: sx, y: steps.map((s) => s.lr), color: '#9467bd', dots: false }] },
       { title: 'Throughput (smoothed)', yLabel: unit, series: [{ name: 'per step', x: sx, y: steps.map((s) => s.samplesPerSecond), color: '#ff7f0e', dots: false }] },
     ],

@@ -10,7 +10,7 @@ import { expectCuda } from '../native/cuda-status';
 import { copyInto } from '../core/storage';
 import type { PathCountMap, ReceptiveStep } from './receptive-field';
 import type { StreamRole } from './stream';
-import { receptiveFieldMapOf, summarize, type ModelSummary, type ReceptiveFieldMapOptions } from './summary';
+import { receptiveFieldMapOf, summarize, type ModelSummary, type ReceptiveFieldMapOptions, type SummaryOptions } from './summary';
 
 export interface LoadStateDictOptions {
   strict?: boolean;
@@ -264,8 +264,8 @@ export class Module {
    * graph, and returns each layer's output shape, parameter count and receptive field. Throws at the
    * first layer whose input does not fit, naming it. Training state and running statistics are kept.
    */
-  summary(inputShape: readonly number[]): ModelSummary {
-    return summarize(this, inputShape);
+  summary(inputShape: readonly number[], opts?: SummaryOptions): ModelSummary {
+    return summarize(this, inputShape, opts);
   }
 
   /**

@@ -4,8 +4,8 @@
 // layers with one dilation rate > 1 that leaves holes in the field adds a warning (the gridding problem).
 // receptiveFieldMap takes the chain the summary records and counts paths from the layers' geometry.
 import { noGrad } from '../core/autograd';
-import { expectShape, formatShape } from '../core/shape-checks';
-import { Tensor } from '../core/tensor';
+import { expectShape, formatShape, numelOf } from '../core/shape-checks';
+import { Tensor, tensor } from '../core/tensor';
 import { zeros } from '../core/random';
 import type { Module } from './module';
 import {
@@ -40,7 +40,12 @@ export interface ModelSummary {
 
 const FAILED = Symbol('atrous.summary.failed');
 
-export function summarize(model: Module, inputShape: readonly number[]): ModelSummary {
+export interface SummaryOptions {
+  /** The input's dtype: 'int32' for models over token ids (zeros are padding ids), default float32. */
+  dtype?: 'float32' | 'int32';
+}
+
+export function summarize(model: Module, inputShape: readonly number[], opts: SummaryOptions = {}): ModelSummary {
   const op = `${model.constructor.name}.summary`;
   const shape = expectShape(op, 'inputShape', inputShape);
   const rows: SummaryRow[] = [];
@@ -91,7 +96,8 @@ export function summarize(model: Module, inputShape: readonly number[]): ModelSu
     model.eval();
     // On the model's device (its first parameter's; the CPU for a model without any).
     const device = model.parameters()[0]?.device ?? 'cpu';
-    noGrad((): unknown => model.forward(zeros(shape, { device })));
+    const input = opts.dtype === 'int32' ? tensor(new Int32Array(numelOf(shape)), shape, { dtype: 'int32', device }) : zeros(shape, { device });
+    noGrad((): unknown => model.forward(input));
   } catch (e) {
     if (e instanceof Error && (e as { [FAILED]?: boolean })[FAILED]) throw e;
     throw wrapFailure(e, op, '', model, null, rows);

@@ -55,6 +55,9 @@ export function makeModel(name: TaskName, spec?: object): Module {
   }
 }
 
+/** Tasks whose models read token ids (int32), not floats. */
+export const TOKEN_TASKS: readonly TaskName[] = ['text', 'fortunes', 'char-lm'];
+
 /** One sample with its batch dimension, per task (for model.summary()). */
 export const SUMMARY_SHAPES: Record<TaskName, number[]> = {
   'fashion-mnist': [1, 1, 28, 28],

@@ -39,6 +39,8 @@ export interface Task {
   model: Module;
   /** One sample with its batch dimension, for model.summary(). */
   summaryShape: number[];
+  /** What one training sample is called in progress and throughput ('images', 'texts', 'characters'; default by task). */
+  unit?: string;
   /** The summary input's dtype: 'int32' for token ids (default float32). */
   summaryDtype?: 'int32';
   batchesPerEpoch: number;

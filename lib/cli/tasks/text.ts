@@ -64,6 +64,7 @@ export function textClassificationTask(name: 'text' | 'fortunes', opts: TaskOpti
     model: new TextCnn(modelOptions),
     summaryShape: [1, 64],
     summaryDtype: 'int32',
+    unit: 'texts',
     spec: { vocab: vocab.toJSON(), labels: [...labels.names], model: modelOptions } satisfies TextSpec,
     batchesPerEpoch,
     *batches(epoch, start) {
@@ -130,6 +131,7 @@ export function charLmTask(opts: TaskOptions, spec?: TextSpec): Task {
     model,
     summaryShape: [1, LM_LENGTH],
     summaryDtype: 'int32',
+    unit: 'characters',
     spec: { vocab: vocab.toJSON(), model: modelOptions } satisfies TextSpec,
     batchesPerEpoch,
     *batches(epoch, start) {
