@@ -21,6 +21,9 @@ interface SincKernel {
   width: number;
   /** next × (2·width + orig) taps. */
   taps: Float64Array;
+  /** Per phase, the range of taps that are not zero (the window ends well inside the span). */
+  first: Int32Array;
+  end: Int32Array;
 }
 
 function sincKernel(origRate: number, newRate: number, lowpassFilterWidth: number, rolloff: number): SincKernel {
@@ -41,7 +44,31 @@ function sincKernel(origRate: number, newRate: number, lowpassFilterWidth: numbe
       taps[j * len + k] = (x === 0 ? 1 : Math.sin(x) / x) * window * scale;
     }
   }
-  return { orig, next, width, taps };
+  const first = new Int32Array(next);
+  const end = new Int32Array(next);
+  for (let j = 0; j < next; j++) {
+    let lo = 0;
+    let hi = len;
+    while (lo < hi && taps[j * len + lo] === 0) lo++;
+    while (hi > lo && taps[j * len + hi - 1] === 0) hi--;
+    first[j] = lo;
+    end[j] = hi;
+  }
+  return { orig, next, width, taps, first, end };
+}
+
+// A corpus resamples thousands of clips between the same two rates: the kernels are made once.
+const kernelCache = new Map<string, SincKernel>();
+
+function cachedSincKernel(origRate: number, newRate: number, lowpassFilterWidth: number, rolloff: number): SincKernel {
+  const key = `${origRate}/${newRate}/${lowpassFilterWidth}/${rolloff}`;
+  let k = kernelCache.get(key);
+  if (!k) {
+    if (kernelCache.size >= 16) kernelCache.clear();
+    k = sincKernel(origRate, newRate, lowpassFilterWidth, rolloff);
+    kernelCache.set(key, k);
+  }
+  return k;
 }
 
 /** `x` sampled at origRate, resampled to newRate: ceil(newRate·length / origRate) samples. */
@@ -54,7 +81,7 @@ export function resample(x: Float32Array, origRate: number, newRate: number, opt
   if (!Number.isInteger(lowpassFilterWidth) || lowpassFilterWidth < 1) throw new RangeError(`${op}: lowpassFilterWidth expects an integer >= 1, but got ${lowpassFilterWidth}`);
   if (!(rolloff > 0 && rolloff <= 1)) throw new RangeError(`${op}: rolloff expects a number in (0, 1], but got ${rolloff}`);
   if (origRate === newRate) return x.slice();
-  const { orig, next, width, taps } = sincKernel(origRate, newRate, lowpassFilterWidth, rolloff);
+  const { orig, next, width, taps, first, end } = cachedSincKernel(origRate, newRate, lowpassFilterWidth, rolloff);
   const len = 2 * width + orig;
   const outLength = Math.ceil((newRate * x.length) / origRate);
   const out = new Float32Array(outLength);
@@ -63,8 +90,8 @@ export function resample(x: Float32Array, origRate: number, newRate: number, opt
     const j = o - block * next;
     // Output o reads padded input [block·orig, block·orig + len), i.e. x[block·orig − width + k].
     const start = block * orig - width;
-    const kLo = Math.max(0, -start);
-    const kHi = Math.min(len, x.length - start);
+    const kLo = Math.max(first[j], -start);
+    const kHi = Math.min(end[j], x.length - start);
     let sum = 0;
     for (let k = kLo; k < kHi; k++) sum += x[start + k] * taps[j * len + k];
     out[o] = sum;
