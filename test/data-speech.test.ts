@@ -83,11 +83,17 @@ describe('the espeak-ng corpus (size tiny)', () => {
     }
   });
 
-  it('is deterministic: the same seed gives the same bytes (built again elsewhere)', async () => {
+  it('is deterministic: the same seed gives the same bytes (built again, over an interrupted build)', async () => {
     const dirB = path.join(tmp, 'b');
+    // What an interrupted build leaves: its marker and some clips; they are cleared, not refused.
+    fs.mkdirSync(path.join(dirB, 'train', 'zero'), { recursive: true });
+    fs.writeFileSync(path.join(dirB, 'train', 'zero', 'stale.wav'), 'half a clip');
+    fs.writeFileSync(path.join(dirB, '.building'), '');
     const again = await buildSpeechCorpus({ out: dirB, size: 'tiny', seed: 5, jobs: 3 });
     const files = [...manifest.clips.map((c) => c.file), 'manifest.json'];
     expect(digest(dirB, files)).toEqual(digest(dirA, files));
+    expect(fs.readdirSync(dirB, { recursive: true }).length).toBe(fs.readdirSync(dirA, { recursive: true }).length);
+    expect(fs.existsSync(path.join(dirB, '.building'))).toBe(false);
     expect(again.reused).toBe(false);
   }, BUILD_TIMEOUT);
 

@@ -97,6 +97,8 @@ export interface BuildSpeechOptions {
 }
 
 export const MANIFEST = 'manifest.json';
+/** Present while a build runs: a directory holding it (an interrupted build) is ours to clear. */
+const BUILDING = '.building';
 
 /** $XDG_CACHE_HOME/atrous/speech, or ~/.cache/atrous/speech. */
 export function defaultSpeechDir(): string {
@@ -236,14 +238,17 @@ export async function buildSpeechCorpus(opts: BuildSpeechOptions = {}): Promise<
   if (existing && existing.size === size && existing.seed === seed && existing.sampleRate === sampleRate && existing.espeak === version && existing.clips.every((c) => fs.existsSync(path.join(out, c.file)))) {
     return { ...existing, dir: out, reused: true };
   }
-  if (!existing && fs.existsSync(out) && fs.readdirSync(out).length > 0) {
+  const interrupted = fs.existsSync(path.join(out, BUILDING));
+  if (!existing && !interrupted && fs.existsSync(out) && fs.readdirSync(out).length > 0) {
     throw new Error(`${op}: ${out} is not empty and holds no ${MANIFEST}: give an empty or new directory (nothing there is overwritten)`);
   }
-  if (existing) {
-    // Another configuration was built here: its clips go (only what a manifest of ours lists).
-    fs.rmSync(path.join(out, MANIFEST));
+  if (existing || interrupted) {
+    // Another configuration, or an interrupted build, is here: its clips go (only our own folders).
+    fs.rmSync(path.join(out, MANIFEST), { force: true });
     for (const split of ['train', 'test']) fs.rmSync(path.join(out, split), { recursive: true, force: true });
   }
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, BUILDING), '');
 
   const preset = SPEECH_PRESETS[size];
   const plans = planClips(size, seed);
@@ -280,6 +285,7 @@ export async function buildSpeechCorpus(opts: BuildSpeechOptions = {}): Promise<
   };
   // Written last: a directory with a manifest holds a whole corpus.
   fs.writeFileSync(path.join(out, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
+  fs.rmSync(path.join(out, BUILDING));
   return { ...manifest, dir: out, reused: false };
 }
 
