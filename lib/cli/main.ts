@@ -1,4 +1,4 @@
-// The `atrous` command line: train, finetune, eval, summary, bench. `npm start` runs `atrous train`.
+// The `atrous` command line: train, finetune, eval, summary, bench, data. `npm start` runs `atrous train`.
 // Every option is checked before any work; a bad one prints what was expected and the usage.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ import { loadCheckpoint } from '../io/checkpoint';
 import { manualSeed } from '../core/random';
 import type { Device } from '../core/tensor';
 import { runBench } from './bench';
+import { checkDataOptions, runDataCommand } from './data';
 import { runSummary } from './summary';
 import { formatMetric, makeTask, TASKS, type TaskName } from './tasks';
 import { readRunState, train } from './train';
@@ -24,6 +25,8 @@ commands:
   summary    [--task T]: the model's layers, output shapes, parameters and receptive fields
              [--dilations 2,2,2 (repeatable): plain 3×3 dilated stacks instead] [--picture FILE.svg]
   bench      [--repeats N] [--threads N] [--shapes S1,S2]: the conv suite, beside PyTorch if installed
+  data speech  [--out DIR] [--size tiny|small|medium|large] [--seed N] [--sample-rate 8000|16000] [--jobs N]:
+             synthesise the spoken-words corpus with espeak-ng (default --out ~/.cache/atrous/speech)
 
 data for fashion-mnist, in order: --data DIR, $ATROUS_DATA, /usr/share/datasets/fashion-mnist
 (Debian's dataset-fashion-mnist), else the subset embedded in the package.`;
@@ -47,6 +50,9 @@ const OPTIONS = {
   tensorboard: { type: 'string' },
   dilations: { type: 'string', multiple: true },
   picture: { type: 'string' },
+  size: { type: 'string' },
+  'sample-rate': { type: 'string' },
+  jobs: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -56,6 +62,7 @@ const ALLOWED: Record<string, string[]> = {
   eval: ['checkpoint', 'data', 'threads', 'device'],
   summary: ['task', 'dilations', 'picture'],
   bench: ['repeats', 'threads', 'shapes'],
+  data: ['out', 'size', 'seed', 'sample-rate', 'jobs'],
 };
 
 class UsageError extends Error {}
@@ -109,7 +116,8 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
       print(USAGE);
       return 0;
     }
-    if (positionals.length > 0) throw new UsageError(`${command}: unexpected argument '${positionals[0]}'`);
+    const maxPositionals = command === 'data' ? 1 : 0; // `data <set>`
+    if (positionals.length > maxPositionals) throw new UsageError(`${command}: unexpected argument '${positionals[maxPositionals]}'`);
     for (const key of Object.keys(values)) {
       if (!ALLOWED[command].includes(key)) throw new UsageError(`${command}: --${key} is not an option of this command (expected ${ALLOWED[command].map((k) => `--${k}`).join(', ')})`);
     }
@@ -173,6 +181,17 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
       case 'bench':
         runBench({ repeats: intOption('repeats', values.repeats, 1, 5), threads, only: values.shapes ? values.shapes.split(',') : [] }, print);
         return 0;
+      case 'data': {
+        const opts = { out: values.out, size: values.size, seed: intOption('seed', values.seed, 0, 0), sampleRate: intOption('sample-rate', values['sample-rate'], 1, 8000), jobs: intOption('jobs', values.jobs, 1, 2) };
+        let size;
+        try {
+          size = checkDataOptions(positionals[0], opts);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        await runDataCommand(size, opts, print);
+        return 0;
+      }
     }
     return 2;
   } catch (e) {

@@ -44,3 +44,26 @@ export class EpochProgress {
     this.bar?.stop();
   }
 }
+
+/** A bar over a count of work items (e.g. clips synthesised): done/total, rate and ETA; on a terminal only. */
+export class CountProgress {
+  private readonly bar: Bar | null;
+
+  constructor(label: string, total: number, unit: string, stream: NodeJS.WriteStream = process.stderr) {
+    if (!stream.isTTY) {
+      this.bar = null;
+      return;
+    }
+    const progress = require('cli-progress') as CliProgress;
+    this.bar = new progress.SingleBar({ format: `${label} {bar} {value}/{total} ${unit} | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 50 }, progress.Presets.shades_classic);
+    this.bar.start(total, 0, {});
+  }
+
+  update(done: number): void {
+    this.bar?.update(done, {});
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}
