@@ -9,6 +9,7 @@ import { manualSeed } from '../core/random';
 import type { Device } from '../core/tensor';
 import { runBench } from './bench';
 import { checkDataOptions, runDataCommand } from './data';
+import { generate } from './generate';
 import { runSummary } from './summary';
 import { formatMetric, makeTask, TASKS, type TaskName } from './tasks';
 import { readRunState, train } from './train';
@@ -17,19 +18,23 @@ export const USAGE = `usage: atrous <command> [options]
 
 commands:
   train      train a model; writes checkpoint.safetensors, log.json and plot.svg into --out
-             [--task fashion-mnist|adding|copy-memory] [--data DIR] [--epochs N] [--batch-size B]
+             [--task fashion-mnist|adding|copy-memory|text|fortunes|char-lm] [--data DIR|FILE] [--epochs N] [--batch-size B]
              [--lr X] [--max-batches N] [--out DIR] [--resume FILE] [--threads N] [--seed N] [--augment]
              [--device cpu|cuda] [--tensorboard DIR]  (event files; view: tensorboard --logdir DIR)
   finetune   --checkpoint FILE: freeze the backbone, put a new head on it and train that (same options)
   eval       --checkpoint FILE [--data DIR] [--threads N] [--device cpu|cuda]: test loss and accuracy (or MSE)
   summary    [--task T]: the model's layers, output shapes, parameters and receptive fields
              [--dilations 2,2,2 (repeatable): plain 3×3 dilated stacks instead] [--picture FILE.svg]
+  generate   --checkpoint FILE (a char-lm run) [--prompt TEXT] [--length N] [--temperature T] [--seed N]:
+             sample text with streaming inference, printing characters as they come
   bench      [--repeats N] [--threads N] [--shapes S1,S2]: the conv suite, beside PyTorch if installed
   data speech  [--out DIR] [--size tiny|small|medium|large] [--seed N] [--sample-rate 8000|16000] [--jobs N]:
              synthesise the spoken-words corpus with espeak-ng (default --out ~/.cache/atrous/speech)
 
 data for fashion-mnist, in order: --data DIR, $ATROUS_DATA, /usr/share/datasets/fashion-mnist
-(Debian's dataset-fashion-mnist), else the subset embedded in the package.`;
+(Debian's dataset-fashion-mnist), else the subset embedded in the package. --task text needs
+--data FILE (label<TAB>text lines, .csv or .jsonl); fortunes and char-lm read Debian's fortunes
+package (char-lm: or --data FILE, any UTF-8 text).`;
 
 const OPTIONS = {
   task: { type: 'string' },
@@ -51,6 +56,9 @@ const OPTIONS = {
   dilations: { type: 'string', multiple: true },
   picture: { type: 'string' },
   size: { type: 'string' },
+  prompt: { type: 'string' },
+  length: { type: 'string' },
+  temperature: { type: 'string' },
   'sample-rate': { type: 'string' },
   jobs: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -63,6 +71,7 @@ const ALLOWED: Record<string, string[]> = {
   summary: ['task', 'dilations', 'picture'],
   bench: ['repeats', 'threads', 'shapes'],
   data: ['out', 'size', 'seed', 'sample-rate', 'jobs'],
+  generate: ['checkpoint', 'prompt', 'length', 'temperature', 'seed', 'threads'],
 };
 
 class UsageError extends Error {}
@@ -176,6 +185,18 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
         if (values.task !== undefined && values.dilations) throw new UsageError('summary: --task and --dilations exclude each other (--dilations summarises plain dilated stacks)');
         const dilations = values.dilations?.map((list) => list.split(',').map((d) => intOption('dilations', d, 1, 1)));
         runSummary({ task: taskOption(values.task, 'fashion-mnist'), dilations, picture: values.picture }, print);
+        return 0;
+      }
+      case 'generate': {
+        if (!values.checkpoint) throw new UsageError('generate: --checkpoint FILE (a char-lm run) is required');
+        const temperature = values.temperature === undefined ? 0.8 : Number(values.temperature);
+        if (values.temperature !== undefined && (values.temperature.trim() === '' || !Number.isFinite(temperature) || temperature < 0)) {
+          throw new UsageError(`--temperature expects a number >= 0, but got '${values.temperature}'`);
+        }
+        const write = (text: string) => process.stdout.write(text);
+        const result = generate({ checkpoint: values.checkpoint, prompt: values.prompt, length: intOption('length', values.length, 1, 400), temperature, seed: intOption('seed', values.seed, 0, 0) }, write, printError);
+        write('\n');
+        printError(`${result.text.length} characters in ${result.seconds.toFixed(2)} s (${(result.text.length / result.seconds).toFixed(0)} characters/s, streaming)`);
         return 0;
       }
       case 'bench':

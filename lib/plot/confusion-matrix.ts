@@ -26,6 +26,7 @@ export function renderConfusionMatrix(matrix: ConfusionMatrix, title: string): s
   const width = left + c * cell + 20;
   const height = top + c * cell + labelWidth + 30;
   const parts: string[] = [];
+  parts.push('<?xml version="1.0" encoding="UTF-8"?>');
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`);
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);

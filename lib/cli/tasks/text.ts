@@ -122,6 +122,8 @@ export function charLmTask(opts: TaskOptions, spec?: TextSpec): Task {
   const trainIds = vocab.encode(trainText).ids;
   const testIds = vocab.encode(testText).ids;
   const windows = Math.floor((trainIds.length - 1) / LM_LENGTH);
+  const testWindows = Math.floor((testIds.length - 1) / LM_LENGTH);
+  if (testWindows < 1) throw new Error(`char-lm: ${source} is too short: its held-out tail (${testIds.length} characters) needs at least ${LM_LENGTH + 1}`);
   const batchesPerEpoch = limitBatches(Math.floor(windows / opts.batchSize), opts.maxBatches);
   if (batchesPerEpoch < 1) throw new Error(`char-lm: ${source} holds ${trainIds.length} training characters, too few for one batch of ${opts.batchSize} windows of ${LM_LENGTH}`);
   const model = new CharLm(modelOptions);
@@ -143,17 +145,17 @@ export function charLmTask(opts: TaskOptions, spec?: TextSpec): Task {
       }
     },
     evaluate(m) {
-      return inEval(m, () => evaluateLanguageModel(m, testIds));
+      return inEval(m, () => evaluateLanguageModel(m, testIds, Math.min(16, testWindows)));
     },
   };
 }
 
 /** Mean next-character loss (nats) over the held-out windows, and bits per character. */
-function evaluateLanguageModel(model: Module, testIds: Int32Array): Evaluation {
+function evaluateLanguageModel(model: Module, testIds: Int32Array, batchSize: number): Evaluation {
   let lossSum = 0;
   let count = 0;
   noGrad(() => {
-    for (const b of languageModelEpoch(testIds, { batchSize: 16, length: LM_LENGTH, epoch: 0 })) {
+    for (const b of languageModelEpoch(testIds, { batchSize, length: LM_LENGTH, epoch: 0 })) {
       const logits = model.forward(ids(b.inputs, [b.batch, b.length])) as Tensor;
       lossSum += crossEntropy(logits, ids(b.targets, [b.batch, b.length])).item() * b.batch * b.length;
       count += b.batch * b.length;
