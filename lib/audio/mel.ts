@@ -5,6 +5,7 @@
 // so nFft must be a power of two: torchaudio's default nFft = 400 becomes nFft = 512 with
 // winLength = 400 — the same frames and window, on a finer frequency grid.
 // logMelSpectrogram is torchaudio's AmplitudeToDB for power: 10·log10(max(mel, 1e-10)), topDb optional.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- fft.js is CommonJS with `export =` typings
 import FFT = require('fft.js');
 
 export type MelScale = 'htk' | 'slaney';

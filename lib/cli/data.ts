@@ -38,7 +38,7 @@ export async function runDataCommand(size: SpeechSize, opts: DataCommandOptions,
       }
       bar.update(done);
     },
-  }).finally(() => (bar as CountProgress | null)?.stop());
+  }).finally(() => bar?.stop());
   const count = (split: string) => manifest.clips.filter((c) => c.split === split).length;
   print(
     `speech: ${manifest.reused ? 'already built' : 'built'} in ${manifest.dir}: ${count('train')} train and ${count('test')} test clips of ${manifest.words.length} words at ${manifest.sampleRate} Hz ` +

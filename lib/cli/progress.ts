@@ -54,6 +54,7 @@ export class CountProgress {
       this.bar = null;
       return;
     }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a terminal; untyped (CliProgress above)
     const progress = require('cli-progress') as CliProgress;
     this.bar = new progress.SingleBar({ format: `${label} {bar} {value}/{total} ${unit} | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 50 }, progress.Presets.shades_classic);
     this.bar.start(total, 0, {});
