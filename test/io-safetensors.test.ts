@@ -53,6 +53,18 @@ describe('save and load', () => {
     expect(n % 8).toBe(0);
   });
 
+  it('writes int32 tensors as I32 (their values, not their float bit patterns); load converts them to float32', () => {
+    const file = path.join(dir, 'ids.safetensors');
+    at.save({ ids: at.tensor([0, 7, -3, 2147483647], [2, 2], { dtype: 'int32' }) }, file);
+    const bytes = fs.readFileSync(file);
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { dtype: string }>;
+    expect(header.ids.dtype).toBe('I32');
+    const data = bytes.subarray(8 + headerLength);
+    expect([0, 1, 2, 3].map((i) => data.readInt32LE(4 * i))).toEqual([0, 7, -3, 2147483647]);
+    expect([...at.load(file).ids.toFloat32Array()]).toEqual([0, 7, -3, 2147483648]);
+  });
+
   it('reads a PyTorch-written file, converting F16, BF16, F64 and I64 to float32', () => {
     const want = readFixture<Record<string, { shape: number[]; data: (number | string)[] }>>('nn-dtypes.json');
     const got = at.load(path.join(fixturesDir, 'nn-dtypes.safetensors'));

@@ -26,7 +26,7 @@ function checkHost(op: string): void {
   if (os.endianness() !== 'LE') throw new Error(`${op}: safetensors stores little-endian bytes; this ${os.endianness()} host is not supported`);
 }
 
-/** at.save(record, path, metadata?): writes every tensor as F32. */
+/** at.save(record, path, metadata?): writes float32 tensors as F32 and int32 tensors (indices) as I32. */
 export function save(record: Record<string, Tensor>, file: string, metadata?: Record<string, string>): void {
   const op = 'save';
   checkHost(op);
@@ -49,7 +49,8 @@ export function save(record: Record<string, Tensor>, file: string, metadata?: Re
   for (const [name, t] of tensors) {
     if (name === '' || name === '__metadata__') throw new RangeError(`${op}: record has an entry named ${JSON.stringify(name)}, which safetensors reserves or forbids`);
     if (!(t instanceof Tensor)) throw new TypeError(`${op}: record.${name} expects a Tensor, but got ${describeValue(t)}`);
-    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.numel * 4] };
+    // An int32 tensor's storage holds its int32 bytes (lib/core/tensor-data.ts), written as they are.
+    header[name] = { dtype: t.dtype === 'int32' ? 'I32' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.numel * 4] };
     offset += t.numel * 4;
   }
   let json = JSON.stringify(header);
