@@ -27,8 +27,8 @@ export interface TextSpec {
 
 const TEST_FRACTION = 0.1;
 const SPLIT_SEED = 0; // fixed: eval and resume must see the same test set whatever --seed
-const MAX_WORDS = 200;
-const LM_LENGTH = 128;
+export const MAX_WORDS = 200;
+export const LM_LENGTH = 128;
 
 const ids = (values: Int32Array, shape: number[]): Tensor => tensor(values, shape, { dtype: 'int32' });
 
@@ -37,30 +37,45 @@ function expectCpu(name: string, opts: TaskOptions): void {
 }
 
 /** `text` (with --data FILE) and `fortunes`. */
-export function textClassificationTask(name: 'text' | 'fortunes', opts: TaskOptions, spec?: TextSpec): Task {
-  expectCpu(name, opts);
+/** A classification task's data as the model sees it: encoded train/test texts, their label ids, the encoding. */
+export interface TextClassificationData {
+  source: string;
+  train: { ids: Int32Array[]; labels: Int32Array };
+  test: { ids: Int32Array[]; labels: Int32Array };
+  vocab: TextVocabulary;
+  labels: LabelSet;
+}
+
+/** Reads, splits and encodes the texts of `text` (--data FILE) or `fortunes` (also for scripts/bench-text-vs-torch.mjs). */
+export function textClassificationData(name: 'text' | 'fortunes', data: string | undefined, spec?: TextSpec): TextClassificationData {
   let examples: LabelledText[];
   let source: string;
   if (name === 'text') {
-    if (!opts.data) throw new Error('--task text needs --data FILE (label<TAB>text lines, .csv or .jsonl)');
-    examples = readLabelledText(opts.data);
-    source = opts.data;
+    if (!data) throw new Error('--task text needs --data FILE (label<TAB>text lines, .csv or .jsonl)');
+    examples = readLabelledText(data);
+    source = data;
   } else {
-    examples = readFortunes({ dir: opts.data });
-    source = `the fortunes package (${opts.data ?? '/usr/share/games/fortunes'})`;
+    examples = readFortunes({ dir: data });
+    source = `the fortunes package (${data ?? '/usr/share/games/fortunes'})`;
   }
   const { train, test } = splitExamples(examples, TEST_FRACTION, SPLIT_SEED);
   const labels = spec?.labels ? new LabelSet(spec.labels) : LabelSet.fromExamples(train);
   const vocab = spec ? TextVocabulary.fromJSON(spec.vocab) : TextVocabulary.fromTexts('words', train.map((e) => e.text), { maxSize: 20000 });
+  const encode = (xs: LabelledText[]) => xs.map((e) => vocab.encode(e.text).ids.subarray(0, MAX_WORDS));
+  return { source, train: { ids: encode(train), labels: labels.ids(train) }, test: { ids: encode(test), labels: labels.ids(test) }, vocab, labels };
+}
+
+export function textClassificationTask(name: 'text' | 'fortunes', opts: TaskOptions, spec?: TextSpec): Task {
+  expectCpu(name, opts);
+  const { source, train, test, vocab, labels } = textClassificationData(name, opts.data, spec);
   const modelOptions = (spec?.model as TextCnnOptions | undefined) ?? { vocabSize: vocab.size, classes: labels.names.length };
-  const encode = (xs: LabelledText[]) => xs.map((e) => vocab.encode(e.text).ids);
-  const trainLoader = new TextLoader(encode(train), labels.ids(train), { batchSize: opts.batchSize, maxLength: MAX_WORDS, shuffle: true, seed: opts.seed });
-  const testLoader = new TextLoader(encode(test), labels.ids(test), { batchSize: 256, maxLength: MAX_WORDS });
+  const trainLoader = new TextLoader(train.ids, train.labels, { batchSize: opts.batchSize, maxLength: MAX_WORDS, shuffle: true, seed: opts.seed });
+  const testLoader = new TextLoader(test.ids, test.labels, { batchSize: 256, maxLength: MAX_WORDS });
   const batchesPerEpoch = limitBatches(trainLoader.batchesPerEpoch, opts.maxBatches);
   let confusion: ConfusionMatrix | null = null;
   return {
     name,
-    description: `${source}: ${train.length} training and ${test.length} test texts in ${labels.names.length} classes (${labels.names.join(', ')}); ${vocab.size} word ids`,
+    description: `${source}: ${train.ids.length} training and ${test.ids.length} test texts in ${labels.names.length} classes (${labels.names.join(', ')}); ${vocab.size} word ids`,
     model: new TextCnn(modelOptions),
     summaryShape: [1, 64],
     summaryDtype: 'int32',
@@ -110,17 +125,21 @@ function languageModelCorpus(data: string | undefined): { text: string; source: 
 }
 
 /** `char-lm`: next-character prediction; the metric is bits per character on the held-out tail. */
-export function charLmTask(opts: TaskOptions, spec?: TextSpec): Task {
-  expectCpu('char-lm', opts);
-  const { text, source } = languageModelCorpus(opts.data);
+/** The character model's data: the corpus's ids, its last 5% held out, and the encoding (also for the bench). */
+export function charLmData(data: string | undefined, spec?: TextSpec): { source: string; trainIds: Int32Array; testIds: Int32Array; vocab: TextVocabulary } {
+  const { text, source } = languageModelCorpus(data);
   const chars = Array.from(text);
   const cut = Math.floor(chars.length * (1 - TEST_FRACTION / 2));
   const trainText = chars.slice(0, cut).join('');
   const testText = chars.slice(cut).join('');
   const vocab = spec ? TextVocabulary.fromJSON(spec.vocab) : TextVocabulary.fromTexts('chars', [trainText], { maxSize: 256 });
-  const modelOptions = (spec?.model) ?? { vocabSize: vocab.size };
-  const trainIds = vocab.encode(trainText).ids;
-  const testIds = vocab.encode(testText).ids;
+  return { source, trainIds: vocab.encode(trainText).ids, testIds: vocab.encode(testText).ids, vocab };
+}
+
+export function charLmTask(opts: TaskOptions, spec?: TextSpec): Task {
+  expectCpu('char-lm', opts);
+  const { source, trainIds, testIds, vocab } = charLmData(opts.data, spec);
+  const modelOptions = spec?.model ?? { vocabSize: vocab.size };
   const windows = Math.floor((trainIds.length - 1) / LM_LENGTH);
   const testWindows = Math.floor((testIds.length - 1) / LM_LENGTH);
   if (testWindows < 1) throw new Error(`char-lm: ${source} is too short: its held-out tail (${testIds.length} characters) needs at least ${LM_LENGTH + 1}`);
@@ -151,7 +170,7 @@ export function charLmTask(opts: TaskOptions, spec?: TextSpec): Task {
 }
 
 /** Mean next-character loss (nats) over the held-out windows, and bits per character. */
-function evaluateLanguageModel(model: Module, testIds: Int32Array, batchSize: number): Evaluation {
+export function evaluateLanguageModel(model: Module, testIds: Int32Array, batchSize: number): Evaluation {
   let lossSum = 0;
   let count = 0;
   noGrad(() => {
