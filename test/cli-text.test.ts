@@ -6,18 +6,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../lib/cli/main';
+import { cli } from './helpers/cli';
 import type { TrainLog } from '../lib/cli/train';
 
 const root = path.join(__dirname, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrous-text-cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const code = await main(args, (l) => lines.push(l));
-  return { code, out: lines.join('\n') };
-}
 
 /** 'animals' texts name an animal, 'tools' texts a tool, among shared filler words. */
 function keywordCorpus(n: number): string {

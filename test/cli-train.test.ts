@@ -7,19 +7,13 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { EMBEDDED_DIR } from '../lib/data/fashion-mnist';
-import { main } from '../lib/cli/main';
+import { cli } from './helpers/cli';
 import { train, type TrainConfig, type TrainLog } from '../lib/cli/train';
 import { EventType } from '../lib/io/tensorboard';
 import { readRecords } from './helpers/tfrecord';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrous-cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const code = await main(args, (l) => lines.push(l));
-  return { code, out: lines.join('\n') };
-}
 
 /** A well-formedness check: one root <svg>, every tag closed in order, attributes quoted. */
 function expectWellFormedSvg(svg: string): void {

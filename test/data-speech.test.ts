@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav, logMelSpectrogram, readWav, writeWav } from '../lib/audio';
-import { main } from '../lib/cli/main';
+import { cli } from './helpers/cli';
 import { buildSpeechCorpus, loadSpeechCorpus, SPEECH_WORDS, type SpeechManifest } from '../lib/data/speech';
 import { readSpeechFolder } from '../lib/data/speech-folder';
 import { SpeechLoader } from '../lib/data/speech-loader';
@@ -186,11 +186,6 @@ describe("the user's folder of WAV files", () => {
 });
 
 describe('atrous data speech', () => {
-  async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    const code = await main(args, (l) => lines.push(l));
-    return { code, out: lines.join('\n') };
-  }
   it('builds (here: finds already built, by the tests above) the corpus and says what it holds', async () => {
     const r = await cli('data', 'speech', '--out', dirA, '--size', 'tiny', '--seed', '5');
     expect(r.code).toBe(0);

@@ -6,9 +6,18 @@ import * as at from '../lib';
 import { checkCase, loadFixtures, type FixtureCase } from './helpers/fixtures';
 import { expectModuleMatchesCase, type ModuleCase, readFixture } from './helpers/nn-fixtures';
 
-const title = (c: FixtureCase) => `${c.name} ${JSON.stringify(c.config)}`;
+/** What a resize-pool1d.json op case's config holds (scripts/make-resize-fixtures.py). */
+interface ResizeConfig extends at.InterpolateOptions {
+  kernel: number;
+  stride: number | null;
+  padding: number;
+  outputSize: number & [number, number];
+}
+type ResizeCase = FixtureCase<ResizeConfig>;
 
-function runOp(c: FixtureCase, x: at.Tensor): at.Tensor {
+const title = (c: ResizeCase) => `${c.name} ${JSON.stringify(c.config)}`;
+
+function runOp(c: ResizeCase, x: at.Tensor): at.Tensor {
   const { kernel, stride, padding, outputSize } = c.config;
   switch (c.op) {
     case 'interpolate': return at.interpolate(x, c.config);
@@ -23,7 +32,7 @@ function runOp(c: FixtureCase, x: at.Tensor): at.Tensor {
 }
 
 describe('interpolate and sequence pools vs PyTorch', () => {
-  for (const c of loadFixtures('resize-pool1d.json')) {
+  for (const c of loadFixtures<ResizeConfig>('resize-pool1d.json')) {
     it(`${c.op} ${title(c)}`, () => checkCase(c, ({ x }) => runOp(c, x)));
   }
 });

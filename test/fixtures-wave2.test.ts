@@ -4,10 +4,25 @@ import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { checkCase, decode, describeCase, type FixtureCase, loadFixtures } from './helpers/fixtures';
 
-const cases = loadFixtures('wave2-ops.json');
-const title = (c: FixtureCase) => `${c.name}`;
+/** Every key a wave2-ops.json case's config may hold (scripts/make-wave2-fixtures.py). */
+interface Wave2Config {
+  dim0: number;
+  dim1: number;
+  dims: number[];
+  dim: number;
+  weight?: number[];
+  ignoreIndex?: number;
+  reduction?: 'mean' | 'sum' | 'none';
+  labelSmoothing?: number;
+  shape: number[];
+  indices: number[];
+}
+type Wave2Case = FixtureCase<Wave2Config>;
 
-function run(c: FixtureCase, t: Record<string, at.Tensor>, caseIndex: number): at.Tensor {
+const cases = loadFixtures<Wave2Config>('wave2-ops.json');
+const title = (c: Wave2Case) => `${c.name}`;
+
+function run(c: Wave2Case, t: Record<string, at.Tensor>, caseIndex: number): at.Tensor {
   const { config } = c;
   switch (c.op) {
     case 'transpose': return t.x.transpose(config.dim0, config.dim1);

@@ -14,7 +14,7 @@ import { native } from '../native/load-addon';
 import { describeValue } from '../core/shape-checks';
 import { Tensor } from '../core/tensor';
 import { loadSplit, locateFashionMnist } from './fashion-mnist';
-import { epochOrder, splitmix32, type ImageDataset } from './loader';
+import { checkBatchOptions, epochOrder, splitmix32, type ImageDataset } from './loader';
 
 export const LIT_THRESHOLD = 0.2;
 /** The largest byte that is not lit: lit ⇔ byte / 255 > LIT_THRESHOLD. */
@@ -294,18 +294,14 @@ export class SceneLoader {
 
   constructor(scenes: FashionScenes, opts: SceneLoaderOptions) {
     const op = 'SceneLoader';
-    const { batchSize, shuffle = false, seed = 0, mean = 0, std = 1, limit } = opts;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`${op}: batchSize expects an integer >= 1, but got ${describeValue(batchSize)}`);
-    if (!(std > 0)) throw new RangeError(`${op}: std expects a number > 0, but got ${describeValue(std)}`);
-    if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`${op}: seed expects an integer >= 0, but got ${describeValue(seed)}`);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new RangeError(`${op}: limit expects an integer >= 1, but got ${describeValue(limit)}`);
+    const { batchSize, shuffle, seed, scale, shift, limit } = checkBatchOptions(op, opts);
     this.scenes = scenes;
     this.batchSize = batchSize;
     this.size = Math.min(scenes.count, limit ?? scenes.count);
     this.shuffle = shuffle;
     this.seed = seed;
-    this.scale = 1 / (255 * std);
-    this.shift = -mean / std;
+    this.scale = scale;
+    this.shift = shift;
   }
 
   /** Batches per epoch (the last one may be smaller). */

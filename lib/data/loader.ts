@@ -45,6 +45,16 @@ export interface Batch {
   index: number;
 }
 
+/** The options every image-batch loader shares, checked: batch size, shuffle and seed, normalisation (bytes → (v/255 − mean)/std), limit. */
+export function checkBatchOptions(op: string, opts: { batchSize: number; shuffle?: boolean; seed?: number; mean?: number; std?: number; limit?: number }) {
+  const { batchSize, shuffle = false, seed = 0, mean = 0, std = 1, limit } = opts;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`${op}: batchSize expects an integer >= 1, but got ${describeValue(batchSize)}`);
+  if (!(std > 0)) throw new RangeError(`${op}: std expects a number > 0, but got ${describeValue(std)}`);
+  if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`${op}: seed expects an integer >= 0, but got ${describeValue(seed)}`);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new RangeError(`${op}: limit expects an integer >= 1, but got ${describeValue(limit)}`);
+  return { batchSize, shuffle, seed, scale: 1 / (255 * std), shift: -mean / std, limit };
+}
+
 export class ImageLoader {
   readonly dataset: ImageDataset;
   readonly batchSize: number;
@@ -58,22 +68,19 @@ export class ImageLoader {
 
   constructor(dataset: ImageDataset, opts: LoaderOptions) {
     const op = 'ImageLoader';
-    const { batchSize, shuffle = false, seed = 0, mean = 0, std = 1, augment = {}, limit } = opts;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`${op}: batchSize expects an integer >= 1, but got ${describeValue(batchSize)}`);
-    if (!(std > 0)) throw new RangeError(`${op}: std expects a number > 0, but got ${describeValue(std)}`);
-    if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`${op}: seed expects an integer >= 0, but got ${describeValue(seed)}`);
+    const { augment = {} } = opts;
+    const { batchSize, shuffle, seed, scale, shift, limit } = checkBatchOptions(op, opts);
     const pad = augment.pad ?? 0;
     if (!Number.isInteger(pad) || pad < 0 || pad > Math.min(dataset.height, dataset.width)) {
       throw new RangeError(`${op}: augment.pad expects an integer in [0, ${Math.min(dataset.height, dataset.width)}], but got ${describeValue(pad)}`);
     }
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new RangeError(`${op}: limit expects an integer >= 1, but got ${describeValue(limit)}`);
     this.dataset = dataset;
     this.batchSize = batchSize;
     this.size = Math.min(dataset.count, limit ?? dataset.count);
     this.shuffle = shuffle;
     this.seed = seed;
-    this.scale = 1 / (255 * std);
-    this.shift = -mean / std;
+    this.scale = scale;
+    this.shift = shift;
     this.pad = pad;
     this.flip = augment.flip ?? false;
   }
