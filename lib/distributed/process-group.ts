@@ -2,6 +2,8 @@
 // group. Every collective first runs a cheap agreement check (one small allreduce of what each rank
 // passes: collective, element count, source, op, device, dtype), so tensors that differ across ranks
 // give the same clear Error on every rank before any data moves, instead of a hang or a wrong sum.
+import * as fs from 'node:fs';
+import { inspect } from 'node:util';
 import { type Tensor } from '../core/tensor';
 import { describeValue, expectAnyTensor, formatShape } from '../core/shape-checks';
 import { native } from '../native/load-addon';
@@ -16,6 +18,7 @@ export interface InitProcessGroupOptions {
 }
 
 let group: CommBackend | null = null;
+const ABORT_GRACE_MS = 200;
 
 /** The named engine; 'nccl' would be added here (see backend.ts). */
 function createBackend(name: BackendName): CommBackend {
@@ -37,6 +40,12 @@ export function initProcessGroup(opts: InitProcessGroupOptions = {}): void {
   if (group !== null) throw new Error('initProcessGroup: the process group is already initialized (once per process; destroyProcessGroup ends it)');
   group = createBackend(name);
   process.once('exit', endAtExit);
+  process.on('uncaughtExceptionMonitor', noteUncaught); // observes only: Node's handling is unchanged
+}
+
+let uncaught: unknown;
+function noteUncaught(err: unknown): void {
+  uncaught = err;
 }
 
 /**
@@ -48,8 +57,15 @@ function endAtExit(code: number): void {
   if (group === null) return;
   const g = group;
   group = null;
-  if (code === 0) g.finalize();
-  else g.abort(code > 0 && code < 256 ? code : 1);
+  if (code === 0) {
+    g.finalize();
+    return;
+  }
+  // Node prints an uncaught error after 'exit', which MPI_Abort would cut short: print it now, and
+  // give mpirun a moment to forward it before the job is killed.
+  if (uncaught !== undefined) fs.writeSync(2, `rank ${g.rank}: ${inspect(uncaught)}\n`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ABORT_GRACE_MS);
+  g.abort(code > 0 && code < 256 ? code : 1);
 }
 
 /** Ends the process group: the queued collectives finish, then MPI_Finalize (MPI cannot start again in this process). */
@@ -57,6 +73,7 @@ export function destroyProcessGroup(): void {
   const g = requireGroup('destroyProcessGroup');
   group = null;
   process.removeListener('exit', endAtExit);
+  process.removeListener('uncaughtExceptionMonitor', noteUncaught);
   g.finalize();
 }
 
