@@ -49,7 +49,8 @@ describe('at.distributed without MPI', () => {
   });
 });
 
-describe.skipIf(!hasMpirun)(`at.distributed on 2 ranks${hasMpirun ? '' : ` (skipped: ${skipReason})`}`, () => {
+// Each test starts mpirun (and node twice): seconds on a busy machine.
+describe.skipIf(!hasMpirun)(`at.distributed on 2 ranks${hasMpirun ? '' : ` (skipped: ${skipReason})`}`, { timeout: 180_000 }, () => {
   it('DistributedDataParallel: 3 SGD steps on 2 ranks give the parameters of 1 process on the concatenated batch', () => {
     const [reference] = run('reference', 0) as Record<string, number[]>[];
     const [rank0, rank1] = run('ddp', 2) as Record<string, number[]>[];
@@ -79,6 +80,21 @@ describe.skipIf(!hasMpirun)(`at.distributed on 2 ranks${hasMpirun ? '' : ` (skip
     expect(rank0.badOp).toMatch(/allReduce: opts.op expects 'sum' or 'avg'/);
     if ('deviceOnOneRank' in rank0) expect(rank0.deviceOnOneRank).toMatch(/allReduce: a tensor is not on 'cpu' on some rank/);
     expect(rank0.afterwards).toBe(3);
+  });
+
+  it('atrous train under mpirun: one report from rank 0, sharded steps, and --resume', () => {
+    const out = path.join(dir, 'cli-run');
+    const bin = path.join(root, 'bin', 'atrous.js');
+    const mpirun = (args: string[]) => spawnSync('mpirun', ['--oversubscribe', '--allow-run-as-root', '-np', '2', process.execPath, bin, 'train', ...args, '--threads', '1'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const first = mpirun(['--task', 'adding', '--epochs', '1', '--max-batches', '6', '--batch-size', '8', '--out', out]);
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/data-parallel: 2 ranks, global batch 8 × 2/);
+    expect(first.stdout.match(/epoch 1\/1 /g)).toHaveLength(1); // rank 0 alone reports
+    const second = mpirun(['--resume', path.join(out, 'checkpoint.safetensors'), '--epochs', '2']);
+    expect(second.status, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/resuming from .*epoch 2, batch 0/);
+    const log = JSON.parse(fs.readFileSync(path.join(out, 'log.json'), 'utf8')) as { epochs: { epoch: number }[] };
+    expect(log.epochs.map((e) => e.epoch)).toEqual([1, 2]);
   });
 
   it('a rank that throws ends every rank (MPI_Abort at exit), no hang', () => {
