@@ -20,5 +20,6 @@ export { dropout } from './ops/dropout';
 export { crossEntropy, mseLoss, type CrossEntropyOptions, type Reduction } from './ops/loss';
 export * as nn from './nn';
 export * as optim from './optim';
+export * as distributed from './distributed';
 export { save, load, readSafetensors, type SafetensorsFile } from './io/safetensors';
 export { saveCheckpoint, loadCheckpoint, type CheckpointContents, type CheckpointParts } from './io/checkpoint';

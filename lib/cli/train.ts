@@ -20,6 +20,7 @@ import { EpochProgress } from './progress';
 import { cudaStatus, expectCuda } from '../native/cuda-status';
 import type { Device } from '../core/tensor';
 import { formatMetric, makeTask, type Evaluation, type Task, type TaskName } from './tasks';
+import { startDataParallel } from './tasks/data-parallel';
 
 export interface TrainConfig {
   task: TaskName;
@@ -116,7 +117,10 @@ function newHeadOnFrozenBackbone(model: Module): { head: Module; backbone: Modul
 }
 
 export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const print = hooks.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  // Under mpirun: data-parallel, and only rank 0 prints and writes (lib/cli/tasks/data-parallel.ts).
+  const parallel = startDataParallel();
+  const lead = parallel === null || parallel.rank === 0;
+  const print = lead ? (hooks.print ?? ((l: string) => process.stdout.write(l + '\n'))) : () => {};
   const resumed = config.resume ? readRunState(config.resume) : null;
   if (resumed && resumed.task !== config.task) {
     throw new Error(`--resume: '${config.resume}' is a ${resumed.task} run, but --task is ${config.task}`);
@@ -140,6 +144,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   if (finetune) backbone = newHeadOnFrozenBackbone(model).backbone;
   model.to(device); // before the optimizer and any resumed state: both follow the parameters
   const trainable = model.parameters().filter((p) => p.requiresGrad);
+  const steps = parallel ? parallel.stepsPerEpoch(task) : task.batchesPerEpoch;
   const optimizer = new Adam(trainable, { lr: config.lr });
   const scheduler = new CosineAnnealingLR(optimizer, { tMax: Math.max(1, config.epochs * task.batchesPerEpoch) });
   const setTrainMode = () => {
@@ -156,24 +161,28 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     state = { ...resumed, config: state.config };
   }
 
-  fs.mkdirSync(config.out, { recursive: true });
+  const runModel = parallel ? parallel.wrap(model) : model; // after --resume: DDP broadcasts rank 0's state
+  if (lead) fs.mkdirSync(config.out, { recursive: true });
   const files = { checkpoint: path.join(config.out, 'checkpoint.safetensors'), log: path.join(config.out, 'log.json'), plot: path.join(config.out, 'plot.svg') };
   print(task.description);
   print(model.summary(task.summaryShape, { dtype: task.summaryDtype }).table);
   if (finetune) print(`fine-tuning: backbone frozen, new head (${trainable.reduce((n, p) => n + p.numel, 0).toLocaleString('en-US')} trainable parameters)`);
   if (resumed) print(`resuming from ${config.resume}: epoch ${state.epoch + 1}, batch ${state.batch}`);
   if (device === 'cuda') print(`device: cuda, ${cudaStatus().device}`);
+  if (parallel) print(`data-parallel: ${parallel.size} ranks, global batch ${config.batchSize} × ${parallel.size}`);
   print(`output: ${config.out}`);
 
+  let stopAgreed = false; // data-parallel: some rank was asked to stop, so all stop after the same step
   const stopped = () => hooks.signal?.aborted === true;
   let interrupted = stopped();
   const save = () => {
+    if (!lead) return;
     saveCheckpoint(files.checkpoint, { model, optimizer, scheduler, epoch: state.epoch, extra: state });
     writeLog(files.log, state, interrupted);
     fs.writeFileSync(files.plot, plotHistory(state.history, config.task, state.steps ?? []));
   };
-  const board = config.tensorboard ? new TensorBoardWriter(config.tensorboard) : null;
-  const globalStep = () => state.epoch * task.batchesPerEpoch + state.batch;
+  const board = config.tensorboard && lead ? new TensorBoardWriter(config.tensorboard) : null;
+  const globalStep = () => state.epoch * steps + state.batch;
   if (board) print(`tensorboard: ${board.file} (view with: tensorboard --logdir ${config.tensorboard})`);
   if (board && task.sampleImages) {
     const { images, height, width } = task.sampleImages;
@@ -187,38 +196,44 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     while (state.epoch < config.epochs && !interrupted) {
       setTrainMode();
       const unit = task.unit ?? (config.task === 'fashion-mnist' ? 'images' : 'sequences');
-      const bar = new EpochProgress(`epoch ${state.epoch + 1}/${config.epochs}`, task.batchesPerEpoch, state.batch, unit);
+      const bar = lead ? new EpochProgress(`epoch ${state.epoch + 1}/${config.epochs}`, steps, state.batch, unit) : null;
       const started = process.hrtime.bigint();
       const secondsSoFar = () => state.partial.seconds + Number(process.hrtime.bigint() - started) / 1e9;
-      for (const batch of task.batches(state.epoch, state.batch)) {
+      for (const batch of parallel ? parallel.batches(task, state.epoch, state.batch) : task.batches(state.epoch, state.batch)) {
         const stepStarted = process.hrtime.bigint();
         const lr = optimizer.paramGroups[0].lr; // this step's rate (the scheduler moves it after)
         optimizer.zeroGrad();
-        const loss = batch.loss(model);
+        const loss = batch.loss(runModel);
         loss.backward();
         optimizer.step();
         scheduler.step();
-        const value = loss.item();
+        let value = loss.item();
+        let size = batch.size;
+        if (parallel) {
+          const all = parallel.reduceStep(value * batch.size, batch.size, stopped());
+          [value, size] = [all.lossSum / all.samples, all.samples];
+          stopAgreed = all.stop;
+        }
         if (!Number.isFinite(value)) throw new Error(`training diverged: the loss of batch ${batch.index} of epoch ${state.epoch + 1} is ${value}`);
-        state.partial.lossSum += value * batch.size;
-        state.partial.samples += batch.size;
+        state.partial.lossSum += value * size;
+        state.partial.samples += size;
         state.batch = batch.index + 1;
-        const rate = batch.size / (Number(process.hrtime.bigint() - stepStarted) / 1e9);
-        (state.steps ??= []).push({ x: state.epoch + state.batch / task.batchesPerEpoch, loss: smoothLoss(value), lr, samplesPerSecond: smoothRate(rate) });
+        const rate = size / (Number(process.hrtime.bigint() - stepStarted) / 1e9);
+        (state.steps ??= []).push({ x: state.epoch + state.batch / steps, loss: smoothLoss(value), lr, samplesPerSecond: smoothRate(rate) });
         board?.addScalars(globalStep(), { 'train/loss': value, 'train/lr': lr, 'train/throughput': rate });
-        bar.update(state.batch, batch.size, value);
+        bar?.update(state.batch, size, value);
         hooks.onBatch?.(state.epoch, state.batch, value);
         await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C in between batches
-        interrupted = stopped();
+        interrupted = parallel ? stopAgreed : stopped(); // a rank's own Ctrl-C counts from the next step's allreduce
         if (interrupted) break;
       }
-      bar.stop();
+      bar?.stop();
       if (interrupted) {
         state.partial.seconds = secondsSoFar();
         break;
       }
       const seconds = secondsSoFar();
-      const evaluation = task.evaluate(model);
+      const evaluation = lead ? task.evaluate(model) : { loss: NaN, metric: NaN, metricName: 'mse' as const }; // rank 0 reports
       const record: EpochRecord = {
         epoch: state.epoch + 1,
         trainLoss: state.partial.lossSum / Math.max(1, state.partial.samples),
@@ -230,7 +245,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       };
       state = { ...state, epoch: state.epoch + 1, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [...state.history, record] };
       print(formatEpoch(record, config.epochs, task.unit ?? (config.task === 'fashion-mnist' ? 'images' : 'sequences')));
-      for (const picture of task.pictures?.() ?? []) fs.writeFileSync(path.join(config.out, picture.file), picture.svg);
+      if (lead) for (const picture of task.pictures?.() ?? []) fs.writeFileSync(path.join(config.out, picture.file), picture.svg);
       board?.addScalars(globalStep(), {
         'epoch/train_loss': record.trainLoss, 'test/loss': record.testLoss, [`test/${record.metricName}`]: record.metric, 'epoch/throughput': record.samplesPerSecond,
       });
@@ -239,6 +254,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   } finally {
     board?.close();
   }
+  parallel?.end(); // a failing rank skips this: its exit aborts every rank (lib/distributed)
   if (interrupted) {
     save();
     print(`interrupted: checkpoint saved to ${files.checkpoint} (epoch ${state.epoch + 1}, batch ${state.batch}); continue with --resume ${files.checkpoint}`);

@@ -148,6 +148,7 @@ const NO_INPUT: GraphTensor = { gradFn: null, storage: new Float32Array(0), requ
  * it again throws (as PyTorch's "backward through the graph a second time").
  */
 export function runBackward(root: GraphTensor, rootGrad: Storage, retainGraph = false): void {
+  backwardCallbacks.length = 0; // what a failed backward() queued
   if (root.gradFn === null) {
     root.accumulateGrad(rootGrad);
     return;
@@ -166,7 +167,11 @@ export function runBackward(root: GraphTensor, rootGrad: Storage, retainGraph = 
     if (g !== rootGrad) release(g, 'an intermediate gradient');
   };
   hold(rootGrad);
-  for (const t of topologicalOrder(root)) {
+  const order = topologicalOrder(root);
+  const ready = postAccumulateHooks.size > 0 ? new LeafReadiness(order) : null;
+  for (let i = 0; i < order.length; i++) {
+    ready?.fireAfter(i - 1);
+    const t = order[i];
     const gradOut = pending.get(t);
     if (gradOut === undefined) continue;
     pending.delete(t);
@@ -184,6 +189,7 @@ export function runBackward(root: GraphTensor, rootGrad: Storage, retainGraph = 
         // g is the engine's alone when no other slot, input or the caller holds it: a new grad may take it.
         const owned = g !== rootGrad && g !== gradOut && !holds.has(g) && gradIn.indexOf(g) === gradIn.lastIndexOf(g);
         input.accumulateGrad(g, owned);
+        ready?.touched.add(input);
       } else {
         const previous = pending.get(input);
         const next = previous === undefined ? g : sumOf(previous, g);
@@ -199,6 +205,63 @@ export function runBackward(root: GraphTensor, rootGrad: Storage, retainGraph = 
       freeSaved(node);
       // Every consumer of t in this graph has run: a module's intermediate is dead (pinned ones are skipped).
       if (t !== root) release(t.storage, `an intermediate of ${node.op} inside a Module.forward, freed by backward() (${KEEP_HINT})`);
+    }
+  }
+  ready?.fireAfter(order.length - 1);
+  const callbacks = backwardCallbacks.splice(0);
+  for (const fn of callbacks) fn();
+}
+
+/**
+ * Called once a leaf's gradient for the running backward() is complete (PyTorch's
+ * register_post_accumulate_grad_hook): DistributedDataParallel starts reducing a bucket of
+ * gradients while backward still runs through the earlier layers.
+ */
+export type PostAccumulateGradHook = (leaf: GraphTensor) => void;
+const postAccumulateHooks = new Map<GraphTensor, PostAccumulateGradHook[]>();
+/** Run once when the running backward() has finished (PyTorch's engine queue_callback). */
+const backwardCallbacks: (() => void)[] = [];
+
+/** Registers hook on a leaf; remove() unregisters it. */
+export function registerPostAccumulateGradHook(leaf: GraphTensor, hook: PostAccumulateGradHook): { remove(): void } {
+  const hooks = postAccumulateHooks.get(leaf) ?? [];
+  hooks.push(hook);
+  postAccumulateHooks.set(leaf, hooks);
+  return {
+    remove: () => {
+      const left = (postAccumulateHooks.get(leaf) ?? []).filter((h) => h !== hook);
+      if (left.length > 0) postAccumulateHooks.set(leaf, left);
+      else postAccumulateHooks.delete(leaf);
+    },
+  };
+}
+
+/** Queues fn to run when the backward() now running finishes (a failing backward drops it). */
+export function queueBackwardCallback(fn: () => void): void {
+  backwardCallbacks.push(fn);
+}
+
+/**
+ * When each hooked leaf's gradient is complete: after the last node (in topological order) that has
+ * the leaf as an input. Leaves that received no gradient in this backward fire nothing.
+ */
+class LeafReadiness {
+  readonly touched = new Set<GraphTensor>();
+  readonly #leavesAfter = new Map<number, GraphTensor[]>();
+
+  constructor(order: readonly GraphTensor[]) {
+    const lastUse = new Map<GraphTensor, number>();
+    order.forEach((t, i) => {
+      for (const input of (t.gradFn as GradNode).inputs) if (input.gradFn === null && postAccumulateHooks.has(input)) lastUse.set(input, i);
+    });
+    for (const [leaf, i] of lastUse) this.#leavesAfter.set(i, [...(this.#leavesAfter.get(i) ?? []), leaf]);
+  }
+
+  /** Fires the hooks of the leaves whose last contribution came from node i. */
+  fireAfter(i: number): void {
+    for (const leaf of this.#leavesAfter.get(i) ?? []) {
+      if (!this.touched.has(leaf)) continue;
+      for (const hook of postAccumulateHooks.get(leaf) ?? []) hook(leaf);
     }
   }
 }

@@ -81,6 +81,22 @@ export interface NativeBinding {
   /** new DeviceBuffer(length): uninitialized; throws when CUDA is not available. */
   DeviceBuffer: new (length: number) => DeviceBuffer;
 
+  // --- MPI (native/napi/mpi_binding.cpp): libmpi dlopen()ed once per process; collectives run on a
+  // communication thread in submission order and return a job id that mpiWait settles ---
+  mpiLoad(path: string): { usable: boolean; reason?: string; version?: string; path: string };
+  mpiInit(): { rank: number; size: number; threadLevel: number };
+  mpiFinalize(): void;
+  /** MPI_Abort on MPI_COMM_WORLD: ends every rank; does not return. */
+  mpiAbort(code: number): void;
+  /** In-place sums over ranks; the array must not be touched until mpiWait(id) returns. */
+  mpiAllreduceSumAsync(data: Float32Array): number;
+  /** In-place maxima over ranks (the collectives' size checks). */
+  mpiAllreduceMaxAsync(data: Float64Array): number;
+  mpiBroadcastAsync(data: Float32Array, root: number): number;
+  mpiBarrierAsync(): number;
+  /** Blocks until job id has run; throws MPI's message if it failed. */
+  mpiWait(id: number): void;
+
   // --- convolution, NCHW; 1-d convs pass H = KH = 1 (native/napi/conv_binding.cpp) ---
   // xShape [N, C, H, W], wShape [Cout, C/groups, KH, KW]; y is N x Cout x OH x OW.
   convForward(x: FloatBuffer, xShape: number[], w: FloatBuffer, wShape: number[],

@@ -16,3 +16,4 @@ export { stream, ModelStream, type StreamOptions, type StreamRole } from './stre
 export type { ModelSummary, ReceptiveFieldMapOptions, SummaryRow } from './summary';
 export type { PathCountMap, ReceptiveStep } from './receptive-field';
 export { utils } from './utils';
+export * as parallel from './parallel';

@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   atrous::napi::registerDataBinding(env, exports);
   atrous::napi::registerCudaBinding(env, exports);
   atrous::napi::registerSequenceBinding(env, exports);
+  atrous::napi::registerMpiBinding(env, exports);
   return exports;
 }
 

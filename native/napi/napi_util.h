@@ -71,5 +71,6 @@ void registerNnBinding(Napi::Env env, Napi::Object exports);
 void registerDataBinding(Napi::Env env, Napi::Object exports);
 void registerCudaBinding(Napi::Env env, Napi::Object exports);
 void registerSequenceBinding(Napi::Env env, Napi::Object exports);
+void registerMpiBinding(Napi::Env env, Napi::Object exports);
 
 }  // namespace atrous::napi
