@@ -36,8 +36,8 @@ const KERNEL = 2;
  * one chain of layers, so this branch reports no widening of its own (the filter conv counts it once).
  */
 class GateConv1d extends Conv1d {
-  override receptiveStep(): ReceptiveStep | null {
-    return null;
+  override receptiveStep(): ReceptiveStep {
+    return { kind: 'window', kernel: [1], stride: [1], dilation: [1] };
   }
 }
 
