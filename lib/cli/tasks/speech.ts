@@ -34,9 +34,10 @@ const N_MELS = 40;
 /** One second at 8 kHz: 101 frames of 10 ms (25 ms windows, centred). */
 export const SPEECH_SUMMARY_SHAPES: Record<SpeechTaskName, number[]> = { speech: [1, 1, SAMPLE_RATE], 'speech-mel': [1, N_MELS, 101] };
 
-export function speechModel(name: SpeechTaskName, spec?: SpeechSpec, causal = false): Module {
-  if (name === 'speech-mel') return new MelCnn((spec?.model) ?? { classes: 14, nMels: N_MELS });
-  return new WaveNetClassifier((spec?.model) ?? { classes: 14, readout: causal ? 'steps' : 'pool' });
+/** The task's model from a checkpoint's spec (default: the 14 corpus words). */
+export function speechModel(name: SpeechTaskName, spec?: SpeechSpec): Module {
+  if (name === 'speech-mel') return new MelCnn(spec?.model ?? { classes: 14, nMels: N_MELS });
+  return new WaveNetClassifier(spec?.model ?? { classes: 14 });
 }
 
 /** The model's input: μ-law values for the WaveNet, the loader's log-mels as they are. */
