@@ -1,4 +1,4 @@
-// The `atrous` command line: train, finetune, eval, summary, bench, data. `npm start` runs `atrous train`.
+// The `atrous` command line: train, finetune, eval, summary, bench, data, generate, listen. `npm start` runs `atrous train`.
 // Every option is checked before any work; a bad one prints what was expected and the usage.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,8 @@ import type { Device } from '../core/tensor';
 import { runBench } from './bench';
 import { checkDataOptions, runDataCommand } from './data';
 import { generate } from './generate';
+import { listen } from './listen';
+import { ensureSpeechCorpus } from './tasks/speech';
 import { runSummary } from './summary';
 import { formatMetric, makeTask, TASKS, type TaskName } from './tasks';
 import { readRunState, train } from './train';
@@ -18,15 +20,19 @@ export const USAGE = `usage: atrous <command> [options]
 
 commands:
   train      train a model; writes checkpoint.safetensors, log.json and plot.svg into --out
-             [--task fashion-mnist|adding|copy-memory|text|fortunes|char-lm] [--data DIR|FILE] [--epochs N] [--batch-size B]
+             [--task fashion-mnist|adding|copy-memory|text|fortunes|char-lm|speech|speech-mel] [--data DIR|FILE] [--epochs N] [--batch-size B]
              [--lr X] [--max-batches N] [--out DIR] [--resume FILE] [--threads N] [--seed N] [--augment]
              [--device cpu|cuda] [--tensorboard DIR]  (event files; view: tensorboard --logdir DIR)
+             [--causal]  (speech: the streamable WaveNet that \`atrous listen\` runs)
   finetune   --checkpoint FILE: freeze the backbone, put a new head on it and train that (same options)
   eval       --checkpoint FILE [--data DIR] [--threads N] [--device cpu|cuda]: test loss and accuracy (or MSE)
   summary    [--task T]: the model's layers, output shapes, parameters and receptive fields
              [--dilations 2,2,2 (repeatable): plain 3×3 dilated stacks instead] [--picture FILE.svg]
   generate   --checkpoint FILE (a char-lm run) [--prompt TEXT] [--length N] [--temperature T] [--seed N]:
              sample text with streaming inference, printing characters as they come
+  listen     --checkpoint FILE (a speech --causal run) [--input FILE.wav | -] [--realtime] [--threads N]:
+             recognise words in audio streamed in 100 ms chunks (stdin '-': raw 16-bit mono PCM at the
+             model's rate, or WAV), printing them as they come, then the real-time factor
   bench      [--repeats N] [--threads N] [--shapes S1,S2]: the conv suite, beside PyTorch if installed
   data speech  [--out DIR] [--size tiny|small|medium|large] [--seed N] [--sample-rate 8000|16000] [--jobs N]:
              synthesise the spoken-words corpus with espeak-ng (default --out ~/.cache/atrous/speech)
@@ -34,7 +40,9 @@ commands:
 data for fashion-mnist, in order: --data DIR, $ATROUS_DATA, /usr/share/datasets/fashion-mnist
 (Debian's dataset-fashion-mnist), else the subset embedded in the package. --task text needs
 --data FILE (label<TAB>text lines, .csv or .jsonl); fortunes and char-lm read Debian's fortunes
-package (char-lm: or --data FILE, any UTF-8 text).`;
+package (char-lm: or --data FILE, any UTF-8 text). speech and speech-mel read --data DIR (a corpus
+built by \`atrous data speech\`, or DIR/train/<word>/*.wav and DIR/test/<word>/*.wav), else the
+default corpus, built on first use.`;
 
 const OPTIONS = {
   task: { type: 'string' },
@@ -61,17 +69,21 @@ const OPTIONS = {
   temperature: { type: 'string' },
   'sample-rate': { type: 'string' },
   jobs: { type: 'string' },
+  causal: { type: 'boolean' },
+  input: { type: 'string' },
+  realtime: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const ALLOWED: Record<string, string[]> = {
-  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard'],
+  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'causal'],
   finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard'],
   eval: ['checkpoint', 'data', 'threads', 'device'],
   summary: ['task', 'dilations', 'picture'],
   bench: ['repeats', 'threads', 'shapes'],
   data: ['out', 'size', 'seed', 'sample-rate', 'jobs'],
   generate: ['checkpoint', 'prompt', 'length', 'temperature', 'seed', 'threads'],
+  listen: ['checkpoint', 'input', 'realtime', 'threads'],
 };
 
 class UsageError extends Error {}
@@ -141,6 +153,8 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
         const fromRun = source ? readRunState(source) : values.resume ? readRunState(values.resume) : null;
         const task = taskOption(values.task, fromRun?.task ?? 'fashion-mnist');
         const defaults = fromRun?.config;
+        if (values.causal && task !== 'speech') throw new UsageError(`--causal is an option of --task speech, not ${task}`);
+        if (task === 'speech' || task === 'speech-mel') await ensureSpeechCorpus(values.data ?? defaults?.data, print);
         // Ctrl-C: finish the batch, save, exit 130; a second one exits at once.
         const stop = new AbortController();
         const onSigint = () => {
@@ -160,6 +174,7 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
             resume: values.resume,
             seed: intOption('seed', values.seed, 0, values.resume ? (defaults?.seed ?? 0) : 0),
             augment: values.augment ?? (values.resume ? Boolean(defaults?.augment) : false),
+            causal: values.causal,
             finetuneFrom: source ?? (values.resume ? defaults?.finetuneFrom : undefined),
             tensorboard: values.tensorboard,
             device: deviceOption(values.device),
@@ -197,6 +212,14 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
         const result = generate({ checkpoint: values.checkpoint, prompt: values.prompt, length: intOption('length', values.length, 1, 400), temperature, seed: intOption('seed', values.seed, 0, 0) }, write, printError);
         write('\n');
         printError(`${result.text.length} characters in ${result.seconds.toFixed(2)} s (${(result.text.length / result.seconds).toFixed(0)} characters/s, streaming)`);
+        return 0;
+      }
+      case 'listen': {
+        if (!values.checkpoint) throw new UsageError('listen: --checkpoint FILE (a `train --task speech --causal` run) is required');
+        const input = values.input ?? '-';
+        const r = await listen({ checkpoint: values.checkpoint, input, realtime: values.realtime }, print, printError);
+        const speed = r.audioSeconds / r.computeSeconds;
+        print(`${r.words.length} word(s) in ${r.audioSeconds.toFixed(2)} s of audio; processing took ${r.computeSeconds.toFixed(3)} s: real-time factor ${(1 / speed).toFixed(3)} (${speed.toFixed(1)}× faster than real time)`);
         return 0;
       }
       case 'bench':

@@ -33,6 +33,8 @@ export interface TrainConfig {
   resume?: string;
   seed: number;
   augment: boolean;
+  /** speech: train the causal (streamable) WaveNet; kept in the checkpoint's spec. */
+  causal?: boolean;
   /** Fine-tuning: the checkpoint whose backbone is frozen under a new head. */
   finetuneFrom?: string;
   /** Where the model trains: 'cpu' (default) or 'cuda'; not kept in the checkpoint (a resume picks anew). */
@@ -130,7 +132,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   manualSeed(config.seed);
   const sourceSpec = resumed?.spec ?? (config.finetuneFrom ? readRunState(config.finetuneFrom).spec : undefined);
   const task: Task = makeTask(config.task, {
-    data: config.data, batchSize: config.batchSize, seed: config.seed, augment: config.augment, maxBatches: config.maxBatches, device,
+    data: config.data, batchSize: config.batchSize, seed: config.seed, augment: config.augment, maxBatches: config.maxBatches, device, causal: config.causal,
   }, sourceSpec);
   const model = task.model;
   const finetune = Boolean(config.finetuneFrom) || Boolean(resumed?.finetune);

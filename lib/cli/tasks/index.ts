@@ -10,11 +10,12 @@ import type { Task, TaskOptions } from './task';
 import { charLmTask, textClassificationTask, type TextSpec } from './text';
 import { CharLm, type CharLmOptions } from '../../models/char-lm';
 import { TextCnn, type TextCnnOptions } from '../../models/text-cnn';
+import { SPEECH_SUMMARY_SHAPES, speechModel, speechTask, type SpeechSpec } from './speech';
 
 export type { Evaluation, Task, TaskOptions, TrainBatch } from './task';
 export { countCorrect, evaluateClassifier, formatMetric } from './task';
 
-export const TASKS = ['fashion-mnist', 'adding', 'copy-memory', 'text', 'fortunes', 'char-lm'] as const;
+export const TASKS = ['fashion-mnist', 'adding', 'copy-memory', 'text', 'fortunes', 'char-lm', 'speech', 'speech-mel'] as const;
 export type TaskName = (typeof TASKS)[number];
 
 /** The task; spec: what a checkpoint of it kept (Task.spec), to rebuild its model and encoding. */
@@ -31,6 +32,9 @@ export function makeTask(name: TaskName, opts: TaskOptions, spec?: object): Task
       return textClassificationTask(name, opts, spec as TextSpec | undefined);
     case 'char-lm':
       return charLmTask(opts, spec as TextSpec | undefined);
+    case 'speech':
+    case 'speech-mel':
+      return speechTask(name, opts, spec as SpeechSpec | undefined);
     default:
       throw new RangeError(`--task expects one of ${TASKS.join(', ')}, but got '${String(name)}'`);
   }
@@ -50,6 +54,9 @@ export function makeModel(name: TaskName, spec?: object): Module {
       return new TextCnn((spec as TextSpec | undefined)?.model as TextCnnOptions ?? { vocabSize: 20000, classes: 10 });
     case 'char-lm':
       return new CharLm((spec as TextSpec | undefined)?.model as CharLmOptions ?? { vocabSize: 100 });
+    case 'speech':
+    case 'speech-mel':
+      return speechModel(name, spec as SpeechSpec | undefined);
     default:
       throw new RangeError(`--task expects one of ${TASKS.join(', ')}, but got '${String(name)}'`);
   }
@@ -66,5 +73,6 @@ export const SUMMARY_SHAPES: Record<TaskName, number[]> = {
   text: [1, 64],
   fortunes: [1, 64],
   'char-lm': [1, 128],
+  ...SPEECH_SUMMARY_SHAPES,
 };
 

@@ -17,6 +17,8 @@ export interface TaskOptions {
   maxBatches?: number;
   /** Where the model runs; batches are moved there (default 'cpu'). */
   device?: Device;
+  /** speech: the causal WaveNet (per-step readout) that `atrous listen` streams. */
+  causal?: boolean;
 }
 
 export interface TrainBatch {

@@ -1,0 +1,146 @@
+// A WaveNet-style word classifier on raw audio (van den Oord et al. 2016): a causal input conv, stacks
+// of residual blocks with the gated activation tanh(W_f∗x)·σ(W_g∗x) (causal kernel-2 convs, dilations
+// 1, 2, 4, …, 2^k repeated), 1×1 residual and skip convs, the skips summed, ReLU, a 1×1 conv, ReLU,
+// then a readout: 'pool' (mean and max over time, then a linear classifier) or 'steps' (a 1×1 conv to
+// class logits at every step, averaged over time). Every conv is causal, so with readout 'steps' the
+// per-step part (`net`) streams under at.nn.stream: `atrous listen` pushes audio chunk by chunk.
+//
+// Input: μ-law companded samples as floats in [-1, 1] (muLawInput: the 256-level code c as 2c/255 − 1),
+// one channel. WaveNet's 256 codes matter for its output softmax over the next sample; a classifier has
+// no such output, and an embedding or one-hot input would make the first layer 256 channels wide at
+// every sample (8000 per second) for the same information. The companding itself is kept: it spreads
+// quiet speech over as many levels as loud speech.
+import { muLawEncode } from '../audio/mulaw';
+import { describeValue, isList } from '../core/shape-checks';
+import type { Tensor } from '../core/tensor';
+import { Conv1d, Linear, Module, ModuleList } from '../nn';
+import type { ReceptiveStep, StreamRole } from '../nn';
+import { cat } from '../ops/cat';
+import { adaptiveAvgPool1d, adaptiveMaxPool1d } from '../ops/pool';
+
+export interface WaveNetOptions {
+  classes: number;
+  residualChannels?: number;
+  skipChannels?: number;
+  /** Dilations of one stack (default 1, 2, 4, …, 512) and how many times it repeats (default 2). */
+  dilations?: number[];
+  stacks?: number;
+  /** 'pool' (default): mean and max over time, then a linear classifier; 'steps': per-step logits, averaged (streamable). */
+  readout?: 'pool' | 'steps';
+}
+
+const KERNEL = 2;
+
+/**
+ * The gate conv of a gated block reads the same window as its filter conv, beside it: summary() follows
+ * one chain of layers, so this branch reports no widening of its own (the filter conv counts it once).
+ */
+class GateConv1d extends Conv1d {
+  override receptiveStep(): ReceptiveStep {
+    return { kind: 'window', kernel: [1], stride: [1], dilation: [1] };
+  }
+}
+
+/** One residual block: z = tanh(filter(x))·σ(gate(x)); returns x + residual(z) (the last block: none) and skip(z). */
+export class GatedResidualBlock extends Module {
+  filter: Conv1d;
+  gate: Conv1d;
+  residual: Conv1d | null;
+  skip: Conv1d;
+
+  constructor(channels: number, skipChannels: number, dilation: number, last: boolean) {
+    super();
+    this.filter = new Conv1d(channels, channels, KERNEL, { padding: 'causal', dilation });
+    this.gate = new GateConv1d(channels, channels, KERNEL, { padding: 'causal', dilation });
+    this.residual = last ? null : new Conv1d(channels, channels, 1);
+    this.skip = new Conv1d(channels, skipChannels, 1);
+  }
+
+  /** Returns [next residual stream (x itself after the last block), skip contribution]. */
+  step(x: Tensor): [Tensor, Tensor] {
+    const z = this.filter.forward(x).tanh().mul(this.gate.forward(x).sigmoid());
+    const skip = this.skip.forward(z);
+    return [this.residual ? x.add(this.residual.forward(z)) : x, skip];
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.step(x)[0];
+  }
+}
+
+/** The per-step part: N×1×T μ-law input → N×C×T (C = skipChannels for 'pool', classes for 'steps'); causal throughout. */
+export class WaveNetBody extends Module {
+  input: Conv1d;
+  blocks: ModuleList;
+  post: Conv1d;
+  logits: Conv1d | null;
+
+  constructor(opts: Required<WaveNetOptions>) {
+    super();
+    const { residualChannels, skipChannels, dilations, stacks, classes, readout } = opts;
+    const all = Array.from({ length: stacks }, () => dilations).flat();
+    this.input = new Conv1d(1, residualChannels, KERNEL, { padding: 'causal' });
+    this.blocks = new ModuleList(all.map((d, i) => new GatedResidualBlock(residualChannels, skipChannels, d, i === all.length - 1)));
+    this.post = new Conv1d(skipChannels, skipChannels, 1);
+    this.logits = readout === 'steps' ? new Conv1d(skipChannels, classes, 1) : null;
+  }
+
+  override forward(x: Tensor): Tensor {
+    let h = this.input.forward(x);
+    let skips: Tensor | null = null;
+    for (const block of this.blocks) {
+      const [next, skip] = (block as GatedResidualBlock).step(h);
+      h = next;
+      skips = skips ? skips.add(skip) : skip;
+    }
+    const features = this.post.forward(skips!.relu()).relu();
+    return this.logits ? this.logits.forward(features) : features;
+  }
+}
+
+export class WaveNetClassifier extends Module {
+  net: WaveNetBody;
+  classify: Linear | null;
+  readonly options: Required<WaveNetOptions>;
+  /** Samples one output step sees: 1 + Σ (kernel − 1)·dilation over the input conv and every block. */
+  readonly receptiveField: number;
+
+  constructor(opts: WaveNetOptions) {
+    super();
+    const o: Required<WaveNetOptions> = {
+      residualChannels: 16, skipChannels: 32, dilations: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], stacks: 2, readout: 'pool', ...opts,
+    };
+    const op = 'WaveNetClassifier';
+    for (const key of ['classes', 'residualChannels', 'skipChannels', 'stacks'] as const) {
+      if (!Number.isInteger(o[key]) || o[key] < 1) throw new RangeError(`${op}: ${key} expects an integer >= 1, but got ${describeValue(o[key])}`);
+    }
+    if (!isList(o.dilations) || o.dilations.length === 0 || o.dilations.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new RangeError(`${op}: dilations expects a non-empty list of integers >= 1, but got ${describeValue(o.dilations)}`);
+    }
+    if (o.readout !== 'pool' && o.readout !== 'steps') throw new RangeError(`${op}: readout expects 'pool' or 'steps', but got ${describeValue(o.readout)}`);
+    this.options = o;
+    this.net = new WaveNetBody(o);
+    this.classify = o.readout === 'pool' ? new Linear(2 * o.skipChannels, o.classes) : null;
+    this.receptiveField = 1 + (KERNEL - 1) * (1 + o.stacks * o.dilations.reduce((a, b) => a + b, 0));
+  }
+
+  /** Its forward pools over the whole clip; the per-step part (net, readout 'steps') is what streams. */
+  override streamRole(): StreamRole {
+    return { kind: 'refuse', why: `its forward pools over the whole clip: stream its per-step part, model.net${this.classify ? ', of a model with readout \'steps\'' : ''}` };
+  }
+
+  /** x: N×1×T μ-law input (muLawInput) → N×classes logits. */
+  override forward(x: Tensor): Tensor {
+    const h = this.net.forward(x);
+    if (!this.classify) return adaptiveAvgPool1d(h, 1).squeeze(2); // the mean of the per-step logits
+    return this.classify.forward(cat([adaptiveAvgPool1d(h, 1), adaptiveMaxPool1d(h, 1)], 1).squeeze(2));
+  }
+}
+
+/** Samples in [-1, 1] → the model's input: each 256-level μ-law code c as 2c/255 − 1. */
+export function muLawInput(samples: Float32Array): Float32Array {
+  const codes = muLawEncode(samples);
+  const out = new Float32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) out[i] = (2 * codes[i]) / 255 - 1;
+  return out;
+}
