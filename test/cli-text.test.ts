@@ -29,7 +29,8 @@ function keywordCorpus(n: number): string {
   return lines.join('\n') + '\n';
 }
 
-describe('atrous train --task text / fortunes / char-lm, eval and generate', () => {
+// Real training runs: seconds each, more when the machine is shared.
+describe('atrous train --task text / fortunes / char-lm, eval and generate', { timeout: 120_000 }, () => {
   it('learns a keyword rule from a TSV, writes the confusion matrix, and eval agrees', async () => {
     const data = path.join(dir, 'keywords.tsv');
     fs.writeFileSync(data, keywordCorpus(400));
