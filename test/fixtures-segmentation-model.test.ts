@@ -4,8 +4,8 @@
 // and every parameter's gradient (eval mode, random BatchNorm statistics).
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
-import { DeepLabLite, type DeepLabLiteOptions } from '../lib/models/aspp';
-import { CenterNet, type CenterNetOptions } from '../lib/models/centernet-head';
+import { DeepLabLite } from '../lib/models/aspp';
+import { CenterNet } from '../lib/models/centernet-head';
 import { expectRelClose, readFixture, toStateDict, toTensor, type TensorRecord } from './helpers/nn-fixtures';
 
 interface ModelCase {

@@ -10,11 +10,11 @@ import type { ReceptiveStep } from '../nn';
 /**
  * The 1×1 projection on a residual shortcut. It is a plain Conv2d except for the summary: a summary
  * follows the layers in call order as one chain, and counting the shortcut's stride after the main
- * path's would double it, so the shortcut reports no receptive step (the field follows the main path).
+ * path's would double it, so the shortcut reports the identity step (the field follows the main path).
  */
 export class ShortcutConv2d extends Conv2d {
-  override receptiveStep(): ReceptiveStep | null {
-    return null;
+  override receptiveStep(): ReceptiveStep {
+    return { kind: 'window', kernel: [1, 1], stride: [1, 1], dilation: [1, 1] };
   }
 }
 
