@@ -4,13 +4,16 @@ test/fixtures-segmentation-model.test.ts: PyTorch builds of lib/models/drn.ts (D
 lib/models/aspp.ts (ASPP head, DeepLab-lite upsampling) and lib/models/centernet-head.ts with the same
 parameter names, so atrous loads their state_dict. Small widths keep the file small; the code paths are
 those of the full-size models. Eval mode with random BatchNorm statistics and affine parameters; each
-case stores the state, the input, the output, the loss and the gradient of every parameter.
+case stores the state, the input, the output, the loss and the gradient of every parameter. Also
+CenterNet's training targets and loss (a port of its gaussian_radius, draw_umich_gaussian, _neg_loss and
+RegL1Loss) for hand-placed boxes, with the gradients of both maps.
 
 The PyTorch modules here are also what scripts/bench-segmentation-vs-torch.py trains (it imports them).
 
 Run: /usr/bin/python3 scripts/make-segmentation-model-fixtures.py   (Debian's python3-torch 1.13)
 """
 import importlib.util
+import math
 import os
 
 import torch
@@ -112,6 +115,72 @@ class CenterNet(nn.Module):
         return self.head(self.backbone(x))
 
 
+def gaussian_radius(det_size, min_overlap=0.7):
+    """CenterNet's src/lib/utils/image.py, as published (its three roots are what CenterNet trains with)."""
+    height, width = det_size
+    a1, b1 = 1, (height + width)
+    c1 = width * height * (1 - min_overlap) / (1 + min_overlap)
+    r1 = (b1 + math.sqrt(b1 ** 2 - 4 * a1 * c1)) / 2
+    a2, b2 = 4, 2 * (height + width)
+    c2 = (1 - min_overlap) * width * height
+    r2 = (b2 + math.sqrt(b2 ** 2 - 4 * a2 * c2)) / 2
+    a3, b3 = 4 * min_overlap, -2 * min_overlap * (height + width)
+    c3 = (min_overlap - 1) * width * height
+    r3 = (b3 + math.sqrt(b3 ** 2 - 4 * a3 * c3)) / 2
+    return min(r1, r2, r3)
+
+
+def draw_umich_gaussian(heatmap, center, radius):
+    """CenterNet's draw_umich_gaussian on a torch float64 h×w map."""
+    diameter = 2 * radius + 1
+    sigma = diameter / 6
+    ys = torch.arange(-radius, radius + 1, dtype=torch.float64).view(-1, 1)
+    xs = torch.arange(-radius, radius + 1, dtype=torch.float64).view(1, -1)
+    gaussian = torch.exp(-(xs * xs + ys * ys) / (2 * sigma * sigma))
+    x, y = int(center[0]), int(center[1])
+    height, width = heatmap.shape
+    left, right = min(x, radius), min(width - x, radius + 1)
+    top, bottom = min(y, radius), min(height - y, radius + 1)
+    region = heatmap[y - top:y + bottom, x - left:x + right]
+    torch.maximum(region, gaussian[radius - top:radius + bottom, radius - left:radius + right], out=region)
+
+
+def centernet_loss_case():
+    """CenterNet's targets (ctdet: gaussian_radius, draw_umich_gaussian, wh at the centre) for hand-placed
+    boxes, and its loss (_neg_loss focal loss + 0.1 × RegL1Loss) with the gradients of the two maps."""
+    g = torch.Generator().manual_seed(9304)
+    classes, size, stride = 3, 32, 4
+    h = w = size // stride
+    boxes = [[{'x0': 2, 'y0': 3, 'x1': 20, 'y1': 17, 'label': 0}, {'x0': 10, 'y0': 12, 'x1': 31, 'y1': 30, 'label': 2}],
+             [{'x0': 0, 'y0': 0, 'x1': 9, 'y1': 32, 'label': 1}, {'x0': 4, 'y0': 6, 'x1': 14, 'y1': 12, 'label': 1},
+              {'x0': 16, 'y0': 16, 'x1': 32, 'y1': 32, 'label': 0}]]
+    hm = torch.zeros(2, classes, h, w, dtype=torch.float64)
+    wh = torch.zeros(2, 2, h, w)
+    mask = torch.zeros(2, 2, h, w)
+    for i, scene in enumerate(boxes):
+        for b in scene:
+            bw, bh = (b['x1'] - b['x0']) / stride, (b['y1'] - b['y0']) / stride
+            radius = max(0, int(gaussian_radius((math.ceil(bh), math.ceil(bw)))))
+            cx, cy = int((b['x0'] + b['x1']) / 2 / stride), int((b['y0'] + b['y1']) / 2 / stride)
+            draw_umich_gaussian(hm[i, b['label']], (cx, cy), radius)
+            wh[i, :, cy, cx] = torch.tensor([bw, bh])
+            mask[i, :, cy, cx] = 1
+    gt = hm.float()
+    logits = (torch.randn(2, classes, h, w, generator=g) - 2).requires_grad_(True)
+    sizes = (3 * torch.rand(2, 2, h, w, generator=g)).requires_grad_(True)
+    pred = torch.sigmoid(logits)
+    pos, neg = gt.eq(1).float(), gt.lt(1).float()
+    pos_loss = (torch.log(pred) * torch.pow(1 - pred, 2) * pos).sum()
+    neg_loss = (torch.log(1 - pred) * torch.pow(pred, 2) * torch.pow(1 - gt, 4) * neg).sum()
+    focal = -(pos_loss + neg_loss) / pos.sum()
+    reg = F.l1_loss(sizes * mask, wh * mask, reduction='sum') / (mask.sum() + 1e-4)
+    loss = focal + 0.1 * reg
+    loss.backward()
+    return {'boxes': boxes, 'classes': classes, 'size': size, 'stride': stride, 'heatmap': tensor_record(gt),
+            'sizeTarget': tensor_record(wh), 'logits': tensor_record(logits.detach()), 'sizes': tensor_record(sizes.detach()),
+            'loss': float(loss), 'logitsGrad': tensor_record(logits.grad), 'sizesGrad': tensor_record(sizes.grad)}
+
+
 def randomize_batchnorm(model, g):
     with torch.no_grad():
         for m in model.modules():
@@ -124,6 +193,7 @@ def randomize_batchnorm(model, g):
 
 
 def main():
+    global tensor_record
     _spec = importlib.util.spec_from_file_location('make_nn_fixtures', os.path.join(HERE, 'make-nn-fixtures.py'))
     nf = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(nf)  # its module body only defines helpers and constants; main() is guarded
@@ -162,7 +232,7 @@ def main():
                   'state': state_record(model), 'input': tensor_record(x), 'gradOutput': tensor_record(gout),
                   'output': tensor_record(out), 'loss': float(loss),
                   'grads': {k: tensor_record(p.grad) for k, p in model.named_parameters()}})
-    write_json('segmentation-model.json', {'models': cases})
+    write_json('segmentation-model.json', {'models': cases, 'centernetLoss': centernet_loss_case()})
 
 
 if __name__ == '__main__':

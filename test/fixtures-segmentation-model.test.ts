@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { DeepLabLite } from '../lib/models/aspp';
-import { CenterNet } from '../lib/models/centernet-head';
+import { CenterNet, centerNetLoss } from '../lib/models/centernet-head';
+import { centerTargets } from '../lib/data/center-targets';
+import type { SceneBox } from '../lib/data/fashion-scenes';
 import { expectRelClose, readFixture, toStateDict, toTensor, type TensorRecord } from './helpers/nn-fixtures';
 
 interface ModelCase {
@@ -22,7 +24,21 @@ interface ModelCase {
   grads: Record<string, TensorRecord>;
 }
 
-const fixtures = readFixture<{ models: ModelCase[] }>('segmentation-model.json');
+interface CenterNetLossCase {
+  boxes: SceneBox[][];
+  classes: number;
+  size: number;
+  stride: number;
+  heatmap: TensorRecord;
+  sizeTarget: TensorRecord;
+  logits: TensorRecord;
+  sizes: TensorRecord;
+  loss: number;
+  logitsGrad: TensorRecord;
+  sizesGrad: TensorRecord;
+}
+
+const fixtures = readFixture<{ models: ModelCase[]; centernetLoss: CenterNetLossCase }>('segmentation-model.json');
 const TOL = 1e-4;
 
 describe('segmentation and detection models match PyTorch (forward, loss, every parameter gradient)', () => {
@@ -61,5 +77,25 @@ describe('DeepLabLite summary', () => {
     const rows = new DeepLabLite().summary([1, 1, 64, 64]).rows;
     expect(rows.at(-1)!.outputShape).toEqual([1, 11, 16, 16]);
     expect(rows.find((r) => r.name === 'head.aspp.pool.0')!.field).toBe('whole input');
+  });
+});
+
+describe("CenterNet's targets and loss match its PyTorch code (gaussian_radius, draw_umich_gaussian, _neg_loss, RegL1Loss)", () => {
+  const c = fixtures.centernetLoss;
+  it('heatmaps and size targets for hand-placed boxes', () => {
+    const t = centerTargets(c.boxes, c.classes, c.size, c.size, c.stride);
+    expectRelClose('heatmap', t.heatmap, c.heatmap.data, 1e-6);
+    expect(Array.from(t.size)).toEqual(c.sizeTarget.data);
+    expect(t.heatmap.filter((v) => v === 1)).toHaveLength(5);
+  });
+
+  it('loss and the gradients of both maps', () => {
+    const heatmap = toTensor(c.logits, true);
+    const size = toTensor(c.sizes, true);
+    const loss = centerNetLoss({ heatmap, size }, centerTargets(c.boxes, c.classes, c.size, c.size, c.stride));
+    expect(Math.abs(loss.item() - c.loss) / c.loss, `loss ${loss.item()} vs ${c.loss}`).toBeLessThanOrEqual(1e-5);
+    loss.backward();
+    expectRelClose('heatmap logits grad', heatmap.grad!.toFloat32Array(), c.logitsGrad.data, 1e-5);
+    expectRelClose('size grad', size.grad!.toFloat32Array(), c.sizesGrad.data, 1e-5);
   });
 });

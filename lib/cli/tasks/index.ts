@@ -1,6 +1,6 @@
 // The training tasks of the CLI, one file each: fashion-mnist (the dilated CNN on 28×28 images),
 // adding and copy-memory (a causal TCN), text and fortunes (a dilated text classifier), char-lm (a
-// causal character model). This file is the registry: names, models, summary shapes.
+// causal character model), segmentation and detection (DRN backbone on Fashion-MNIST scenes). This file is the registry: names, models, summary shapes.
 import { COPY_DIGITS, COPY_SYMBOLS } from '../../data/synthetic-tasks';
 import { DilatedCnn } from '../../models/dilated-cnn';
 import type { Module } from '../../nn';
@@ -10,11 +10,14 @@ import type { Task, TaskOptions } from './task';
 import { charLmTask, textClassificationTask, type TextSpec } from './text';
 import { CharLm, type CharLmOptions } from '../../models/char-lm';
 import { TextCnn, type TextCnnOptions } from '../../models/text-cnn';
+import { DeepLabLite } from '../../models/aspp';
+import { CenterNet } from '../../models/centernet-head';
+import { detectionTask, SCENE_SIZE, segmentationTask } from './segmentation';
 
 export type { Evaluation, Task, TaskOptions, TrainBatch } from './task';
-export { countCorrect, evaluateClassifier, formatMetric } from './task';
+export { countCorrect, evaluateClassifier, formatMetric, isFractionMetric } from './task';
 
-export const TASKS = ['fashion-mnist', 'adding', 'copy-memory', 'text', 'fortunes', 'char-lm'] as const;
+export const TASKS = ['fashion-mnist', 'adding', 'copy-memory', 'text', 'fortunes', 'char-lm', 'segmentation', 'detection'] as const;
 export type TaskName = (typeof TASKS)[number];
 
 /** The task; spec: what a checkpoint of it kept (Task.spec), to rebuild its model and encoding. */
@@ -31,6 +34,10 @@ export function makeTask(name: TaskName, opts: TaskOptions, spec?: object): Task
       return textClassificationTask(name, opts, spec as TextSpec | undefined);
     case 'char-lm':
       return charLmTask(opts, spec as TextSpec | undefined);
+    case 'segmentation':
+      return segmentationTask(opts);
+    case 'detection':
+      return detectionTask(opts);
     default:
       throw new RangeError(`--task expects one of ${TASKS.join(', ')}, but got '${String(name)}'`);
   }
@@ -50,6 +57,10 @@ export function makeModel(name: TaskName, spec?: object): Module {
       return new TextCnn((spec as TextSpec | undefined)?.model as TextCnnOptions ?? { vocabSize: 20000, classes: 10 });
     case 'char-lm':
       return new CharLm((spec as TextSpec | undefined)?.model as CharLmOptions ?? { vocabSize: 100 });
+    case 'segmentation':
+      return new DeepLabLite();
+    case 'detection':
+      return new CenterNet();
     default:
       throw new RangeError(`--task expects one of ${TASKS.join(', ')}, but got '${String(name)}'`);
   }
@@ -63,5 +74,7 @@ export const SUMMARY_SHAPES: Record<TaskName, number[]> = {
   text: [1, 64],
   fortunes: [1, 64],
   'char-lm': [1, 128],
+  segmentation: [1, 1, SCENE_SIZE, SCENE_SIZE],
+  detection: [1, 1, SCENE_SIZE, SCENE_SIZE],
 };
 
