@@ -12,7 +12,8 @@ import { CharLm, type CharLmOptions } from '../../models/char-lm';
 import { TextCnn, type TextCnnOptions } from '../../models/text-cnn';
 import { DeepLabLite } from '../../models/aspp';
 import { CenterNet } from '../../models/centernet-head';
-import { detectionTask, SCENE_SIZE, segmentationTask } from './segmentation';
+import { detectionTask } from './detection';
+import { SCENE_SIZE, segmentationTask } from './segmentation';
 
 export type { Evaluation, Task, TaskOptions, TrainBatch } from './task';
 export { countCorrect, evaluateClassifier, formatMetric, isFractionMetric } from './task';

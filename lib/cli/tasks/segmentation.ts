@@ -1,21 +1,16 @@
-// segmentation and detection on Fashion-MNIST scenes (64×64 canvases of 1-4 items, lib/data/
-// fashion-scenes.ts): the DeepLab-lite segmenter (per-pixel crossEntropy, mIoU and pixel accuracy) and
-// the CenterNet detector (focal loss on class heatmaps + box sizes, mAP@0.5), both on the DRN backbone.
-// Each epoch's picture shows a few test scenes with their true and predicted masks or boxes.
+// segmentation on Fashion-MNIST scenes (64×64 canvases of 1-4 items, lib/data/fashion-scenes.ts): the
+// DeepLab-lite segmenter (DRN backbone + ASPP) with per-pixel crossEntropy, optionally weighted by label
+// frequency, scored by mIoU and pixel accuracy. Each epoch's picture shows a few test scenes with their
+// true and predicted masks. The scene data and pictures' inputs are shared with detection.ts.
 import { tensor, type Device, type Tensor } from '../../core/tensor';
-import { centerTargets } from '../../data/center-targets';
 import { FASHION_MNIST_CLASSES, locateFashionMnist } from '../../data/fashion-mnist';
 import { classWeights, labelCounts, loadFashionScenes, SceneLoader, SCENE_LABELS, type FashionScenes, type SceneBatch } from '../../data/fashion-scenes';
-import { decodeCenters, meanAveragePrecision, type Detection, type LabelledBox } from '../../metrics/detection';
 import { addPixelConfusions, segmentationScores } from '../../metrics/segmentation';
 import { DeepLabLite } from '../../models/aspp';
-import { CenterNet, centerNetLoss } from '../../models/centernet-head';
 import type { Module } from '../../nn';
-import { sigmoid } from '../../ops/activation';
 import { crossEntropy } from '../../ops/loss';
-import { maxPool2d } from '../../ops/pool';
 import { argmax } from '../../ops/shape';
-import { renderDetectionSamples, renderSegmentationSamples } from '../../plot/scene-svg';
+import { renderSegmentationSamples } from '../../plot/scene-svg';
 import { inEval, limitBatches, type Evaluation, type Task, type TaskOptions } from './task';
 
 export const SCENE_SIZE = 64;
@@ -25,7 +20,7 @@ const TEST_SCENES = 500;
 const PICTURE_SCENES = 4;
 export const SCENE_LABEL_NAMES = ['background', ...FASHION_MNIST_CLASSES];
 
-interface SceneData {
+export interface SceneData {
   train: FashionScenes;
   trainLoader: SceneLoader;
   testLoader: SceneLoader;
@@ -33,7 +28,7 @@ interface SceneData {
   batchesPerEpoch: number;
 }
 
-function sceneData(opts: TaskOptions): SceneData {
+export function sceneData(opts: TaskOptions): SceneData {
   const loc = locateFashionMnist(opts.data);
   const train = loadFashionScenes('train', { data: opts.data, size: SCENE_SIZE, seed: opts.seed });
   const test = loadFashionScenes('test', { data: opts.data, size: SCENE_SIZE, seed: opts.seed });
@@ -46,7 +41,7 @@ function sceneData(opts: TaskOptions): SceneData {
 }
 
 /** The batch's first PICTURE_SCENES images as bytes, for the picture. */
-function pictureSamples(b: SceneBatch): { image: Uint8Array; height: number; width: number }[] {
+export function pictureSamples(b: SceneBatch): { image: Uint8Array; height: number; width: number }[] {
   const [, , h, w] = b.images.shape;
   const pixels = b.images.toFloat32Array();
   return Array.from({ length: Math.min(PICTURE_SCENES, b.images.shape[0]) }, (_, i) => ({
@@ -100,61 +95,6 @@ export function segmentationTask(opts: TaskOptions): Task {
       if (picture.length === 0) return [];
       const file = epoch === undefined ? 'masks.svg' : `masks-epoch-${epoch}.svg`;
       return [{ file, svg: renderSegmentationSamples(picture, SCENE_LABEL_NAMES, `segmentation${epoch === undefined ? '' : `, epoch ${epoch}`}: ${lastScores}`) }];
-    },
-  };
-}
-
-export function detectionTask(opts: TaskOptions): Task {
-  const device: Device = opts.device ?? 'cpu';
-  const data = sceneData(opts);
-  const model = new CenterNet();
-  const stride = model.outputStride;
-  const classes = FASHION_MNIST_CLASSES.length;
-  let picture: Parameters<typeof renderDetectionSamples>[0] = [];
-  let lastScore = '';
-  const lossOf = (m: Module, b: SceneBatch) => centerNetLoss((m as CenterNet).parts(b.images.to(device)), centerTargets(b.boxes, classes, SCENE_SIZE, SCENE_SIZE, stride));
-  return {
-    name: 'detection',
-    description: data.description,
-    model,
-    summaryShape: [1, 1, SCENE_SIZE, SCENE_SIZE],
-    batchesPerEpoch: data.batchesPerEpoch,
-    *batches(epoch, start) {
-      for (const b of data.trainLoader.epoch(epoch, start)) {
-        if (b.index >= data.batchesPerEpoch) return;
-        yield { index: b.index, size: b.images.shape[0], loss: (m) => lossOf(m, b) };
-      }
-    },
-    evaluate(m): Evaluation {
-      const detections: Detection[][] = [];
-      const truths: LabelledBox[][] = [];
-      let lossSum = 0;
-      inEval(m, () => {
-        for (const b of data.testLoader.epoch(0)) {
-          const parts = (m as CenterNet).parts(b.images.to(device));
-          lossSum += centerNetLoss(parts, centerTargets(b.boxes, classes, SCENE_SIZE, SCENE_SIZE, stride)).item() * b.boxes.length;
-          const scores = sigmoid(parts.heatmap);
-          const pooled = maxPool2d(scores, 3, 1, 1).toFloat32Array();
-          const [n, c, h, w] = scores.shape;
-          const [s, size] = [scores.toFloat32Array(), parts.size.toFloat32Array()];
-          for (let i = 0; i < n; i++) {
-            const plane = c * h * w;
-            detections.push(decodeCenters(s.subarray(i * plane, (i + 1) * plane), pooled.subarray(i * plane, (i + 1) * plane), size.subarray(i * 2 * h * w, (i + 1) * 2 * h * w), [c, h, w], { stride }));
-            truths.push(b.boxes[i]);
-          }
-          if (b.index === 0) {
-            picture = pictureSamples(b).map((sample, i) => ({ ...sample, truth: b.boxes[i], predicted: detections[i].filter((d) => d.score >= 0.3) }));
-          }
-        }
-      });
-      const { mAP } = meanAveragePrecision(detections, truths, classes);
-      lastScore = `mAP@0.5 ${(100 * mAP).toFixed(1)}%`;
-      return { loss: lossSum / truths.length, metric: mAP, metricName: 'mAP@0.5' };
-    },
-    pictures(epoch) {
-      if (picture.length === 0) return [];
-      const file = epoch === undefined ? 'boxes.svg' : `boxes-epoch-${epoch}.svg`;
-      return [{ file, svg: renderDetectionSamples(picture, FASHION_MNIST_CLASSES, `detection${epoch === undefined ? '' : `, epoch ${epoch}`}: ${lastScore} (predicted: score ≥ 0.3)`) }];
     },
   };
 }
