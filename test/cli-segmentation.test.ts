@@ -75,6 +75,7 @@ describe('atrous train --task segmentation / detection on the embedded subset', 
     const svg = fs.readFileSync(path.join(out, 'boxes-epoch-1.svg'), 'utf8');
     expect(svg.match(/<image /g)).toHaveLength(8); // 4 scenes × true boxes, predicted boxes
     expect(svg).toContain('stroke-dasharray'); // the true boxes
+    expect(svg).toMatch(/ 0\.\d\d<\/text>/); // a predicted box's caption: class and score
   }, 300_000);
 
   it('refuses a bad --class-weights', async () => {

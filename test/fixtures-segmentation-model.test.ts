@@ -99,3 +99,14 @@ describe("CenterNet's targets and loss match its PyTorch code (gaussian_radius, 
     expectRelClose('size grad', size.grad!.toFloat32Array(), c.sizesGrad.data, 1e-5);
   });
 });
+
+describe('DeepLabLite receptiveFieldMap', () => {
+  it('follows the 13 convs of the main path (shortcuts and the global ASPP branch left out)', () => {
+    for (const dilations of [[1, 2, 5], [2, 2, 2]]) {
+      const map = new DeepLabLite({ dilations }).receptiveFieldMap([1, 1, 64, 64]);
+      expect(map.layers).toHaveLength(13); // stem 1 + 2 per block × (layer1, layer2, layer3, 3 dilated blocks)
+      expect(map.outputSize).toEqual([16, 16]);
+      expect(map.holes).toBe(0); // the strided 3×3 stages before the dilated ones fill every offset
+    }
+  });
+});

@@ -5,16 +5,33 @@
 // rates: the gridding the summary warns about). Sized for 64×64 scenes on two CPU cores.
 import type { Tensor } from '../core/tensor';
 import { BatchNorm2d, Conv2d, Module, ModuleList, ReLU, Sequential } from '../nn';
-import type { ReceptiveStep } from '../nn';
+import { kaimingUniformBound, uniformParameter } from '../nn/init';
+import { conv2d } from '../ops/conv';
 
 /**
- * The 1×1 projection on a residual shortcut. It is a plain Conv2d except for the summary: a summary
- * follows the layers in call order as one chain, and counting the shortcut's stride after the main
- * path's would double it, so the shortcut reports the identity step (the field follows the main path).
+ * The 1×1 projection (with bias) on a residual shortcut: Conv2d's parameters, names and initialisation,
+ * but no receptive step. model.summary() and receptiveFieldMap follow the layers in call order as one
+ * chain; a shortcut is a parallel path whose input is the block's, so as a window layer it would break
+ * that chain (or stride it twice). Without a step the field follows the main path.
  */
-export class ShortcutConv2d extends Conv2d {
-  override receptiveStep(): ReceptiveStep {
-    return { kind: 'window', kernel: [1, 1], stride: [1, 1], dilation: [1, 1] };
+export class ShortcutConv2d extends Module {
+  weight: Tensor;
+  bias: Tensor;
+  readonly stride: number;
+
+  constructor(cin: number, cout: number, stride = 1) {
+    super();
+    this.weight = uniformParameter([cout, cin, 1, 1], kaimingUniformBound(cin));
+    this.bias = uniformParameter([cout], 1 / Math.sqrt(cin));
+    this.stride = stride;
+  }
+
+  override forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride });
+  }
+
+  override extraRepr(): string {
+    return `${this.weight.shape[1]}, ${this.weight.shape[0]}, kernel_size=(1, 1), stride=(${this.stride}, ${this.stride})`;
   }
 }
 
@@ -34,7 +51,7 @@ export class BasicBlock extends Module {
     this.bn1 = new BatchNorm2d(cout);
     this.conv2 = new Conv2d(cout, cout, 3, { padding: dilation, dilation, bias: false });
     this.bn2 = new BatchNorm2d(cout);
-    this.downsample = stride !== 1 || cin !== cout ? new ShortcutConv2d(cin, cout, 1, { stride }) : null;
+    this.downsample = stride !== 1 || cin !== cout ? new ShortcutConv2d(cin, cout, stride) : null;
   }
 
   override forward(x: Tensor): Tensor {

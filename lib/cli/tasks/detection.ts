@@ -53,7 +53,7 @@ export function detectionTask(opts: TaskOptions): Task {
             truths.push(b.boxes[i]);
           }
           if (b.index === 0) {
-            picture = pictureSamples(b).map((sample, i) => ({ ...sample, truth: b.boxes[i], predicted: detections[i].filter((d) => d.score >= 0.3) }));
+            picture = pictureSamples(b).map((sample, i) => ({ ...sample, truth: b.boxes[i], predicted: detections[i].slice(0, b.boxes[i].length) }));
           }
         }
       });
@@ -64,7 +64,7 @@ export function detectionTask(opts: TaskOptions): Task {
     pictures(epoch) {
       if (picture.length === 0) return [];
       const file = epoch === undefined ? 'boxes.svg' : `boxes-epoch-${epoch}.svg`;
-      return [{ file, svg: renderDetectionSamples(picture, FASHION_MNIST_CLASSES, `detection${epoch === undefined ? '' : `, epoch ${epoch}`}: ${lastScore} (predicted: score ≥ 0.3)`) }];
+      return [{ file, svg: renderDetectionSamples(picture, FASHION_MNIST_CLASSES, `detection${epoch === undefined ? '' : `, epoch ${epoch}`}: ${lastScore} (predicted: each scene's best, as many as it has items)`) }];
     },
   };
 }
