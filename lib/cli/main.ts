@@ -20,10 +20,12 @@ export const USAGE = `usage: atrous <command> [options]
 
 commands:
   train      train a model; writes checkpoint.safetensors, log.json and plot.svg into --out
-             [--task fashion-mnist|adding|copy-memory|text|fortunes|char-lm|speech|speech-mel] [--data DIR|FILE] [--epochs N] [--batch-size B]
+             [--task fashion-mnist|adding|copy-memory|text|fortunes|char-lm|speech|speech-mel|segmentation|detection]
+             [--data DIR|FILE] [--epochs N] [--batch-size B]
              [--lr X] [--max-batches N] [--out DIR] [--resume FILE] [--threads N] [--seed N] [--augment]
              [--device cpu|cuda] [--tensorboard DIR]  (event files; view: tensorboard --logdir DIR)
              [--causal]  (speech: the streamable WaveNet that \`atrous listen\` runs)
+             [--class-weights auto]  (segmentation: weight the loss by label frequency)
   finetune   --checkpoint FILE: freeze the backbone, put a new head on it and train that (same options)
   eval       --checkpoint FILE [--data DIR] [--threads N] [--device cpu|cuda]: test loss and accuracy (or MSE)
   summary    [--task T]: the model's layers, output shapes, parameters and receptive fields
@@ -72,12 +74,13 @@ const OPTIONS = {
   causal: { type: 'boolean' },
   input: { type: 'string' },
   realtime: { type: 'boolean' },
+  'class-weights': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const ALLOWED: Record<string, string[]> = {
-  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'causal'],
-  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard'],
+  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'causal', 'class-weights'],
+  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'class-weights'],
   eval: ['checkpoint', 'data', 'threads', 'device'],
   summary: ['task', 'dilations', 'picture'],
   bench: ['repeats', 'threads', 'shapes'],
@@ -116,6 +119,12 @@ function taskOption(value: string | undefined, fallback: TaskName): TaskName {
   if (value === undefined) return fallback;
   if (!(TASKS as readonly string[]).includes(value)) throw new UsageError(`--task expects one of ${TASKS.join(', ')}, but got '${value}'`);
   return value as TaskName;
+}
+
+function classWeightsOption(value: string | undefined, fallback: 'auto' | undefined): 'auto' | undefined {
+  if (value === undefined) return fallback;
+  if (value !== 'auto') throw new UsageError(`--class-weights expects auto, but got '${value}'`);
+  return 'auto';
 }
 
 function timestamp(): string {
@@ -177,6 +186,7 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
             causal: values.causal,
             finetuneFrom: source ?? (values.resume ? defaults?.finetuneFrom : undefined),
             tensorboard: values.tensorboard,
+            classWeights: classWeightsOption(values['class-weights'], values.resume || source ? defaults?.classWeights : undefined),
             device: deviceOption(values.device),
           },
           { print, signal: stop.signal },
@@ -188,7 +198,7 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
         const run = readRunState(values.checkpoint);
         manualSeed(0);
         const device = deviceOption(values.device);
-        const task = makeTask(run.task, { data: values.data ?? run.config.data, batchSize: 64, seed: 0, augment: false, maxBatches: 1, device }, run.spec);
+        const task = makeTask(run.task, { data: values.data ?? run.config.data, batchSize: 64, seed: run.config.seed, augment: false, maxBatches: 1, device, classWeights: run.config.classWeights }, run.spec);
         loadCheckpoint(values.checkpoint, { model: task.model });
         task.model.to(device);
         print(task.description);

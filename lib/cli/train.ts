@@ -19,8 +19,15 @@ import { manualSeed } from '../core/random';
 import { EpochProgress } from './progress';
 import { cudaStatus, expectCuda } from '../native/cuda-status';
 import type { Device } from '../core/tensor';
-import { formatMetric, makeTask, type Evaluation, type Task, type TaskName } from './tasks';
+import { formatMetric, isFractionMetric, makeTask, type Evaluation, type Task, type TaskName } from './tasks';
 import { startDataParallel } from './tasks/data-parallel';
+import { DeepLabLite } from '../models/aspp';
+import { CenterNet } from '../models/centernet-head';
+
+/** Tasks whose samples are images (the progress bar and throughput count images, not sequences). */
+const IMAGE_TASKS: readonly TaskName[] = ['fashion-mnist', 'segmentation', 'detection'];
+/** What one sample is called: the task's own unit (texts, characters, clips), else images or sequences. */
+const unitOf = (task: TaskName, own?: string) => own ?? (IMAGE_TASKS.includes(task) ? 'images' : 'sequences');
 
 export interface TrainConfig {
   task: TaskName;
@@ -41,6 +48,8 @@ export interface TrainConfig {
   device?: Device;
   /** A directory for TensorBoard event files (per-step and per-epoch scalars, sample pictures); none when unset. */
   tensorboard?: string;
+  /** 'auto': segmentation's loss weighted per label by label frequency (classWeights). */
+  classWeights?: 'auto';
 }
 
 export interface EpochRecord {
@@ -49,6 +58,8 @@ export interface EpochRecord {
   testLoss: number;
   metricName: Evaluation['metricName'];
   metric: number;
+  /** Further scores beside the metric (segmentation: pixel accuracy). */
+  extra?: Record<string, number>;
   seconds: number;
   samplesPerSecond: number;
 }
@@ -110,6 +121,11 @@ function newHeadOnFrozenBackbone(model: Module): { head: Module; backbone: Modul
     model.head = model.newHead();
     return { head: model.head, backbone: model.features };
   }
+  if (model instanceof DeepLabLite || model instanceof CenterNet) {
+    model.backbone.freeze();
+    model.head = model.newHead();
+    return { head: model.head, backbone: model.backbone };
+  }
   if (model instanceof Tcn) {
     for (const b of model.blocks) b.freeze();
     model.head = new Linear(model.head.inFeatures, model.head.outFeatures);
@@ -133,6 +149,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const sourceSpec = resumed?.spec ?? (config.finetuneFrom ? readRunState(config.finetuneFrom).spec : undefined);
   const task: Task = makeTask(config.task, {
     data: config.data, batchSize: config.batchSize, seed: config.seed, augment: config.augment, maxBatches: config.maxBatches, device, causal: config.causal,
+    classWeights: config.classWeights,
   }, sourceSpec);
   const model = task.model;
   const finetune = Boolean(config.finetuneFrom) || Boolean(resumed?.finetune);
@@ -156,7 +173,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
 
   let state: RunState = {
     task: config.task, finetune, epoch: 0, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [], spec: task.spec,
-    config: { task: config.task, data: config.data, epochs: config.epochs, batchSize: config.batchSize, lr: config.lr, maxBatches: config.maxBatches, seed: config.seed, augment: config.augment, finetuneFrom: config.finetuneFrom },
+    config: { task: config.task, data: config.data, epochs: config.epochs, batchSize: config.batchSize, lr: config.lr, maxBatches: config.maxBatches, seed: config.seed, augment: config.augment, finetuneFrom: config.finetuneFrom, classWeights: config.classWeights },
   };
   if (resumed && config.resume) {
     loadCheckpoint(config.resume, { model, optimizer, scheduler });
@@ -197,7 +214,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   try {
     while (state.epoch < config.epochs && !interrupted) {
       setTrainMode();
-      const unit = task.unit ?? (config.task === 'fashion-mnist' ? 'images' : 'sequences');
+      const unit = unitOf(config.task, task.unit);
       const bar = lead ? new EpochProgress(`epoch ${state.epoch + 1}/${config.epochs}`, steps, state.batch, unit) : null;
       const started = process.hrtime.bigint();
       const secondsSoFar = () => state.partial.seconds + Number(process.hrtime.bigint() - started) / 1e9;
@@ -242,12 +259,13 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         testLoss: evaluation.loss,
         metricName: evaluation.metricName,
         metric: evaluation.metric,
+        ...(evaluation.extra ? { extra: evaluation.extra } : {}),
         seconds,
         samplesPerSecond: state.partial.samples / seconds,
       };
       state = { ...state, epoch: state.epoch + 1, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [...state.history, record] };
-      print(formatEpoch(record, config.epochs, task.unit ?? (config.task === 'fashion-mnist' ? 'images' : 'sequences')));
-      if (lead) for (const picture of task.pictures?.() ?? []) fs.writeFileSync(path.join(config.out, picture.file), picture.svg);
+      print(formatEpoch(record, config.epochs, unitOf(config.task, task.unit)));
+      if (lead) for (const picture of task.pictures?.(record.epoch) ?? []) fs.writeFileSync(path.join(config.out, picture.file), picture.svg);
       board?.addScalars(globalStep(), {
         'epoch/train_loss': record.trainLoss, 'test/loss': record.testLoss, [`test/${record.metricName}`]: record.metric, 'epoch/throughput': record.samplesPerSecond,
       });
@@ -302,7 +320,7 @@ export function plotHistory(history: EpochRecord[], task: TaskName, steps: StepR
   const x = history.map((r) => r.epoch);
   const sx = steps.map((s) => s.x);
   const metricName = history[0]?.metricName ?? (task === 'adding' ? 'mse' : 'accuracy');
-  const unit = task === 'fashion-mnist' ? 'images/s' : 'sequences/s';
+  const unit = `${unitOf(task)}/s`;
   return renderSvgPlot(
     [
       {
@@ -311,8 +329,11 @@ export function plotHistory(history: EpochRecord[], task: TaskName, steps: StepR
           { name: 'train, per step (smoothed)', x: sx, y: steps.map((s) => s.loss), color: '#aec7e8', dots: false },
         ],
       },
-      metricName === 'accuracy'
-        ? { title: 'Test accuracy', yLabel: 'accuracy (%)', series: [{ name: 'test accuracy', x, y: history.map((r) => 100 * r.metric), color: '#2ca02c' }] }
+      isFractionMetric(metricName)
+        ? { title: `Test ${metricName}`, yLabel: `${metricName} (%)`, series: [
+          { name: `test ${metricName}`, x, y: history.map((r) => 100 * r.metric), color: '#2ca02c' },
+          ...Object.keys(history[0]?.extra ?? {}).map((k) => ({ name: `test ${k}`, x, y: history.map((r) => 100 * (r.extra?.[k] ?? NaN)), color: '#17becf' })),
+        ] }
         : { title: `Test ${metricName}`, yLabel: metricName, series: [{ name: `test ${metricName}`, x, y: history.map((r) => r.metric), color: '#2ca02c' }] },
       { title: 'Learning rate', yLabel: 'lr', series: [{ name: 'per step', x: sx, y: steps.map((s) => s.lr), color: '#9467bd', dots: false }] },
       { title: 'Throughput (smoothed)', yLabel: unit, series: [{ name: 'per step', x: sx, y: steps.map((s) => s.samplesPerSecond), color: '#ff7f0e', dots: false }] },

@@ -1,6 +1,6 @@
 // The training tasks of the CLI, one file each: fashion-mnist (the dilated CNN on 28×28 images),
 // adding and copy-memory (a causal TCN), text and fortunes (a dilated text classifier), char-lm (a
-// causal character model). This file is the registry: names, models, summary shapes.
+// causal character model), segmentation and detection (DRN backbone on Fashion-MNIST scenes). This file is the registry: names, models, summary shapes.
 import { COPY_DIGITS, COPY_SYMBOLS } from '../../data/synthetic-tasks';
 import { DilatedCnn } from '../../models/dilated-cnn';
 import type { Module } from '../../nn';
@@ -11,11 +11,15 @@ import { charLmTask, textClassificationTask, type TextSpec } from './text';
 import { CharLm, type CharLmOptions } from '../../models/char-lm';
 import { TextCnn, type TextCnnOptions } from '../../models/text-cnn';
 import { SPEECH_SUMMARY_SHAPES, speechModel, speechTask, type SpeechSpec } from './speech';
+import { DeepLabLite } from '../../models/aspp';
+import { CenterNet } from '../../models/centernet-head';
+import { detectionTask } from './detection';
+import { SCENE_SIZE, segmentationTask } from './segmentation';
 
 export type { Evaluation, Task, TaskOptions, TrainBatch } from './task';
-export { countCorrect, evaluateClassifier, formatMetric } from './task';
+export { countCorrect, evaluateClassifier, formatMetric, isFractionMetric } from './task';
 
-export const TASKS = ['fashion-mnist', 'adding', 'copy-memory', 'text', 'fortunes', 'char-lm', 'speech', 'speech-mel'] as const;
+export const TASKS = ['fashion-mnist', 'adding', 'copy-memory', 'text', 'fortunes', 'char-lm', 'speech', 'speech-mel', 'segmentation', 'detection'] as const;
 export type TaskName = (typeof TASKS)[number];
 
 /** The task; spec: what a checkpoint of it kept (Task.spec), to rebuild its model and encoding. */
@@ -35,6 +39,10 @@ export function makeTask(name: TaskName, opts: TaskOptions, spec?: object): Task
     case 'speech':
     case 'speech-mel':
       return speechTask(name, opts, spec as SpeechSpec | undefined);
+    case 'segmentation':
+      return segmentationTask(opts);
+    case 'detection':
+      return detectionTask(opts);
     default:
       throw new RangeError(`--task expects one of ${TASKS.join(', ')}, but got '${String(name)}'`);
   }
@@ -57,6 +65,10 @@ export function makeModel(name: TaskName, spec?: object): Module {
     case 'speech':
     case 'speech-mel':
       return speechModel(name, spec as SpeechSpec | undefined);
+    case 'segmentation':
+      return new DeepLabLite();
+    case 'detection':
+      return new CenterNet();
     default:
       throw new RangeError(`--task expects one of ${TASKS.join(', ')}, but got '${String(name)}'`);
   }
@@ -74,5 +86,7 @@ export const SUMMARY_SHAPES: Record<TaskName, number[]> = {
   fortunes: [1, 64],
   'char-lm': [1, 128],
   ...SPEECH_SUMMARY_SHAPES,
+  segmentation: [1, 1, SCENE_SIZE, SCENE_SIZE],
+  detection: [1, 1, SCENE_SIZE, SCENE_SIZE],
 };
 

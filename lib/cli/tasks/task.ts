@@ -19,6 +19,8 @@ export interface TaskOptions {
   device?: Device;
   /** speech: the causal WaveNet (per-step readout) that `atrous listen` streams. */
   causal?: boolean;
+  /** 'auto': weight the loss per label by classWeights(labelCounts) (segmentation). */
+  classWeights?: 'auto';
 }
 
 export interface TrainBatch {
@@ -29,9 +31,11 @@ export interface TrainBatch {
 
 export interface Evaluation {
   loss: number;
-  /** 'accuracy' in [0, 1] (higher is better), 'mse' or 'bits/char' (lower is better). */
+  /** 'accuracy', 'mIoU', 'mAP@0.5' in [0, 1] (higher is better), 'mse' or 'bits/char' (lower is better). */
   metric: number;
-  metricName: 'accuracy' | 'mse' | 'bits/char';
+  metricName: 'accuracy' | 'mse' | 'bits/char' | 'mIoU' | 'mAP@0.5';
+  /** Further scores in [0, 1] shown beside the metric (e.g. 'pixel accuracy'). */
+  extra?: Record<string, number>;
 }
 
 export interface Task {
@@ -52,8 +56,8 @@ export interface Task {
   spec?: object;
   /** Where the task has pictures: some test images (count × height × width bytes), for TensorBoard. */
   sampleImages?: { images: Uint8Array; count: number; height: number; width: number };
-  /** Pictures of the last evaluation, written beside plot.svg (e.g. a confusion matrix). */
-  pictures?(): { file: string; svg: string }[];
+  /** Pictures of the last evaluation, written beside plot.svg (e.g. a confusion matrix); epoch: 1-based, for per-epoch names. */
+  pictures?(epoch?: number): { file: string; svg: string }[];
 }
 
 export const limitBatches = (n: number, max?: number) => (max === undefined ? n : Math.min(n, max));
@@ -102,9 +106,15 @@ export function inEval<T>(model: Module, fn: () => T): T {
   }
 }
 
-/** "test accuracy 91.20%", "test MSE 0.00123", "test 2.105 bits/char". */
-export function formatMetric(e: Pick<Evaluation, 'metric' | 'metricName'>): string {
-  if (e.metricName === 'accuracy') return `test accuracy ${(100 * e.metric).toFixed(2)}%`;
-  if (e.metricName === 'mse') return `test MSE ${e.metric.toFixed(5)}`;
-  return `test ${e.metric.toFixed(3)} bits/char`;
+/** Metrics that are fractions in [0, 1] (shown as percentages). */
+export function isFractionMetric(name: Evaluation['metricName']): boolean {
+  return name === 'accuracy' || name === 'mIoU' || name === 'mAP@0.5';
+}
+
+/** "test accuracy 91.20%", "test MSE 0.00123", "test 2.105 bits/char", "test mIoU 45.10% (pixel accuracy 93.02%)". */
+export function formatMetric(e: Pick<Evaluation, 'metric' | 'metricName' | 'extra'>): string {
+  const extra = e.extra ? Object.entries(e.extra).map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`).join(', ') : '';
+  const main = isFractionMetric(e.metricName) ? `test ${e.metricName} ${(100 * e.metric).toFixed(2)}%`
+    : e.metricName === 'mse' ? `test MSE ${e.metric.toFixed(5)}` : `test ${e.metric.toFixed(3)} bits/char`;
+  return extra ? `${main} (${extra})` : main;
 }
