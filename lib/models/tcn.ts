@@ -82,8 +82,9 @@ export class Tcn extends Module {
     this.receptiveField = 1 + this.blocks.reduce((r, _, i) => r + 2 * (kernel - 1) * 2 ** i, 0);
   }
 
+  /** x: N×C×L; an N×C×H×W image is read in raster order as N×C×(H·W) (a view). */
   override forward(x: Tensor): Tensor {
-    let h = x;
+    let h = x.shape.length === 4 ? x.flatten(2) : x;
     for (const b of this.blocks) h = b.forward(h);
     return this.head.forward(this.readout === 'last' ? lastStep(h) : channelsLast(h));
   }

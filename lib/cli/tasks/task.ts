@@ -7,6 +7,7 @@ import { native } from '../../native/load-addon';
 import type { Module } from '../../nn';
 import { crossEntropy } from '../../ops/loss';
 import type { TaskName } from './index';
+import type { SequenceOptions } from './sequence-spec';
 
 export interface TaskOptions {
   data?: string;
@@ -17,6 +18,8 @@ export interface TaskOptions {
   maxBatches?: number;
   /** Where the model runs; batches are moved there (default 'cpu'). */
   device?: Device;
+  /** The TCN tasks' length and model as the command line asks (each unset: the task's default or the checkpoint's). */
+  sequence?: SequenceOptions;
 }
 
 export interface TrainBatch {
