@@ -69,10 +69,13 @@ class CharLm(nn.Module):
 class TemporalBlock(nn.Module):
     """lib/models/tcn.ts: relu(relu(conv2(relu(conv1(x)))) + skip), causal convs."""
 
-    def __init__(self, cin, cout, k, d):
+    def __init__(self, cin, cout, k, d, weight_norm=False):
         super().__init__()
         self.conv1 = nn.Conv1d(cin, cout, k, dilation=d)
         self.conv2 = nn.Conv1d(cout, cout, k, dilation=d)
+        if weight_norm:  # as locuslab/TCN: weight_g / weight_v on the two dilated convs
+            self.conv1 = nn.utils.weight_norm(self.conv1)
+            self.conv2 = nn.utils.weight_norm(self.conv2)
         self.downsample = nn.Conv1d(cin, cout, 1) if cin != cout else None
         self.left = (k - 1) * d
 
@@ -83,9 +86,10 @@ class TemporalBlock(nn.Module):
 
 
 class Tcn(nn.Module):
-    def __init__(self, cin, hidden, levels, kernel, outputs, readout):
+    def __init__(self, cin, hidden, levels, kernel, outputs, readout, weight_norm=False):
         super().__init__()
-        self.blocks = nn.ModuleList([TemporalBlock(cin if i == 0 else hidden, hidden, kernel, 2 ** i) for i in range(levels)])
+        self.blocks = nn.ModuleList([TemporalBlock(cin if i == 0 else hidden, hidden, kernel, 2 ** i, weight_norm)
+                                     for i in range(levels)])
         self.head = nn.Linear(hidden, outputs)
         self.readout = readout
 
@@ -156,7 +160,37 @@ def main():
     x = torch.randn(2, 5, 30)
     cases.append(model_case('tcn-each', {'inChannels': 5, 'hidden': 10, 'levels': 3, 'kernel': 3, 'outputs': 5, 'readout': 'each'},
                             tcn, x, torch.randint(0, 5, (60,)), F.cross_entropy))
-    write_json('sequence-models.json', {'models': cases, 'embedding': embedding_cases()})
+    torch.manual_seed(9204)
+    tcn = Tcn(2, 8, 3, 4, 1, 'last', weight_norm=True)
+    with torch.no_grad():  # g away from ‖v‖, so the test sees g and v act separately
+        for b in tcn.blocks:
+            b.conv1.weight_g.mul_(torch.rand_like(b.conv1.weight_g) + 0.5)
+            b.conv2.weight_g.mul_(torch.rand_like(b.conv2.weight_g) + 0.5)
+    x = torch.randn(3, 2, 50)
+    cases.append(model_case('tcn-weight-norm', {'inChannels': 2, 'hidden': 8, 'levels': 3, 'kernel': 4, 'outputs': 1, 'readout': 'last',
+                                                'weightNorm': True}, tcn, x, torch.randn(3, 1), F.mse_loss))
+    write_json('sequence-models.json', {'models': cases, 'embedding': embedding_cases(), 'weightNorm': weight_norm_cases()})
+
+
+def weight_norm_cases():
+    """torch.nn.utils.weight_norm alone: the names it makes, g's shape, w = g v/‖v‖ and both gradients."""
+    cases = []
+    for i, (shape, dim) in enumerate([([5, 3, 4], 0), ([6, 7], 0), ([4, 3], None)]):
+        torch.manual_seed(9300 + i)
+        layer = nn.Conv1d(shape[1], shape[0], shape[2]) if len(shape) == 3 else nn.Linear(shape[1], shape[0])
+        layer = nn.utils.weight_norm(layer, dim=dim)
+        with torch.no_grad():
+            layer.weight_g.mul_(1.7)
+        w = layer.weight_g.detach().clone(), layer.weight_v.detach().clone()
+        layer.zero_grad()
+        weight = torch._weight_norm(layer.weight_v, layer.weight_g, -1 if dim is None else dim)
+        gout = torch.randn(weight.shape)
+        (weight * gout).sum().backward()
+        cases.append({'name': f'weight_norm {shape} dim={dim}', 'shape': shape, 'dim': dim,
+                      'names': list(layer.state_dict().keys()), 'g': tensor_record(w[0]), 'v': tensor_record(w[1]),
+                      'weight': tensor_record(weight), 'gradOutput': tensor_record(gout),
+                      'gGrad': tensor_record(layer.weight_g.grad), 'vGrad': tensor_record(layer.weight_v.grad)})
+    return cases
 
 
 if __name__ == '__main__':

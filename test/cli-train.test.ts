@@ -167,7 +167,7 @@ describe('atrous on the sequence tasks, summary and bad options', () => {
       process.stderr.write = write;
     }
     expect(errors.join('')).toContain("--epochs expects an integer >= 1, but got 'two'");
-    expect(errors.join('')).toContain("--task expects one of fashion-mnist, adding, copy-memory, text, fortunes, char-lm, speech, speech-mel, segmentation, detection, but got 'mnist'");
+    expect(errors.join('')).toContain("--task expects one of fashion-mnist, adding, copy-memory, seq-fashion-mnist, text, fortunes, char-lm, speech, speech-mel, segmentation, detection, but got 'mnist'");
     expect(errors.join('')).toContain('eval: --checkpoint FILE is required');
     expect(errors.join('')).toContain("unknown command 'fly'");
     expect(errors.join('')).toContain("--device expects cpu or cuda, but got 'tpu'");

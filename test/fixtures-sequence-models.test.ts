@@ -35,7 +35,20 @@ interface EmbeddingCase {
   weightGrad: TensorRecord;
 }
 
-const fixtures = readFixture<{ models: ModelCase[]; embedding: EmbeddingCase[] }>('sequence-models.json');
+interface WeightNormCase {
+  name: string;
+  shape: number[];
+  dim: 0 | null;
+  names: string[];
+  g: TensorRecord;
+  v: TensorRecord;
+  weight: TensorRecord;
+  gradOutput: TensorRecord;
+  gGrad: TensorRecord;
+  vGrad: TensorRecord;
+}
+
+const fixtures = readFixture<{ models: ModelCase[]; embedding: EmbeddingCase[]; weightNorm: WeightNormCase[] }>('sequence-models.json');
 const TOL = 1e-4;
 const ids = (r: IdsRecord) => at.tensor(Int32Array.from(r.data), r.shape, { dtype: 'int32' });
 
@@ -61,7 +74,7 @@ describe('sequence models match PyTorch (forward, loss, every parameter gradient
       const out = model.forward(x) as at.Tensor;
       expect(out.shape).toEqual(c.output.shape);
       expectRelClose(`${c.name} output`, out.toFloat32Array(), c.output.data, TOL);
-      const loss = c.name === 'tcn-last' ? at.mseLoss(out, toTensor({ shape: c.targets.shape, data: c.targets.data })) : at.crossEntropy(out, ids(c.targets));
+      const loss = c.config.readout === 'last' && c.config.outputs === 1 ? at.mseLoss(out, toTensor({ shape: c.targets.shape, data: c.targets.data })) : at.crossEntropy(out, ids(c.targets));
       expect(Math.abs(loss.item() - c.loss) / Math.abs(c.loss), `${c.name} loss ${loss.item()} vs ${c.loss}`).toBeLessThanOrEqual(TOL);
       loss.backward();
       for (const [name, p] of model.namedParameters()) {
@@ -101,5 +114,33 @@ describe('embedding matches PyTorch (output and weight gradient)', () => {
     expect(() => at.embedding(at.tensor([1], [1], { dtype: 'int32' }), at.randn([5]))).toThrow(/^embedding: weight expects a 2-d tensor V×D/);
     expect(() => at.embedding(at.tensor([1], [1], { dtype: 'int32' }), weight, { paddingIdx: 5 })).toThrow(/^embedding: paddingIdx expects an integer in \[-5, 5\)/);
     expect(() => new at.nn.Embedding(0, 3)).toThrow(/^Embedding: numEmbeddings/);
+  });
+});
+
+describe('nn.utils.weightNorm matches torch.nn.utils.weight_norm', () => {
+  for (const c of fixtures.weightNorm) {
+    it(c.name, () => {
+      const layer = c.shape.length === 3 ? new at.nn.Conv1d(c.shape[1], c.shape[0], c.shape[2]) : new at.nn.Linear(c.shape[1], c.shape[0]);
+      const before = layer.weight.toFloat32Array();
+      at.nn.utils.weightNorm(layer, 'weight', c.dim);
+      expect(Object.keys(layer.stateDict()), 'state_dict names and order as PyTorch').toEqual(c.names);
+      expect(layer.stateDict().weight_g.shape, 'g keeps size 1 on the normed dims').toEqual(c.g.shape);
+      expectRelClose(`${c.name}: the weight is unchanged by weightNorm itself`, layer.weight.toFloat32Array(), before, 1e-6);
+      layer.loadStateDict({ ...layer.stateDict(), weight_g: toTensor(c.g), weight_v: toTensor(c.v) });
+      const w = layer.weight;
+      expectRelClose(`${c.name} weight`, w.toFloat32Array(), c.weight.data, 1e-6);
+      w.backward(toTensor(c.gradOutput));
+      const sd = Object.fromEntries(layer.namedParameters());
+      expectRelClose(`${c.name} grad of weight_g`, sd.weight_g.grad!.toFloat32Array(), c.gGrad.data, 1e-5);
+      expectRelClose(`${c.name} grad of weight_v`, sd.weight_v.grad!.toFloat32Array(), c.vGrad.data, 1e-5);
+    });
+  }
+
+  it('refuses a missing parameter, a second application and a bad dim, naming them', () => {
+    const conv = new at.nn.Conv1d(2, 3, 2);
+    expect(() => at.nn.utils.weightNorm(conv, 'kernel')).toThrow(/^weightNorm: Conv1d has no parameter 'kernel'/);
+    at.nn.utils.weightNorm(conv);
+    expect(() => at.nn.utils.weightNorm(conv)).toThrow(/^weightNorm: Conv1d has no parameter 'weight' \(already weight-normed/);
+    expect(() => at.nn.utils.weightNorm(new at.nn.Linear(2, 2), 'weight', 1 as 0)).toThrow(/^weightNorm: dim expects 0 or null, but got 1/);
   });
 });

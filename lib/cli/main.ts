@@ -13,21 +13,26 @@ import { generate } from './generate';
 import { listen } from './listen';
 import { ensureSpeechCorpus } from './tasks/speech';
 import { runSummary } from './summary';
-import { formatMetric, makeTask, TASKS, type TaskName } from './tasks';
+import { formatMetric, makeTask, TASKS, type SequenceOptions, type TaskName } from './tasks';
+import { applyPreset, PRESETS, type PresetTarget } from './tasks/presets';
+import type { TcnInit } from '../models/tcn';
 import { readRunState, train } from './train';
 
 export const USAGE = `usage: atrous <command> [options]
 
 commands:
   train      train a model; writes checkpoint.safetensors, log.json and plot.svg into --out
-             [--task fashion-mnist|adding|copy-memory|text|fortunes|char-lm|speech|speech-mel|segmentation|detection]
-             [--data DIR|FILE] [--epochs N] [--batch-size B]
-             [--lr X] [--max-batches N] [--out DIR] [--resume FILE] [--threads N] [--seed N] [--augment]
-             [--device cpu|cuda] [--tensorboard DIR]  (event files; view: tensorboard --logdir DIR)
+             [--task fashion-mnist|adding|copy-memory|seq-fashion-mnist|text|fortunes|char-lm|speech|speech-mel|
+             segmentation|detection] [--data DIR|FILE] [--epochs N]
+             [--batch-size B] [--lr X] [--max-batches N] [--out DIR] [--resume FILE] [--threads N] [--seed N] [--augment]
+             [--device cpu|cuda] [--tensorboard DIR]  (event files; view: tensorboard --logdir DIR) [--clip-grad-norm X]
+             TCN tasks: [--seq-len T (adding, copy-memory)] [--levels N] [--channels C] [--kernel-size K] [--weight-norm]
+             [--init default|paper|normal] [--permute (seq-fashion-mnist)] [--preset ${Object.keys(PRESETS).join('|')}]
              [--causal]  (speech: the streamable WaveNet that \`atrous listen\` runs)
              [--class-weights auto]  (segmentation: weight the loss by label frequency)
   finetune   --checkpoint FILE: freeze the backbone, put a new head on it and train that (same options)
   eval       --checkpoint FILE [--data DIR] [--threads N] [--device cpu|cuda]: test loss and accuracy (or MSE)
+             (a TCN task's --seq-len and model flags, if given, must match the checkpoint's)
   summary    [--task T]: the model's layers, output shapes, parameters and receptive fields
              [--dilations 2,2,2 (repeatable): plain 3×3 dilated stacks instead] [--picture FILE.svg]
   generate   --checkpoint FILE (a char-lm run) [--prompt TEXT] [--length N] [--temperature T] [--seed N]:
@@ -75,13 +80,25 @@ const OPTIONS = {
   input: { type: 'string' },
   realtime: { type: 'boolean' },
   'class-weights': { type: 'string' },
+  preset: { type: 'string' },
+  'seq-len': { type: 'string' },
+  levels: { type: 'string' },
+  channels: { type: 'string' },
+  'kernel-size': { type: 'string' },
+  'weight-norm': { type: 'boolean' },
+  init: { type: 'string' },
+  permute: { type: 'boolean' },
+  'clip-grad-norm': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+const SEQUENCE_OPTIONS = ['seq-len', 'levels', 'channels', 'kernel-size', 'weight-norm', 'init', 'permute'];
+const TRAIN_TCN_OPTIONS = [...SEQUENCE_OPTIONS, 'preset', 'clip-grad-norm'];
+
 const ALLOWED: Record<string, string[]> = {
-  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'causal', 'class-weights'],
-  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'class-weights'],
-  eval: ['checkpoint', 'data', 'threads', 'device'],
+  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'causal', 'class-weights', ...TRAIN_TCN_OPTIONS],
+  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'class-weights', ...TRAIN_TCN_OPTIONS],
+  eval: ['checkpoint', 'data', 'threads', 'device', ...SEQUENCE_OPTIONS],
   summary: ['task', 'dilations', 'picture'],
   bench: ['repeats', 'threads', 'shapes'],
   data: ['out', 'size', 'seed', 'sample-rate', 'jobs'],
@@ -127,6 +144,34 @@ function classWeightsOption(value: string | undefined, fallback: 'auto' | undefi
   return 'auto';
 }
 
+/** The TCN tasks' flags as given (undefined where not). */
+function sequenceOptions(values: Record<string, string | boolean | string[] | undefined>): SequenceOptions {
+  const str = (k: string) => values[k] as string | undefined;
+  return {
+    seqLen: intOption('seq-len', str('seq-len'), 1), levels: intOption('levels', str('levels'), 1), channels: intOption('channels', str('channels'), 1),
+    kernelSize: intOption('kernel-size', str('kernel-size'), 1), weightNorm: values['weight-norm'] as boolean | undefined, init: str('init') as TcnInit | undefined,
+    permute: values.permute as boolean | undefined,
+  };
+}
+
+/** What train/finetune's flags give, with --preset's values filled in (a conflict is a usage error). */
+function trainTargets(values: Record<string, string | boolean | string[] | undefined>): PresetTarget {
+  const str = (k: string) => values[k] as string | undefined;
+  const given: PresetTarget = {
+    task: str('task') === undefined ? undefined : taskOption(str('task'), 'fashion-mnist'),
+    sequence: sequenceOptions(values),
+    batchSize: intOption('batch-size', str('batch-size'), 1),
+    lr: str('lr') === undefined ? undefined : positiveNumber('lr', str('lr'), 0),
+    clipGradNorm: str('clip-grad-norm') === undefined ? undefined : positiveNumber('clip-grad-norm', str('clip-grad-norm'), 0),
+  };
+  if (str('preset') === undefined) return given;
+  try {
+    return applyPreset(str('preset')!, given);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 function timestamp(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
 }
@@ -160,7 +205,8 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
         const source = command === 'finetune' ? values.checkpoint : undefined;
         if (command === 'finetune' && !source && !values.resume) throw new UsageError('finetune: --checkpoint FILE (a checkpoint written by `atrous train`) is required');
         const fromRun = source ? readRunState(source) : values.resume ? readRunState(values.resume) : null;
-        const task = taskOption(values.task, fromRun?.task ?? 'fashion-mnist');
+        const given = trainTargets(values);
+        const task = given.task ?? fromRun?.task ?? 'fashion-mnist';
         const defaults = fromRun?.config;
         if (values.causal && task !== 'speech') throw new UsageError(`--causal is an option of --task speech, not ${task}`);
         if (task === 'speech' || task === 'speech-mel') await ensureSpeechCorpus(values.data ?? defaults?.data, print);
@@ -176,8 +222,10 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
             task,
             data: values.data ?? (values.resume ? defaults?.data : undefined),
             epochs: intOption('epochs', values.epochs, 1, values.resume ? (defaults?.epochs ?? 2) : command === 'finetune' ? 1 : 2),
-            batchSize: intOption('batch-size', values['batch-size'], 1, values.resume ? (defaults?.batchSize ?? 64) : 64),
-            lr: positiveNumber('lr', values.lr, values.resume ? (defaults?.lr ?? 1e-3) : command === 'finetune' ? 1e-3 : 2e-3),
+            batchSize: given.batchSize ?? (values.resume ? (defaults?.batchSize ?? 64) : 64),
+            lr: given.lr ?? (values.resume ? (defaults?.lr ?? 1e-3) : command === 'finetune' ? 1e-3 : 2e-3),
+            clipGradNorm: given.clipGradNorm ?? (values.resume ? defaults?.clipGradNorm : undefined),
+            sequence: given.sequence,
             maxBatches: intOption('max-batches', values['max-batches'], 1, values.resume ? defaults?.maxBatches : undefined),
             out: values.out ?? (values.resume ? path.dirname(values.resume) : path.join('runs', `${timestamp()}${command === 'finetune' ? '-finetune' : ''}`)),
             resume: values.resume,
@@ -198,7 +246,7 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
         const run = readRunState(values.checkpoint);
         manualSeed(0);
         const device = deviceOption(values.device);
-        const task = makeTask(run.task, { data: values.data ?? run.config.data, batchSize: 64, seed: run.config.seed, augment: false, maxBatches: 1, device, classWeights: run.config.classWeights }, run.spec);
+        const task = makeTask(run.task, { data: values.data ?? run.config.data, batchSize: 64, seed: run.config.seed, augment: false, maxBatches: 1, device, classWeights: run.config.classWeights, sequence: sequenceOptions(values) }, run.spec);
         loadCheckpoint(values.checkpoint, { model: task.model });
         task.model.to(device);
         print(task.description);

@@ -19,8 +19,9 @@ import { manualSeed } from '../core/random';
 import { EpochProgress } from './progress';
 import { cudaStatus, expectCuda } from '../native/cuda-status';
 import type { Device } from '../core/tensor';
-import { formatMetric, isFractionMetric, makeTask, type Evaluation, type Task, type TaskName } from './tasks';
+import { formatMetric, isFractionMetric, makeTask, type Evaluation, type SequenceOptions, type Task, type TaskName } from './tasks';
 import { startDataParallel } from './tasks/data-parallel';
+import { clipGradNorm } from '../optim/clip';
 import { DeepLabLite } from '../models/aspp';
 import { CenterNet } from '../models/centernet-head';
 
@@ -50,6 +51,10 @@ export interface TrainConfig {
   tensorboard?: string;
   /** 'auto': segmentation's loss weighted per label by label frequency (classWeights). */
   classWeights?: 'auto';
+  /** Clips the gradients' global 2-norm to this before each step (torch.nn.utils.clip_grad_norm_); none when unset. */
+  clipGradNorm?: number;
+  /** The TCN tasks' length and model flags (the checkpoint's spec keeps what they resolved to). */
+  sequence?: SequenceOptions;
 }
 
 export interface EpochRecord {
@@ -85,7 +90,7 @@ export interface RunState {
   steps?: StepRecord[];
   /** What the task needs to rebuild its model and encoding (Task.spec: a text task's vocabulary and labels). */
   spec?: object;
-  config: Omit<TrainConfig, 'resume' | 'out' | 'device' | 'tensorboard'>;
+  config: Omit<TrainConfig, 'resume' | 'out' | 'device' | 'tensorboard' | 'sequence'>;
 }
 
 export interface TrainResult {
@@ -149,7 +154,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const sourceSpec = resumed?.spec ?? (config.finetuneFrom ? readRunState(config.finetuneFrom).spec : undefined);
   const task: Task = makeTask(config.task, {
     data: config.data, batchSize: config.batchSize, seed: config.seed, augment: config.augment, maxBatches: config.maxBatches, device, causal: config.causal,
-    classWeights: config.classWeights,
+    classWeights: config.classWeights, sequence: config.sequence,
   }, sourceSpec);
   const model = task.model;
   const finetune = Boolean(config.finetuneFrom) || Boolean(resumed?.finetune);
@@ -173,7 +178,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
 
   let state: RunState = {
     task: config.task, finetune, epoch: 0, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [], spec: task.spec,
-    config: { task: config.task, data: config.data, epochs: config.epochs, batchSize: config.batchSize, lr: config.lr, maxBatches: config.maxBatches, seed: config.seed, augment: config.augment, finetuneFrom: config.finetuneFrom, classWeights: config.classWeights },
+    config: { task: config.task, data: config.data, epochs: config.epochs, batchSize: config.batchSize, lr: config.lr, maxBatches: config.maxBatches, seed: config.seed, augment: config.augment, finetuneFrom: config.finetuneFrom, classWeights: config.classWeights, clipGradNorm: config.clipGradNorm },
   };
   if (resumed && config.resume) {
     loadCheckpoint(config.resume, { model, optimizer, scheduler });
@@ -224,6 +229,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         optimizer.zeroGrad();
         const loss = batch.loss(runModel);
         loss.backward();
+        if (config.clipGradNorm !== undefined) clipGradNorm(trainable, config.clipGradNorm);
         optimizer.step();
         scheduler.step();
         let value = loss.item();

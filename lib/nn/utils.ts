@@ -1,4 +1,5 @@
-// at.nn.utils: PyTorch's torch.nn.utils names for what lives in at.optim.
+// at.nn.utils: PyTorch's torch.nn.utils names: clipGradNorm (lives in at.optim) and weightNorm.
 import { clipGradNorm } from '../optim/clip';
+import { weightNorm } from './weight-norm';
 
-export const utils = { clipGradNorm };
+export const utils = { clipGradNorm, weightNorm };

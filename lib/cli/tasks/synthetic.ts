@@ -1,21 +1,40 @@
-// adding and copy-memory: the synthetic sequence tasks of the TCN paper, on a causal TCN.
+// adding and copy-memory: the synthetic sequence tasks of the TCN paper, on a causal TCN. The length
+// (--seq-len) and the TCN's shape come from the command line or the checkpoint (sequence-spec.ts).
 import { hostView } from '../../core/storage';
 import type { Tensor } from '../../core/tensor';
 import { addingProblem, copyMemory, COPY_DIGITS, COPY_SYMBOLS } from '../../data/synthetic-tasks';
-import { Tcn } from '../../models/tcn';
+import type { Tcn } from '../../models/tcn';
 import { native } from '../../native/load-addon';
 import { crossEntropy, mseLoss } from '../../ops/loss';
+import { describeTcn, resolveSequenceSpec, tcnOf, type SequenceRules, type SequenceSpec } from './sequence-spec';
 import { inEval, limitBatches, seedOf, type Task, type TaskOptions } from './task';
 
 export const ADDING_T = 200;
 export const COPY_T = 40;
 
-export function addingModel(): Tcn {
-  return new Tcn({ inChannels: 2, hidden: 24, levels: 5, kernel: 7, outputs: 1, readout: 'last' });
+const TCN_DEFAULTS = { weightNorm: false, init: 'default' } as const;
+
+export const ADDING_RULES: SequenceRules = {
+  task: 'adding',
+  defaults: { seqLen: ADDING_T, levels: 5, channels: 24, kernelSize: 7, ...TCN_DEFAULTS },
+  minSeqLen: { value: 2, why: 'one marked value in each half' },
+  refuses: ['permute'],
+};
+
+export const COPY_RULES: SequenceRules = {
+  task: 'copy-memory',
+  defaults: { seqLen: COPY_T, levels: 3, channels: 24, kernelSize: 7, ...TCN_DEFAULTS },
+  // The sequence is the 10 digits, T − 1 blanks, then 11 markers (10 to recall the digits over): T is the delay.
+  minSeqLen: { value: 1, why: `T is the delay between the ${COPY_DIGITS} digits and their recall; the input is T + ${2 * COPY_DIGITS} steps` },
+  refuses: ['permute'],
+};
+
+export function addingModel(spec: SequenceSpec = ADDING_RULES.defaults): Tcn {
+  return tcnOf(spec, { inChannels: 2, outputs: 1, readout: 'last' });
 }
 
-export function copyMemoryModel(): Tcn {
-  return new Tcn({ inChannels: COPY_SYMBOLS, hidden: 24, levels: 3, kernel: 7, outputs: COPY_SYMBOLS, readout: 'each' });
+export function copyMemoryModel(spec: SequenceSpec = COPY_RULES.defaults): Tcn {
+  return tcnOf(spec, { inChannels: COPY_SYMBOLS, outputs: COPY_SYMBOLS, readout: 'each' });
 }
 
 const SYNTHETIC_BATCHES = 200;
@@ -23,19 +42,23 @@ const SYNTHETIC_TEST = 1000;
 // Test sets use seeds far from the training ones.
 const TEST_SEED = 2 ** 40;
 
-export function addingTask(opts: TaskOptions): Task {
+export function addingTask(opts: TaskOptions, saved?: Partial<SequenceSpec>): Task {
   const device = opts.device ?? 'cpu';
-  const test = addingProblem(SYNTHETIC_TEST, ADDING_T, TEST_SEED);
+  const spec = resolveSequenceSpec(ADDING_RULES, opts.sequence, saved);
+  const T = spec.seqLen;
+  const test = addingProblem(SYNTHETIC_TEST, T, TEST_SEED);
   const batchesPerEpoch = limitBatches(SYNTHETIC_BATCHES, opts.maxBatches);
+  const model = addingModel(spec);
   return {
     name: 'adding',
-    description: `the adding problem, T=${ADDING_T}: ${batchesPerEpoch} fresh batches of ${opts.batchSize} per epoch, ${SYNTHETIC_TEST} test sequences (predicting 1 always: MSE about 0.167)`,
-    model: addingModel(),
-    summaryShape: [1, 2, ADDING_T],
+    description: `the adding problem, T=${T}: ${batchesPerEpoch} fresh batches of ${opts.batchSize} per epoch, ${SYNTHETIC_TEST} test sequences (predicting 1 always: MSE about 0.167); ${describeTcn(spec, model)}${model.receptiveField < T ? ` (shorter than T: the first marked value can fall outside it)` : ''}`,
+    model,
+    summaryShape: [1, 2, T],
     batchesPerEpoch,
+    spec,
     *batches(epoch, start) {
       for (let i = start; i < batchesPerEpoch; i++) {
-        const b = addingProblem(opts.batchSize, ADDING_T, seedOf(opts.seed, epoch, i));
+        const b = addingProblem(opts.batchSize, T, seedOf(opts.seed, epoch, i));
         yield { index: i, size: opts.batchSize, loss: (model) => mseLoss(model.forward(b.x.to(device)) as Tensor, b.y.to(device)) };
       }
     },
@@ -46,19 +69,23 @@ export function addingTask(opts: TaskOptions): Task {
   };
 }
 
-export function copyMemoryTask(opts: TaskOptions): Task {
+export function copyMemoryTask(opts: TaskOptions, saved?: Partial<SequenceSpec>): Task {
   const device = opts.device ?? 'cpu';
-  const test = copyMemory(SYNTHETIC_TEST, COPY_T, TEST_SEED);
+  const spec = resolveSequenceSpec(COPY_RULES, opts.sequence, saved);
+  const T = spec.seqLen;
+  const test = copyMemory(SYNTHETIC_TEST, T, TEST_SEED);
   const batchesPerEpoch = limitBatches(SYNTHETIC_BATCHES, opts.maxBatches);
+  const model = copyMemoryModel(spec);
   return {
     name: 'copy-memory',
-    description: `copy memory, T=${COPY_T}: ${batchesPerEpoch} fresh batches of ${opts.batchSize} per epoch, ${SYNTHETIC_TEST} test sequences; accuracy over the ${COPY_DIGITS} recalled digits`,
-    model: copyMemoryModel(),
-    summaryShape: [1, COPY_SYMBOLS, COPY_T + 2 * COPY_DIGITS],
+    description: `copy memory, T=${T}: ${batchesPerEpoch} fresh batches of ${opts.batchSize} per epoch, ${SYNTHETIC_TEST} test sequences; accuracy over the ${COPY_DIGITS} recalled digits; ${describeTcn(spec, model)}${model.receptiveField < T + 2 * COPY_DIGITS ? ' (shorter than the sequence: the digits can fall outside it)' : ''}`,
+    model,
+    summaryShape: [1, COPY_SYMBOLS, T + 2 * COPY_DIGITS],
     batchesPerEpoch,
+    spec,
     *batches(epoch, start) {
       for (let i = start; i < batchesPerEpoch; i++) {
-        const b = copyMemory(opts.batchSize, COPY_T, seedOf(opts.seed, epoch, i));
+        const b = copyMemory(opts.batchSize, T, seedOf(opts.seed, epoch, i));
         yield { index: i, size: opts.batchSize, loss: (model) => crossEntropy(model.forward(b.x.to(device)) as Tensor, b.targets) };
       }
     },

@@ -7,6 +7,7 @@ import { native } from '../../native/load-addon';
 import type { Module } from '../../nn';
 import { crossEntropy } from '../../ops/loss';
 import type { TaskName } from './index';
+import type { SequenceOptions } from './sequence-spec';
 
 export interface TaskOptions {
   data?: string;
@@ -21,6 +22,8 @@ export interface TaskOptions {
   causal?: boolean;
   /** 'auto': weight the loss per label by classWeights(labelCounts) (segmentation). */
   classWeights?: 'auto';
+  /** The TCN tasks' length and model as the command line asks (each unset: the task's default or the checkpoint's). */
+  sequence?: SequenceOptions;
 }
 
 export interface TrainBatch {
