@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as at from '../lib';
-import { fuzzParameters } from './helpers/fuzz';
+import { fuzzParameters, fuzzTimeout } from './helpers/fuzz';
 import { seededValues } from './helpers/values';
 
 interface ConvCase {
@@ -162,9 +162,9 @@ function checkConv(c: ConvCase): void {
 describe('fuzz: conv against a float64 reference', () => {
   it('conv1d: random geometries, forward and gradients', () => {
     fc.assert(fc.property(conv1dCase, checkConv), fuzzParameters(200));
-  }, 60_000);
+  }, fuzzTimeout);
 
   it('conv2d: random geometries, forward and gradients', () => {
     fc.assert(fc.property(conv2dCase, checkConv), fuzzParameters(150));
-  }, 60_000);
+  }, fuzzTimeout);
 });

@@ -13,7 +13,7 @@ import * as at from '../lib';
 import { encodeIdx, readIdx } from '../lib/data/idx';
 import { encodeWav, readWav, WAV_ENCODINGS } from '../lib/audio/wav';
 import { readLabelledText } from '../lib/data/labelled-text';
-import { fuzzParameters } from './helpers/fuzz';
+import { fuzzParameters, fuzzTimeout } from './helpers/fuzz';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atrous-fuzz-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -130,28 +130,28 @@ describe('fuzz: file readers refuse bad bytes with an Error naming the file', ()
   it('at.load (safetensors): mutated files', () => {
     const file = path.join(dir, 'fuzz.safetensors');
     fc.assert(fc.property(fileBytes(safetensorsSeeds()), readsOrRefuses(file, at.load)), fuzzParameters(400));
-  }, 60_000);
+  }, fuzzTimeout);
 
   it('at.load (safetensors): random header fields', () => {
     const file = path.join(dir, 'header.safetensors');
     fc.assert(fc.property(randomHeader, readsOrRefuses(file, at.load)), fuzzParameters(300));
-  }, 60_000);
+  }, fuzzTimeout);
 
   it('readIdx: raw and gzip files, mutated', () => {
     const file = path.join(dir, 'fuzz-idx-ubyte');
     fc.assert(fc.property(fileBytes(idxSeeds()), readsOrRefuses(file, readIdx)), fuzzParameters(400));
-  }, 60_000);
+  }, fuzzTimeout);
 
   it('readWav: every encoding, mono and stereo, mutated', () => {
     const file = path.join(dir, 'fuzz.wav');
     fc.assert(fc.property(fileBytes(wavSeeds()), readsOrRefuses(file, (f) => readWav(f, { sampleRate: 4000 }))), fuzzParameters(400));
-  }, 60_000);
+  }, fuzzTimeout);
 
   for (const format of ['tsv', 'csv', 'jsonl'] as const) {
     it(`readLabelledText (${format}): mutated files`, () => {
       const file = path.join(dir, `fuzz.${format}`);
       fc.assert(fc.property(fileBytes(textSeeds[format]), readsOrRefuses(file, readLabelledText)), fuzzParameters(300));
-    }, 60_000);
+    }, fuzzTimeout);
   }
 
   it('found by fuzzing: a WAV declaring a 738 MHz rate is refused when resampled, not allocated', () => {

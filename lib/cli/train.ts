@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint';
+import { writeFileAtomically } from '../io/atomic-write';
 import { DilatedCnn } from '../models/dilated-cnn';
 import { Tcn } from '../models/tcn';
 import { Linear, type Module } from '../nn';
@@ -170,7 +171,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const save = () => {
     saveCheckpoint(files.checkpoint, { model, optimizer, scheduler, epoch: state.epoch, extra: state });
     writeLog(files.log, state, interrupted);
-    fs.writeFileSync(files.plot, plotHistory(state.history, config.task, state.steps ?? []));
+    writeFileAtomically(files.plot, plotHistory(state.history, config.task, state.steps ?? []));
   };
   const board = config.tensorboard ? new TensorBoardWriter(config.tensorboard) : null;
   const globalStep = () => state.epoch * task.batchesPerEpoch + state.batch;
@@ -266,7 +267,7 @@ export interface TrainLog {
 
 function writeLog(file: string, state: RunState, interrupted: boolean): void {
   const log: TrainLog = { task: state.task, finetune: state.finetune, config: state.config, epochs: state.history, steps: state.steps ?? [], interrupted, position: { epoch: state.epoch, batch: state.batch } };
-  fs.writeFileSync(file, JSON.stringify(log, null, 2) + '\n');
+  writeFileAtomically(file, JSON.stringify(log, null, 2) + '\n'); // a kill mid-write keeps the last whole log
 }
 
 /** An exponential moving average with bias correction: each call adds a value and returns the average. */

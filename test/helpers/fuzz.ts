@@ -8,3 +8,6 @@ export function fuzzParameters<T>(defaultRuns: number): Parameters<T> {
   const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
   return { numRuns: runs, ...(seed === undefined ? {} : { seed }), ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) };
 }
+
+/** The per-test timeout: bounded for CI, none to speak of for a long FUZZ_RUNS run. */
+export const fuzzTimeout = process.env.FUZZ_RUNS === undefined ? 60_000 : 24 * 3_600_000;
