@@ -13,6 +13,7 @@ import { generate } from './generate';
 import { runSummary } from './summary';
 import { formatMetric, makeTask, TASKS, type TaskName } from './tasks';
 import { readRunState, train } from './train';
+import { ON_NONFINITE, type OnNonFinite } from './nonfinite';
 
 export const USAGE = `usage: atrous <command> [options]
 
@@ -21,6 +22,7 @@ commands:
              [--task fashion-mnist|adding|copy-memory|text|fortunes|char-lm] [--data DIR|FILE] [--epochs N] [--batch-size B]
              [--lr X] [--max-batches N] [--out DIR] [--resume FILE] [--threads N] [--seed N] [--augment]
              [--device cpu|cuda] [--tensorboard DIR]  (event files; view: tensorboard --logdir DIR)
+             [--detect-anomaly] (name the op and layer of the first NaN/Inf) [--on-nonfinite stop|skip]
   finetune   --checkpoint FILE: freeze the backbone, put a new head on it and train that (same options)
   eval       --checkpoint FILE [--data DIR] [--threads N] [--device cpu|cuda]: test loss and accuracy (or MSE)
   summary    [--task T]: the model's layers, output shapes, parameters and receptive fields
@@ -61,12 +63,14 @@ const OPTIONS = {
   temperature: { type: 'string' },
   'sample-rate': { type: 'string' },
   jobs: { type: 'string' },
+  'detect-anomaly': { type: 'boolean' },
+  'on-nonfinite': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const ALLOWED: Record<string, string[]> = {
-  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard'],
-  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard'],
+  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'detect-anomaly', 'on-nonfinite'],
+  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'detect-anomaly', 'on-nonfinite'],
   eval: ['checkpoint', 'data', 'threads', 'device'],
   summary: ['task', 'dilations', 'picture'],
   bench: ['repeats', 'threads', 'shapes'],
@@ -75,6 +79,12 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 class UsageError extends Error {}
+
+function onNonFiniteOption(value: string | undefined): OnNonFinite {
+  if (value === undefined) return 'stop';
+  if ((ON_NONFINITE as readonly string[]).includes(value)) return value as OnNonFinite;
+  throw new UsageError(`--on-nonfinite expects ${ON_NONFINITE.join(' or ')}, but got '${value}'`);
+}
 
 function deviceOption(value: string | undefined): Device {
   if (value === undefined || value === 'cpu') return 'cpu';
@@ -163,6 +173,8 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
             finetuneFrom: source ?? (values.resume ? defaults?.finetuneFrom : undefined),
             tensorboard: values.tensorboard,
             device: deviceOption(values.device),
+            detectAnomaly: values['detect-anomaly'] ?? false,
+            onNonFinite: onNonFiniteOption(values['on-nonfinite']),
           },
           { print, signal: stop.signal },
         ).finally(() => process.removeListener('SIGINT', onSigint));

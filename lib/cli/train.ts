@@ -20,6 +20,7 @@ import { manualSeed } from '../core/random';
 import { EpochProgress } from './progress';
 import { cudaStatus, expectCuda } from '../native/cuda-status';
 import type { Device } from '../core/tensor';
+import { guardedStep, type OnNonFinite } from './nonfinite';
 import { formatMetric, makeTask, type Evaluation, type Task, type TaskName } from './tasks';
 
 export interface TrainConfig {
@@ -39,6 +40,10 @@ export interface TrainConfig {
   device?: Device;
   /** A directory for TensorBoard event files (per-step and per-epoch scalars, sample pictures); none when unset. */
   tensorboard?: string;
+  /** at.autograd anomaly mode for the run: the first NaN/Inf names its op and layer. */
+  detectAnomaly?: boolean;
+  /** A non-finite step: 'stop' (default) ends the run with an error; 'skip' drops the update and counts it. */
+  onNonFinite?: OnNonFinite;
 }
 
 export interface EpochRecord {
@@ -72,7 +77,7 @@ export interface RunState {
   steps?: StepRecord[];
   /** What the task needs to rebuild its model and encoding (Task.spec: a text task's vocabulary and labels). */
   spec?: object;
-  config: Omit<TrainConfig, 'resume' | 'out' | 'device' | 'tensorboard'>;
+  config: Omit<TrainConfig, 'resume' | 'out' | 'device' | 'tensorboard' | 'detectAnomaly' | 'onNonFinite'>;
 }
 
 export interface TrainResult {
@@ -184,6 +189,10 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   // Exponential moving averages with bias correction (as TensorBoard's smoothing), restarted per run.
   const smoothLoss = ema(0.9);
   const smoothRate = ema(0.9);
+  const onNonFinite = config.onNonFinite ?? 'stop';
+  const anomaly = config.detectAnomaly === true;
+  const stepGuard = { params: model.namedParameters().filter(([, p]) => p.requiresGrad), buffers: model.buffers(), skip: onNonFinite === 'skip', detectAnomaly: anomaly };
+  const skipped: string[] = []; // this epoch's skipped steps, reported with its summary line
   try {
     while (state.epoch < config.epochs && !interrupted) {
       setTrainMode();
@@ -195,18 +204,26 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         const stepStarted = process.hrtime.bigint();
         const lr = optimizer.paramGroups[0].lr; // this step's rate (the scheduler moves it after)
         optimizer.zeroGrad();
-        const loss = batch.loss(model);
-        loss.backward();
-        optimizer.step();
+        const { loss: value, fault } = guardedStep(() => {
+          const loss = batch.loss(model);
+          loss.backward();
+          return loss.item();
+        }, stepGuard);
+        const where = `epoch ${state.epoch + 1}, batch ${batch.index + 1} (step ${globalStep() + 1})`;
+        if (fault && onNonFinite === 'stop') {
+          throw new Error(`training stopped at ${where}: ${fault}${anomaly ? '' : ' (rerun with --detect-anomaly to find the op and layer where it first appeared)'}`);
+        }
+        if (fault) skipped.push(`${where}: ${fault}`);
+        else optimizer.step(); // a skipped step's update is dropped; the schedule still moves on
         scheduler.step();
-        const value = loss.item();
-        if (!Number.isFinite(value)) throw new Error(`training diverged: the loss of batch ${batch.index} of epoch ${state.epoch + 1} is ${value}`);
-        state.partial.lossSum += value * batch.size;
-        state.partial.samples += batch.size;
         state.batch = batch.index + 1;
         const rate = batch.size / (Number(process.hrtime.bigint() - stepStarted) / 1e9);
-        (state.steps ??= []).push({ x: state.epoch + state.batch / task.batchesPerEpoch, loss: smoothLoss(value), lr, samplesPerSecond: smoothRate(rate) });
-        board?.addScalars(globalStep(), { 'train/loss': value, 'train/lr': lr, 'train/throughput': rate });
+        if (!fault) { // a skipped step's NaN stays out of the averages, the plot and TensorBoard
+          state.partial.lossSum += value * batch.size;
+          state.partial.samples += batch.size;
+          (state.steps ??= []).push({ x: state.epoch + state.batch / task.batchesPerEpoch, loss: smoothLoss(value), lr, samplesPerSecond: smoothRate(rate) });
+          board?.addScalars(globalStep(), { 'train/loss': value, 'train/lr': lr, 'train/throughput': rate });
+        }
         bar.update(state.batch, batch.size, value);
         hooks.onBatch?.(state.epoch, state.batch, value);
         await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C in between batches
@@ -222,7 +239,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       const evaluation = task.evaluate(model);
       const record: EpochRecord = {
         epoch: state.epoch + 1,
-        trainLoss: state.partial.lossSum / Math.max(1, state.partial.samples),
+        trainLoss: state.partial.samples > 0 ? state.partial.lossSum / state.partial.samples : Number.NaN, // NaN: every step skipped
         testLoss: evaluation.loss,
         metricName: evaluation.metricName,
         metric: evaluation.metric,
@@ -231,6 +248,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       };
       state = { ...state, epoch: state.epoch + 1, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [...state.history, record] };
       print(formatEpoch(record, config.epochs, task.unit ?? (config.task === 'fashion-mnist' ? 'images' : 'sequences')));
+      if (skipped.length > 0) print(`  skipped ${skipped.length} non-finite step(s); the first at ${skipped[0]}`);
+      skipped.length = 0;
       for (const picture of task.pictures?.() ?? []) fs.writeFileSync(path.join(config.out, picture.file), picture.svg);
       board?.addScalars(globalStep(), {
         'epoch/train_loss': record.trainLoss, 'test/loss': record.testLoss, [`test/${record.metricName}`]: record.metric, 'epoch/throughput': record.samplesPerSecond,
