@@ -4,6 +4,7 @@ export { backend, setCudaTf32, setNumThreads, type BackendInfo } from './native/
 export { Tensor, tensor, type BackwardOptions, type Device, type DType, type TensorOptions } from './core/tensor';
 export type { TensorData, NestedNumbers, NumericTypedArray } from './core/tensor-data';
 export { noGrad, isGradEnabled } from './core/autograd';
+export * as autograd from './core/autograd-public';
 export { memory, emptyCache, type MemoryReport, type MemoryStats } from './core/memory-stats';
 export { manualSeed, zeros, ones, rand, randn } from './core/random';
 export { conv1d, conv2d, conv1dAsync, conv2dAsync, type ConvOptions, type ConvPadding, type IntOrPair } from './ops/conv';

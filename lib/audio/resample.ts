@@ -26,6 +26,10 @@ interface SincKernel {
   end: Int32Array;
 }
 
+// Rates that share no large divisor (44100 → 44101) would need billions of taps: refused, not attempted.
+const MAX_SINC_TAPS = 2 ** 24;
+const MAX_OUTPUT_SAMPLES = 2 ** 31 - 1; // a Float32Array's and a tensor's limit
+
 function sincKernel(origRate: number, newRate: number, lowpassFilterWidth: number, rolloff: number): SincKernel {
   const g = gcd(origRate, newRate);
   const orig = origRate / g;
@@ -33,6 +37,12 @@ function sincKernel(origRate: number, newRate: number, lowpassFilterWidth: numbe
   const baseFreq = Math.min(orig, next) * rolloff;
   const width = Math.ceil((lowpassFilterWidth * orig) / baseFreq);
   const len = 2 * width + orig;
+  if (next * len > MAX_SINC_TAPS) {
+    throw new RangeError(
+      `resample: ${origRate} Hz → ${newRate} Hz reduces to ${orig}/${next} (gcd ${g}), whose sinc kernel needs ${next * len} taps, ` +
+      `over the limit of ${MAX_SINC_TAPS}; resample through a rate that shares a larger divisor with both`,
+    );
+  }
   const taps = new Float64Array(next * len);
   const scale = baseFreq / orig;
   for (let j = 0; j < next; j++) {
@@ -81,9 +91,10 @@ export function resample(x: Float32Array, origRate: number, newRate: number, opt
   if (!Number.isInteger(lowpassFilterWidth) || lowpassFilterWidth < 1) throw new RangeError(`${op}: lowpassFilterWidth expects an integer >= 1, but got ${lowpassFilterWidth}`);
   if (!(rolloff > 0 && rolloff <= 1)) throw new RangeError(`${op}: rolloff expects a number in (0, 1], but got ${rolloff}`);
   if (origRate === newRate) return x.slice();
+  const outLength = Math.ceil((newRate * x.length) / origRate);
+  if (outLength > MAX_OUTPUT_SAMPLES) throw new RangeError(`resample: ${x.length} samples from ${origRate} Hz to ${newRate} Hz give ${outLength}, more than ${MAX_OUTPUT_SAMPLES}`);
   const { orig, next, width, taps, first, end } = cachedSincKernel(origRate, newRate, lowpassFilterWidth, rolloff);
   const len = 2 * width + orig;
-  const outLength = Math.ceil((newRate * x.length) / origRate);
   const out = new Float32Array(outLength);
   for (let o = 0; o < outLength; o++) {
     const block = Math.floor(o / next);

@@ -153,7 +153,13 @@ export function readWav(file: string, opts: ReadWavOptions = {}): WavAudio {
   const rate = opts.sampleRate;
   if (rate === undefined || rate === wav.sampleRate) return wav;
   if (opts.resample === false) throw new Error(`${file}: its sample rate is ${wav.sampleRate} Hz, but ${rate} Hz was asked for (and resampling is off)`);
-  return { ...wav, samples: resample(wav.samples, wav.sampleRate, rate), sampleRate: rate };
+  let samples: Float32Array;
+  try {
+    samples = resample(wav.samples, wav.sampleRate, rate);
+  } catch (e) {
+    throw new Error(`${file}: cannot resample its ${wav.sampleRate} Hz to ${rate} Hz: ${(e as Error).message}`, { cause: e });
+  }
+  return { ...wav, samples, sampleRate: rate };
 }
 
 export interface WriteWavOptions {

@@ -17,6 +17,7 @@ import { formatMetric, makeTask, TASKS, type SequenceOptions, type TaskName } fr
 import { applyPreset, PRESETS, type PresetTarget } from './tasks/presets';
 import type { TcnInit } from '../models/tcn';
 import { readRunState, train } from './train';
+import { ON_NONFINITE, type OnNonFinite } from './nonfinite';
 
 export const USAGE = `usage: atrous <command> [options]
 
@@ -30,6 +31,7 @@ commands:
              [--init default|paper|normal] [--permute (seq-fashion-mnist)] [--preset ${Object.keys(PRESETS).join('|')}]
              [--causal]  (speech: the streamable WaveNet that \`atrous listen\` runs)
              [--class-weights auto]  (segmentation: weight the loss by label frequency)
+             [--detect-anomaly] (name the op and layer of the first NaN/Inf) [--on-nonfinite stop|skip]
   finetune   --checkpoint FILE: freeze the backbone, put a new head on it and train that (same options)
   eval       --checkpoint FILE [--data DIR] [--threads N] [--device cpu|cuda]: test loss and accuracy (or MSE)
              (a TCN task's --seq-len and model flags, if given, must match the checkpoint's)
@@ -89,6 +91,8 @@ const OPTIONS = {
   init: { type: 'string' },
   permute: { type: 'boolean' },
   'clip-grad-norm': { type: 'string' },
+  'detect-anomaly': { type: 'boolean' },
+  'on-nonfinite': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -96,8 +100,8 @@ const SEQUENCE_OPTIONS = ['seq-len', 'levels', 'channels', 'kernel-size', 'weigh
 const TRAIN_TCN_OPTIONS = [...SEQUENCE_OPTIONS, 'preset', 'clip-grad-norm'];
 
 const ALLOWED: Record<string, string[]> = {
-  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'causal', 'class-weights', ...TRAIN_TCN_OPTIONS],
-  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'class-weights', ...TRAIN_TCN_OPTIONS],
+  train: ['task', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'causal', 'class-weights', 'detect-anomaly', 'on-nonfinite', ...TRAIN_TCN_OPTIONS],
+  finetune: ['checkpoint', 'data', 'epochs', 'batch-size', 'lr', 'max-batches', 'out', 'resume', 'threads', 'seed', 'augment', 'device', 'tensorboard', 'class-weights', 'detect-anomaly', 'on-nonfinite', ...TRAIN_TCN_OPTIONS],
   eval: ['checkpoint', 'data', 'threads', 'device', ...SEQUENCE_OPTIONS],
   summary: ['task', 'dilations', 'picture'],
   bench: ['repeats', 'threads', 'shapes'],
@@ -107,6 +111,12 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 class UsageError extends Error {}
+
+function onNonFiniteOption(value: string | undefined): OnNonFinite {
+  if (value === undefined) return 'stop';
+  if ((ON_NONFINITE as readonly string[]).includes(value)) return value as OnNonFinite;
+  throw new UsageError(`--on-nonfinite expects ${ON_NONFINITE.join(' or ')}, but got '${value}'`);
+}
 
 function deviceOption(value: string | undefined): Device {
   if (value === undefined || value === 'cpu') return 'cpu';
@@ -236,6 +246,8 @@ export async function main(argv: string[], print: (line: string) => void = (l) =
             tensorboard: values.tensorboard,
             classWeights: classWeightsOption(values['class-weights'], values.resume || source ? defaults?.classWeights : undefined),
             device: deviceOption(values.device),
+            detectAnomaly: values['detect-anomaly'] ?? false,
+            onNonFinite: onNonFiniteOption(values['on-nonfinite']),
           },
           { print, signal: stop.signal },
         ).finally(() => process.removeListener('SIGINT', onSigint));

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint';
+import { writeFileAtomically } from '../io/atomic-write';
 import { DilatedCnn } from '../models/dilated-cnn';
 import { Tcn } from '../models/tcn';
 import { Linear, type Module } from '../nn';
@@ -19,6 +20,7 @@ import { manualSeed } from '../core/random';
 import { EpochProgress } from './progress';
 import { cudaStatus, expectCuda } from '../native/cuda-status';
 import type { Device } from '../core/tensor';
+import { guardedStep, type OnNonFinite } from './nonfinite';
 import { formatMetric, isFractionMetric, makeTask, type Evaluation, type SequenceOptions, type Task, type TaskName } from './tasks';
 import { startDataParallel } from './tasks/data-parallel';
 import { clipGradNorm } from '../optim/clip';
@@ -55,6 +57,10 @@ export interface TrainConfig {
   clipGradNorm?: number;
   /** The TCN tasks' length and model flags (the checkpoint's spec keeps what they resolved to). */
   sequence?: SequenceOptions;
+  /** at.autograd anomaly mode for the run: the first NaN/Inf names its op and layer. */
+  detectAnomaly?: boolean;
+  /** A non-finite step: 'stop' (default) ends the run with an error; 'skip' drops the update and counts it. */
+  onNonFinite?: OnNonFinite;
 }
 
 export interface EpochRecord {
@@ -90,7 +96,7 @@ export interface RunState {
   steps?: StepRecord[];
   /** What the task needs to rebuild its model and encoding (Task.spec: a text task's vocabulary and labels). */
   spec?: object;
-  config: Omit<TrainConfig, 'resume' | 'out' | 'device' | 'tensorboard' | 'sequence'>;
+  config: Omit<TrainConfig, 'resume' | 'out' | 'device' | 'tensorboard' | 'sequence' | 'detectAnomaly' | 'onNonFinite'>;
 }
 
 export interface TrainResult {
@@ -203,7 +209,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     if (!lead) return;
     saveCheckpoint(files.checkpoint, { model, optimizer, scheduler, epoch: state.epoch, extra: state });
     writeLog(files.log, state, interrupted);
-    fs.writeFileSync(files.plot, plotHistory(state.history, config.task, state.steps ?? []));
+    writeFileAtomically(files.plot, plotHistory(state.history, config.task, state.steps ?? []));
   };
   const board = config.tensorboard && lead ? new TensorBoardWriter(config.tensorboard) : null;
   const globalStep = () => state.epoch * steps + state.batch;
@@ -216,6 +222,10 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   // Exponential moving averages with bias correction (as TensorBoard's smoothing), restarted per run.
   const smoothLoss = ema(0.9);
   const smoothRate = ema(0.9);
+  const onNonFinite = config.onNonFinite ?? 'stop';
+  const anomaly = config.detectAnomaly === true;
+  const stepGuard = { params: model.namedParameters().filter(([, p]) => p.requiresGrad), buffers: model.buffers(), skip: onNonFinite === 'skip', detectAnomaly: anomaly };
+  const skipped: string[] = []; // this epoch's skipped steps, reported with its summary line
   try {
     while (state.epoch < config.epochs && !interrupted) {
       setTrainMode();
@@ -227,25 +237,37 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         const stepStarted = process.hrtime.bigint();
         const lr = optimizer.paramGroups[0].lr; // this step's rate (the scheduler moves it after)
         optimizer.zeroGrad();
-        const loss = batch.loss(runModel);
-        loss.backward();
-        if (config.clipGradNorm !== undefined) clipGradNorm(trainable, config.clipGradNorm);
-        optimizer.step();
+        const { loss: stepLoss, fault } = guardedStep(() => {
+          const loss = batch.loss(runModel);
+          loss.backward();
+          return loss.item();
+        }, stepGuard);
+        const where = `epoch ${state.epoch + 1}, batch ${batch.index + 1} (step ${globalStep() + 1})`;
+        if (fault && onNonFinite === 'stop') {
+          throw new Error(`training stopped at ${where}: ${fault}${anomaly ? '' : ' (rerun with --detect-anomaly to find the op and layer where it first appeared)'}`);
+        }
+        if (fault) {
+          skipped.push(`${where}: ${fault}`); // the update is dropped; the schedule still moves on
+        } else {
+          if (config.clipGradNorm !== undefined) clipGradNorm(trainable, config.clipGradNorm);
+          optimizer.step();
+        }
         scheduler.step();
-        let value = loss.item();
+        let value = stepLoss;
         let size = batch.size;
         if (parallel) {
           const all = parallel.reduceStep(value * batch.size, batch.size, stopped());
           [value, size] = [all.lossSum / all.samples, all.samples];
           stopAgreed = all.stop;
         }
-        if (!Number.isFinite(value)) throw new Error(`training diverged: the loss of batch ${batch.index} of epoch ${state.epoch + 1} is ${value}`);
-        state.partial.lossSum += value * size;
-        state.partial.samples += size;
         state.batch = batch.index + 1;
         const rate = size / (Number(process.hrtime.bigint() - stepStarted) / 1e9);
-        (state.steps ??= []).push({ x: state.epoch + state.batch / steps, loss: smoothLoss(value), lr, samplesPerSecond: smoothRate(rate) });
-        board?.addScalars(globalStep(), { 'train/loss': value, 'train/lr': lr, 'train/throughput': rate });
+        if (!fault) { // a skipped step's NaN stays out of the averages, the plot and TensorBoard
+          state.partial.lossSum += value * size;
+          state.partial.samples += size;
+          (state.steps ??= []).push({ x: state.epoch + state.batch / steps, loss: smoothLoss(value), lr, samplesPerSecond: smoothRate(rate) });
+          board?.addScalars(globalStep(), { 'train/loss': value, 'train/lr': lr, 'train/throughput': rate });
+        }
         bar?.update(state.batch, size, value);
         hooks.onBatch?.(state.epoch, state.batch, value);
         await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C in between batches
@@ -261,7 +283,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       const evaluation = lead ? task.evaluate(model) : { loss: NaN, metric: NaN, metricName: 'mse' as const }; // rank 0 reports
       const record: EpochRecord = {
         epoch: state.epoch + 1,
-        trainLoss: state.partial.lossSum / Math.max(1, state.partial.samples),
+        trainLoss: state.partial.samples > 0 ? state.partial.lossSum / state.partial.samples : Number.NaN, // NaN: every step skipped
         testLoss: evaluation.loss,
         metricName: evaluation.metricName,
         metric: evaluation.metric,
@@ -271,6 +293,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       };
       state = { ...state, epoch: state.epoch + 1, batch: 0, partial: { lossSum: 0, samples: 0, seconds: 0 }, history: [...state.history, record] };
       print(formatEpoch(record, config.epochs, unitOf(config.task, task.unit)));
+      if (skipped.length > 0) print(`  skipped ${skipped.length} non-finite step(s); the first at ${skipped[0]}`);
+      skipped.length = 0;
       if (lead) for (const picture of task.pictures?.(record.epoch) ?? []) fs.writeFileSync(path.join(config.out, picture.file), picture.svg);
       board?.addScalars(globalStep(), {
         'epoch/train_loss': record.trainLoss, 'test/loss': record.testLoss, [`test/${record.metricName}`]: record.metric, 'epoch/throughput': record.samplesPerSecond,
@@ -308,7 +332,7 @@ export interface TrainLog {
 
 function writeLog(file: string, state: RunState, interrupted: boolean): void {
   const log: TrainLog = { task: state.task, finetune: state.finetune, config: state.config, epochs: state.history, steps: state.steps ?? [], interrupted, position: { epoch: state.epoch, batch: state.batch } };
-  fs.writeFileSync(file, JSON.stringify(log, null, 2) + '\n');
+  writeFileAtomically(file, JSON.stringify(log, null, 2) + '\n'); // a kill mid-write keeps the last whole log
 }
 
 /** An exponential moving average with bias correction: each call adds a value and returns the average. */

@@ -11,6 +11,7 @@ import { native } from '../native/load-addon';
 import { acquirePlainFloat32, acquirePlainInt32, pin, release, save, unsave } from './memory';
 import type { IndexBuffer } from '../native/addon-api';
 import { allocateIndices, allocateLike, type Device, type Storage } from './storage';
+import { checkGradient, enterModule, isAnomalyEnabled, moduleContext, type AnomalyModule } from './anomaly';
 
 /** What a node may save for its backward: float values or int32 indices (a max-pool argmax). */
 export type SavedBuffer = Storage | IndexBuffer;
@@ -43,6 +44,8 @@ export interface GradNode {
   saved: readonly SavedBuffer[];
   /** backward ran without retainGraph and its saved values are gone. */
   freed: boolean;
+  /** Anomaly mode only: the Module.forward calls that made this node, to name one in a gradient error. */
+  modules?: readonly AnomalyModule[];
 }
 
 let gradEnabled = true;
@@ -53,12 +56,14 @@ let moduleDepth = 0;
  * Runs a module's forward (Module wraps every instance's forward in this). Tensors made inside are
  * the module's intermediates; what the outermost call returns is pinned, as the user holds it.
  */
-export function runModuleForward<T>(fn: () => T): T {
+export function runModuleForward<T>(fn: () => T, module?: AnomalyModule): T {
   moduleDepth++;
+  const exitModule = enterModule(module); // anomaly mode names the module an op ran in
   let out: T;
   try {
     out = fn();
   } finally {
+    exitModule();
     moduleDepth--;
   }
   if (moduleDepth === 0) pinResult(out);
@@ -137,7 +142,9 @@ export function makeGradNode(
   const kept = saved.filter((s): s is SavedBuffer => s != null);
   for (const s of kept) save(s);
   // Absent inputs (an optional bias) become non-requiring placeholders so indices stay aligned.
-  return { op, inputs: inputs.map((t) => t ?? NO_INPUT), backward, saved: kept, freed: false };
+  const node: GradNode = { op, inputs: inputs.map((t) => t ?? NO_INPUT), backward, saved: kept, freed: false };
+  if (isAnomalyEnabled()) node.modules = moduleContext();
+  return node;
 }
 
 const NO_INPUT: GraphTensor = { gradFn: null, storage: new Float32Array(0), requiresGrad: false, numel: 0, accumulateGrad() {} };
@@ -179,6 +186,7 @@ export function runBackward(root: GraphTensor, rootGrad: Storage, retainGraph = 
     if (node.freed) throw freedGraphError(node);
     const needsGrad = node.inputs.map((input) => input.requiresGrad);
     const gradIn = node.backward(gradOut, needsGrad);
+    if (isAnomalyEnabled()) gradIn.forEach((g, k) => { if (g != null && needsGrad[k]) checkGradient(node.op, node.modules, k, g); });
     node.inputs.forEach((input, k) => {
       const g = gradIn[k];
       if (!needsGrad[k] || g == null) return;

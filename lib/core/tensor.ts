@@ -3,6 +3,7 @@
 // Math goes through lib/ops (and from there the addon); this file keeps shape bookkeeping only.
 import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBackward, type SavedBuffer } from './autograd';
 import { native } from '../native/load-addon';
+import { checkForward, isAnomalyEnabled } from './anomaly';
 import { expectCuda } from '../native/cuda-status';
 import { addHolder, disown, pin, reclaim, release, releaseOwned, releaseReason } from './memory';
 import * as activation from '../ops/activation';
@@ -365,6 +366,7 @@ export function opResult(
   backward: Parameters<typeof makeGradNode>[2],
   saved: readonly (SavedBuffer | null | undefined)[] = [],
 ): Tensor {
+  if (isAnomalyEnabled()) checkForward(op, storage);
   pinIfUserVisible(storage);
   return new Tensor(storage, shape, makeGradNode(op, inputs, backward, saved));
 }

@@ -6,11 +6,11 @@
 // anything is allocated, so a file that lies about its sizes is refused, not believed.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { native } from '../native/load-addon';
 import { describeValue, formatShape, MAX_ELEMENTS } from '../core/shape-checks';
 import { hostView } from '../core/storage';
 import { Tensor } from '../core/tensor';
+import { writeAtomically } from './atomic-write';
 
 /** The official reader's limit: a header larger than this is refused as corrupt. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -59,24 +59,16 @@ export function save(record: Record<string, Tensor>, file: string, metadata?: Re
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));
 
-  const target = path.resolve(file);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  let fd: number | null = null;
   try {
-    fd = fs.openSync(temp, 'wx');
-    fs.writeSync(fd, prefix);
-    fs.writeSync(fd, headerBytes);
-    for (const [, t] of tensors) {
-      const values = hostView(t.storage); // downloaded from the device if need be
-      if (t.numel > 0) fs.writeSync(fd, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    }
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(temp, target);
+    writeAtomically(file, (fd) => {
+      fs.writeSync(fd, prefix);
+      fs.writeSync(fd, headerBytes);
+      for (const [, t] of tensors) {
+        const values = hostView(t.storage); // downloaded from the device if need be
+        if (t.numel > 0) fs.writeSync(fd, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+      }
+    });
   } catch (e) {
-    if (fd !== null) fs.closeSync(fd);
-    fs.rmSync(temp, { force: true });
     throw new Error(`${op}: could not write '${file}': ${(e as Error).message}`, { cause: e });
   }
 }

@@ -40,7 +40,7 @@ export class Module {
     // after backward) from what the caller receives. Non-enumerable: not a parameter or child.
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called with this below; kept unbound for forwardIs
     const forward = this.forward;
-    const wrapper = (...inputs: unknown[]): unknown => runModuleForward((): unknown => forward.apply(this, inputs));
+    const wrapper = (...inputs: unknown[]): unknown => runModuleForward((): unknown => forward.apply(this, inputs), this);
     this.#forwardImpl = forward;
     this.#forwardWrapper = wrapper;
     Object.defineProperty(this, 'forward', { value: wrapper, enumerable: false, writable: true, configurable: true });
