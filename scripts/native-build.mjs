@@ -12,15 +12,17 @@ export function run(cmd, args) {
 /**
  * Builds into build-native/ (Release), or with sanitize into build-sanitize/ (AddressSanitizer and
  * UndefinedBehaviorSanitizer, for the tests only: they catch an out-of-bounds access the float64
- * comparisons could miss). Returns the build folder.
+ * comparisons could miss). With toolchain (a CMake toolchain file), a cross build of the tests into
+ * dir. Returns the build folder.
  */
-export function buildNative({ sanitize = false } = {}) {
-  const dir = sanitize ? 'build-sanitize' : 'build-native';
+export function buildNative({ sanitize = false, toolchain = undefined, dir: into = undefined } = {}) {
+  const dir = into ?? (sanitize ? 'build-sanitize' : 'build-native');
   const flags = sanitize
     ? ['-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer']
     : ['-DCMAKE_BUILD_TYPE=Release'];
+  if (toolchain) flags.push(`-DCMAKE_TOOLCHAIN_FILE=${toolchain}`);
   run('cmake', ['-S', '.', '-B', dir, '-DATROUS_NATIVE_TESTS=ON', ...flags]);
-  const targets = sanitize ? ['--target', 'atrous_native_tests'] : [];
+  const targets = sanitize || toolchain ? ['--target', 'atrous_native_tests'] : [];
   run('cmake', ['--build', dir, ...targets, '-j', String(Math.max(1, os.cpus().length))]);
   return dir;
 }

@@ -14,7 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { findNvcc } from './find-nvcc.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const target = `${process.platform}-${process.arch}`;
+// `--arch=arm64` on an x86-64 Linux host: a cross build for linux-arm64 with Debian's
+// g++-aarch64-linux-gnu (N-API needs only Node's headers, which are the same for every arch).
+const arch = process.argv.find((a) => a.startsWith('--arch='))?.slice('--arch='.length) ?? process.arch;
+const cross = arch !== process.arch;
+if (cross && !(process.platform === 'linux' && arch === 'arm64')) {
+  throw new Error(`prebuild: cross builds are set up for linux-arm64 only, but got --arch=${arch} on ${process.platform}-${process.arch}`);
+}
+const crossPrefix = 'aarch64-linux-gnu-';
+const target = `${process.platform}-${arch}`;
 const outDir = path.join(root, 'prebuilds', target);
 
 const stage = mkdtempSync(path.join(os.tmpdir(), 'atrous-prebuild-'));
@@ -27,6 +35,7 @@ try {
   symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
 
   const env = { ...process.env, JOBS: process.env.JOBS ?? String(os.availableParallelism()) };
+  if (cross) Object.assign(env, { CC: `${crossPrefix}gcc`, CXX: `${crossPrefix}g++`, LINK: `${crossPrefix}g++`, AR: `${crossPrefix}ar` });
   // Build against this Node's own headers when it ships them (no download); npm sets this itself.
   const prefix = path.resolve(path.dirname(process.execPath), '..');
   if (!env.npm_config_nodedir && existsSync(path.join(prefix, 'include', 'node', 'common.gypi'))) {
@@ -37,6 +46,7 @@ try {
   const prebuildify = path.join(root, 'node_modules', 'prebuildify', 'bin.js');
   // An explicit node target: without one, prebuildify --napi also builds for the newest Electron.
   const args = [prebuildify, '--napi', '--strip', '--tag-libc', `--target=node@${process.versions.node}`, `--out=${root}`, stage];
+  if (cross) args.splice(1, 0, `--arch=${arch}`, `--strip-bin=${crossPrefix}strip`);
   console.log(`prebuild: prebuildify ${args.slice(1).join(' ')}`);
   const started = Date.now();
   const r = spawnSync(process.execPath, args, { cwd: stage, env, stdio: 'inherit' });
@@ -49,7 +59,8 @@ try {
     const size = (statSync(path.join(outDir, f)).size / 1024).toFixed(0);
     console.log(`prebuild: prebuilds/${target}/${f} (${size} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
-  buildCudaLibrary();
+  if (cross) console.log(`prebuild: no CUDA library: not built for cross targets`);
+  else buildCudaLibrary();
 } finally {
   rmSync(stage, { recursive: true, force: true });
 }

@@ -67,7 +67,7 @@ export type IndexBuffer = Int32Array | DeviceBuffer;
 
 export interface NativeBinding {
   // --- backend (native/napi/backend_binding.cpp) ---
-  backend(): { cpu: 'avx512' | 'avx2' | 'scalar'; threads: number };
+  backend(): { cpu: 'avx512' | 'avx2' | 'neon' | 'scalar'; threads: number };
   setNumThreads(n: number): void;
 
   // --- CUDA (native/napi/cuda_binding.cpp): libatrous_cuda is loaded once per process ---

@@ -7,7 +7,8 @@ import { describeValue } from '../core/shape-checks';
 import { cudaStatus, expectCuda } from './cuda-status';
 
 export interface BackendInfo {
-  cpu: 'avx512' | 'avx2' | 'scalar';
+  /** The CPU kernels' instruction set: x86-64 AVX-512 or AVX2, arm64 NEON, or portable scalar code. */
+  cpu: 'avx512' | 'avx2' | 'neon' | 'scalar';
   cuda: boolean;
   cudaReason?: string;
   /** When CUDA is in use: the device, and whether SGEMM and the convolutions use TF32 tensor cores. */

@@ -21,6 +21,8 @@ function loadBinding(): NativeBinding {
     return nodeGypBuild(packageRoot) as NativeBinding;
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
+    // The addon loaded and refused ATROUS_CPU (it names what the machine has): not a missing build.
+    if (reason.startsWith('ATROUS_CPU')) throw new Error(`atrous: ${reason}`, { cause });
     throw new Error(
       `atrous: could not load the native addon (${reason}). No prebuilt binary matches ` +
         `${process.platform}-${process.arch} (node ${process.versions.node}), and no local build was found in ` +

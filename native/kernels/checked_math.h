@@ -4,8 +4,22 @@
 
 namespace atrous {
 
+#if defined(__GNUC__) || defined(__clang__)
 inline bool mulOverflows(int64_t a, int64_t b, int64_t* out) { return __builtin_mul_overflow(a, b, out); }
 inline bool addOverflows(int64_t a, int64_t b, int64_t* out) { return __builtin_add_overflow(a, b, out); }
+#else  // MSVC has no overflow builtins: the same answers by division.
+inline bool mulOverflows(int64_t a, int64_t b, int64_t* out) {
+  const bool overflow = a > 0 ? (b > 0 ? a > INT64_MAX / b : b < INT64_MIN / a)
+                              : (b > 0 ? a < INT64_MIN / b : a != 0 && b < INT64_MAX / a);
+  if (!overflow) *out = a * b;
+  return overflow;
+}
+inline bool addOverflows(int64_t a, int64_t b, int64_t* out) {
+  const bool overflow = b > 0 ? a > INT64_MAX - b : a < INT64_MIN - b;
+  if (!overflow) *out = a + b;
+  return overflow;
+}
+#endif
 
 // Product of dims; returns false on overflow or a negative dim.
 inline bool checkedProduct(const int64_t* dims, int n, int64_t* out) {

@@ -1,11 +1,49 @@
 #include "cuda_library.h"
 
-#include <dlfcn.h>
-
 #include <mutex>
+
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <dlfcn.h>
+#endif
 
 namespace atrous::napi {
 namespace {
+
+// The one seam over the platform's shared-library loader: dlopen on POSIX, LoadLibrary on Windows.
+// Returns null with *why set when the library cannot be loaded.
+void* openLibrary(const std::string& path, std::string* why) {
+#if defined(_WIN32)
+  HMODULE h = LoadLibraryA(path.c_str());
+  if (h == nullptr) *why = "LoadLibrary error " + std::to_string(GetLastError());
+  return reinterpret_cast<void*>(h);
+#else
+  // RTLD_LOCAL: the library's static cudart stays private to it.
+  void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (h == nullptr) {
+    const char* e = dlerror();
+    *why = e ? e : "unknown dlopen error";
+  }
+  return h;
+#endif
+}
+
+void* librarySymbol(void* handle, const char* name) {
+#if defined(_WIN32)
+  return reinterpret_cast<void*>(GetProcAddress(reinterpret_cast<HMODULE>(handle), name));
+#else
+  return dlsym(handle, name);
+#endif
+}
+
+void closeLibrary(void* handle) {
+#if defined(_WIN32)
+  FreeLibrary(reinterpret_cast<HMODULE>(handle));
+#else
+  dlclose(handle);
+#endif
+}
 
 std::mutex loadMutex;
 CudaState state{false, "libatrous_cuda has not been loaded", "", ""};
@@ -14,14 +52,13 @@ bool attempted = false;
 
 CudaState tryLoad(const std::string& path, const AtrousCudaApi** out) {
   CudaState s{false, "", "", path};
-  // RTLD_LOCAL: the library's static cudart stays private to it.
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  std::string why;
+  void* handle = openLibrary(path, &why);
   if (handle == nullptr) {
-    const char* why = dlerror();
-    s.reason = "cannot load " + path + " (" + (why ? why : "unknown dlopen error") + ")";
+    s.reason = "cannot load " + path + " (" + why + ")";
     return s;
   }
-  auto entry = reinterpret_cast<AtrousCudaApiFn>(dlsym(handle, "atrous_cuda_api"));
+  auto entry = reinterpret_cast<AtrousCudaApiFn>(librarySymbol(handle, "atrous_cuda_api"));
   const AtrousCudaApi* table = entry ? entry() : nullptr;
   if (table == nullptr) {
     s.reason = path + " has no atrous_cuda_api table: not a libatrous_cuda library";
@@ -38,7 +75,7 @@ CudaState tryLoad(const std::string& path, const AtrousCudaApi** out) {
     *out = table;
     return s;  // stays loaded for the life of the process
   }
-  dlclose(handle);
+  closeLibrary(handle);
   return s;
 }
 

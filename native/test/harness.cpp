@@ -29,7 +29,7 @@ Registrar::Registrar(const char* name, TestFn fn) { registry().push_back({name, 
 
 void forEachIsa(const std::function<void(Isa)>& body) {
   Isa original = activeIsa();
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
     if (!isaSupported(isa)) continue;
     forceIsa(isa);
     body(isa);

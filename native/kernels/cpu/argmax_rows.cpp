@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "../checked_math.h"
 #include "op_checks.h"
 #include "parallel_ranges.h"
 
@@ -14,8 +15,8 @@ Status validateArgmaxAlong(const char* fn, ConstFloatSpan x, int64_t outer, int6
                            long long outSize) {
   const std::string f = fn;
   int64_t total = 0;
-  if (outer < 0 || inner < 0 || size < 1 || size > 2147483647 || __builtin_mul_overflow(outer, size, &total) ||
-      __builtin_mul_overflow(total, inner, &total) || total > 2147483647)
+  if (outer < 0 || inner < 0 || size < 1 || size > 2147483647 || mulOverflows(outer, size, &total) ||
+      mulOverflows(total, inner, &total) || total > 2147483647)
     return Status::error(f + ": expects outer >= 0, size in [1, 2^31-1], inner >= 0 with a product < 2^31, but got " +
                          std::to_string(outer) + " x " + std::to_string(size) + " x " + std::to_string(inner));
   if (x.size != total)

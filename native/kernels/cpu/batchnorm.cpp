@@ -280,7 +280,7 @@ const Kernels& scalarKernels() {
   return k;
 }
 
-const Kernels& active() { return *forActiveIsa<const Kernels*>(&scalarKernels(), nullptr, &avx512Kernels()); }
+const Kernels& active() { return *forActiveIsa<const Kernels*>(&scalarKernels(), nullptr, ATROUS_X86_ONLY(&avx512Kernels())); }
 
 }  // namespace bnrows
 

@@ -1,5 +1,5 @@
 // The ISA-specific half of the GEMM: microkernels and packing routines, one set per ISA file
-// (gemm_avx512.cpp, gemm_avx2.cpp, gemm_scalar.cpp), gathered with the block sizes into one table
+// (gemm_avx512.cpp, gemm_avx2.cpp, gemm_neon.cpp, gemm_scalar.cpp), gathered with the block sizes into one table
 // in gemm.cpp. Internal to the CPU kernels.
 //
 // Packed layouts (what every routine below reads or writes):
@@ -25,10 +25,11 @@ using PackBFn = void (*)(bool transB, const float* B, int64_t ldb, int64_t k0, i
 // Microkernel shapes: fixed by the register blocking of each ISA file.
 constexpr int kAvx512Mr = 8, kAvx512Nr = 48;
 constexpr int kAvx2Mr = 6, kAvx2Nr = 16;
+constexpr int kNeonMr = 8, kNeonNr = 12;  // 24 of the 32 q registers accumulate, 2 hold A, 3 hold B
 constexpr int kScalarMr = 4, kScalarNr = 4;
 constexpr int kMaxTileFloats = 8 * 48;  // the largest MR x NR above (edge tiles go through a local tile)
 static_assert(kAvx512Mr * kAvx512Nr <= kMaxTileFloats && kAvx2Mr * kAvx2Nr <= kMaxTileFloats &&
-                  kScalarMr * kScalarNr <= kMaxTileFloats,
+                  kNeonMr * kNeonNr <= kMaxTileFloats && kScalarMr * kScalarNr <= kMaxTileFloats,
               "an edge tile must fit the local tile");
 
 struct KernelTable {
@@ -51,6 +52,10 @@ void packBAvx512(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t k
 void gemmMicroAvx2_6x16(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc);
 void packAAvx2(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* dst);
 void packBAvx2(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* dst);
+
+void gemmMicroNeon_8x12(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc);
+void packANeon(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* dst);
+void packBNeon(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* dst);
 
 void gemmMicroScalar_4x4(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc);
 void packAScalar(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* dst);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../checked_math.h"
 #include "op_checks.h"
 #include "parallel_ranges.h"
 #include "softmax.h"
@@ -15,7 +16,7 @@ namespace {
 Status checkShape(const char* fn, int64_t n, int64_t c, int64_t inner, ConstInt32Span targets,
                   const CrossEntropyOptions& o) {
   int64_t size = 0;
-  if (n < 1 || c < 1 || inner < 1 || __builtin_mul_overflow(n, c, &size) || __builtin_mul_overflow(size, inner, &size) ||
+  if (n < 1 || c < 1 || inner < 1 || mulOverflows(n, c, &size) || mulOverflows(size, inner, &size) ||
       size > 2147483647)
     return Status::error(std::string(fn) + ": n, c and inner expect integers >= 1 with n*c*inner < 2^31, but got n=" +
                          std::to_string(n) + " c=" + std::to_string(c) + " inner=" + std::to_string(inner));
@@ -70,7 +71,7 @@ CrossEntropySums sampleForward(const float* x, int64_t c, int64_t inner, const i
 
 Status validateCrossEntropy(const char* fn, int64_t n, int64_t c, long long targetsSize) {
   int64_t size = 0;
-  if (n < 1 || c < 1 || __builtin_mul_overflow(n, c, &size) || size > 2147483647)
+  if (n < 1 || c < 1 || mulOverflows(n, c, &size) || size > 2147483647)
     return Status::error(std::string(fn) + ": n and c expect integers >= 1 with n*c < 2^31, but got n=" +
                          std::to_string(n) + " c=" + std::to_string(c));
   return opcheck::length(fn, "targets", targetsSize, n);

@@ -12,5 +12,7 @@ void maxPoolRow2x2Scalar(const float* r0, const float* r1, int64_t outW, int32_t
                          int32_t* argmax);
 void maxPoolRow2x2Avx512(const float* r0, const float* r1, int64_t outW, int32_t base, int32_t rowStride, float* y,
                          int32_t* argmax);
+void maxPoolRow2x2Neon(const float* r0, const float* r1, int64_t outW, int32_t base, int32_t rowStride, float* y,
+                       int32_t* argmax);
 
 }  // namespace atrous

@@ -3,6 +3,8 @@
 // comparisons as lane masks, so values and argmax are the scalar path's bit for bit.
 #include <immintrin.h>
 
+#include <limits>
+
 #include "maxpool_rows.h"
 
 namespace atrous {
@@ -11,7 +13,7 @@ void maxPoolRow2x2Avx512(const float* r0, const float* r1, int64_t outW, int32_t
                          int32_t* argmax) {
   const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
-  const __m512 minusInf = _mm512_set1_ps(-__builtin_inff());
+  const __m512 minusInf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   for (int64_t ow = 0; ow < outW; ow += 16) {
     const int64_t m = outW - ow < 16 ? outW - ow : 16;  // windows this step
     const int64_t cells = 2 * m;                       // input columns this step, <= 32

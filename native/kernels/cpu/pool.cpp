@@ -68,7 +68,8 @@ void windowMax(const float* xp, int64_t width, int64_t hs, int64_t he, int64_t w
 // The common 2x2, stride-2, unpadded window: fixed trip counts, no clamping, a row at a time
 // (maxpool_rows.h); same comparison order as below.
 void maxPoolPlane2x2(const float* xp, const Nchw& x, const Nchw& y, float* yp, int32_t* ap) {
-  const auto row = forActiveIsa<decltype(&maxPoolRow2x2Scalar)>(maxPoolRow2x2Scalar, nullptr, maxPoolRow2x2Avx512);
+  const auto row = forActiveIsa<decltype(&maxPoolRow2x2Scalar)>(
+      maxPoolRow2x2Scalar, nullptr, ATROUS_X86_ONLY(maxPoolRow2x2Avx512), ATROUS_ARM64_ONLY(maxPoolRow2x2Neon));
   const int32_t stride = static_cast<int32_t>(x.w);
   for (int64_t oh = 0; oh < y.h; ++oh) {
     const float* r0 = xp + 2 * oh * x.w;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "../checked_math.h"
 #include "op_checks.h"
 #include "parallel_ranges.h"
 
@@ -11,8 +12,11 @@ namespace atrous {
 
 void logSumExpBlock(const float* x, int64_t size, int64_t inner, double* lse) {
   if (inner == 1) {  // one row (logits N×C): no scratch
-    double maxValue = x[0];
-    for (int64_t s = 1; s < size; ++s) maxValue = std::fmax(maxValue, x[s]);
+    // The max in float (exact: the same value as in double); a float-to-double fmax reduction
+    // crashes GCC 12's aarch64 vectorizer (internal compiler error in vect_transform_reduction).
+    float maxFloat = x[0];
+    for (int64_t s = 1; s < size; ++s) maxFloat = std::fmax(maxFloat, x[s]);
+    double maxValue = maxFloat;
     if (std::isinf(maxValue)) maxValue = 0;
     double total = 0;
     for (int64_t s = 0; s < size; ++s) total += std::exp(static_cast<double>(x[s]) - maxValue);
@@ -33,8 +37,8 @@ void logSumExpBlock(const float* x, int64_t size, int64_t inner, double* lse) {
 
 Status validateAlongDim(const char* fn, int64_t outer, int64_t size, int64_t inner) {
   int64_t total = 0;
-  if (outer < 0 || inner < 0 || size < 1 || __builtin_mul_overflow(outer, size, &total) ||
-      __builtin_mul_overflow(total, inner, &total) || total > 2147483647)
+  if (outer < 0 || inner < 0 || size < 1 || mulOverflows(outer, size, &total) ||
+      mulOverflows(total, inner, &total) || total > 2147483647)
     return Status::error(std::string(fn) + ": expects outer >= 0, size >= 1, inner >= 0 with a product < 2^31, but got " +
                          std::to_string(outer) + " x " + std::to_string(size) + " x " + std::to_string(inner));
   return Status::ok();

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "../portability.h"
+
 namespace atrous {
 namespace {
 
@@ -69,11 +71,7 @@ class Pool {
   // then hand over without a futex sleep and wake-up on each side.
   template <class Busy>
   static void spinWhile(Busy busy) {
-    for (int i = 0; i < kSpinIterations && busy(); ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    }
+    for (int i = 0; i < kSpinIterations && busy(); ++i) port::cpuRelax();
   }
 
   void workerLoop(int index, uint64_t seen) {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "../checked_math.h"
 #include "op_checks.h"
 #include "parallel_ranges.h"
 
@@ -66,7 +67,7 @@ Status validatePermute(const char* fn, ConstFloatSpan x, const int64_t* shape, c
   int64_t size = 1;
   bool seen[kMaxPermuteRank] = {};
   for (int i = 0; i < rank; ++i) {
-    if (shape[i] < 0 || __builtin_mul_overflow(size, shape[i], &size) || size > 2147483647)
+    if (shape[i] < 0 || mulOverflows(size, shape[i], &size) || size > 2147483647)
       return Status::error(f + ": shape expects dims >= 0 with a product < 2^31, but dim " + std::to_string(i) + " is " +
                            std::to_string(shape[i]));
     if (perm[i] < 0 || perm[i] >= rank || seen[perm[i]])
@@ -118,8 +119,8 @@ Status permute(ConstFloatSpan x, const int64_t* shape, const int64_t* perm, int 
 Status validateTransposeBatched(const char* fn, ConstFloatSpan x, int64_t batch, int64_t rows, int64_t cols,
                                 FloatSpan out) {
   int64_t size = 0;
-  if (batch < 1 || rows < 1 || cols < 1 || __builtin_mul_overflow(batch, rows, &size) ||
-      __builtin_mul_overflow(size, cols, &size) || size > 2147483647)
+  if (batch < 1 || rows < 1 || cols < 1 || mulOverflows(batch, rows, &size) ||
+      mulOverflows(size, cols, &size) || size > 2147483647)
     return Status::error(std::string(fn) + ": batch, rows and cols expect integers >= 1 with a product < 2^31, but got " +
                          std::to_string(batch) + " x " + std::to_string(rows) + " x " + std::to_string(cols));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "x", x.size, size));
@@ -138,8 +139,8 @@ Status copyStridedRows(ConstFloatSpan src, int64_t srcOffset, int64_t srcStride,
   const char* fn = "copyStridedRows";
   const auto fits = [](int64_t offset, int64_t stride, int64_t rows, int64_t cols, long long size) {
     int64_t last = 0;  // one past the last index read or written
-    return offset >= 0 && stride >= 0 && !__builtin_mul_overflow(rows - 1, stride, &last) &&
-           !__builtin_add_overflow(last, offset + cols, &last) && last <= size;
+    return offset >= 0 && stride >= 0 && !mulOverflows(rows - 1, stride, &last) &&
+           !addOverflows(last, offset + cols, &last) && last <= size;
   };
   if (rows < 0 || cols < 0)
     return Status::error(std::string(fn) + ": rows and cols expect integers >= 0, but got " + std::to_string(rows) +

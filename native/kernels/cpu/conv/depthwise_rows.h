@@ -1,5 +1,5 @@
 // The inner loops of the depthwise kernels, one set per ISA (depthwise_rows_avx512.cpp,
-// depthwise_rows_avx2.cpp, depthwise_rows_scalar.cpp): a depthwise conv is memory-bound, so its
+// depthwise_rows_avx2.cpp, depthwise_rows_neon.cpp, depthwise_rows_scalar.cpp): a depthwise conv is memory-bound, so its
 // rows are kept in registers across all taps instead of being re-read once per tap.
 #pragma once
 #include <cstdint>
@@ -23,6 +23,8 @@ void accumulateTapsAvx512(float* y, const float* const* src, const float* w, int
 double dotAvx512(const float* a, const float* b, int64_t n);
 void accumulateTapsAvx2(float* y, const float* const* src, const float* w, int taps, int64_t n);
 double dotAvx2(const float* a, const float* b, int64_t n);
+void accumulateTapsNeon(float* y, const float* const* src, const float* w, int taps, int64_t n);
+double dotNeon(const float* a, const float* b, int64_t n);
 void accumulateTapsScalar(float* y, const float* const* src, const float* w, int taps, int64_t n);
 double dotScalar(const float* a, const float* b, int64_t n);
 

@@ -24,9 +24,15 @@ double dotScalar(const float* a, const float* b, int64_t n) {
 }
 
 const RowKernels& activeRowKernels() {
-  static const RowKernels scalar{accumulateTapsScalar, dotScalar}, avx2{accumulateTapsAvx2, dotAvx2},
-      avx512{accumulateTapsAvx512, dotAvx512};
-  return *forActiveIsa<const RowKernels*>(&scalar, &avx2, &avx512);
+  static const RowKernels scalar{accumulateTapsScalar, dotScalar};
+#if ATROUS_ARCH_X86
+  static const RowKernels avx2{accumulateTapsAvx2, dotAvx2}, avx512{accumulateTapsAvx512, dotAvx512};
+#endif
+#if ATROUS_ARCH_ARM64
+  static const RowKernels neon{accumulateTapsNeon, dotNeon};
+#endif
+  return *forActiveIsa<const RowKernels*>(&scalar, ATROUS_X86_ONLY(&avx2), ATROUS_X86_ONLY(&avx512),
+                                          ATROUS_ARM64_ONLY(&neon));
 }
 
 }  // namespace atrous::depthwise

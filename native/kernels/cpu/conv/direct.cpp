@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "../thread_pool.h"
+#include "../../portability.h"
 
 namespace atrous {
 namespace {
@@ -74,9 +75,9 @@ void directForward(const ConvGeometry& g, const float* x, const float* w, const 
       t.y[s] = out + block * kCoBlock * OH * OW + oh * OW + ow;
       t.mask[s] = static_cast<uint16_t>(lanes == 16 ? 0xFFFF : (1u << lanes) - 1);
     }
-    tileAvx512(t, packedW.data() + (grp * blocks + block) * cinG * taps * kCoBlock,
-               bias ? bias + grp * coutG + block * kCoBlock : nullptr, coCount, cinG, g.kernelH, g.kernelW, PH * PW,
-               g.dilationH * PW, g.dilationW, OH * OW);
+    ATROUS_X86_CALL(tileAvx512, t, packedW.data() + (grp * blocks + block) * cinG * taps * kCoBlock,
+                    bias ? bias + grp * coutG + block * kCoBlock : nullptr, coCount, cinG, g.kernelH, g.kernelW,
+                    PH * PW, g.dilationH * PW, g.dilationW, OH * OW);
   };
   auto imageOf = [&](int64_t n, int64_t grp) { return x + (n * g.inChannels + grp * cinG) * H * W; };
   auto outputOf = [&](int64_t n, int64_t grp) { return y + (n * g.outChannels + grp * coutG) * OH * OW; };

@@ -7,6 +7,7 @@
 #include "padded_channels_last.h"
 #include "../reusable_scratch.h"
 #include "../thread_pool.h"
+#include "../../portability.h"
 
 namespace atrous {
 namespace {
@@ -36,7 +37,7 @@ void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, 
   using namespace forward_tile;
   const Shape shape = shapeFor(g.outChannelsPerGroup());
   const int64_t coBlock = shape.coBlock, tilePixels = shape.pixels;
-  const auto tileFn = coBlock == kNarrow.coBlock ? forwardNarrowAvx512 : forwardWideAvx512;
+  const bool narrow = coBlock == kNarrow.coBlock;
   const int64_t C = g.inChannels, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
   const int64_t OH = g.outH(), OW = g.outW(), P = OH * OW, PW = g.inW + g.padLeft + g.padRight;
   const int64_t PH = g.inH + g.padTop + g.padBottom, KW = g.kernelW, taps = g.kernelH * KW;
@@ -69,7 +70,8 @@ void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, 
             t.x[s] = xPad.data() + (oh * g.strideH * PW + ow * g.strideW) * C + grp * cinG;
             t.sum[s] = sums.data() + p * coBlock;
           }
-          tileFn(t, wb, tapOffsets.data(), taps, cinG, bb);
+          if (narrow) ATROUS_X86_CALL(forwardNarrowAvx512, t, wb, tapOffsets.data(), taps, cinG, bb);
+          else ATROUS_X86_CALL(forwardWideAvx512, t, wb, tapOffsets.data(), taps, cinG, bb);
         }
         // y[co][p] = sums[p][co] for the block's channels, in 16 x 16 register transposes.
         const int64_t coBegin = grp * coutG + block * coBlock;
@@ -77,8 +79,8 @@ void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, 
         float* yb = y + (n * g.outChannels + coBegin) * P;
         for (int64_t co0 = 0; co0 < coCount; co0 += 16)
           for (int64_t p0 = 0; p0 < P; p0 += 16)
-            transposeTileAvx512(sums.data() + p0 * coBlock + co0, coBlock, 1, std::min<int64_t>(16, P - p0),
-                                std::min<int64_t>(16, coCount - co0), yb + co0 * P + p0, P);
+            ATROUS_X86_CALL(transposeTileAvx512, sums.data() + p0 * coBlock + co0, coBlock, 1,
+                            std::min<int64_t>(16, P - p0), std::min<int64_t>(16, coCount - co0), yb + co0 * P + p0, P);
       }
   });
 }

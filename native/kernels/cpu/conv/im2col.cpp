@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../../portability.h"
+
 namespace atrous {
 namespace {
 
@@ -93,8 +95,8 @@ void ImageColumnsSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t 
           const int64_t ih = runs[r].ihBase + ahead.kh * g.dilationH, iw = runs[r].iwBase + ahead.kw * g.dilationW;
           if (ih < 0 || ih >= H || iw < 0 || iw + runs[r].len > W) continue;
           const float* p = runs[r].image + ahead.c * plane + ih * W + iw;
-          __builtin_prefetch(p);
-          __builtin_prefetch(p + runs[r].len - 1);
+          port::prefetch(p);
+          port::prefetch(p + runs[r].len - 1);
         }
         ahead.next();
       }

@@ -15,8 +15,8 @@ int64_t paddedW(const ConvGeometry& g) { return g.inW + g.padLeft + g.padRight; 
 // tile goes through a local 16 x 16 block with fixed bounds, which the compiler keeps in registers.
 inline void transposeTile(const float* __restrict s, int64_t lds, int64_t step, int64_t channels, int64_t pixels,
                           float* __restrict d, int64_t ldd) {
-  if (step <= 2 && hasActiveIsaVariant<decltype(&transposeTileAvx512)>(nullptr, nullptr, transposeTileAvx512))
-    return transposeTileAvx512(s, lds, step, channels, pixels, d, ldd);
+  if (step <= 2 && hasActiveIsaVariant<decltype(&transposeTileAvx512)>(nullptr, nullptr, ATROUS_X86_ONLY(transposeTileAvx512)))
+    return ATROUS_X86_CALL(transposeTileAvx512, s, lds, step, channels, pixels, d, ldd);
   if (channels == 16 && pixels == 16) {
     float t[16][16];
     if (step == 1) {

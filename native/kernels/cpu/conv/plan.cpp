@@ -117,15 +117,15 @@ const char* forwardRefusal(const ConvGeometry& g, ConvPath path, const ConvLimit
     case ConvPath::Dense:
     case ConvPath::ByRegion: return nullptr;
     case ConvPath::Direct:
-      if (!hasActiveIsaVariant<decltype(&direct::tileAvx512)>(nullptr, nullptr, direct::tileAvx512))
+      if (!hasActiveIsaVariant<decltype(&direct::tileAvx512)>(nullptr, nullptr, ATROUS_X86_ONLY(direct::tileAvx512)))
         return "direct needs AVX-512 (its register tile exists for AVX-512 only)";
       if (g.strideW != 1) return "direct needs stride 1 along the width";
       if (directPaddedFloats(g) > l.directPaddedFloats)
         return "direct: the padded plane of one image and group exceeds its share of the workspace";
       return nullptr;
     case ConvPath::ChannelsLast:
-      if (!hasActiveIsaVariant<decltype(&forward_tile::forwardWideAvx512)>(nullptr, nullptr,
-                                                                           forward_tile::forwardWideAvx512))
+      if (!hasActiveIsaVariant<decltype(&forward_tile::forwardWideAvx512)>(
+              nullptr, nullptr, ATROUS_X86_ONLY(forward_tile::forwardWideAvx512)))
         return "channels_last (forward) needs AVX-512 (its register tiles exist for AVX-512 only)";
       if (paddedChannelsLastFloats(g) > channelsLastForwardCap(l) ||
           g.outH() * g.outW() * forward_tile::shapeFor(g.outChannelsPerGroup()).coBlock > channelsLastForwardCap(l))
@@ -273,8 +273,8 @@ ConvPath weightRule(const ConvGeometry& g, const ConvLimits& l, std::vector<Colu
   double validFraction = 1.0;
   *windows = tapWindows(g, &validFraction);
   const bool channelsLast = channelsLastWeightChosen(g, l);
-  const bool tile = hasActiveIsaVariant<decltype(&weight_tile::accumulateAvx512)>(nullptr, nullptr,
-                                                                                 weight_tile::accumulateAvx512);
+  const bool tile = hasActiveIsaVariant<decltype(&weight_tile::accumulateAvx512)>(
+      nullptr, nullptr, ATROUS_X86_ONLY(weight_tile::accumulateAvx512));
   if (windows->size() > 1 && validFraction < kTapSkipThreshold &&
       !(validFraction >= kChannelsLastOverRegion && tile && channelsLast)) {
     if (runs(g, ConvPass::Weight, ConvPath::ByTap, l)) {

@@ -103,7 +103,7 @@ void accumulateByTiles(const ConvGeometry& g, const float* xImg, const float* dy
       for (int64_t cb = 0; cb < coutG; cb += kCoBlock) {
         const int coCount = static_cast<int>(std::min<int64_t>(kCoBlock, coutG - cb));
         for (int co = 0; co < kCoBlock; ++co) t.dy[co] = dyImg + (cb + std::min(co, coCount - 1)) * P + p;
-        accumulateAvx512(t, coCount, rows, cols, colStep, rowStep, OW, dwGroup + cb * N, N);
+        ATROUS_X86_CALL(accumulateAvx512, t, coCount, rows, cols, colStep, rowStep, OW, dwGroup + cb * N, N);
       }
     }
     p += rows * cols;
@@ -125,8 +125,8 @@ void backwardWeightChannelsLast(const ConvGeometry& g, const float* x, const flo
   std::vector<int64_t> tapOffsets(static_cast<size_t>(taps));
   for (int64_t t = 0; t < taps; ++t) tapOffsets[t] = t / KW * g.dilationH * PW + t % KW * g.dilationW;
   // The AVX-512 register tile, else the portable GEMM.
-  const bool tiles = hasActiveIsaVariant<decltype(&weight_tile::accumulateAvx512)>(nullptr, nullptr,
-                                                                                  weight_tile::accumulateAvx512);
+  const bool tiles = hasActiveIsaVariant<decltype(&weight_tile::accumulateAvx512)>(
+      nullptr, nullptr, ATROUS_X86_ONLY(weight_tile::accumulateAvx512));
 
   thread_local ReusableScratch padScratch, partialScratch;
   float* xPad = padInPieces ? nullptr : padScratch.floats(chunkImages * perImage);
