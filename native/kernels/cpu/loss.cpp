@@ -138,13 +138,16 @@ Status crossEntropyNdBackward(int64_t n, int64_t c, int64_t inner, ConstFloatSpa
         }
         const double g = gradOut.data[gradOut.size == 1 ? 0 : pos];
         const double a = g * nllScale * weightOf(o, t), b = g * smoothScale;
+        const float pt = p[t * inner];  // read before d (maybe p itself) changes
         if (b == 0) {
           for (int64_t k = 0; k < c; ++k) d[k * inner] = static_cast<float>(a * p[k * inner]);
+          // (p - 1)·a with p - 1 in float, one rounding after: the CUDA kernel's bits (cuda/loss_rows.h).
+          d[t * inner] = static_cast<float>(a * static_cast<double>(pt - 1.f));
         } else {
           for (int64_t k = 0; k < c; ++k)
             d[k * inner] = static_cast<float>(a * p[k * inner] + b * (p[k * inner] * weightTotal - weightOf(o, k)));
+          d[t * inner] -= static_cast<float>(a);
         }
-        d[t * inner] -= static_cast<float>(a);  // p[t] was read above, before d (maybe p) changed
       }
   });
   return Status::ok();

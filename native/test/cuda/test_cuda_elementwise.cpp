@@ -189,9 +189,9 @@ ATROUS_CUDA_ARGS_TEST(cudaElementwiseRejectsBadArguments) {
       {"addChannelBias, zero inner", cuda::addChannelBias({a.data(), 16}, {b.data(), 4}, 4, 0, {out.data(), 16}),
        "channels and inner expect integers >= 1"},
       {"argmaxRows, short out", cuda::argmaxRows({a.data(), 16}, 4, 4, nullptr, 3),
-       "argmaxRows (cuda): out expects 4 values (one per row), but got 3"},
+       "argmaxRows (cuda): out expects 4 values (outer*inner), but got 3"},
       {"argmaxRows, rows*cols", cuda::argmaxRows({a.data(), 16}, 3, 4, nullptr, 3),
-       "argmaxRows (cuda): x expects rows*cols = 12 values, but got 16"},
+       "argmaxRows (cuda): x expects outer*size*inner = 12 values, but got 16"},
   };
   for (const Case& c : cases)
     ctx.check(!c.s.isOk() && c.s.message().find(c.mentions) != std::string::npos, "%s: expected '%s', got '%s'",
