@@ -10,6 +10,12 @@
 __asm__(".symver exp,exp@GLIBC_2.2.5");
 __asm__(".symver log,log@GLIBC_2.2.5");
 __asm__(".symver pow,pow@GLIBC_2.2.5");
+// glibc 2.27 did the same for the float ones.
+__asm__(".symver expf,expf@GLIBC_2.2.5");
+__asm__(".symver logf,logf@GLIBC_2.2.5");
+__asm__(".symver powf,powf@GLIBC_2.2.5");
+__asm__(".symver exp2f,exp2f@GLIBC_2.2.5");
+__asm__(".symver log2f,log2f@GLIBC_2.2.5");
 // glibc 2.34 moved dlopen & co. from libdl into libc under GLIBC_2.34; the 2.2.5 ones (still
 // exported) are the same functions, found in libdl on older systems. The addon dlopen()s libatrous_cuda.
 __asm__(".symver dlopen,dlopen@GLIBC_2.2.5");

@@ -7,7 +7,7 @@
 #pragma once
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -43,7 +43,9 @@ class MpiCommThread {
   std::mutex mutex_;
   std::condition_variable queued_;
   std::condition_variable finished_;
-  std::deque<std::pair<uint64_t, MpiJob>> queue_;
+  // A list, not a deque: deque's map allocation pulls in std::__throw_bad_array_new_length
+  // (GLIBCXX_3.4.29), which the prebuilt addon must not need (scripts/package-check.mjs).
+  std::list<std::pair<uint64_t, MpiJob>> queue_;
   std::map<uint64_t, int> results_;  // finished, not yet waited
   uint64_t nextId_ = 1;
   bool stopping_ = false;

@@ -12,7 +12,7 @@ const loss: Tensor = y.relu().mean();
 loss.backward();
 const grad: Tensor | null = w.grad;
 const info: BackendInfo = at.backend();
-const cpu: 'avx512' | 'avx2' | 'scalar' = info.cpu;
+const cpu: 'avx512' | 'avx2' | 'neon' | 'scalar' = info.cpu;
 
 class Net extends at.nn.Module {
   conv = new at.nn.Conv1d(4, 4, 3, { dilation: 4, padding: 4 });
