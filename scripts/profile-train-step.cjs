@@ -1,5 +1,6 @@
-// Where one training step of the main job's model goes: the DilatedCnn of `atrous train` (Adam,
-// batch 64, random images and labels of the right shape), run as the README's loop runs it
+// Where one training step goes: the main job's DilatedCnn of `atrous train` (Adam, batch 64, random
+// images and labels of the right shape), or with --model char-lm the CharLm of `atrous train --task
+// char-lm` (batch 32 windows of 128 random character ids, next-id targets), run as the README's loop runs it
 // (zeroGrad, forward, crossEntropy, backward, step, loss.item()). Every function of the native
 // binding is wrapped to time each call; after the warm-up steps, each call is keyed by the phase it
 // runs in, its name and its position among that phase's calls of that name (forward convForward #2 is
@@ -11,8 +12,8 @@
 // column and a run with reused buffers tell them apart).
 // --root DIR profiles another checkout's build (its dist/ and build/Release), so two can be compared.
 //
-// Usage: node scripts/profile-train-step.cjs [--steps 50] [--warmup 10] [--batch 64] [--threads 2]
-//        [--root DIR]
+// Usage: node scripts/profile-train-step.cjs [--model dilated-cnn|char-lm] [--steps 50] [--warmup 10]
+//        [--batch 64 (char-lm: 32)] [--threads 2] [--root DIR]
 'use strict';
 const path = require('node:path');
 const { PerformanceObserver, performance, constants } = require('node:perf_hooks');
@@ -23,7 +24,8 @@ const { values } = parseArgs({
   options: {
     steps: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '10' },
-    batch: { type: 'string', default: '64' },
+    model: { type: 'string', default: 'dilated-cnn' },
+    batch: { type: 'string' },
     threads: { type: 'string', default: '2' },
     root: { type: 'string', default: path.resolve(__dirname, '..') },
   },
@@ -35,13 +37,14 @@ const positive = (name, s, min = 1) => {
 };
 const steps = positive('steps', values.steps);
 const warmup = positive('warmup', values.warmup, 0);
-const batch = positive('batch', values.batch);
+const MODELS = ['dilated-cnn', 'char-lm'];
+if (!MODELS.includes(values.model)) throw new RangeError(`--model expects one of ${MODELS.join(', ')}, but got '${values.model}'`);
+const batch = positive('batch', values.batch ?? (values.model === 'char-lm' ? '32' : '64'));
 const threads = positive('threads', values.threads);
 const root = path.resolve(values.root);
 
 const at = require(path.join(root, 'dist', 'index.js'));
 const { native } = require(path.join(root, 'dist', 'native', 'load-addon.js'));
-const { DilatedCnn } = require(path.join(root, 'dist', 'models', 'dilated-cnn.js'));
 at.setNumThreads(threads);
 
 // --- the wrapped binding: every call timed and keyed by phase, name and position ---
@@ -88,11 +91,27 @@ const GC_KINDS = {
 
 // --- the model and one step ---
 at.manualSeed(0);
-const model = new DilatedCnn();
+/** The model, its input and its targets, as the CLI task trains them (random data of the right shape). */
+function makeJob() {
+  if (values.model === 'char-lm') {
+    const { CharLm } = require(path.join(root, 'dist', 'models', 'char-lm.js'));
+    const { LM_LENGTH } = require(path.join(root, 'dist', 'cli', 'tasks', 'text.js'));
+    const vocab = 109; // the fortunes prose's character vocabulary
+    const ids = (seed) => at.tensor(Int32Array.from({ length: batch * LM_LENGTH }, (_, i) => (i * 31 + seed) % vocab), [batch, LM_LENGTH], { dtype: 'int32' });
+    const m = new CharLm({ vocabSize: vocab });
+    return { model: m, input: ids(0), targets: ids(1), describe: `CharLm, vocabulary ${vocab}, batch ${batch} windows of ${LM_LENGTH} random ids` };
+  }
+  const { DilatedCnn } = require(path.join(root, 'dist', 'models', 'dilated-cnn.js'));
+  return {
+    model: new DilatedCnn(),
+    input: at.randn([batch, 1, 28, 28]),
+    targets: Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10),
+    describe: `DilatedCnn, batch ${batch}, random [${batch},1,28,28] images and labels`,
+  };
+}
+const { model, input: x, targets, describe } = makeJob();
 model.train();
 const optimizer = new at.optim.Adam(model.parameters(), { lr: 1e-3 });
-const x = at.randn([batch, 1, 28, 28]);
-const targets = Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10);
 const PHASES = ['zeroGrad', 'forward', 'loss', 'backward', 'step', 'item'];
 
 function step() {
@@ -126,8 +145,8 @@ function step() {
 
 async function main() {
   for (const line of header({ root, threads, at })) console.log(line);
-  console.log(`# DilatedCnn (${model.parameters().reduce((n, p) => n + p.numel, 0).toLocaleString('en-US')} parameters), Adam lr 1e-3, ` +
-    `batch ${batch}, random [${batch},1,28,28] images and labels; ${warmup} warm-up steps, then ${steps} timed steps`);
+  console.log(`# ${describe} (${model.parameters().reduce((n, p) => n + p.numel, 0).toLocaleString('en-US')} parameters), Adam lr 1e-3; ` +
+    `${warmup} warm-up steps, then ${steps} timed steps`);
   for (let i = 0; i < warmup; i++) {
     step();
     await new Promise((resolve) => setImmediate(resolve));
