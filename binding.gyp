@@ -31,6 +31,12 @@
       # The prebuilt addon binds to old glibc/libstdc++ symbol versions, so it loads on older distros.
       ["OS=='linux' and target_arch=='x64'", {
         "cflags_cc": ["-include", "<(module_root_dir)/native/compat/glibc_symbol_versions.h"]
+      }],
+      # No a*b + c fused behind the code's back where the baseline ISA has an FMA (arm64): the scalar
+      # kernels keep the bits they have on x86 (CMakeLists.txt says why).
+      ["target_arch!='x64' and target_arch!='ia32'", {
+        "cflags_cc": ["-ffp-contract=off"],
+        "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off"]}
       }]
     ]
   },

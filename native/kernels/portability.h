@@ -1,7 +1,8 @@
 // The one seam between the kernels and what differs across compilers (GCC, Clang, MSVC) and
 // architectures (x86-64, arm64, anything else): the architecture macros, a spin-wait hint, a
-// prefetch hint, aligned scratch allocation, and the x86-only kernel references. Everything else in
-// native/kernels is plain C++17.
+// prefetch hint, a loop-unroll hint, aligned scratch allocation, and the x86-only kernel references.
+// Everything else in native/kernels is plain C++17 except the overflow builtins (checked_math.h)
+// and cpuid (cpu_features.cpp), each with its MSVC form beside it.
 #pragma once
 #include <cstddef>
 #include <cstdio>
@@ -44,6 +45,15 @@
 #define ATROUS_X86_CALL(kernel, ...) (kernel)(__VA_ARGS__)
 #else
 #define ATROUS_X86_CALL(kernel, ...) ::atrous::port::unreachable(#kernel, __VA_ARGS__)
+#endif
+
+// Unroll the next loop n times: GCC's spelling, which Clang reads too; MSVC has no such hint (and would
+// warn about an unknown pragma), so there it is nothing.
+#if defined(__GNUC__) || defined(__clang__)
+#define ATROUS_PRAGMA(text) _Pragma(#text)
+#define ATROUS_UNROLL(n) ATROUS_PRAGMA(GCC unroll n)
+#else
+#define ATROUS_UNROLL(n)
 #endif
 
 namespace atrous::port {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../kernels/cpu/batchnorm.h"
+#include "../kernels/cpu/batchnorm_rows.h"
 #include "../kernels/cpu/dtype_convert.h"
 #include "../kernels/cpu/elementwise.h"
 #include "../kernels/cpu/optim_update.h"
@@ -196,6 +197,96 @@ ATROUS_TEST(nnBatchNormEvalSameBitsOnEveryIsa) {
   for (size_t i = 2; i < ys.size(); ++i)  // runs alternate unfused, fused
     ctx.check(sameBits(ys[i], ys[i % 2]) && sameBits(dxs[i], dxs[i % 2]),
               "batch norm eval: the ISA run %zu (%s) gives other bits than the first", i / 2, i % 2 ? "fused" : "unfused");
+}
+
+namespace {
+
+bool sameBitsOrBothNan(float a, float b) { return std::memcmp(&a, &b, 4) == 0 || (std::isnan(a) && std::isnan(b)); }
+
+// dy, or +0 where the fused ReLU's output is <= 0 (reluBackward's rule; NaN passes).
+float gradThroughRelu(float dy, const float* reluOut, int64_t i) { return reluOut && reluOut[i] <= 0.f ? 0.f : dy; }
+
+// Values with the cases the row kernels must keep apart: ±0, NaN, negatives.
+std::vector<float> withSpecials(Rng& rng, int64_t n, bool nans) {
+  std::vector<float> v = rng.floats(n, -2.f, 3.f);
+  for (float& e : v) {
+    const int64_t r = rng.intIn(0, 15);
+    e = r == 0 ? 0.f : r == 1 ? -0.f : r == 2 && nans ? kNan : e;
+  }
+  return v;
+}
+
+}  // namespace
+
+// Each ISA's block loops (batchnorm_rows.h) against their definitions, for every n up to 40 (every
+// vector body and tail): the sums within float64 rounding of a plain loop; normalise, scale and
+// gradient to the bit, each double operation rounded on its own then rounded to float; the fused
+// ReLU (-0 and NaN pass) and the gradient mask (reluOut <= 0 zeroes dy, NaN passes) included.
+ATROUS_TEST(nnBatchNormRowsEveryIsaMatchDefinitions) {
+  test::forEachIsa([&](Isa isa) {
+    const bnrows::Kernels& rows = bnrows::active();
+    Rng rng(15);
+    for (int64_t n = 1; n <= 40; ++n) {
+      const auto x = withSpecials(rng, n, false), xNan = withSpecials(rng, n, true), dy = withSpecials(rng, n, true);
+      const auto dyFinite = withSpecials(rng, n, false), reluOut = withSpecials(rng, n, true);
+      const double mean = rng.uniform(-1.f, 1.f), alpha = rng.uniform(-2.f, 2.f), shift = n % 2 ? -0.0 : 0.0;
+      const double meanDy = rng.uniform(-1.f, 1.f), projection = rng.uniform(-1.f, 1.f), scale = rng.uniform(-2.f, 2.f);
+
+      double sum = 0, squares = 0, magnitude = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        sum += x[i];
+        squares += (x[i] - mean) * (x[i] - mean);
+        magnitude += std::fabs(x[i]) + (x[i] - mean) * (x[i] - mean);
+      }
+      const double tol = 1e-14 * magnitude;
+      const double gotSum = rows.sum(x.data(), n), gotSquares = rows.squaredDeviation(x.data(), n, mean);
+      ctx.check(std::fabs(gotSum - sum) <= tol && std::fabs(gotSquares - squares) <= tol,
+                "bn rows %s n=%lld: sum %.17g (want %.17g), squared deviation %.17g (want %.17g)", isaName(isa),
+                (long long)n, gotSum, sum, gotSquares, squares);
+
+      for (const float* mask : {static_cast<const float*>(nullptr), reluOut.data()}) {
+        double wantDy = 0.25, wantCentered = -0.5, gotDy = 0.25, gotCentered = -0.5, scaleSum = 0;  // sums accumulate
+        for (int64_t i = 0; i < n; ++i) {
+          const double g = gradThroughRelu(dyFinite[i], mask, i);
+          wantDy += g;
+          wantCentered += g * (x[i] - mean);
+          scaleSum += std::fabs(g) * (1 + std::fabs(x[i] - mean));
+        }
+        rows.gradSums(dyFinite.data(), mask, x.data(), n, mean, &gotDy, &gotCentered);
+        ctx.check(std::fabs(gotDy - wantDy) <= 1e-14 * (scaleSum + 1) &&
+                      std::fabs(gotCentered - wantCentered) <= 1e-14 * (scaleSum + 1),
+                  "bn rows %s n=%lld %s: gradSums %.17g %.17g (want %.17g %.17g)", isaName(isa), (long long)n,
+                  mask ? "masked" : "unmasked", gotDy, gotCentered, wantDy, wantCentered);
+
+        std::vector<float> dxScale(n, kNan), dxGradient(n, kNan);
+        rows.scale(dy.data(), mask, n, scale, dxScale.data());
+        rows.gradient(dy.data(), mask, x.data(), n, mean, meanDy, projection, scale, dxGradient.data());
+        int wrong = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const double g = gradThroughRelu(dy[i], mask, i);
+          const double centered = x[i] - mean, inner = (g - meanDy) - centered * projection;
+          wrong += !sameBitsOrBothNan(dxScale[i], static_cast<float>(g * scale)) +
+                   !sameBitsOrBothNan(dxGradient[i], static_cast<float>(scale * inner));
+        }
+        ctx.check(wrong == 0, "bn rows %s n=%lld %s: %d scale/gradient values off their definitions", isaName(isa),
+                  (long long)n, mask ? "masked" : "unmasked", wrong);
+      }
+
+      for (bool relu : {false, true}) {
+        std::vector<float> y(n, kNan);
+        rows.normalise(xNan.data(), n, alpha, shift, relu, y.data());
+        int wrong = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const double product = xNan[i] * alpha;
+          float want = static_cast<float>(product + shift);
+          if (relu && want < 0.f) want = 0.f;  // relu()'s rule: -0 and NaN pass
+          wrong += !sameBitsOrBothNan(y[i], want);
+        }
+        ctx.check(wrong == 0, "bn rows %s n=%lld relu=%d: %d normalised values off their definition", isaName(isa),
+                  (long long)n, relu, wrong);
+      }
+    }
+  });
 }
 
 namespace {

@@ -280,7 +280,10 @@ const Kernels& scalarKernels() {
   return k;
 }
 
-const Kernels& active() { return *forActiveIsa<const Kernels*>(&scalarKernels(), nullptr, ATROUS_X86_ONLY(&avx512Kernels())); }
+const Kernels& active() {
+  return *forActiveIsa<const Kernels*>(&scalarKernels(), nullptr, ATROUS_X86_ONLY(&avx512Kernels()),
+                                      ATROUS_ARM64_ONLY(&neonKernels()));
+}
 
 }  // namespace bnrows
 

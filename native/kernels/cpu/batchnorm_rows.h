@@ -1,7 +1,9 @@
 // The inner loops of batch norm over one contiguous block of a channel (one image's H*W values), per
-// ISA. Sums are in double; their order differs between ISAs (the tests allow for it). normalise and
-// scaleRows round each operation on its own (double, then float), so every ISA gives the same bits,
-// which the CUDA kernels also give (the eval and fixed-statistics paths compare bit for bit).
+// ISA. Sums are in double; their order differs between ISAs (the tests allow for it). normalise,
+// scale and gradient round each operation on its own (double, then float; the builds turn off
+// floating-point contraction where the baseline ISA has an FMA, so the scalar path is never fused
+// either), so every ISA gives the same bits, which the CUDA kernels also give (the eval and
+// fixed-statistics paths compare bit for bit).
 //
 // Fused ReLU: normalise with relu applies v < 0 ? 0 : v to the rounded float (relu()'s rule); the
 // backward loops given reluOut (the fused output, null: none) read g = reluOut <= 0 ? 0 : dy
@@ -28,6 +30,7 @@ struct Kernels {
 const Kernels& active();
 
 const Kernels& scalarKernels();
-const Kernels& avx512Kernels();
+const Kernels& avx512Kernels();  // x86 only (batchnorm_rows_avx512.cpp)
+const Kernels& neonKernels();    // arm64 only (batchnorm_rows_neon.cpp)
 
 }  // namespace atrous::bnrows

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "../checked_math.h"
 #include "op_checks.h"
 #include "parallel_ranges.h"
 
@@ -109,7 +110,7 @@ Status validateAddChannelBias(const char* fn, ConstFloatSpan a, ConstFloatSpan b
                          std::to_string(channels) + " inner=" + std::to_string(inner));
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "bias", bias.size, channels));
   int64_t period = 0;
-  if (__builtin_mul_overflow(channels, inner, &period) || a.size % period != 0)
+  if (mulOverflows(channels, inner, &period) || a.size % period != 0)
     return Status::error(std::string(fn) + ": a expects a multiple of channels*inner = " + std::to_string(channels) +
                          "*" + std::to_string(inner) + " elements, but got " + std::to_string(a.size));
   ATROUS_RETURN_IF_ERROR(checkUnary(fn, "a", a, "out", out));

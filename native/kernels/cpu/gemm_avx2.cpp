@@ -2,6 +2,7 @@
 // Compiled with -mavx2 -mfma: everything here is ISA-unique or file-local.
 #include <immintrin.h>
 
+#include "../portability.h"
 #include "gemm_kernels.h"
 
 namespace atrous::gemm {
@@ -22,20 +23,20 @@ inline __m256i firstLanes(int n) {
 void gemmMicroAvx2_6x16(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c,
                         int64_t ldc) {
   __m256 acc[MR][NV];
-#pragma GCC unroll 8
+  ATROUS_UNROLL(8)
   for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 2
+    ATROUS_UNROLL(2)
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
 
   for (int64_t k = 0; k < kc; ++k) {
     _mm_prefetch(reinterpret_cast<const char*>(a + 8 * MR), _MM_HINT_T0);
     __m256 bv[NV];
-#pragma GCC unroll 2
+    ATROUS_UNROLL(2)
     for (int v = 0; v < NV; ++v) bv[v] = _mm256_load_ps(b + 8 * v);
-#pragma GCC unroll 8
+    ATROUS_UNROLL(8)
     for (int i = 0; i < MR; ++i) {
       __m256 ai = _mm256_broadcast_ss(a + i);
-#pragma GCC unroll 2
+      ATROUS_UNROLL(2)
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
     }
     a += MR;
@@ -44,10 +45,10 @@ void gemmMicroAvx2_6x16(int64_t kc, const float* a, const float* b, float alpha,
 
   const __m256 alphaV = _mm256_set1_ps(alpha), betaV = _mm256_set1_ps(beta);
   const bool readC = beta != 0.f;
-#pragma GCC unroll 8
+  ATROUS_UNROLL(8)
   for (int i = 0; i < MR; ++i) {
     float* row = c + i * ldc;
-#pragma GCC unroll 2
+    ATROUS_UNROLL(2)
     for (int v = 0; v < NV; ++v) {
       __m256 r = _mm256_mul_ps(acc[i][v], alphaV);
       if (readC) r = _mm256_fmadd_ps(betaV, _mm256_loadu_ps(row + 8 * v), r);
@@ -74,7 +75,7 @@ void packAAvx2(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc,
         for (int r = 0; r < rows; ++r) _mm256_store_ps(tile[r], _mm256_loadu_ps(src + r * lda + k));
         for (int r = rows; r < MR; ++r) _mm256_store_ps(tile[r], _mm256_setzero_ps());
         for (int kk = 0; kk < 8; ++kk)
-#pragma GCC unroll 8
+          ATROUS_UNROLL(8)
           for (int r = 0; r < MR; ++r) dst[(k + kk) * MR + r] = tile[r][kk];
       }
       for (; k < kc; ++k) {
@@ -94,7 +95,7 @@ void packBAvx2(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc,
       const float* src = B + k0 * ldb + j0 + p;
       if (cols == NR) {
         for (int64_t k = 0; k < kc; ++k)
-#pragma GCC unroll 2
+          ATROUS_UNROLL(2)
           for (int v = 0; v < NV; ++v) _mm256_storeu_ps(dst + k * NR + 8 * v, _mm256_loadu_ps(src + k * ldb + 8 * v));
       } else {
         for (int64_t k = 0; k < kc; ++k)
@@ -109,7 +110,7 @@ void packBAvx2(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc,
         for (int c = 0; c < cols; ++c) _mm256_store_ps(tile[c], _mm256_loadu_ps(src + c * ldb + k));
         for (int c = cols; c < NR; ++c) _mm256_store_ps(tile[c], _mm256_setzero_ps());
         for (int kk = 0; kk < 8; ++kk)
-#pragma GCC unroll 16
+          ATROUS_UNROLL(16)
           for (int c = 0; c < NR; ++c) dst[(k + kk) * NR + c] = tile[c][kk];
       }
       for (; k < kc; ++k) {

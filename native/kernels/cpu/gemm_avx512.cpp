@@ -3,6 +3,7 @@
 // and packing. Compiled with -mavx512f...: everything here is ISA-unique or file-local.
 #include <immintrin.h>
 
+#include "../portability.h"
 #include "gemm_kernels.h"
 #include "transpose_avx512.h"
 
@@ -17,7 +18,7 @@ static_assert(MR <= 16, "a transposed A panel row is copied with one masked zmm"
 
 // Writes alpha*acc (+ beta*C) for one row of the tile.
 inline void storeRow(float* c, const __m512* acc, __m512 alpha, __m512 beta, bool readC) {
-#pragma GCC unroll 4
+  ATROUS_UNROLL(4)
   for (int v = 0; v < NV; ++v) {
     __m512 r = _mm512_mul_ps(acc[v], alpha);
     if (readC) r = _mm512_fmadd_ps(beta, _mm512_loadu_ps(c + 16 * v), r);
@@ -29,15 +30,15 @@ constexpr int64_t kPrefetchBSteps = 16;
 
 // One k step of the tile: acc += a[0..MR) (x) b[0..NR).
 inline void rankOneUpdate(const float* a, const float* b, __m512 (&acc)[MR][NV]) {
-#pragma GCC unroll 4
+  ATROUS_UNROLL(4)
   for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchBSteps * NR + 16 * v), _MM_HINT_T0);
   __m512 bv[NV];
-#pragma GCC unroll 4
+  ATROUS_UNROLL(4)
   for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
-#pragma GCC unroll 16
+  ATROUS_UNROLL(16)
   for (int i = 0; i < MR; ++i) {
     __m512 ai = _mm512_set1_ps(a[i]);
-#pragma GCC unroll 4
+    ATROUS_UNROLL(4)
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
   }
 }
@@ -51,9 +52,9 @@ constexpr int64_t kPrefetchCSteps = 32;
 void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c,
                            int64_t ldc) {
   __m512 acc[MR][NV];
-#pragma GCC unroll 16
+  ATROUS_UNROLL(16)
   for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
+    ATROUS_UNROLL(4)
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
 
   const int64_t kMain = kc > kPrefetchCSteps ? kc - kPrefetchCSteps : 0;
@@ -64,9 +65,9 @@ void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alph
     rankOneUpdate(a, b, acc);
   }
   if (beta != 0.f) {
-#pragma GCC unroll 16
+    ATROUS_UNROLL(16)
     for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
+      ATROUS_UNROLL(4)
       for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * v), _MM_HINT_T0);
   }
   for (; k < kc; ++k, a += MR, b += NR) {
@@ -76,7 +77,7 @@ void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alph
 
   const __m512 alphaV = _mm512_set1_ps(alpha), betaV = _mm512_set1_ps(beta);
   const bool readC = beta != 0.f;
-#pragma GCC unroll 16
+  ATROUS_UNROLL(16)
   for (int i = 0; i < MR; ++i) storeRow(c + i * ldc, acc[i], alphaV, betaV, readC);
 }
 
@@ -99,7 +100,7 @@ void packAAvx512(bool transA, const float* A, int64_t lda, int64_t i0, int64_t m
         for (int r = 0; r < rows; ++r) _mm512_store_ps(tile[r], _mm512_loadu_ps(src + r * lda + k));
         for (int r = rows; r < MR; ++r) _mm512_store_ps(tile[r], _mm512_setzero_ps());
         for (int kk = 0; kk < 16; ++kk)
-#pragma GCC unroll 16
+          ATROUS_UNROLL(16)
           for (int r = 0; r < MR; ++r) dst[(k + kk) * MR + r] = tile[r][kk];
       }
       for (; k < kc; ++k) {
@@ -119,7 +120,7 @@ void packBAvx512(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t k
       const float* src = B + k0 * ldb + j0 + p;
       if (cols == NR) {
         for (int64_t k = 0; k < kc; ++k)
-#pragma GCC unroll 4
+          ATROUS_UNROLL(4)
           for (int v = 0; v < NV; ++v) _mm512_storeu_ps(dst + k * NR + 16 * v, _mm512_loadu_ps(src + k * ldb + 16 * v));
       } else {
         for (int64_t k = 0; k < kc; ++k)
@@ -136,11 +137,11 @@ void packBAvx512(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t k
       for (; k + 16 <= kc; k += 16) {
         for (int half = 0; half < NV; ++half) {  // 16 panel columns at a time, transposed in registers
           __m512 r[16];
-#pragma GCC unroll 16
+          ATROUS_UNROLL(16)
           for (int c = 0; c < 16; ++c)
             r[c] = 16 * half + c < cols ? _mm512_loadu_ps(src + (16 * half + c) * ldb + k) : _mm512_setzero_ps();
           transpose16x16(r);
-#pragma GCC unroll 16
+          ATROUS_UNROLL(16)
           for (int kk = 0; kk < 16; ++kk) _mm512_storeu_ps(dst + (k + kk) * NR + 16 * half, r[kk]);
         }
       }

@@ -1,6 +1,7 @@
 // The AVX-512 register tile of the direct convolution (compiled with -mavx512f; see conv_direct.h).
 #include <immintrin.h>
 
+#include "../../portability.h"
 #include "direct.h"
 
 namespace atrous::direct {
@@ -13,10 +14,10 @@ void tile(const Tile& t, const float* w, const float* bias, int coCount, int64_t
           int64_t planeStride, int64_t rowStep, int64_t colStep, int64_t outPlane) {
   __m512 acc[kCoBlock][kSlots];
   __mmask16 m[kSlots];
-#pragma GCC unroll 6
+  ATROUS_UNROLL(6)
   for (int s = 0; s < kSlots; ++s) {
     m[s] = t.mask[s];
-#pragma GCC unroll 4
+    ATROUS_UNROLL(4)
     for (int co = 0; co < kCoBlock; ++co) acc[co][s] = _mm512_setzero_ps();
   }
   // Blocks of channels outside, then taps, then the block's channels: the inner loop runs 8 times
@@ -34,7 +35,7 @@ void tile(const Tile& t, const float* w, const float* bias, int coCount, int64_t
         const int64_t off = c * planeStride + tapOffset;
         const __m512 w0 = _mm512_set1_ps(wt[0]), w1 = _mm512_set1_ps(wt[1]);
         const __m512 w2 = _mm512_set1_ps(wt[2]), w3 = _mm512_set1_ps(wt[3]);
-#pragma GCC unroll 6
+        ATROUS_UNROLL(6)
         for (int s = 0; s < kSlots; ++s) {
           const __m512 xv = kFull ? _mm512_loadu_ps(t.x[s] + off) : _mm512_maskz_loadu_ps(m[s], t.x[s] + off);
           acc[0][s] = _mm512_fmadd_ps(w0, xv, acc[0][s]);
@@ -46,11 +47,11 @@ void tile(const Tile& t, const float* w, const float* bias, int coCount, int64_t
     }
   }
   // A fixed trip count, fully unrolled: acc is then indexed by constants only and stays in registers.
-#pragma GCC unroll 4
+  ATROUS_UNROLL(4)
   for (int co = 0; co < kCoBlock; ++co) {
     if (co >= coCount) break;
     const __m512 b = _mm512_set1_ps(bias ? bias[co] : 0.f);
-#pragma GCC unroll 6
+    ATROUS_UNROLL(6)
     for (int s = 0; s < kSlots; ++s)
       if (m[s]) _mm512_mask_storeu_ps(t.y[s] + co * outPlane, m[s], _mm512_add_ps(acc[co][s], b));
   }

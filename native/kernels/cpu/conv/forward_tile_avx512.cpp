@@ -2,6 +2,7 @@
 // conv_forward_tile.h).
 #include <immintrin.h>
 
+#include "../../portability.h"
 #include "forward_tile.h"
 
 namespace atrous::forward_tile {
@@ -14,36 +15,36 @@ inline void forwardTile(const Tile& t, const float* w, const int64_t* tapOffsets
                         const float* bias) {
   constexpr int64_t coBlock = 16 * CoVectors;
   __m512 acc[Pixels][CoVectors];
-#pragma GCC unroll 12
+  ATROUS_UNROLL(12)
   for (int s = 0; s < Pixels; ++s)
-#pragma GCC unroll 4
+    ATROUS_UNROLL(4)
     for (int v = 0; v < CoVectors; ++v) acc[s][v] = bias ? _mm512_loadu_ps(bias + 16 * v) : _mm512_setzero_ps();
   // Unused slots read slot 0's input (their sums are dropped).
   const float* x[Pixels];
-#pragma GCC unroll 12
+  ATROUS_UNROLL(12)
   for (int s = 0; s < Pixels; ++s) x[s] = t.x[s < t.pixels ? s : 0];
   for (int64_t tap = 0; tap < taps; ++tap) {
     const int64_t off = tapOffsets[tap];
     const float* xs[Pixels];
-#pragma GCC unroll 12
+    ATROUS_UNROLL(12)
     for (int s = 0; s < Pixels; ++s) xs[s] = x[s] + off;
     const float* wt = w + tap * channels * coBlock;
     for (int64_t c = 0; c < channels; ++c, wt += coBlock) {
       __m512 wv[CoVectors];
-#pragma GCC unroll 4
+      ATROUS_UNROLL(4)
       for (int v = 0; v < CoVectors; ++v) wv[v] = _mm512_loadu_ps(wt + 16 * v);
-#pragma GCC unroll 12
+      ATROUS_UNROLL(12)
       for (int s = 0; s < Pixels; ++s) {
         const __m512 xv = _mm512_set1_ps(xs[s][c]);
-#pragma GCC unroll 4
+        ATROUS_UNROLL(4)
         for (int v = 0; v < CoVectors; ++v) acc[s][v] = _mm512_fmadd_ps(xv, wv[v], acc[s][v]);
       }
     }
   }
-#pragma GCC unroll 12
+  ATROUS_UNROLL(12)
   for (int s = 0; s < Pixels; ++s) {
     if (s >= t.pixels) break;
-#pragma GCC unroll 4
+    ATROUS_UNROLL(4)
     for (int v = 0; v < CoVectors; ++v) _mm512_storeu_ps(t.sum[s] + 16 * v, acc[s][v]);
   }
 }

@@ -1,6 +1,7 @@
 // The AVX-512 tile of the channels-last copy (compiled with -mavx512f; see padded_channels_last.h).
 #include <immintrin.h>
 
+#include "../../portability.h"
 #include "padded_channels_last.h"
 #include "../transpose_avx512.h"
 
@@ -14,7 +15,7 @@ void transposeTileAvx512(const float* s, int64_t lds, int64_t step, int64_t chan
   const __mmask16 hi = need <= 16 ? 0 : static_cast<__mmask16>((1u << (need - 16)) - 1);
   const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   __m512 r[16];
-#pragma GCC unroll 16
+  ATROUS_UNROLL(16)
   for (int c = 0; c < 16; ++c) {
     if (c >= channels) {
       r[c] = _mm512_setzero_ps();
@@ -26,7 +27,7 @@ void transposeTileAvx512(const float* s, int64_t lds, int64_t step, int64_t chan
   }
   transpose16x16(r);
   const __mmask16 m = channels >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << channels) - 1);
-#pragma GCC unroll 16
+  ATROUS_UNROLL(16)
   for (int i = 0; i < 16; ++i)
     if (i < pixels) _mm512_mask_storeu_ps(d + i * ldd, m, r[i]);
 }
