@@ -84,6 +84,23 @@ describe('receptiveFieldMap against brute force', () => {
       expect(Array.from(map.counts)).toEqual(Array.from(x.grad!.toFloat32Array()));
     }
   });
+
+  it('1-d pools with padding: the taps shift by the padding, as in the 2-d pools', () => {
+    const model = new at.nn.Sequential(new at.nn.Conv1d(1, 1, 3, { padding: 1 }), new at.nn.AvgPool1d(3, 2, 1), new at.nn.MaxPool1d(2, 1, 1));
+    for (const output of [undefined, [0], [5]]) {
+      const x = at.zeros([1, 1, 11], { requiresGrad: true });
+      let y = at.conv1d(x, at.ones([1, 1, 3]), null, { padding: 1 });
+      y = at.avgPool1d(y, 3, 2, 1).mul(3);
+      y = at.avgPool1d(y, 2, 1, 1).mul(2); // the max pool's window geometry, every tap counted once
+      const L = y.shape[2];
+      const onehot = new Float32Array(L);
+      onehot[output ? output[0] : (L - 1) >> 1] = 1;
+      y.mul(at.tensor(onehot, [1, 1, L])).sum().backward();
+      const map = model.receptiveFieldMap([1, 1, 11], output ? { output } : {});
+      expect(map.outputSize).toEqual([L]);
+      expect(Array.from(map.counts)).toEqual(Array.from(x.grad!.toFloat32Array()));
+    }
+  });
 });
 
 describe('the gridding picture', () => {

@@ -107,7 +107,7 @@ abstract class Pool1d extends Module {
   }
 
   override receptiveStep(): ReceptiveStep {
-    return { kind: 'window', kernel: [this.kernelSize], stride: [this.stride], dilation: [1] };
+    return { kind: 'window', kernel: [this.kernelSize], stride: [this.stride], dilation: [1], padding: [this.padding] };
   }
 
   override extraRepr(): string {
