@@ -2,7 +2,17 @@
 // sum; tails by masked loads and stores. normalise rounds the product and the sum separately (the
 // *_round_pd forms are never fused into an FMA), matching the scalar path and the CUDA kernels. The
 // fused ReLU is a max on the rounded float, and its gradient mask a masked load of dy.
+// GCC 12.2's AVX-512 headers make their unused pass-through operands with `__m512d __Y = __Y;`, which it then
+// reports as -Wmaybe-uninitialized wherever _mm512_cvtps_pd or a *_round_pd form inlines (a false positive).
+// Silenced for the header's lines only: warnings in this file's own code still show.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
 
 #include "batchnorm_rows.h"
 
