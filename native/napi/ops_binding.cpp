@@ -436,44 +436,40 @@ Napi::Value AvgPoolPass(const Napi::CallbackInfo& info, const char* fn, bool bac
   return info.Env().Undefined();
 }
 
-// avgPool2dForward(x, xShape, p, y) and avgPool2dBackward(dy, xShape, p, dx)
+// The kernel of one such pass: the CPU one, or the CUDA one when cuda is given.
+using CudaAvgPool = int (*AtrousCudaApi::*)(const AtrousNchw*, const AtrousPoolWindow*, AtrousIn, AtrousOut);
+template <Status (*Kernel)(const Nchw&, const PoolWindow&, ConstFloatSpan, FloatSpan), CudaAvgPool CudaKernel>
+Status runAvgPool(const PoolShapes& s, FloatSpan in, FloatSpan out, const AtrousCudaApi* cuda) {
+  const AtrousNchw ax = toAbi(s.x);
+  const AtrousPoolWindow ap = toAbi(s.p);
+  return cuda ? cudaResult((cuda->*CudaKernel)(&ax, &ap, abiIn(in), abiOut(out))) : Kernel(s.x, s.p, in, out);
+}
+
+using CudaAdaptiveAvgPool = int (*AtrousCudaApi::*)(const AtrousNchw*, int64_t, int64_t, AtrousIn, AtrousOut);
+template <Status (*Kernel)(const Nchw&, int64_t, int64_t, ConstFloatSpan, FloatSpan), CudaAdaptiveAvgPool CudaKernel>
+Status runAdaptiveAvgPool(const AdaptiveShapes& s, FloatSpan in, FloatSpan out, const AtrousCudaApi* cuda) {
+  const AtrousNchw ax = toAbi(s.x);
+  return cuda ? cudaResult((cuda->*CudaKernel)(&ax, s.outH, s.outW, abiIn(in), abiOut(out)))
+              : Kernel(s.x, s.outH, s.outW, in, out);
+}
+
+// avgPool2dForward(x, xShape, p, y), avgPool2dBackward(dy, xShape, p, dx), adaptiveAvgPool2dForward(x, xShape,
+// outHW, y), adaptiveAvgPool2dBackward(dy, xShape, outHW, dx)
 Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
   return AvgPoolPass(info, "avgPool2dForward", false, poolShapesArg,
-                     [](const PoolShapes& s, FloatSpan x, FloatSpan y, const AtrousCudaApi* cuda) {
-                       const AtrousNchw ax = toAbi(s.x);
-                       const AtrousPoolWindow ap = toAbi(s.p);
-                       return cuda ? cudaResult(cuda->avgPool2dForward(&ax, &ap, abiIn(x), abiOut(y)))
-                                   : avgPool2dForward(s.x, s.p, x, y);
-                     });
+                     runAvgPool<avgPool2dForward, &AtrousCudaApi::avgPool2dForward>);
 }
-
 Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   return AvgPoolPass(info, "avgPool2dBackward", true, poolShapesArg,
-                     [](const PoolShapes& s, FloatSpan dy, FloatSpan dx, const AtrousCudaApi* cuda) {
-                       const AtrousNchw ax = toAbi(s.x);
-                       const AtrousPoolWindow ap = toAbi(s.p);
-                       return cuda ? cudaResult(cuda->avgPool2dBackward(&ax, &ap, abiIn(dy), abiOut(dx)))
-                                   : avgPool2dBackward(s.x, s.p, dy, dx);
-                     });
+                     runAvgPool<avgPool2dBackward, &AtrousCudaApi::avgPool2dBackward>);
 }
-
-// adaptiveAvgPool2dForward(x, xShape, outHW, y) and adaptiveAvgPool2dBackward(dy, xShape, outHW, dx)
 Napi::Value AdaptiveAvgPool2dForward(const Napi::CallbackInfo& info) {
   return AvgPoolPass(info, "adaptiveAvgPool2dForward", false, adaptiveShapesArg,
-                     [](const AdaptiveShapes& s, FloatSpan x, FloatSpan y, const AtrousCudaApi* cuda) {
-                       const AtrousNchw ax = toAbi(s.x);
-                       return cuda ? cudaResult(cuda->adaptiveAvgPool2dForward(&ax, s.outH, s.outW, abiIn(x), abiOut(y)))
-                                   : adaptiveAvgPool2dForward(s.x, s.outH, s.outW, x, y);
-                     });
+                     runAdaptiveAvgPool<adaptiveAvgPool2dForward, &AtrousCudaApi::adaptiveAvgPool2dForward>);
 }
-
 Napi::Value AdaptiveAvgPool2dBackward(const Napi::CallbackInfo& info) {
   return AvgPoolPass(info, "adaptiveAvgPool2dBackward", true, adaptiveShapesArg,
-                     [](const AdaptiveShapes& s, FloatSpan dy, FloatSpan dx, const AtrousCudaApi* cuda) {
-                       const AtrousNchw ax = toAbi(s.x);
-                       return cuda ? cudaResult(cuda->adaptiveAvgPool2dBackward(&ax, s.outH, s.outW, abiIn(dy), abiOut(dx)))
-                                   : adaptiveAvgPool2dBackward(s.x, s.outH, s.outW, dy, dx);
-                     });
+                     runAdaptiveAvgPool<adaptiveAvgPool2dBackward, &AtrousCudaApi::adaptiveAvgPool2dBackward>);
 }
 
 // adaptiveMaxPool2dForward(x, xShape, outHW, y, argmax): CPU only; maxPool2dBackward is its backward
