@@ -10,14 +10,14 @@ afterEach(() => at.autograd.setDetectAnomaly(false));
 class Block extends at.nn.Module {
   conv = new at.nn.Conv1d(2, 2, 3, { padding: 'same' });
   act = new at.nn.ReLU();
-  forward(x: at.Tensor): at.Tensor {
+  override forward(x: at.Tensor): at.Tensor {
     return this.act.forward(this.conv.forward(x));
   }
 }
 
 class Net extends at.nn.Module {
   features = new at.nn.Sequential(new Block(), new Block());
-  forward(x: at.Tensor): at.Tensor {
+  override forward(x: at.Tensor): at.Tensor {
     return (this.features.forward(x) as at.Tensor).sum();
   }
 }
@@ -74,13 +74,13 @@ describe('anomaly mode', () => {
   it('backward: names the op whose gradient first became non-finite, and the module that ran it', () => {
     // Forward 1e30 · 1e-30 = 1 is finite; d/dy = g · x = 1e10 · 1e30 overflows float32.
     class Scale extends at.nn.Module {
-      forward(x: at.Tensor, y: at.Tensor): at.Tensor {
+      override forward(x: at.Tensor, y: at.Tensor): at.Tensor {
         return x.mul(y);
       }
     }
     class Outer extends at.nn.Module {
       scale = new Scale();
-      forward(x: at.Tensor, y: at.Tensor): at.Tensor {
+      override forward(x: at.Tensor, y: at.Tensor): at.Tensor {
         return at.relu(this.scale.forward(x, y));
       }
     }

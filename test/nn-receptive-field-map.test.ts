@@ -43,6 +43,21 @@ function expectMatchesBruteForce(layers: Layer2d[], inputShape: [number, number]
   return map;
 }
 
+/** The 1-d map of model against the input gradient of onesStack (its ones-weight twin) at a one-hot output. */
+function expectMatchesBruteForce1d(model: at.nn.Module, onesStack: (x: at.Tensor) => at.Tensor, length: number, outputs: (number[] | undefined)[]) {
+  for (const output of outputs) {
+    const x = at.zeros([1, 1, length], { requiresGrad: true });
+    const y = onesStack(x);
+    const L = y.shape[2];
+    const onehot = new Float32Array(L);
+    onehot[output ? output[0] : (L - 1) >> 1] = 1;
+    y.mul(at.tensor(onehot, [1, 1, L])).sum().backward();
+    const map = model.receptiveFieldMap([1, 1, length], output ? { output } : {});
+    expect(map.outputSize).toEqual([L]);
+    expect(Array.from(map.counts)).toEqual(Array.from(x.grad!.toFloat32Array()));
+  }
+}
+
 describe('receptiveFieldMap against brute force', () => {
   it('2,2,2 and 1,2,5 stacks of 3×3 convs (padding = dilation), centre and corner outputs', () => {
     const stack = (ds: number[]): Layer2d[] => ds.map((d) => ({ conv: true, k: [3, 3], padding: [d, d], dilation: [d, d] }));
@@ -70,19 +85,19 @@ describe('receptiveFieldMap against brute force', () => {
       new at.nn.Conv1d(1, 1, 3, { padding: 'causal', dilation: 2 }),
       new at.nn.Conv1d(1, 1, 2, { stride: 2, padding: 1, dilation: 4 }),
     );
-    for (const output of [undefined, [8]]) {
-      const x = at.zeros([1, 1, 20], { requiresGrad: true });
+    const onesStack = (x: at.Tensor) => {
       let y = at.conv1d(x, at.ones([1, 1, 2]), null, { padding: 'causal', dilation: 1 });
       y = at.conv1d(y, at.ones([1, 1, 3]), null, { padding: 'causal', dilation: 2 });
-      y = at.conv1d(y, at.ones([1, 1, 2]), null, { stride: 2, padding: 1, dilation: 4 });
-      const L = y.shape[2];
-      const onehot = new Float32Array(L);
-      onehot[output ? output[0] : (L - 1) >> 1] = 1;
-      y.mul(at.tensor(onehot, [1, 1, L])).sum().backward();
-      const map = model.receptiveFieldMap([1, 1, 20], output ? { output } : {});
-      expect(map.outputSize).toEqual([L]);
-      expect(Array.from(map.counts)).toEqual(Array.from(x.grad!.toFloat32Array()));
-    }
+      return at.conv1d(y, at.ones([1, 1, 2]), null, { stride: 2, padding: 1, dilation: 4 });
+    };
+    expectMatchesBruteForce1d(model, onesStack, 20, [undefined, [8]]);
+  });
+
+  it('1-d pools with padding: the taps shift by the padding, as in the 2-d pools', () => {
+    const model = new at.nn.Sequential(new at.nn.Conv1d(1, 1, 3, { padding: 1 }), new at.nn.AvgPool1d(3, 2, 1), new at.nn.MaxPool1d(2, 1, 1));
+    // Avg pools scaled by their window: every tap counts 1 (the last one has the max pool's window geometry).
+    const onesStack = (x: at.Tensor) => at.avgPool1d(at.avgPool1d(at.conv1d(x, at.ones([1, 1, 3]), null, { padding: 1 }), 3, 2, 1).mul(3), 2, 1, 1).mul(2);
+    expectMatchesBruteForce1d(model, onesStack, 11, [undefined, [0], [5]]);
   });
 });
 

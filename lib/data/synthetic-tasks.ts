@@ -8,6 +8,13 @@ import { native } from '../native/load-addon';
 import { Tensor } from '../core/tensor';
 import { splitmix32 } from './loader';
 
+/** Both tasks take n sequences of T steps (T at least minT). */
+function expectBatchSize(op: string, n: number, T: number, minT: number): void {
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(T) || T < minT) {
+    throw new RangeError(`${op}: expects n >= 1 and T >= ${minT} integers, but got n=${n}, T=${T}`);
+  }
+}
+
 export interface AddingBatch {
   x: Tensor;
   /** N×1 sums. */
@@ -15,9 +22,7 @@ export interface AddingBatch {
 }
 
 export function addingProblem(n: number, T: number, seed: number): AddingBatch {
-  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(T) || T < 2) {
-    throw new RangeError(`addingProblem: expects n >= 1 and T >= 2 integers, but got n=${n}, T=${T}`);
-  }
+  expectBatchSize('addingProblem', n, T, 2);
   const x = new Float32Array(n * 2 * T);
   const y = new Float32Array(n);
   const rand = splitmix32(seed);
@@ -46,9 +51,7 @@ export interface CopyMemoryBatch {
 }
 
 export function copyMemory(n: number, T: number, seed: number): CopyMemoryBatch {
-  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(T) || T < 1) {
-    throw new RangeError(`copyMemory: expects n >= 1 and T >= 1 integers, but got n=${n}, T=${T}`);
-  }
+  expectBatchSize('copyMemory', n, T, 1);
   const L = T + 2 * COPY_DIGITS;
   const x = new Float32Array(n * COPY_SYMBOLS * L);
   const targets = new Int32Array(n * L);

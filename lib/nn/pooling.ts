@@ -1,5 +1,6 @@
 // MaxPool2d, AvgPool2d (padded zeros count, as PyTorch's default), AdaptiveAvgPool2d, AdaptiveMaxPool2d
-// layers, and their 1-d forms over N×C×L.
+// layers, and their 1-d forms over N×C×L: one window pool and one adaptive pool, each over one axis
+// (a number per argument) or two (a pair [h, w]).
 import {
   adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d, avgPool1d, avgPool2d, maxPool1d, maxPool2d,
 } from '../ops/pool';
@@ -9,170 +10,134 @@ import type { Tensor } from '../core/tensor';
 import { Module } from './module';
 import type { ReceptiveStep } from './receptive-field';
 
-abstract class Pool2d extends Module {
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
+/** How a pool's integer arguments are read, listed per axis and printed: a number (1-d) or a pair [h, w] (2-d). */
+interface PoolAxes<T> {
+  read: (op: string, arg: string, v: unknown, min: number) => T;
+  perAxis: (v: T) => number[];
+  show: (v: T) => string;
+}
 
-  constructor(op: string, kernelSize: IntOrPair, stride?: IntOrPair | null, padding: IntOrPair = 0) {
+const ONE_AXIS: PoolAxes<number> = { read: expectIntSingle, perAxis: (v) => [v], show: (v) => `${v}` };
+const TWO_AXES: PoolAxes<[number, number]> = { read: expectIntPair, perAxis: (v) => v, show: (v) => `(${v.join(', ')})` };
+
+type WindowPoolOp<T> = (x: Tensor, kernelSize: T, stride: T, padding: T) => Tensor;
+
+/** A window of kernelSize every stride (default kernelSize), padding <= kernelSize/2, through one pool op. */
+abstract class WindowPool<T> extends Module {
+  readonly kernelSize: T;
+  readonly stride: T;
+  readonly padding: T;
+  readonly #axes: PoolAxes<T>;
+  readonly #pool: WindowPoolOp<T>;
+
+  constructor(op: string, axes: PoolAxes<T>, pool: WindowPoolOp<T>, kernelSize: unknown, stride: unknown, padding: unknown) {
     super();
-    this.kernelSize = expectIntPair(op, 'kernelSize', kernelSize, 1);
-    this.stride = stride === undefined || stride === null ? this.kernelSize : expectIntPair(op, 'stride', stride, 1);
-    this.padding = expectIntPair(op, 'padding', padding, 0);
+    this.#axes = axes;
+    this.#pool = pool;
+    this.kernelSize = axes.read(op, 'kernelSize', kernelSize, 1);
+    this.stride = stride === undefined || stride === null ? this.kernelSize : axes.read(op, 'stride', stride, 1);
+    this.padding = axes.read(op, 'padding', padding, 0);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.#pool(x, this.kernelSize, this.stride, this.padding);
   }
 
   override receptiveStep(): ReceptiveStep {
-    return { kind: 'window', kernel: this.kernelSize, stride: this.stride, dilation: [1, 1], padding: this.padding };
+    const kernel = this.#axes.perAxis(this.kernelSize);
+    return { kind: 'window', kernel, stride: this.#axes.perAxis(this.stride), dilation: kernel.map(() => 1), padding: this.#axes.perAxis(this.padding) };
   }
 
   override extraRepr(): string {
-    return `kernelSize=(${this.kernelSize.join(', ')}), stride=(${this.stride.join(', ')}), padding=(${this.padding.join(', ')})`;
+    const { show } = this.#axes;
+    return `kernelSize=${show(this.kernelSize)}, stride=${show(this.stride)}, padding=${show(this.padding)}`;
   }
 }
 
-export class MaxPool2d extends Pool2d {
-  constructor(kernelSize: IntOrPair, stride?: IntOrPair | null, padding: IntOrPair = 0) {
-    super('MaxPool2d', kernelSize, stride, padding);
-  }
+/** Pools to a fixed outputSize per axis, through one adaptive pool op. */
+abstract class AdaptivePool<T> extends Module {
+  readonly outputSize: T;
+  readonly #axes: PoolAxes<T>;
+  readonly #pool: (x: Tensor, outputSize: T) => Tensor;
 
-  override forward(x: Tensor): Tensor {
-    return maxPool2d(x, this.kernelSize, this.stride, this.padding);
-  }
-}
-
-export class AvgPool2d extends Pool2d {
-  constructor(kernelSize: IntOrPair, stride?: IntOrPair | null, padding: IntOrPair = 0) {
-    super('AvgPool2d', kernelSize, stride, padding);
-  }
-
-  override forward(x: Tensor): Tensor {
-    return avgPool2d(x, this.kernelSize, this.stride, this.padding);
-  }
-}
-
-/** The adaptive pools over N×C×H×W: outputSize [oh, ow] (or a number for a square output). */
-abstract class AdaptivePool2d extends Module {
-  readonly outputSize: [number, number];
-
-  constructor(op: string, outputSize: IntOrPair) {
+  constructor(op: string, axes: PoolAxes<T>, pool: (x: Tensor, outputSize: T) => Tensor, outputSize: unknown) {
     super();
-    this.outputSize = expectIntPair(op, 'outputSize', outputSize, 1);
-  }
-
-  /** A 1×1 output sees the whole map; otherwise windows of about H/oh (exact when it divides). */
-  override receptiveStep(inputShape: readonly number[]): ReceptiveStep {
-    const [oh, ow] = this.outputSize;
-    if (oh === 1 && ow === 1) return { kind: 'global' };
-    const [h, w] = inputShape.slice(-2);
-    return { kind: 'window', kernel: [Math.ceil(h / oh), Math.ceil(w / ow)], stride: [Math.floor(h / oh), Math.floor(w / ow)].map((s) => Math.max(1, s)), dilation: [1, 1] };
-  }
-
-  override extraRepr(): string {
-    return `outputSize=(${this.outputSize.join(', ')})`;
-  }
-}
-
-export class AdaptiveAvgPool2d extends AdaptivePool2d {
-  constructor(outputSize: IntOrPair) {
-    super('AdaptiveAvgPool2d', outputSize);
+    this.#axes = axes;
+    this.#pool = pool;
+    this.outputSize = axes.read(op, 'outputSize', outputSize, 1);
   }
 
   override forward(x: Tensor): Tensor {
-    return adaptiveAvgPool2d(x, this.outputSize);
+    return this.#pool(x, this.outputSize);
+  }
+
+  /** An output of 1 on every axis sees the whole input; otherwise windows of about in/out (exact when it divides). */
+  override receptiveStep(inputShape: readonly number[]): ReceptiveStep {
+    const out = this.#axes.perAxis(this.outputSize);
+    if (out.every((o) => o === 1)) return { kind: 'global' };
+    const sizes = inputShape.slice(-out.length);
+    return {
+      kind: 'window',
+      kernel: sizes.map((n, a) => Math.ceil(n / out[a])),
+      stride: sizes.map((n, a) => Math.max(1, Math.floor(n / out[a]))),
+      dilation: out.map(() => 1),
+    };
+  }
+
+  override extraRepr(): string {
+    return `outputSize=${this.#axes.show(this.outputSize)}`;
+  }
+}
+
+export class MaxPool2d extends WindowPool<[number, number]> {
+  constructor(kernelSize: IntOrPair, stride?: IntOrPair | null, padding: IntOrPair = 0) {
+    super('MaxPool2d', TWO_AXES, maxPool2d, kernelSize, stride, padding);
+  }
+}
+
+export class AvgPool2d extends WindowPool<[number, number]> {
+  constructor(kernelSize: IntOrPair, stride?: IntOrPair | null, padding: IntOrPair = 0) {
+    super('AvgPool2d', TWO_AXES, avgPool2d, kernelSize, stride, padding);
+  }
+}
+
+/** Over N×C×H×W: outputSize [oh, ow] (or a number for a square output). */
+export class AdaptiveAvgPool2d extends AdaptivePool<[number, number]> {
+  constructor(outputSize: IntOrPair) {
+    super('AdaptiveAvgPool2d', TWO_AXES, adaptiveAvgPool2d, outputSize);
   }
 }
 
 /** The max over AdaptiveAvgPool2d's windows. CPU only. */
-export class AdaptiveMaxPool2d extends AdaptivePool2d {
+export class AdaptiveMaxPool2d extends AdaptivePool<[number, number]> {
   constructor(outputSize: IntOrPair) {
-    super('AdaptiveMaxPool2d', outputSize);
-  }
-
-  override forward(x: Tensor): Tensor {
-    return adaptiveMaxPool2d(x, this.outputSize);
+    super('AdaptiveMaxPool2d', TWO_AXES, adaptiveMaxPool2d, outputSize);
   }
 }
 
-/** Pools over N×C×L: kernelSize steps every stride (default kernelSize), padding <= kernelSize/2. */
-abstract class Pool1d extends Module {
-  readonly kernelSize: number;
-  readonly stride: number;
-  readonly padding: number;
-
-  constructor(op: string, kernelSize: number, stride?: number | null, padding = 0) {
-    super();
-    this.kernelSize = expectIntSingle(op, 'kernelSize', kernelSize, 1);
-    this.stride = stride === undefined || stride === null ? this.kernelSize : expectIntSingle(op, 'stride', stride, 1);
-    this.padding = expectIntSingle(op, 'padding', padding, 0);
-  }
-
-  override receptiveStep(): ReceptiveStep {
-    return { kind: 'window', kernel: [this.kernelSize], stride: [this.stride], dilation: [1] };
-  }
-
-  override extraRepr(): string {
-    return `kernelSize=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}`;
-  }
-}
-
-export class MaxPool1d extends Pool1d {
+/** Over N×C×L: kernelSize steps every stride (default kernelSize), padding <= kernelSize/2. */
+export class MaxPool1d extends WindowPool<number> {
   constructor(kernelSize: number, stride?: number | null, padding = 0) {
-    super('MaxPool1d', kernelSize, stride, padding);
-  }
-
-  override forward(x: Tensor): Tensor {
-    return maxPool1d(x, this.kernelSize, this.stride, this.padding);
+    super('MaxPool1d', ONE_AXIS, maxPool1d, kernelSize, stride, padding);
   }
 }
 
-export class AvgPool1d extends Pool1d {
+export class AvgPool1d extends WindowPool<number> {
   constructor(kernelSize: number, stride?: number | null, padding = 0) {
-    super('AvgPool1d', kernelSize, stride, padding);
-  }
-
-  override forward(x: Tensor): Tensor {
-    return avgPool1d(x, this.kernelSize, this.stride, this.padding);
+    super('AvgPool1d', ONE_AXIS, avgPool1d, kernelSize, stride, padding);
   }
 }
 
-/** The adaptive pools over N×C×L: N×C×L_in to N×C×outputSize. */
-abstract class AdaptivePool1d extends Module {
-  readonly outputSize: number;
-
-  constructor(op: string, outputSize: number) {
-    super();
-    this.outputSize = expectIntSingle(op, 'outputSize', outputSize, 1);
-  }
-
-  /** Length 1 sees the whole sequence; otherwise windows of about L_in/L. */
-  override receptiveStep(inputShape: readonly number[]): ReceptiveStep {
-    if (this.outputSize === 1) return { kind: 'global' };
-    const l = inputShape[inputShape.length - 1];
-    return { kind: 'window', kernel: [Math.ceil(l / this.outputSize)], stride: [Math.max(1, Math.floor(l / this.outputSize))], dilation: [1] };
-  }
-
-  override extraRepr(): string {
-    return `outputSize=${this.outputSize}`;
-  }
-}
-
-export class AdaptiveAvgPool1d extends AdaptivePool1d {
+/** N×C×L_in to N×C×outputSize. */
+export class AdaptiveAvgPool1d extends AdaptivePool<number> {
   constructor(outputSize: number) {
-    super('AdaptiveAvgPool1d', outputSize);
-  }
-
-  override forward(x: Tensor): Tensor {
-    return adaptiveAvgPool1d(x, this.outputSize);
+    super('AdaptiveAvgPool1d', ONE_AXIS, adaptiveAvgPool1d, outputSize);
   }
 }
 
 /** The max over AdaptiveAvgPool1d's windows. CPU only. */
-export class AdaptiveMaxPool1d extends AdaptivePool1d {
+export class AdaptiveMaxPool1d extends AdaptivePool<number> {
   constructor(outputSize: number) {
-    super('AdaptiveMaxPool1d', outputSize);
-  }
-
-  override forward(x: Tensor): Tensor {
-    return adaptiveMaxPool1d(x, this.outputSize);
+    super('AdaptiveMaxPool1d', ONE_AXIS, adaptiveMaxPool1d, outputSize);
   }
 }

@@ -22,8 +22,9 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerBackendBinding(Napi::Env env, Napi::Object exports) {
-  exports.Set("backend", Napi::Function::New(env, Backend, "backend"));
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exportFunctions(env, exports, {
+      {"backend", Backend}, {"setNumThreads", SetNumThreads},
+  });
 }
 
 }  // namespace atrous::napi

@@ -212,13 +212,11 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerConvBinding(Napi::Env env, Napi::Object exports) {
-  exports.Set("convForward", Napi::Function::New(env, ConvForward, "convForward"));
-  exports.Set("convForwardAsync", Napi::Function::New(env, ConvForwardAsync, "convForwardAsync"));
-  exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardData, "convBackwardData"));
-  exports.Set("convBackwardWeight", Napi::Function::New(env, ConvBackwardWeight, "convBackwardWeight"));
-  exports.Set("convBackwardBias", Napi::Function::New(env, ConvBackwardBias, "convBackwardBias"));
-  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
-  exports.Set("explainConv", Napi::Function::New(env, ExplainConv, "explainConv"));
+  exportFunctions(env, exports, {
+      {"convForward", ConvForward}, {"convForwardAsync", ConvForwardAsync}, {"convBackwardData", ConvBackwardData},
+      {"convBackwardWeight", ConvBackwardWeight}, {"convBackwardBias", ConvBackwardBias}, {"gemm", Gemm},
+      {"explainConv", ExplainConv},
+  });
 }
 
 }  // namespace atrous::napi

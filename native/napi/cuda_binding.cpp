@@ -18,9 +18,7 @@ Napi::Object stateObject(Napi::Env env, const CudaState& s) {
 
 // cudaLoad(path): dlopen()s libatrous_cuda at path and probes the device, once per process.
 Napi::Value CudaLoad(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsString())
-    throwType(info.Env(), "cudaLoad: path expects a string (the path of libatrous_cuda)");
-  return stateObject(info.Env(), loadCudaLibrary(info[0].As<Napi::String>().Utf8Value()));
+  return stateObject(info.Env(), loadCudaLibrary(stringArg(info, 0, "cudaLoad", "path")));
 }
 
 Napi::Value CudaState_(const Napi::CallbackInfo& info) { return stateObject(info.Env(), cudaState()); }
@@ -45,11 +43,10 @@ Napi::Value CudaTf32(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerCudaBinding(Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaLoad", Napi::Function::New(env, CudaLoad, "cudaLoad"));
-  exports.Set("cudaState", Napi::Function::New(env, CudaState_, "cudaState"));
-  exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize, "cudaSynchronize"));
-  exports.Set("cudaSetTf32", Napi::Function::New(env, CudaSetTf32, "cudaSetTf32"));
-  exports.Set("cudaTf32", Napi::Function::New(env, CudaTf32, "cudaTf32"));
+  exportFunctions(env, exports, {
+      {"cudaLoad", CudaLoad}, {"cudaState", CudaState_}, {"cudaSynchronize", CudaSynchronize},
+      {"cudaSetTf32", CudaSetTf32}, {"cudaTf32", CudaTf32},
+  });
   DeviceBuffer::registerClass(env, exports);
 }
 

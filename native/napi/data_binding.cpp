@@ -10,10 +10,7 @@ namespace {
 //                  crops: Int32Array | null, out: Float32Array)
 Napi::Value GatherImageBatch(const Napi::CallbackInfo& info) {
   const char* fn = "gatherImageBatch";
-  Napi::Value s = info.Length() > 0 ? info[0] : info.Env().Undefined();
-  if (!s.IsTypedArray() || s.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throwType(info.Env(), std::string(fn) + ": src expects a Uint8Array");
-  auto src = s.As<Napi::Uint8Array>();
+  Napi::Uint8Array src = uint8Arg(info, 0, fn, "src");
   auto shape = shapeArg(info, 1, 3, fn, "imageShape");
   IntSpan indices = int32Arg(info, 2, fn, "indices");
   ImageBatchSpec spec;
@@ -23,8 +20,7 @@ Napi::Value GatherImageBatch(const Napi::CallbackInfo& info) {
   spec.scale = static_cast<float>(numberArg(info, 3, fn, "scale"));
   spec.shift = static_cast<float>(numberArg(info, 4, fn, "shift"));
   spec.pad = intArg(info, 5, 0, 1 << 20, fn, "pad");
-  IntSpan crops;
-  if (info.Length() > 6 && !info[6].IsNull() && !info[6].IsUndefined()) crops = int32Arg(info, 6, fn, "crops");
+  IntSpan crops = optionalInt32Arg(info, 6, fn, "crops");
   FloatSpan out = floatArg(info, 7, fn, "out");
   throwIfFailed(info.Env(), gatherImageBatch(spec, src.Data(), static_cast<long long>(src.ByteLength()), indices.data,
                                              indices.size, crops.data, crops.size, out));
@@ -45,8 +41,9 @@ Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerDataBinding(Napi::Env env, Napi::Object exports) {
-  exports.Set("gatherImageBatch", Napi::Function::New(env, GatherImageBatch, "gatherImageBatch"));
-  exports.Set("argmaxRows", Napi::Function::New(env, ArgmaxRows, "argmaxRows"));
+  exportFunctions(env, exports, {
+      {"gatherImageBatch", GatherImageBatch}, {"argmaxRows", ArgmaxRows},
+  });
 }
 
 }  // namespace atrous::napi

@@ -83,7 +83,7 @@ Napi::Value DeviceBuffer::download(const Napi::CallbackInfo& info) {
 // copyFrom(src: DeviceBuffer of the same length): device to device.
 Napi::Value DeviceBuffer::copyFrom(const Napi::CallbackInfo& info) {
   const char* fn = "DeviceBuffer.copyFrom";
-  DeviceBuffer* src = info.Length() > 0 ? from(info[0]) : nullptr;
+  DeviceBuffer* src = from(argAt(info, 0));
   if (src == nullptr) throwType(info.Env(), std::string(fn) + ": src expects a DeviceBuffer");
   expectLength(info.Env(), src->length_, length_, fn, "src");
   throwIfFailed(info.Env(),

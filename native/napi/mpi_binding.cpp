@@ -36,9 +36,7 @@ void throwIfMpiFailed(Napi::Env env, const char* fn, int code) {
 }
 
 Napi::Value MpiLoad(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsString())
-    throwType(info.Env(), "mpiLoad: path expects a string (the path or soname of libmpi)");
-  const MpiState& s = loadMpiLibrary(info[0].As<Napi::String>().Utf8Value());
+  const MpiState& s = loadMpiLibrary(stringArg(info, 0, "mpiLoad", "path"));  // the path or soname of libmpi
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("usable", s.usable);
   if (!s.usable) o.Set("reason", s.reason);
@@ -115,12 +113,8 @@ Napi::Value MpiAllreduceSumAsync(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value MpiAllreduceMaxAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  requireGroup(env, "mpiAllreduceMaxAsync");
-  if (info.Length() < 1 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    throwType(env, "mpiAllreduceMaxAsync: data expects a Float64Array");
-  Napi::Float64Array a = info[0].As<Napi::Float64Array>();
+  requireGroup(info.Env(), "mpiAllreduceMaxAsync");
+  Napi::Float64Array a = float64Arg(info, 0, "mpiAllreduceMaxAsync", "data");
   return submit(info, {MpiJob::Kind::kAllreduceMaxDouble, a.Data(), static_cast<int64_t>(a.ElementLength()), 0}, info[0]);
 }
 
@@ -150,15 +144,11 @@ Napi::Value MpiWait(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerMpiBinding(Napi::Env env, Napi::Object exports) {
-  exports.Set("mpiLoad", Napi::Function::New(env, MpiLoad, "mpiLoad"));
-  exports.Set("mpiInit", Napi::Function::New(env, MpiInit, "mpiInit"));
-  exports.Set("mpiFinalize", Napi::Function::New(env, MpiFinalize, "mpiFinalize"));
-  exports.Set("mpiAbort", Napi::Function::New(env, MpiAbort, "mpiAbort"));
-  exports.Set("mpiAllreduceSumAsync", Napi::Function::New(env, MpiAllreduceSumAsync, "mpiAllreduceSumAsync"));
-  exports.Set("mpiAllreduceMaxAsync", Napi::Function::New(env, MpiAllreduceMaxAsync, "mpiAllreduceMaxAsync"));
-  exports.Set("mpiBroadcastAsync", Napi::Function::New(env, MpiBroadcastAsync, "mpiBroadcastAsync"));
-  exports.Set("mpiBarrierAsync", Napi::Function::New(env, MpiBarrierAsync, "mpiBarrierAsync"));
-  exports.Set("mpiWait", Napi::Function::New(env, MpiWait, "mpiWait"));
+  exportFunctions(env, exports, {
+      {"mpiLoad", MpiLoad}, {"mpiInit", MpiInit}, {"mpiFinalize", MpiFinalize}, {"mpiAbort", MpiAbort},
+      {"mpiAllreduceSumAsync", MpiAllreduceSumAsync}, {"mpiAllreduceMaxAsync", MpiAllreduceMaxAsync},
+      {"mpiBroadcastAsync", MpiBroadcastAsync}, {"mpiBarrierAsync", MpiBarrierAsync}, {"mpiWait", MpiWait},
+  });
 }
 
 }  // namespace atrous::napi

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,11 @@
 #include "../kernels/status.h"
 
 namespace atrous::napi {
+
+// info[i], or undefined past the last argument.
+Napi::Value argAt(const Napi::CallbackInfo& info, size_t i);
+// True for null and undefined: an optional argument left out.
+bool isAbsent(const Napi::Value& v);
 
 // Throws a JS TypeError/RangeError (as a C++ exception caught by node-addon-api).
 [[noreturn]] void throwType(Napi::Env env, const std::string& message);
@@ -26,12 +32,23 @@ FloatSpan optionalFloatArg(const Napi::CallbackInfo& info, size_t i, const char*
 // info[i] as an Int32Array view.
 using IntSpan = Int32Span;  // the kernels' own span type, so views pass straight through
 IntSpan int32Arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+// Same, or an empty span for null/undefined.
+IntSpan optionalInt32Arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+// info[i] as a Uint8Array (raw bytes) and as a Float64Array.
+Napi::Uint8Array uint8Arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+Napi::Float64Array float64Arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
 // info[i] as an array of exactly `rank` non-negative integers (< 2^31).
 std::vector<int64_t> shapeArg(const Napi::CallbackInfo& info, size_t i, size_t rank, const char* fn, const char* arg);
 // info[i] as an integer in [lo, hi].
 int64_t intArg(const Napi::CallbackInfo& info, size_t i, int64_t lo, int64_t hi, const char* fn, const char* arg);
 double numberArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+std::string stringArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
 bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
+// v as an integer in [lo, hi]; otherwise a RangeError "<what> expects an integer in lo..hi, but got v"
+// (a bound of 2^31-1 or 2^53-1 printed so).
+int64_t integerIn(Napi::Env env, const Napi::Value& v, int64_t lo, int64_t hi, const std::string& what);
+// The elements of array a as integers in [lo, hi]; element k's error names "<what>[k]".
+std::vector<int64_t> integerElements(Napi::Env env, const Napi::Array& a, int64_t lo, int64_t hi, const std::string& what);
 // obj[key] as an integer in [lo, hi].
 int64_t intField(Napi::Env env, const Napi::Object& obj, const char* key, int64_t lo, int64_t hi, const char* fn);
 Napi::Object objectArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg);
@@ -62,6 +79,14 @@ class Placement {
   bool onDevice_ = false;
   void place(const char* name, bool device);
 };
+
+// One exported function: its JS name and its callback.
+struct ExportedFunction {
+  const char* name;
+  Napi::Value (*fn)(const Napi::CallbackInfo&);
+};
+// exports[name] = a JS function of that name, for each.
+void exportFunctions(Napi::Env env, Napi::Object exports, std::initializer_list<ExportedFunction> functions);
 
 // Registration hooks, one per binding file.
 void registerBackendBinding(Napi::Env env, Napi::Object exports);

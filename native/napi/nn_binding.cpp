@@ -126,14 +126,9 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
 // convertToFloat32(bytes: Uint8Array, dtype: string, out: Float32Array)
 Napi::Value ConvertToFloat32(const Napi::CallbackInfo& info) {
   const char* fn = "convertToFloat32";
-  Napi::Value b = info.Length() > 0 ? info[0] : info.Env().Undefined();
-  if (!b.IsTypedArray() || b.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throwType(info.Env(), std::string(fn) + ": bytes expects a Uint8Array");
-  auto bytes = b.As<Napi::Uint8Array>();
-  Napi::Value d = info.Length() > 1 ? info[1] : info.Env().Undefined();
-  if (!d.IsString()) throwType(info.Env(), std::string(fn) + ": dtype expects a string such as 'F16'");
+  Napi::Uint8Array bytes = uint8Arg(info, 0, fn, "bytes");
+  const std::string name = stringArg(info, 1, fn, "dtype");
   SourceDtype dtype;
-  std::string name = d.As<Napi::String>().Utf8Value();
   if (!parseSourceDtype(name, &dtype))
     throwRange(info.Env(), std::string(fn) + ": dtype expects one of F16, BF16, F64, I64, I32, I16, I8, U8, BOOL, but got " + name);
   FloatSpan out = floatArg(info, 2, fn, "out");
@@ -144,11 +139,10 @@ Napi::Value ConvertToFloat32(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerNnBinding(Napi::Env env, Napi::Object exports) {
-  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward, "batchNormForward"));
-  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward, "batchNormBackward"));
-  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
-  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
-  exports.Set("convertToFloat32", Napi::Function::New(env, ConvertToFloat32, "convertToFloat32"));
+  exportFunctions(env, exports, {
+      {"batchNormForward", BatchNormForward}, {"batchNormBackward", BatchNormBackward}, {"sgdStep", SgdStep},
+      {"adamStep", AdamStep}, {"convertToFloat32", ConvertToFloat32},
+  });
 }
 
 }  // namespace atrous::napi

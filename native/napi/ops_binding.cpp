@@ -2,7 +2,6 @@
 // zero-copy views, then straight into the kernels (elementwise, pool, interpolate, loss, random). Every length is
 // checked against the shape it comes with before a kernel runs.
 #include <array>
-#include <cmath>
 #include <string>
 #include <vector>
 
@@ -23,10 +22,6 @@ namespace {
 constexpr int64_t kMaxInt32 = 2147483647;
 constexpr int64_t kMaxSafeInteger = 9007199254740991;  // 2^53 - 1: seeds and offsets are JS numbers
 
-Napi::Value argOrUndefined(const Napi::CallbackInfo& info, size_t i) {
-  return i < info.Length() ? info[i] : info.Env().Undefined();
-}
-
 ConstInt32Span constSpan(IntSpan s) { return ConstInt32Span(s.data, s.size); }
 
 // xShape [N, C, H, W] as the kernels' Nchw, each dim >= 1 and fewer than 2^31 elements.
@@ -44,16 +39,8 @@ std::array<int64_t, 2> pairField(Napi::Env env, const Napi::Object& obj, const c
   if (!v.IsArray()) throwType(env, where + " expects an [h, w] array, but got " + v.ToString().Utf8Value());
   auto a = v.As<Napi::Array>();
   if (a.Length() != 2) throwRange(env, where + " expects 2 values [h, w], but got " + std::to_string(a.Length()));
-  std::array<int64_t, 2> out{};
-  for (uint32_t k = 0; k < 2; ++k) {
-    Napi::Value e = a.Get(k);
-    const double x = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : NAN;
-    if (!(x >= static_cast<double>(lo) && x <= static_cast<double>(kMaxInt32) && std::floor(x) == x))
-      throwRange(env, where + "[" + std::to_string(k) + "] expects an integer in " + std::to_string(lo) +
-                          "..2^31-1, but got " + e.ToString().Utf8Value());
-    out[k] = static_cast<int64_t>(x);
-  }
-  return out;
+  const auto hw = integerElements(env, a, lo, kMaxInt32, where);
+  return {hw[0], hw[1]};
 }
 
 // p: { kernel: [h, w], stride: [h, w], padding: [h, w] }
@@ -101,8 +88,7 @@ Napi::Value Axpby(const Napi::CallbackInfo& info) {
   Placement at(info, fn);
   FloatSpan a = at.arg(0, "a");
   const float alpha = static_cast<float>(numberArg(info, 1, fn, "alpha"));
-  Napi::Value bv = argOrUndefined(info, 2);
-  const bool hasB = !bv.IsNull() && !bv.IsUndefined();  // decided by the argument, not by a span's length
+  const bool hasB = !isAbsent(argAt(info, 2));  // decided by the argument, not by a span's length
   FloatSpan b = hasB ? at.arg(2, "b") : FloatSpan{};
   const float beta = static_cast<float>(numberArg(info, 3, fn, "beta"));
   FloatSpan out = at.arg(4, "out");
@@ -204,23 +190,14 @@ Napi::Value TransposeBatched(const Napi::CallbackInfo& info) {
 
 // An array of up to kMaxPermuteRank integers in [lo, 2^31-1] (a shape or a permutation, any rank).
 std::vector<int64_t> dimsArg(const Napi::CallbackInfo& info, size_t i, int64_t lo, const char* fn, const char* arg) {
-  Napi::Value v = argOrUndefined(info, i);
+  Napi::Value v = argAt(info, i);
   const std::string where = std::string(fn) + ": " + arg;
   if (!v.IsArray()) throwType(info.Env(), where + " expects an array of integers, but got " + v.ToString().Utf8Value());
   auto a = v.As<Napi::Array>();
   if (a.Length() > static_cast<uint32_t>(kMaxPermuteRank))
     throwRange(info.Env(), where + " expects at most " + std::to_string(kMaxPermuteRank) + " dims, but got " +
                                std::to_string(a.Length()));
-  std::vector<int64_t> out(a.Length());
-  for (uint32_t k = 0; k < a.Length(); ++k) {
-    Napi::Value e = a.Get(k);
-    const double x = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : NAN;
-    if (!(x >= static_cast<double>(lo) && x <= static_cast<double>(kMaxInt32) && std::floor(x) == x))
-      throwRange(info.Env(), where + "[" + std::to_string(k) + "] expects an integer in " + std::to_string(lo) +
-                                 "..2^31-1, but got " + e.ToString().Utf8Value());
-    out[k] = static_cast<int64_t>(x);
-  }
-  return out;
+  return integerElements(info.Env(), a, lo, kMaxInt32, where);
 }
 
 // permute(x, shape, perm, out)
@@ -252,15 +229,23 @@ Napi::Value CopyStridedRows(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// (outer, size, inner) at info[i..i+2]: x seen as outer × size × inner, taken along size.
+struct Along {
+  int64_t outer, size, inner;
+};
+
+Along alongArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  return {intArg(info, i, 0, kMaxInt32, fn, "outer"), intArg(info, i + 1, 1, kMaxInt32, fn, "size"),
+          intArg(info, i + 2, 0, kMaxInt32, fn, "inner")};
+}
+
 // argmaxAlong(x, outer, size, inner, out: Int32Array)
 Napi::Value ArgmaxAlong(const Napi::CallbackInfo& info) {
   const char* fn = "argmaxAlong";
   FloatSpan x = floatArg(info, 0, fn, "x");
-  const int64_t outer = intArg(info, 1, 0, kMaxInt32, fn, "outer");
-  const int64_t size = intArg(info, 2, 1, kMaxInt32, fn, "size");
-  const int64_t inner = intArg(info, 3, 0, kMaxInt32, fn, "inner");
+  const Along a = alongArg(info, 1, fn);
   IntSpan out = int32Arg(info, 4, fn, "out");
-  throwIfFailed(info.Env(), argmaxAlong(x, outer, size, inner, out));
+  throwIfFailed(info.Env(), argmaxAlong(x, a.outer, a.size, a.inner, out));
   return info.Env().Undefined();
 }
 
@@ -268,12 +253,10 @@ Napi::Value ArgmaxAlong(const Napi::CallbackInfo& info) {
 Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
   const char* fn = "softmaxForward";
   FloatSpan x = floatArg(info, 0, fn, "x");
-  const int64_t outer = intArg(info, 1, 0, kMaxInt32, fn, "outer");
-  const int64_t size = intArg(info, 2, 1, kMaxInt32, fn, "size");
-  const int64_t inner = intArg(info, 3, 0, kMaxInt32, fn, "inner");
+  const Along a = alongArg(info, 1, fn);
   const bool log = boolArg(info, 4, fn, "log");
   FloatSpan out = floatArg(info, 5, fn, "out");
-  throwIfFailed(info.Env(), softmaxForward(x, outer, size, inner, log, out));
+  throwIfFailed(info.Env(), softmaxForward(x, a.outer, a.size, a.inner, log, out));
   return info.Env().Undefined();
 }
 
@@ -281,12 +264,10 @@ Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
 Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   const char* fn = "softmaxBackward";
   FloatSpan y = floatArg(info, 0, fn, "y"), dy = floatArg(info, 1, fn, "dy");
-  const int64_t outer = intArg(info, 2, 0, kMaxInt32, fn, "outer");
-  const int64_t size = intArg(info, 3, 1, kMaxInt32, fn, "size");
-  const int64_t inner = intArg(info, 4, 0, kMaxInt32, fn, "inner");
+  const Along a = alongArg(info, 2, fn);
   const bool log = boolArg(info, 5, fn, "log");
   FloatSpan dx = floatArg(info, 6, fn, "dx");
-  throwIfFailed(info.Env(), softmaxBackward(y, dy, outer, size, inner, log, dx));
+  throwIfFailed(info.Env(), softmaxBackward(y, dy, a.outer, a.size, a.inner, log, dx));
   return info.Env().Undefined();
 }
 
@@ -310,13 +291,23 @@ Napi::Value SigmoidBackward(const Napi::CallbackInfo& info) {
   return BackwardCpu<sigmoidBackward>(info, "sigmoidBackward");
 }
 
-// crossEntropy options from (weight | null, ignoreIndex, labelSmoothing) at info[i..i+2].
-CrossEntropyOptions crossEntropyOptionsArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+// (n, c, inner, targets, weight | null, ignoreIndex, labelSmoothing) at info[1..7], shared by both passes.
+struct CrossEntropyNdArgs {
+  int64_t n, c, inner;
+  IntSpan targets;
   CrossEntropyOptions o;
-  o.weight = optionalFloatArg(info, i, fn, "weight");
-  o.ignoreIndex = intArg(info, i + 1, -kMaxInt32 - 1, kMaxInt32, fn, "ignoreIndex");
-  o.labelSmoothing = numberArg(info, i + 2, fn, "labelSmoothing");
-  return o;
+};
+
+CrossEntropyNdArgs crossEntropyNdArgs(const Napi::CallbackInfo& info, const char* fn) {
+  CrossEntropyNdArgs a;
+  a.n = intArg(info, 1, 1, kMaxInt32, fn, "n");
+  a.c = intArg(info, 2, 1, kMaxInt32, fn, "c");
+  a.inner = intArg(info, 3, 1, kMaxInt32, fn, "inner");
+  a.targets = int32Arg(info, 4, fn, "targets");
+  a.o.weight = optionalFloatArg(info, 5, fn, "weight");
+  a.o.ignoreIndex = intArg(info, 6, -kMaxInt32 - 1, kMaxInt32, fn, "ignoreIndex");
+  a.o.labelSmoothing = numberArg(info, 7, fn, "labelSmoothing");
+  return a;
 }
 
 // crossEntropyNdForward(logits, n, c, inner, targets, weight | null, ignoreIndex, labelSmoothing, probs, losses | null)
@@ -324,15 +315,11 @@ CrossEntropyOptions crossEntropyOptionsArg(const Napi::CallbackInfo& info, size_
 Napi::Value CrossEntropyNdForward(const Napi::CallbackInfo& info) {
   const char* fn = "crossEntropyNdForward";
   FloatSpan logits = floatArg(info, 0, fn, "logits");
-  const int64_t n = intArg(info, 1, 1, kMaxInt32, fn, "n");
-  const int64_t c = intArg(info, 2, 1, kMaxInt32, fn, "c");
-  const int64_t inner = intArg(info, 3, 1, kMaxInt32, fn, "inner");
-  IntSpan targets = int32Arg(info, 4, fn, "targets");
-  const CrossEntropyOptions o = crossEntropyOptionsArg(info, 5, fn);
+  const CrossEntropyNdArgs a = crossEntropyNdArgs(info, fn);
   FloatSpan probs = floatArg(info, 8, fn, "probs");
   FloatSpan losses = optionalFloatArg(info, 9, fn, "losses");
   CrossEntropySums sums;
-  throwIfFailed(info.Env(), crossEntropyNdForward(n, c, inner, logits, constSpan(targets), o, probs, losses, &sums));
+  throwIfFailed(info.Env(), crossEntropyNdForward(a.n, a.c, a.inner, logits, constSpan(a.targets), a.o, probs, losses, &sums));
   Napi::Object result = Napi::Object::New(info.Env());
   result.Set("nll", sums.nll);
   result.Set("smooth", sums.smooth);
@@ -346,42 +333,66 @@ Napi::Value CrossEntropyNdForward(const Napi::CallbackInfo& info) {
 Napi::Value CrossEntropyNdBackward(const Napi::CallbackInfo& info) {
   const char* fn = "crossEntropyNdBackward";
   FloatSpan probs = floatArg(info, 0, fn, "probs");
-  const int64_t n = intArg(info, 1, 1, kMaxInt32, fn, "n");
-  const int64_t c = intArg(info, 2, 1, kMaxInt32, fn, "c");
-  const int64_t inner = intArg(info, 3, 1, kMaxInt32, fn, "inner");
-  IntSpan targets = int32Arg(info, 4, fn, "targets");
-  const CrossEntropyOptions o = crossEntropyOptionsArg(info, 5, fn);
+  const CrossEntropyNdArgs a = crossEntropyNdArgs(info, fn);
   const double nllScale = numberArg(info, 8, fn, "nllScale");
   const double smoothScale = numberArg(info, 9, fn, "smoothScale");
   FloatSpan gradOut = floatArg(info, 10, fn, "gradOut");
   FloatSpan dlogits = floatArg(info, 11, fn, "dlogits");
-  throwIfFailed(info.Env(), crossEntropyNdBackward(n, c, inner, probs, constSpan(targets), o, nllScale, smoothScale,
-                                                   gradOut, dlogits));
+  throwIfFailed(info.Env(), crossEntropyNdBackward(a.n, a.c, a.inner, probs, constSpan(a.targets), a.o, nllScale,
+                                                   smoothScale, gradOut, dlogits));
   return info.Env().Undefined();
 }
 
 // ---- pooling ----
+
+// (xShape, p) at info[i] and info[i + 1]: the input's shape and the window, checked together.
+struct PoolShapes {
+  Nchw x;
+  PoolWindow p;
+  Nchw y;
+  int64_t outputSize() const { return y.size(); }
+};
+
+PoolShapes poolShapesArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  PoolShapes s;
+  s.x = nchwArg(info, i, fn, "xShape");
+  s.p = poolWindowArg(info, i + 1, fn);
+  throwIfFailed(info.Env(), validatePool(fn, s.x, s.p));
+  s.y = pooledShape(s.x, s.p);
+  return s;
+}
+
+// (xShape, outHW) at info[i] and info[i + 1]: the adaptive pools' input shape and output size, checked together.
+struct AdaptiveShapes {
+  Nchw x;
+  int64_t outH, outW;
+  int64_t outputSize() const { return x.n * x.c * outH * outW; }
+};
+
+AdaptiveShapes adaptiveShapesArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  const Nchw x = nchwArg(info, i, fn, "xShape");
+  const auto outHW = shapeArg(info, i + 1, 2, fn, "outHW");
+  throwIfFailed(info.Env(), validateAdaptivePool(fn, x, outHW[0], outHW[1]));
+  return {x, outHW[0], outHW[1]};
+}
 
 // maxPool2dForward(x, xShape, p, y, argmax)
 Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   const char* fn = "maxPool2dForward";
   Placement at(info, fn);
   FloatSpan x = at.arg(0, "x");
-  const Nchw xs = nchwArg(info, 1, fn, "xShape");
-  const PoolWindow p = poolWindowArg(info, 2, fn);
+  const PoolShapes s = poolShapesArg(info, 1, fn);
   FloatSpan y = at.arg(3, "y");
   IntSpan argmax = at.ints(4, "argmax");
-  throwIfFailed(info.Env(), validatePool(fn, xs, p));
-  const Nchw ys = pooledShape(xs, p);
-  expectLength(info.Env(), x.size, xs.size(), fn, "x");
-  expectLength(info.Env(), y.size, ys.size(), fn, "y");
-  expectLength(info.Env(), argmax.size, ys.size(), fn, "argmax");
+  expectLength(info.Env(), x.size, s.x.size(), fn, "x");
+  expectLength(info.Env(), y.size, s.y.size(), fn, "y");
+  expectLength(info.Env(), argmax.size, s.y.size(), fn, "argmax");
   if (at.onDevice()) {
-    const AtrousNchw ax = toAbi(xs);
-    const AtrousPoolWindow ap = toAbi(p);
+    const AtrousNchw ax = toAbi(s.x);
+    const AtrousPoolWindow ap = toAbi(s.p);
     throwIfFailed(info.Env(), cudaResult(at.cuda().maxPool2dForward(&ax, &ap, abiIn(x), abiOut(y), abiOut(argmax))));
   } else {
-    throwIfFailed(info.Env(), maxPool2dForward(xs, p, x, y, argmax));
+    throwIfFailed(info.Env(), maxPool2dForward(s.x, s.p, x, y, argmax));
   }
   return info.Env().Undefined();
 }
@@ -408,87 +419,67 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// avgPool2dForward(x, xShape, p, y)
+// The average pools' passes on the host or the device: in at info[0], the shapes at info[1..2], out at info[3]
+// (forward x → y, backward dy → dx), lengths checked; run(shapes, in, out, cuda | null) calls the kernel.
+template <class Shapes, class Run>
+Napi::Value AvgPoolPass(const Napi::CallbackInfo& info, const char* fn, bool backward,
+                        Shapes (*shapesArg)(const Napi::CallbackInfo&, size_t, const char*), Run run) {
+  Placement at(info, fn);
+  const char* inName = backward ? "dy" : "x";
+  const char* outName = backward ? "dx" : "y";
+  FloatSpan in = at.arg(0, inName);
+  const Shapes s = shapesArg(info, 1, fn);
+  FloatSpan out = at.arg(3, outName);
+  expectLength(info.Env(), in.size, backward ? s.outputSize() : s.x.size(), fn, inName);
+  expectLength(info.Env(), out.size, backward ? s.x.size() : s.outputSize(), fn, outName);
+  throwIfFailed(info.Env(), run(s, in, out, at.onDevice() ? &at.cuda() : nullptr));
+  return info.Env().Undefined();
+}
+
+// The kernel of one such pass: the CPU one, or the CUDA one when cuda is given.
+using CudaAvgPool = int (*AtrousCudaApi::*)(const AtrousNchw*, const AtrousPoolWindow*, AtrousIn, AtrousOut);
+template <Status (*Kernel)(const Nchw&, const PoolWindow&, ConstFloatSpan, FloatSpan), CudaAvgPool CudaKernel>
+Status runAvgPool(const PoolShapes& s, FloatSpan in, FloatSpan out, const AtrousCudaApi* cuda) {
+  const AtrousNchw ax = toAbi(s.x);
+  const AtrousPoolWindow ap = toAbi(s.p);
+  return cuda ? cudaResult((cuda->*CudaKernel)(&ax, &ap, abiIn(in), abiOut(out))) : Kernel(s.x, s.p, in, out);
+}
+
+using CudaAdaptiveAvgPool = int (*AtrousCudaApi::*)(const AtrousNchw*, int64_t, int64_t, AtrousIn, AtrousOut);
+template <Status (*Kernel)(const Nchw&, int64_t, int64_t, ConstFloatSpan, FloatSpan), CudaAdaptiveAvgPool CudaKernel>
+Status runAdaptiveAvgPool(const AdaptiveShapes& s, FloatSpan in, FloatSpan out, const AtrousCudaApi* cuda) {
+  const AtrousNchw ax = toAbi(s.x);
+  return cuda ? cudaResult((cuda->*CudaKernel)(&ax, s.outH, s.outW, abiIn(in), abiOut(out)))
+              : Kernel(s.x, s.outH, s.outW, in, out);
+}
+
+// avgPool2dForward(x, xShape, p, y), avgPool2dBackward(dy, xShape, p, dx), adaptiveAvgPool2dForward(x, xShape,
+// outHW, y), adaptiveAvgPool2dBackward(dy, xShape, outHW, dx)
 Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
-  const char* fn = "avgPool2dForward";
-  Placement at(info, fn);
-  FloatSpan x = at.arg(0, "x");
-  const Nchw xs = nchwArg(info, 1, fn, "xShape");
-  const PoolWindow p = poolWindowArg(info, 2, fn);
-  FloatSpan y = at.arg(3, "y");
-  throwIfFailed(info.Env(), validatePool(fn, xs, p));
-  expectLength(info.Env(), x.size, xs.size(), fn, "x");
-  expectLength(info.Env(), y.size, pooledShape(xs, p).size(), fn, "y");
-  const AtrousNchw ax = toAbi(xs);
-  const AtrousPoolWindow ap = toAbi(p);
-  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().avgPool2dForward(&ax, &ap, abiIn(x), abiOut(y)))
-                                          : avgPool2dForward(xs, p, x, y));
-  return info.Env().Undefined();
+  return AvgPoolPass(info, "avgPool2dForward", false, poolShapesArg,
+                     runAvgPool<avgPool2dForward, &AtrousCudaApi::avgPool2dForward>);
 }
-
-// avgPool2dBackward(dy, xShape, p, dx)
 Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
-  const char* fn = "avgPool2dBackward";
-  Placement at(info, fn);
-  FloatSpan dy = at.arg(0, "dy");
-  const Nchw xs = nchwArg(info, 1, fn, "xShape");
-  const PoolWindow p = poolWindowArg(info, 2, fn);
-  FloatSpan dx = at.arg(3, "dx");
-  throwIfFailed(info.Env(), validatePool(fn, xs, p));
-  expectLength(info.Env(), dy.size, pooledShape(xs, p).size(), fn, "dy");
-  expectLength(info.Env(), dx.size, xs.size(), fn, "dx");
-  const AtrousNchw ax = toAbi(xs);
-  const AtrousPoolWindow ap = toAbi(p);
-  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().avgPool2dBackward(&ax, &ap, abiIn(dy), abiOut(dx)))
-                                          : avgPool2dBackward(xs, p, dy, dx));
-  return info.Env().Undefined();
+  return AvgPoolPass(info, "avgPool2dBackward", true, poolShapesArg,
+                     runAvgPool<avgPool2dBackward, &AtrousCudaApi::avgPool2dBackward>);
 }
-
-// adaptiveAvgPool2dForward(x, xShape, outHW, y)
 Napi::Value AdaptiveAvgPool2dForward(const Napi::CallbackInfo& info) {
-  const char* fn = "adaptiveAvgPool2dForward";
-  Placement at(info, fn);
-  FloatSpan x = at.arg(0, "x");
-  const Nchw xs = nchwArg(info, 1, fn, "xShape");
-  const auto outHW = shapeArg(info, 2, 2, fn, "outHW");
-  FloatSpan y = at.arg(3, "y");
-  throwIfFailed(info.Env(), validateAdaptivePool(fn, xs, outHW[0], outHW[1]));
-  expectLength(info.Env(), x.size, xs.size(), fn, "x");
-  expectLength(info.Env(), y.size, xs.n * xs.c * outHW[0] * outHW[1], fn, "y");
-  const AtrousNchw ax = toAbi(xs);
-  throwIfFailed(info.Env(),
-                at.onDevice() ? cudaResult(at.cuda().adaptiveAvgPool2dForward(&ax, outHW[0], outHW[1], abiIn(x), abiOut(y)))
-                              : adaptiveAvgPool2dForward(xs, outHW[0], outHW[1], x, y));
-  return info.Env().Undefined();
+  return AvgPoolPass(info, "adaptiveAvgPool2dForward", false, adaptiveShapesArg,
+                     runAdaptiveAvgPool<adaptiveAvgPool2dForward, &AtrousCudaApi::adaptiveAvgPool2dForward>);
 }
-
-// adaptiveAvgPool2dBackward(dy, xShape, outHW, dx)
 Napi::Value AdaptiveAvgPool2dBackward(const Napi::CallbackInfo& info) {
-  const char* fn = "adaptiveAvgPool2dBackward";
-  Placement at(info, fn);
-  FloatSpan dy = at.arg(0, "dy");
-  const Nchw xs = nchwArg(info, 1, fn, "xShape");
-  const auto outHW = shapeArg(info, 2, 2, fn, "outHW");
-  FloatSpan dx = at.arg(3, "dx");
-  throwIfFailed(info.Env(), validateAdaptivePool(fn, xs, outHW[0], outHW[1]));
-  expectLength(info.Env(), dy.size, xs.n * xs.c * outHW[0] * outHW[1], fn, "dy");
-  expectLength(info.Env(), dx.size, xs.size(), fn, "dx");
-  const AtrousNchw ax = toAbi(xs);
-  throwIfFailed(info.Env(),
-                at.onDevice() ? cudaResult(at.cuda().adaptiveAvgPool2dBackward(&ax, outHW[0], outHW[1], abiIn(dy), abiOut(dx)))
-                              : adaptiveAvgPool2dBackward(xs, outHW[0], outHW[1], dy, dx));
-  return info.Env().Undefined();
+  return AvgPoolPass(info, "adaptiveAvgPool2dBackward", true, adaptiveShapesArg,
+                     runAdaptiveAvgPool<adaptiveAvgPool2dBackward, &AtrousCudaApi::adaptiveAvgPool2dBackward>);
 }
 
 // adaptiveMaxPool2dForward(x, xShape, outHW, y, argmax): CPU only; maxPool2dBackward is its backward
 Napi::Value AdaptiveMaxPool2dForward(const Napi::CallbackInfo& info) {
   const char* fn = "adaptiveMaxPool2dForward";
   FloatSpan x = floatArg(info, 0, fn, "x");
-  const Nchw xs = nchwArg(info, 1, fn, "xShape");
-  const auto outHW = shapeArg(info, 2, 2, fn, "outHW");
+  const AdaptiveShapes s = adaptiveShapesArg(info, 1, fn);
   FloatSpan y = floatArg(info, 3, fn, "y");
   IntSpan argmax = int32Arg(info, 4, fn, "argmax");
-  throwIfFailed(info.Env(), adaptiveMaxPool2dForward(xs, outHW[0], outHW[1], x, y, argmax));
+  throwIfFailed(info.Env(), adaptiveMaxPool2dForward(s.x, s.outH, s.outW, x, y, argmax));
   return info.Env().Undefined();
 }
 
@@ -588,28 +579,25 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
 
 // ---- random numbers ----
 
-// fillUniform(out, lo, hi, seed, offset), on the host or the device (the same values).
-Napi::Value FillUniform(const Napi::CallbackInfo& info) {
-  const char* fn = "fillUniform";
+// fillUniform(out, lo, hi, seed, offset) and fillNormal(out, mean, std, seed, offset), on the host or the
+// device (uniform: the same values; normal: within 1 float ulp).
+using CudaFill = int (*AtrousCudaApi::*)(AtrousOut, double, double, uint64_t, uint64_t);
+template <Status (*Kernel)(FloatSpan, double, double, uint64_t, uint64_t), CudaFill CudaKernel>
+Napi::Value RandomFill(const Napi::CallbackInfo& info, const char* fn, const char* aName, const char* bName) {
   Placement at(info, fn);
   FloatSpan out = at.arg(0, "out");
-  const double lo = numberArg(info, 1, fn, "lo"), hi = numberArg(info, 2, fn, "hi");
+  const double a = numberArg(info, 1, fn, aName), b = numberArg(info, 2, fn, bName);
   const uint64_t seed = seedArg(info, 3, fn, "seed"), offset = seedArg(info, 4, fn, "offset");
-  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().fillUniform(abiOut(out), lo, hi, seed, offset))
-                                          : fillUniform(out, lo, hi, seed, offset));
+  throwIfFailed(info.Env(), at.onDevice() ? cudaResult((at.cuda().*CudaKernel)(abiOut(out), a, b, seed, offset))
+                                          : Kernel(out, a, b, seed, offset));
   return info.Env().Undefined();
 }
 
-// fillNormal(out, mean, std, seed, offset), on the host or the device (within 1 float ulp).
+Napi::Value FillUniform(const Napi::CallbackInfo& info) {
+  return RandomFill<fillUniform, &AtrousCudaApi::fillUniform>(info, "fillUniform", "lo", "hi");
+}
 Napi::Value FillNormal(const Napi::CallbackInfo& info) {
-  const char* fn = "fillNormal";
-  Placement at(info, fn);
-  FloatSpan out = at.arg(0, "out");
-  const double mean = numberArg(info, 1, fn, "mean"), stddev = numberArg(info, 2, fn, "std");
-  const uint64_t seed = seedArg(info, 3, fn, "seed"), offset = seedArg(info, 4, fn, "offset");
-  throwIfFailed(info.Env(), at.onDevice() ? cudaResult(at.cuda().fillNormal(abiOut(out), mean, stddev, seed, offset))
-                                          : fillNormal(out, mean, stddev, seed, offset));
-  return info.Env().Undefined();
+  return RandomFill<fillNormal, &AtrousCudaApi::fillNormal>(info, "fillNormal", "mean", "std");
 }
 
 // dropout(x, keep, seed, offset, mask, out), on the host or the device (the same values).
@@ -631,8 +619,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerOpsBinding(Napi::Env env, Napi::Object exports) {
-  struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
-  const Entry entries[] = {
+  exportFunctions(env, exports, {
       {"add", Add}, {"sub", Sub}, {"mul", Mul}, {"axpby", Axpby}, {"addChannelBias", AddChannelBias},
       {"relu", Relu}, {"reluBackward", ReluBackward}, {"fill", Fill}, {"sum", Sum}, {"sumSquares", SumSquares},
       {"transposeBatched", TransposeBatched}, {"permute", Permute}, {"copyStridedRows", CopyStridedRows},
@@ -648,8 +635,7 @@ void registerOpsBinding(Napi::Env env, Napi::Object exports) {
       {"interpolateForward", InterpolateForward}, {"interpolateBackward", InterpolateBackward},
       {"crossEntropyForward", CrossEntropyForward}, {"crossEntropyBackward", CrossEntropyBackward},
       {"fillUniform", FillUniform}, {"fillNormal", FillNormal}, {"dropout", Dropout},
-  };
-  for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  });
 }
 
 }  // namespace atrous::napi

@@ -56,9 +56,10 @@ Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerSequenceBinding(Napi::Env env, Napi::Object exports) {
-  exports.Set("causalConvStream", Napi::Function::New(env, CausalConvStream, "causalConvStream"));
-  exports.Set("embeddingForward", Napi::Function::New(env, EmbeddingForward, "embeddingForward"));
-  exports.Set("embeddingBackward", Napi::Function::New(env, EmbeddingBackward, "embeddingBackward"));
+  exportFunctions(env, exports, {
+      {"causalConvStream", CausalConvStream}, {"embeddingForward", EmbeddingForward},
+      {"embeddingBackward", EmbeddingBackward},
+  });
 }
 
 }  // namespace atrous::napi

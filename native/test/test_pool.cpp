@@ -1,11 +1,13 @@
 // Pooling kernels against naive float64 loops written from PyTorch's definitions: stride != kernel,
 // padding, non-square planes, adaptive windows that do not divide the input, ties, every ISA's 2x2
-// fast path, and every argument check.
+// fast path, and every argument check. One set of references serves every test: a grid of windows
+// (fixed or adaptive), the average over each, and the cell each max picks.
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -61,136 +63,190 @@ const std::vector<PoolCase>& poolCases() {
   return cases;
 }
 
-// Max over the window's cells inside the input, first strict max in row-major order.
-void naiveMaxPool(const PoolCase& k, const std::vector<float>& x, std::vector<double>& y, std::vector<int32_t>& idx) {
-  const int64_t OH = k.oh(), OW = k.ow();
-  y.assign(k.x.n * k.x.c * OH * OW, 0);
-  idx.assign(y.size(), -1);
-  for (int64_t pl = 0; pl < k.x.n * k.x.c; ++pl)
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        double best = -INFINITY;
-        int32_t at = -1;
-        for (int64_t i = 0; i < k.p.kernelH; ++i)
-          for (int64_t j = 0; j < k.p.kernelW; ++j) {
-            const int64_t ih = oh * k.p.strideH - k.p.padH + i, iw = ow * k.p.strideW - k.p.padW + j;
-            if (ih < 0 || ih >= k.x.h || iw < 0 || iw >= k.x.w) continue;
-            const double v = x[(pl * k.x.h + ih) * k.x.w + iw];
-            if (at < 0 || v > best) {
-              best = v;
-              at = static_cast<int32_t>(ih * k.x.w + iw);
-            }
-          }
-        y[(pl * OH + oh) * OW + ow] = best;
-        idx[(pl * OH + oh) * OW + ow] = at;
-      }
-}
+// An adaptive pool's case: N×C×H×W to N×C×oh×ow.
+struct AdaptiveCase {
+  Nchw x;
+  int64_t oh, ow;
+  std::string describe() const {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "x=[%lld,%lld,%lld,%lld] out=[%lld,%lld]", (long long)x.n, (long long)x.c,
+                  (long long)x.h, (long long)x.w, (long long)oh, (long long)ow);
+    return buf;
+  }
+};
 
-// Average with padded zeros counted: every window divides by kernelH * kernelW.
-std::vector<double> naiveAvgPool(const PoolCase& k, const std::vector<float>& x) {
-  const int64_t OH = k.oh(), OW = k.ow();
-  std::vector<double> y(k.x.n * k.x.c * OH * OW, 0);
-  for (int64_t pl = 0; pl < k.x.n * k.x.c; ++pl)
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        double s = 0;
-        for (int64_t i = 0; i < k.p.kernelH; ++i)
-          for (int64_t j = 0; j < k.p.kernelW; ++j) {
-            const int64_t ih = oh * k.p.strideH - k.p.padH + i, iw = ow * k.p.strideW - k.p.padW + j;
-            if (ih >= 0 && ih < k.x.h && iw >= 0 && iw < k.x.w) s += x[(pl * k.x.h + ih) * k.x.w + iw];
-          }
-        y[(pl * OH + oh) * OW + ow] = s / static_cast<double>(k.p.kernelH * k.p.kernelW);
-      }
-  return y;
-}
-
-// dx = d(sum(y * dy))/dx for the average pool, by the same window walk.
-std::vector<double> naiveAvgPoolBackward(const PoolCase& k, const std::vector<float>& dy) {
-  const int64_t OH = k.oh(), OW = k.ow();
-  std::vector<double> dx(k.x.size(), 0);
-  for (int64_t pl = 0; pl < k.x.n * k.x.c; ++pl)
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow)
-        for (int64_t i = 0; i < k.p.kernelH; ++i)
-          for (int64_t j = 0; j < k.p.kernelW; ++j) {
-            const int64_t ih = oh * k.p.strideH - k.p.padH + i, iw = ow * k.p.strideW - k.p.padW + j;
-            if (ih >= 0 && ih < k.x.h && iw >= 0 && iw < k.x.w)
-              dx[(pl * k.x.h + ih) * k.x.w + iw] +=
-                  dy[(pl * OH + oh) * OW + ow] / static_cast<double>(k.p.kernelH * k.p.kernelW);
-          }
-  return dx;
-}
-
-ATROUS_TEST(opsMaxPool2dMatchesNaive) {
+// Runs body(case, tag) for every case on 1 and then 2 threads; tag names the case and the thread count.
+template <class Case, class Body>
+void onOneAndTwoThreads(const std::vector<Case>& cases, Body body) {
   ThreadCountGuard guard;
   for (int threads : {1, 2})
-    for (const PoolCase& k : poolCases()) {
+    for (const Case& k : cases) {
       setNumThreads(threads);
-      const std::string tag = k.describe() + " threads=" + std::to_string(threads);
-      Rng rng(static_cast<uint64_t>(k.x.size()));
-      auto x = rng.floats(k.x.size(), -3.f, -1.f);  // all negative: a padded zero would win if counted
-      const int64_t ysize = k.x.n * k.x.c * k.oh() * k.ow();
-      std::vector<float> y(ysize);
-      std::vector<int32_t> argmax(ysize);
-      Status s = maxPool2dForward(k.x, k.p, cspan(x), span(y), ispan(argmax));
-      ctx.check(s.isOk(), "maxPool2dForward %s: %s", tag.c_str(), s.message().c_str());
-      std::vector<double> want;
-      std::vector<int32_t> wantIdx;
-      naiveMaxPool(k, x, want, wantIdx);
-      checkClose(ctx, y, want, "maxPool2dForward " + tag);
-      int wrong = 0;
-      for (int64_t o = 0; o < ysize; ++o) wrong += argmax[o] != wantIdx[o];
-      ctx.check(wrong == 0, "maxPool2dForward %s: %d argmax entries differ", tag.c_str(), wrong);
-
-      // Backward: dx at the chosen cells sums the dy of every window that chose them.
-      auto dy = rng.floats(ysize);
-      std::vector<float> dx(k.x.size(), 123.f);  // must be zeroed by the kernel
-      std::vector<double> wantDx(k.x.size(), 0);
-      const int64_t OHW = k.oh() * k.ow();
-      for (int64_t o = 0; o < ysize; ++o) wantDx[(o / OHW) * k.x.h * k.x.w + wantIdx[o]] += dy[o];
-      s = maxPool2dBackward(k.x, Nchw{k.x.n, k.x.c, k.oh(), k.ow()}, cspan(dy), ConstInt32Span(argmax.data(), ysize),
-                            span(dx));
-      ctx.check(s.isOk(), "maxPool2dBackward %s: %s", tag.c_str(), s.message().c_str());
-      checkClose(ctx, dx, wantDx, "maxPool2dBackward " + tag);
+      body(k, k.describe() + " threads=" + std::to_string(threads));
     }
 }
 
+// ---- the references ----
+
+// One output's window: rows [h0, h1) and columns [w0, w1) of its plane (the cells inside the input),
+// and what its average divides by.
+struct Window {
+  int64_t h0, h1, w0, w1;
+  double divisor;
+};
+
+// The windows of every output plane: x's planes pooled to oh×ow, window(i, j) for output (i, j).
+struct PoolGrid {
+  Nchw x;
+  int64_t oh, ow;
+  std::function<Window(int64_t, int64_t)> window;
+  int64_t outputSize() const { return x.planes() * oh * ow; }
+};
+
+// kernel × kernel every stride, padding before the first row and column; padded zeros count in the average.
+PoolGrid fixedGrid(const PoolCase& k) {
+  const PoolWindow p = k.p;
+  const Nchw x = k.x;
+  return {x, k.oh(), k.ow(), [p, x](int64_t i, int64_t j) {
+            const int64_t h = i * p.strideH - p.padH, w = j * p.strideW - p.padW;
+            return Window{std::max<int64_t>(h, 0), std::min(h + p.kernelH, x.h), std::max<int64_t>(w, 0),
+                          std::min(w + p.kernelW, x.w), static_cast<double>(p.kernelH * p.kernelW)};
+          }};
+}
+
+// [floor(i*in/out), ceil((i+1)*in/out)) in real arithmetic, as PyTorch defines it; the average over its cells.
+PoolGrid adaptiveGrid(const AdaptiveCase& k) {
+  auto bounds = [](int64_t i, int64_t in, int64_t out) {
+    return std::array<int64_t, 2>{static_cast<int64_t>(std::floor(static_cast<double>(i) * in / out)),
+                                  static_cast<int64_t>(std::ceil(static_cast<double>(i + 1) * in / out))};
+  };
+  const Nchw x = k.x;
+  return {x, k.oh, k.ow, [x, bounds, k](int64_t i, int64_t j) {
+            const auto [h0, h1] = bounds(i, x.h, k.oh);
+            const auto [w0, w1] = bounds(j, x.w, k.ow);
+            return Window{h0, h1, w0, w1, static_cast<double>((h1 - h0) * (w1 - w0))};
+          }};
+}
+
+// body(plane, o, window) for every output, o its index in the output.
+template <class Body>
+void forEachWindow(const PoolGrid& g, Body body) {
+  for (int64_t pl = 0; pl < g.x.planes(); ++pl)
+    for (int64_t i = 0; i < g.oh; ++i)
+      for (int64_t j = 0; j < g.ow; ++j) body(pl, (pl * g.oh + i) * g.ow + j, g.window(i, j));
+}
+
+// body(c) for every cell of window w, c its index in the plane, in row-major order.
+template <class Body>
+void forEachCell(const PoolGrid& g, const Window& w, Body body) {
+  for (int64_t h = w.h0; h < w.h1; ++h)
+    for (int64_t c = w.w0; c < w.w1; ++c) body(h * g.x.w + c);
+}
+
+std::vector<double> naiveAvgPool(const PoolGrid& g, const std::vector<float>& x) {
+  std::vector<double> y(static_cast<size_t>(g.outputSize()), 0);
+  forEachWindow(g, [&](int64_t pl, int64_t o, const Window& w) {
+    const float* plane = x.data() + pl * g.x.planeSize();
+    double s = 0;
+    forEachCell(g, w, [&](int64_t c) { s += plane[c]; });
+    y[o] = s / w.divisor;
+  });
+  return y;
+}
+
+// dx = d(sum(y * dy))/dx for the average pool.
+std::vector<double> naiveAvgPoolBackward(const PoolGrid& g, const std::vector<float>& dy) {
+  std::vector<double> dx(static_cast<size_t>(g.x.size()), 0);
+  forEachWindow(g, [&](int64_t pl, int64_t o, const Window& w) {
+    double* plane = dx.data() + pl * g.x.planeSize();
+    forEachCell(g, w, [&](int64_t c) { plane[c] += dy[o] / w.divisor; });
+  });
+  return dx;
+}
+
+// Per output, the cell of its plane the max picks, as PyTorch does: the window's last NaN, else its first
+// maximum in row-major order (all -inf: its first cell).
+std::vector<int32_t> naiveArgmax(const PoolGrid& g, const std::vector<float>& x) {
+  std::vector<int32_t> at(static_cast<size_t>(g.outputSize()), -1);
+  forEachWindow(g, [&](int64_t pl, int64_t o, const Window& w) {
+    const float* plane = x.data() + pl * g.x.planeSize();
+    int64_t nan = -1, best = -1;
+    forEachCell(g, w, [&](int64_t c) {
+      if (std::isnan(plane[c])) nan = c;
+      else if (best < 0 || plane[c] > plane[best]) best = c;
+    });
+    at[o] = static_cast<int32_t>(nan >= 0 ? nan : best);
+  });
+  return at;
+}
+
+// dx of a max pool: each dy added at the cell its window picked.
+std::vector<double> naiveMaxPoolBackward(const PoolGrid& g, const std::vector<int32_t>& argmax, const std::vector<float>& dy) {
+  std::vector<double> dx(static_cast<size_t>(g.x.size()), 0);
+  forEachWindow(g, [&](int64_t pl, int64_t o, const Window&) { dx[pl * g.x.planeSize() + argmax[o]] += dy[o]; });
+  return dx;
+}
+
+// Outputs whose argmax is not the reference's pick, or whose value is not that cell's (NaN matches NaN).
+int maxMismatches(const PoolGrid& g, const std::vector<float>& x, const std::vector<float>& y,
+                  const std::vector<int32_t>& argmax, const std::vector<int32_t>& want) {
+  int wrong = 0;
+  forEachWindow(g, [&](int64_t pl, int64_t o, const Window&) {
+    const float v = x[pl * g.x.planeSize() + want[o]];
+    wrong += argmax[o] != want[o] || !(y[o] == v || (std::isnan(y[o]) && std::isnan(v)));
+  });
+  return wrong;
+}
+
+// Values from the integers -levels..levels (so windows tie), one in oneIn NaN and one in oneIn -inf.
+std::vector<float> tiedValues(Rng& rng, int64_t n, int64_t oneIn, int64_t levels) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& e : v) {
+    const int64_t r = rng.intIn(0, oneIn - 1);
+    e = r == 0 ? kNan : r == 1 ? -kInf : static_cast<float>(rng.intIn(-levels, levels));
+  }
+  return v;
+}
+
+// ---- the kernels against them ----
+
+ATROUS_TEST(opsMaxPool2dMatchesNaive) {
+  onOneAndTwoThreads(poolCases(), [&](const PoolCase& k, const std::string& tag) {
+    const PoolGrid g = fixedGrid(k);
+    Rng rng(static_cast<uint64_t>(k.x.size()));
+    auto x = rng.floats(k.x.size(), -3.f, -1.f);  // all negative: a padded zero would win if counted
+    std::vector<float> y(g.outputSize());
+    std::vector<int32_t> argmax(y.size());
+    Status s = maxPool2dForward(k.x, k.p, cspan(x), span(y), ispan(argmax));
+    ctx.check(s.isOk(), "maxPool2dForward %s: %s", tag.c_str(), s.message().c_str());
+    const std::vector<int32_t> want = naiveArgmax(g, x);
+    const int wrong = maxMismatches(g, x, y, argmax, want);
+    ctx.check(wrong == 0, "maxPool2dForward %s: %d windows differ", tag.c_str(), wrong);
+
+    // Backward: dx at the chosen cells sums the dy of every window that chose them.
+    auto dy = rng.floats(g.outputSize());
+    std::vector<float> dx(k.x.size(), 123.f);  // must be zeroed by the kernel
+    s = maxPool2dBackward(k.x, Nchw{k.x.n, k.x.c, k.oh(), k.ow()}, cspan(dy), ConstInt32Span(argmax.data(), g.outputSize()),
+                          span(dx));
+    ctx.check(s.isOk(), "maxPool2dBackward %s: %s", tag.c_str(), s.message().c_str());
+    checkClose(ctx, dx, naiveMaxPoolBackward(g, want, dy), "maxPool2dBackward " + tag);
+  });
+}
+
 // The 2x2 stride-2 fast path (maxpool_rows.h) on every ISA: widths that leave every tail of a
-// 16-window vector step, values drawn from a few levels (many ties), NaN and -inf sprinkled in. The
-// reference: a window's last NaN if it has one, else its first maximum (all -inf: its first cell).
+// 16-window vector step, values drawn from a few levels (many ties), NaN and -inf sprinkled in.
 ATROUS_TEST(opsMaxPool2x2EveryIsaMatchesNaive) {
   test::forEachIsa([&](Isa isa) {
     Rng rng(77);
     for (int64_t w = 2; w <= 70; w += (w < 36 ? 1 : 7))
       for (int64_t h : {2, 3, 5}) {
-        const Nchw xs{2, 2, h, w}, ys{2, 2, h / 2, w / 2};
-        std::vector<float> x(static_cast<size_t>(xs.size()));
-        for (float& v : x) {
-          const int64_t r = rng.intIn(0, 19);
-          v = r == 0 ? kNan : r == 1 ? -kInf : static_cast<float>(rng.intIn(-2, 2));
-        }
-        std::vector<float> y(static_cast<size_t>(ys.size()));
+        const PoolCase k = poolCase(2, 2, h, w, 2, 2, 2, 2, 0, 0);
+        const PoolGrid g = fixedGrid(k);
+        const std::vector<float> x = tiedValues(rng, k.x.size(), 20, 2);
+        std::vector<float> y(static_cast<size_t>(g.outputSize()));
         std::vector<int32_t> argmax(y.size());
-        const PoolWindow p{2, 2, 2, 2, 0, 0};
-        Status s = maxPool2dForward(xs, p, cspan(x), span(y), ispan(argmax));
-        int wrong = 0;
-        for (int64_t pl = 0; pl < xs.n * xs.c; ++pl)
-          for (int64_t oh = 0; oh < ys.h; ++oh)
-            for (int64_t ow = 0; ow < ys.w; ++ow) {
-              const int32_t cells[4] = {int32_t(2 * oh * w + 2 * ow), int32_t(2 * oh * w + 2 * ow + 1),
-                                        int32_t((2 * oh + 1) * w + 2 * ow), int32_t((2 * oh + 1) * w + 2 * ow + 1)};
-              const float* plane = x.data() + pl * h * w;
-              int32_t want = cells[0];
-              for (int32_t c : cells)
-                if (std::isnan(plane[c])) want = c;
-              if (!std::isnan(plane[want]))
-                for (int k = 3; k >= 0; --k)
-                  if (plane[cells[k]] >= plane[want]) want = cells[k];
-              const int64_t o = (pl * ys.h + oh) * ys.w + ow;
-              const float got = y[static_cast<size_t>(o)];
-              wrong += argmax[static_cast<size_t>(o)] != want ||
-                       !(got == plane[want] || (std::isnan(got) && std::isnan(plane[want])));
-            }
+        Status s = maxPool2dForward(k.x, k.p, cspan(x), span(y), ispan(argmax));
+        const int wrong = maxMismatches(g, x, y, argmax, naiveArgmax(g, x));
         ctx.check(s.isOk() && wrong == 0, "2x2 max pool %s, x %lldx%lld: %d windows differ (%s)", isaName(isa),
                   (long long)h, (long long)w, wrong, s.message().c_str());
       }
@@ -241,70 +297,66 @@ ATROUS_TEST(opsMaxPool2dTiesPickTheFirst) {
 }
 
 ATROUS_TEST(opsAvgPool2dMatchesNaive) {
-  ThreadCountGuard guard;
-  for (int threads : {1, 2})
-    for (const PoolCase& k : poolCases()) {
-      setNumThreads(threads);
-      const std::string tag = k.describe() + " threads=" + std::to_string(threads);
-      Rng rng(static_cast<uint64_t>(k.x.size()) + 1);
-      auto x = rng.floats(k.x.size(), 0.5f, 2.f);  // positive: padded zeros visibly lower the average
-      const int64_t ysize = k.x.n * k.x.c * k.oh() * k.ow();
-      std::vector<float> y(ysize);
-      Status s = avgPool2dForward(k.x, k.p, cspan(x), span(y));
-      ctx.check(s.isOk(), "avgPool2dForward %s: %s", tag.c_str(), s.message().c_str());
-      checkClose(ctx, y, naiveAvgPool(k, x), "avgPool2dForward " + tag);
+  onOneAndTwoThreads(poolCases(), [&](const PoolCase& k, const std::string& tag) {
+    const PoolGrid g = fixedGrid(k);
+    Rng rng(static_cast<uint64_t>(k.x.size()) + 1);
+    auto x = rng.floats(k.x.size(), 0.5f, 2.f);  // positive: padded zeros visibly lower the average
+    std::vector<float> y(g.outputSize());
+    Status s = avgPool2dForward(k.x, k.p, cspan(x), span(y));
+    ctx.check(s.isOk(), "avgPool2dForward %s: %s", tag.c_str(), s.message().c_str());
+    checkClose(ctx, y, naiveAvgPool(g, x), "avgPool2dForward " + tag);
 
-      auto dy = rng.floats(ysize);
-      std::vector<float> dx(k.x.size(), kNan);  // must be zeroed by the kernel
-      s = avgPool2dBackward(k.x, k.p, cspan(dy), span(dx));
-      ctx.check(s.isOk(), "avgPool2dBackward %s: %s", tag.c_str(), s.message().c_str());
-      checkClose(ctx, dx, naiveAvgPoolBackward(k, dy), "avgPool2dBackward " + tag);
-    }
-}
-
-// Window [floor(i*in/out), ceil((i+1)*in/out)) in real arithmetic, as PyTorch defines it.
-void adaptiveWindow(int64_t i, int64_t in, int64_t out, int64_t* start, int64_t* end) {
-  *start = static_cast<int64_t>(std::floor(static_cast<double>(i) * in / out));
-  *end = static_cast<int64_t>(std::ceil(static_cast<double>(i + 1) * in / out));
+    auto dy = rng.floats(g.outputSize());
+    std::vector<float> dx(k.x.size(), kNan);  // must be zeroed by the kernel
+    s = avgPool2dBackward(k.x, k.p, cspan(dy), span(dx));
+    ctx.check(s.isOk(), "avgPool2dBackward %s: %s", tag.c_str(), s.message().c_str());
+    checkClose(ctx, dx, naiveAvgPoolBackward(g, dy), "avgPool2dBackward " + tag);
+  });
 }
 
 ATROUS_TEST(opsAdaptiveAvgPool2dMatchesNaive) {
-  ThreadCountGuard guard;
-  struct Case { Nchw x; int64_t oh, ow; };
-  for (int threads : {1, 2})
-    for (Case k : {Case{{2, 3, 7, 5}, 3, 2}, Case{{1, 2, 10, 10}, 4, 6}, Case{{1, 1, 3, 2}, 5, 7},
-                   Case{{2, 2, 9, 9}, 1, 1}, Case{{1, 1, 6, 6}, 6, 6}, Case{{8, 16, 33, 29}, 7, 5}}) {
-      setNumThreads(threads);
-      char tag[160];
-      std::snprintf(tag, sizeof tag, "x=[%lld,%lld,%lld,%lld] out=[%lld,%lld] threads=%d", (long long)k.x.n,
-                    (long long)k.x.c, (long long)k.x.h, (long long)k.x.w, (long long)k.oh, (long long)k.ow, threads);
-      Rng rng(static_cast<uint64_t>(k.x.size()) + 2);
-      auto x = rng.floats(k.x.size());
-      auto dy = rng.floats(k.x.n * k.x.c * k.oh * k.ow);
-      std::vector<double> want(dy.size(), 0), wantDx(k.x.size(), 0);
-      for (int64_t pl = 0; pl < k.x.n * k.x.c; ++pl)
-        for (int64_t i = 0; i < k.oh; ++i)
-          for (int64_t j = 0; j < k.ow; ++j) {
-            int64_t hs, he, ws, we;
-            adaptiveWindow(i, k.x.h, k.oh, &hs, &he);
-            adaptiveWindow(j, k.x.w, k.ow, &ws, &we);
-            const double count = static_cast<double>((he - hs) * (we - ws));
-            const int64_t o = (pl * k.oh + i) * k.ow + j;
-            for (int64_t ih = hs; ih < he; ++ih)
-              for (int64_t iw = ws; iw < we; ++iw) {
-                want[o] += x[(pl * k.x.h + ih) * k.x.w + iw] / count;
-                wantDx[(pl * k.x.h + ih) * k.x.w + iw] += dy[o] / count;
-              }
-          }
-      std::vector<float> y(dy.size()), dx(k.x.size(), kNan);
-      Status s = adaptiveAvgPool2dForward(k.x, k.oh, k.ow, cspan(x), span(y));
-      ctx.check(s.isOk(), "adaptiveAvgPool2dForward %s: %s", tag, s.message().c_str());
-      checkClose(ctx, y, want, std::string("adaptiveAvgPool2dForward ") + tag);
-      s = adaptiveAvgPool2dBackward(k.x, k.oh, k.ow, cspan(dy), span(dx));
-      ctx.check(s.isOk(), "adaptiveAvgPool2dBackward %s: %s", tag, s.message().c_str());
-      checkClose(ctx, dx, wantDx, std::string("adaptiveAvgPool2dBackward ") + tag);
-    }
+  const std::vector<AdaptiveCase> cases = {{{2, 3, 7, 5}, 3, 2}, {{1, 2, 10, 10}, 4, 6}, {{1, 1, 3, 2}, 5, 7},
+                                           {{2, 2, 9, 9}, 1, 1}, {{1, 1, 6, 6}, 6, 6}, {{8, 16, 33, 29}, 7, 5}};
+  onOneAndTwoThreads(cases, [&](const AdaptiveCase& k, const std::string& tag) {
+    const PoolGrid g = adaptiveGrid(k);
+    Rng rng(static_cast<uint64_t>(k.x.size()) + 2);
+    auto x = rng.floats(k.x.size());
+    auto dy = rng.floats(g.outputSize());
+    std::vector<float> y(dy.size()), dx(k.x.size(), kNan);
+    Status s = adaptiveAvgPool2dForward(k.x, k.oh, k.ow, cspan(x), span(y));
+    ctx.check(s.isOk(), "adaptiveAvgPool2dForward %s: %s", tag.c_str(), s.message().c_str());
+    checkClose(ctx, y, naiveAvgPool(g, x), "adaptiveAvgPool2dForward " + tag);
+    s = adaptiveAvgPool2dBackward(k.x, k.oh, k.ow, cspan(dy), span(dx));
+    ctx.check(s.isOk(), "adaptiveAvgPool2dBackward %s: %s", tag.c_str(), s.message().c_str());
+    checkClose(ctx, dx, naiveAvgPoolBackward(g, dy), "adaptiveAvgPool2dBackward " + tag);
+  });
 }
+
+// Adaptive max over PyTorch's windows, values drawn from a few levels (ties) with NaN and -inf sprinkled
+// in. The backward is maxPool2dBackward through the argmax.
+ATROUS_TEST(opsAdaptiveMaxPool2dMatchesNaive) {
+  const std::vector<AdaptiveCase> cases = {{{2, 3, 7, 5}, 3, 2}, {{1, 2, 1, 10}, 1, 4}, {{1, 1, 3, 2}, 5, 7},
+                                           {{2, 2, 9, 9}, 1, 1}, {{1, 2, 1, 7}, 1, 3}, {{8, 16, 33, 29}, 7, 5}};
+  onOneAndTwoThreads(cases, [&](const AdaptiveCase& k, const std::string& tag) {
+    const PoolGrid g = adaptiveGrid(k);
+    Rng rng(static_cast<uint64_t>(k.x.size()) + 3);
+    const std::vector<float> x = tiedValues(rng, k.x.size(), 30, 3);
+    auto dy = rng.floats(g.outputSize());
+    std::vector<float> y(static_cast<size_t>(g.outputSize()), kNan), dx(static_cast<size_t>(k.x.size()), kNan);
+    std::vector<int32_t> argmax(y.size(), -1);
+    Status s = adaptiveMaxPool2dForward(k.x, k.oh, k.ow, cspan(x), span(y), ispan(argmax));
+    ctx.check(s.isOk(), "adaptiveMaxPool2dForward %s: %s", tag.c_str(), s.message().c_str());
+    const std::vector<int32_t> want = naiveArgmax(g, x);
+    const int wrong = maxMismatches(g, x, y, argmax, want);
+    ctx.check(wrong == 0, "adaptiveMaxPool2dForward %s: %d windows differ", tag.c_str(), wrong);
+    s = maxPool2dBackward(k.x, Nchw{k.x.n, k.x.c, k.oh, k.ow}, cspan(dy), ConstInt32Span(argmax.data(), g.outputSize()),
+                          span(dx));
+    ctx.check(s.isOk(), "maxPool2dBackward after adaptive max %s: %s", tag.c_str(), s.message().c_str());
+    checkClose(ctx, dx, naiveMaxPoolBackward(g, want, dy), "adaptive max backward " + tag);
+  });
+}
+
+// ---- argument checks ----
 
 ATROUS_TEST(opsPoolRejectsBadArguments) {
   PoolCase k = poolCase(1, 2, 5, 5, 3, 3, 2, 2, 1, 1);  // output 1x2x3x3
@@ -398,68 +450,6 @@ ATROUS_TEST(opsPoolRejectsBadArguments) {
               "adaptiveAvgPool2dBackward accepted a 2^40-element output");
 }
 
-}  // namespace
-
-// Adaptive max over PyTorch's windows: values drawn from a few levels (ties), NaN and -inf sprinkled
-// in; the reference picks a window's last NaN, else its first maximum, else (all -inf) its first cell.
-// The backward is maxPool2dBackward through the argmax.
-ATROUS_TEST(opsAdaptiveMaxPool2dMatchesNaive) {
-  ThreadCountGuard guard;
-  struct Case { Nchw x; int64_t oh, ow; };
-  for (int threads : {1, 2})
-    for (Case k : {Case{{2, 3, 7, 5}, 3, 2}, Case{{1, 2, 1, 10}, 1, 4}, Case{{1, 1, 3, 2}, 5, 7},
-                   Case{{2, 2, 9, 9}, 1, 1}, Case{{1, 2, 1, 7}, 1, 3}, Case{{8, 16, 33, 29}, 7, 5}}) {
-      setNumThreads(threads);
-      char tag[160];
-      std::snprintf(tag, sizeof tag, "x=[%lld,%lld,%lld,%lld] out=[%lld,%lld] threads=%d", (long long)k.x.n,
-                    (long long)k.x.c, (long long)k.x.h, (long long)k.x.w, (long long)k.oh, (long long)k.ow, threads);
-      Rng rng(static_cast<uint64_t>(k.x.size()) + 3);
-      std::vector<float> x(static_cast<size_t>(k.x.size()));
-      for (float& v : x) {
-        const int64_t r = rng.intIn(0, 29);
-        v = r == 0 ? kNan : r == 1 ? -kInf : static_cast<float>(rng.intIn(-3, 3));
-      }
-      const int64_t ysize = k.x.n * k.x.c * k.oh * k.ow;
-      auto dy = rng.floats(ysize);
-      std::vector<int32_t> wantIdx(static_cast<size_t>(ysize));
-      std::vector<double> wantDx(static_cast<size_t>(k.x.size()), 0);
-      for (int64_t pl = 0; pl < k.x.n * k.x.c; ++pl)
-        for (int64_t i = 0; i < k.oh; ++i)
-          for (int64_t j = 0; j < k.ow; ++j) {
-            int64_t hs, he, ws, we;
-            adaptiveWindow(i, k.x.h, k.oh, &hs, &he);
-            adaptiveWindow(j, k.x.w, k.ow, &ws, &we);
-            const float* plane = x.data() + pl * k.x.h * k.x.w;
-            int32_t want = -1;
-            for (int64_t ih = hs; ih < he; ++ih)
-              for (int64_t iw = ws; iw < we; ++iw)
-                if (std::isnan(plane[ih * k.x.w + iw])) want = static_cast<int32_t>(ih * k.x.w + iw);
-            if (want < 0) {
-              want = static_cast<int32_t>(hs * k.x.w + ws);
-              for (int64_t ih = hs; ih < he; ++ih)
-                for (int64_t iw = ws; iw < we; ++iw)
-                  if (plane[ih * k.x.w + iw] > plane[want]) want = static_cast<int32_t>(ih * k.x.w + iw);
-            }
-            const int64_t o = (pl * k.oh + i) * k.ow + j;
-            wantIdx[o] = want;
-            wantDx[pl * k.x.h * k.x.w + want] += dy[o];
-          }
-      std::vector<float> y(static_cast<size_t>(ysize), kNan), dx(static_cast<size_t>(k.x.size()), kNan);
-      std::vector<int32_t> argmax(static_cast<size_t>(ysize), -1);
-      Status s = adaptiveMaxPool2dForward(k.x, k.oh, k.ow, cspan(x), span(y), ispan(argmax));
-      ctx.check(s.isOk(), "adaptiveMaxPool2dForward %s: %s", tag, s.message().c_str());
-      int wrong = 0;
-      for (int64_t o = 0; o < ysize; ++o) {
-        const float want = x[(o / (k.oh * k.ow)) * k.x.h * k.x.w + wantIdx[o]];
-        wrong += argmax[o] != wantIdx[o] || !(y[o] == want || (std::isnan(y[o]) && std::isnan(want)));
-      }
-      ctx.check(wrong == 0, "adaptiveMaxPool2dForward %s: %d windows differ", tag, wrong);
-      s = maxPool2dBackward(k.x, Nchw{k.x.n, k.x.c, k.oh, k.ow}, cspan(dy), ConstInt32Span(argmax.data(), ysize), span(dx));
-      ctx.check(s.isOk(), "maxPool2dBackward after adaptive max %s: %s", tag, s.message().c_str());
-      checkClose(ctx, dx, wantDx, std::string("adaptive max backward ") + tag);
-    }
-}
-
 ATROUS_TEST(opsAdaptiveMaxPool2dRejectsBadArguments) {
   const Nchw xs{1, 2, 5, 5};
   std::vector<float> x(50), y(18), small(17);
@@ -476,3 +466,5 @@ ATROUS_TEST(opsAdaptiveMaxPool2dRejectsBadArguments) {
   expectError(ctx, adaptiveMaxPool2dForward(xs, 3, 3, cspan(x), span(y), Int32Span{reinterpret_cast<int32_t*>(y.data()), 18}),
               "argmax expects its own buffer", "argmax over y accepted");
 }
+
+}  // namespace

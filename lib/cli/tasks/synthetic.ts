@@ -1,13 +1,14 @@
 // adding and copy-memory: the synthetic sequence tasks of the TCN paper, on a causal TCN. The length
 // (--seq-len) and the TCN's shape come from the command line or the checkpoint (sequence-spec.ts).
 import { hostView } from '../../core/storage';
-import type { Tensor } from '../../core/tensor';
-import { addingProblem, copyMemory, COPY_DIGITS, COPY_SYMBOLS } from '../../data/synthetic-tasks';
+import type { Device, Tensor } from '../../core/tensor';
+import { addingProblem, copyMemory, COPY_DIGITS, COPY_SYMBOLS, type AddingBatch, type CopyMemoryBatch } from '../../data/synthetic-tasks';
 import type { Tcn } from '../../models/tcn';
+import type { Module } from '../../nn';
 import { native } from '../../native/load-addon';
 import { crossEntropy, mseLoss } from '../../ops/loss';
 import { describeTcn, resolveSequenceSpec, tcnOf, type SequenceRules, type SequenceSpec } from './sequence-spec';
-import { inEval, limitBatches, seedOf, type Task, type TaskOptions } from './task';
+import { inEval, limitBatches, seedOf, type Evaluation, type Task, type TaskOptions } from './task';
 
 export const ADDING_T = 200;
 export const COPY_T = 40;
@@ -42,54 +43,78 @@ const SYNTHETIC_TEST = 1000;
 // Test sets use seeds far from the training ones.
 const TEST_SEED = 2 ** 40;
 
-export function addingTask(opts: TaskOptions, saved?: Partial<SequenceSpec>): Task {
+/** What sets one synthetic task apart; the rest (fresh seeded batches, a fixed test set) is syntheticTask's. */
+interface SyntheticKind<B> {
+  name: 'adding' | 'copy-memory';
+  rules: SequenceRules;
+  model(spec: SequenceSpec): Tcn;
+  generate(n: number, T: number, seed: number): B;
+  /** The summary input [1, channels, steps] for T; the receptive field should cover its steps. */
+  inputShape(T: number): [number, number, number];
+  loss(model: Module, batch: B, device: Device): Tensor;
+  evaluate(model: Module, test: B, device: Device): Evaluation;
+  /** The description: the task's title, what the test set reports, and the warning when the receptive field is short. */
+  title: string;
+  testNote: string;
+  tooShort: string;
+}
+
+function syntheticTask<B>(kind: SyntheticKind<B>, opts: TaskOptions, saved?: Partial<SequenceSpec>): Task {
   const device = opts.device ?? 'cpu';
-  const spec = resolveSequenceSpec(ADDING_RULES, opts.sequence, saved);
+  const spec = resolveSequenceSpec(kind.rules, opts.sequence, saved);
   const T = spec.seqLen;
-  const test = addingProblem(SYNTHETIC_TEST, T, TEST_SEED);
+  const test = kind.generate(SYNTHETIC_TEST, T, TEST_SEED);
   const batchesPerEpoch = limitBatches(SYNTHETIC_BATCHES, opts.maxBatches);
-  const model = addingModel(spec);
+  const model = kind.model(spec);
+  const summaryShape = kind.inputShape(T);
   return {
-    name: 'adding',
-    description: `the adding problem, T=${T}: ${batchesPerEpoch} fresh batches of ${opts.batchSize} per epoch, ${SYNTHETIC_TEST} test sequences (predicting 1 always: MSE about 0.167); ${describeTcn(spec, model)}${model.receptiveField < T ? ` (shorter than T: the first marked value can fall outside it)` : ''}`,
+    name: kind.name,
+    description: `${kind.title}, T=${T}: ${batchesPerEpoch} fresh batches of ${opts.batchSize} per epoch, ${SYNTHETIC_TEST} test sequences${kind.testNote}; ${describeTcn(spec, model)}${model.receptiveField < summaryShape[2] ? kind.tooShort : ''}`,
     model,
-    summaryShape: [1, 2, T],
+    summaryShape,
     batchesPerEpoch,
     spec,
     *batches(epoch, start) {
       for (let i = start; i < batchesPerEpoch; i++) {
-        const b = addingProblem(opts.batchSize, T, seedOf(opts.seed, epoch, i));
-        yield { index: i, size: opts.batchSize, loss: (model) => mseLoss(model.forward(b.x.to(device)) as Tensor, b.y.to(device)) };
+        const b = kind.generate(opts.batchSize, T, seedOf(opts.seed, epoch, i));
+        yield { index: i, size: opts.batchSize, loss: (m) => kind.loss(m, b, device) };
       }
     },
-    evaluate(model) {
-      const loss = inEval(model, () => mseLoss(model.forward(test.x.to(device)) as Tensor, test.y.to(device)).item());
-      return { loss, metric: loss, metricName: 'mse' };
+    evaluate(m) {
+      return kind.evaluate(m, test, device);
     },
   };
 }
 
-export function copyMemoryTask(opts: TaskOptions, saved?: Partial<SequenceSpec>): Task {
-  const device = opts.device ?? 'cpu';
-  const spec = resolveSequenceSpec(COPY_RULES, opts.sequence, saved);
-  const T = spec.seqLen;
-  const test = copyMemory(SYNTHETIC_TEST, T, TEST_SEED);
-  const batchesPerEpoch = limitBatches(SYNTHETIC_BATCHES, opts.maxBatches);
-  const model = copyMemoryModel(spec);
-  return {
-    name: 'copy-memory',
-    description: `copy memory, T=${T}: ${batchesPerEpoch} fresh batches of ${opts.batchSize} per epoch, ${SYNTHETIC_TEST} test sequences; accuracy over the ${COPY_DIGITS} recalled digits; ${describeTcn(spec, model)}${model.receptiveField < T + 2 * COPY_DIGITS ? ' (shorter than the sequence: the digits can fall outside it)' : ''}`,
-    model,
-    summaryShape: [1, COPY_SYMBOLS, T + 2 * COPY_DIGITS],
-    batchesPerEpoch,
-    spec,
-    *batches(epoch, start) {
-      for (let i = start; i < batchesPerEpoch; i++) {
-        const b = copyMemory(opts.batchSize, T, seedOf(opts.seed, epoch, i));
-        yield { index: i, size: opts.batchSize, loss: (model) => crossEntropy(model.forward(b.x.to(device)) as Tensor, b.targets) };
-      }
+const addingLoss = (model: Module, b: AddingBatch, device: Device) => mseLoss(model.forward(b.x.to(device)) as Tensor, b.y.to(device));
+
+export function addingTask(opts: TaskOptions, saved?: Partial<SequenceSpec>): Task {
+  return syntheticTask<AddingBatch>({
+    name: 'adding',
+    rules: ADDING_RULES,
+    model: addingModel,
+    generate: addingProblem,
+    inputShape: (T) => [1, 2, T],
+    loss: addingLoss,
+    evaluate(model, test, device) {
+      const loss = inEval(model, () => addingLoss(model, test, device).item());
+      return { loss, metric: loss, metricName: 'mse' };
     },
-    evaluate(model) {
+    title: 'the adding problem',
+    testNote: ' (predicting 1 always: MSE about 0.167)',
+    tooShort: ' (shorter than T: the first marked value can fall outside it)',
+  }, opts, saved);
+}
+
+export function copyMemoryTask(opts: TaskOptions, saved?: Partial<SequenceSpec>): Task {
+  return syntheticTask<CopyMemoryBatch>({
+    name: 'copy-memory',
+    rules: COPY_RULES,
+    model: copyMemoryModel,
+    generate: copyMemory,
+    inputShape: (T) => [1, COPY_SYMBOLS, T + 2 * COPY_DIGITS],
+    loss: (model, b, device) => crossEntropy(model.forward(b.x.to(device)) as Tensor, b.targets),
+    evaluate(model, test, device) {
       return inEval(model, () => {
         const logits = model.forward(test.x.to(device)) as Tensor;
         const loss = crossEntropy(logits, test.targets).item();
@@ -102,6 +127,8 @@ export function copyMemoryTask(opts: TaskOptions, saved?: Partial<SequenceSpec>)
         return { loss, metric: correct / (SYNTHETIC_TEST * COPY_DIGITS), metricName: 'accuracy' as const };
       });
     },
-  };
+    title: 'copy memory',
+    testNote: `; accuracy over the ${COPY_DIGITS} recalled digits`,
+    tooShort: ' (shorter than the sequence: the digits can fall outside it)',
+  }, opts, saved);
 }
-

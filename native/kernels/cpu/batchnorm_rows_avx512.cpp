@@ -2,7 +2,17 @@
 // sum; tails by masked loads and stores. normalise rounds the product and the sum separately (the
 // *_round_pd forms are never fused into an FMA), matching the scalar path and the CUDA kernels. The
 // fused ReLU is a max on the rounded float, and its gradient mask a masked load of dy.
+// GCC 12.2's AVX-512 headers make their unused pass-through operands with `__m512d __Y = __Y;`, which it then
+// reports as -Wmaybe-uninitialized wherever _mm512_cvtps_pd or a *_round_pd form inlines (a false positive).
+// Silenced for the header's lines only: warnings in this file's own code still show.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
 
 #include "batchnorm_rows.h"
 
@@ -16,6 +26,15 @@ __m512d widen(const float* p, __mmask8 m) { return _mm512_cvtps_pd(_mm256_maskz_
 __m512d widen(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
 void narrow(float* p, __m512d v, __mmask8 m) { _mm256_mask_storeu_ps(p, m, _mm512_cvt_roundpd_ps(v, kRn)); }
 
+// The sum of v's 8 lanes in _mm512_reduce_add_pd's order (halves, then quarters, then the last pair),
+// so sums keep their bits. Written out because GCC 12's reduce (its extracts pass _mm256_undefined_pd)
+// prints -Wmaybe-uninitialized; the store lets the compiler pick the shuffles.
+double sumLanes(__m512d v) {
+  alignas(64) double l[8];
+  _mm512_store_pd(l, v);
+  return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+}
+
 double sum(const float* x, int64_t n) {
   __m512d a = _mm512_setzero_pd(), b = _mm512_setzero_pd();
   int64_t i = 0;
@@ -24,7 +43,7 @@ double sum(const float* x, int64_t n) {
     b = _mm512_add_pd(b, widen(x + i + 8));
   }
   for (; i < n; i += 8) a = _mm512_add_pd(a, widen(x + i, tailMask(n - i)));
-  return _mm512_reduce_add_pd(_mm512_add_pd(a, b));
+  return sumLanes(_mm512_add_pd(a, b));
 }
 
 double squaredDeviation(const float* x, int64_t n, double mean) {
@@ -41,7 +60,7 @@ double squaredDeviation(const float* x, int64_t n, double mean) {
     const __m512d d = _mm512_maskz_sub_pd(t, widen(x + i, t), m);  // lanes past n stay 0
     a = _mm512_fmadd_pd(d, d, a);
   }
-  return _mm512_reduce_add_pd(_mm512_add_pd(a, b));
+  return sumLanes(_mm512_add_pd(a, b));
 }
 
 // The lanes of k whose dy passes the fused ReLU: reluOut > 0 or NaN (reluBackward's !(v <= 0)); all of k
@@ -63,8 +82,8 @@ void gradSumsRows(const float* dy, const float* reluOut, const float* x, int64_t
     s = _mm512_add_pd(s, g);
     t = _mm512_fmadd_pd(g, d, t);
   }
-  *sumDy += _mm512_reduce_add_pd(s);
-  *sumDyCentered += _mm512_reduce_add_pd(t);
+  *sumDy += sumLanes(s);
+  *sumDyCentered += sumLanes(t);
 }
 
 void gradSums(const float* dy, const float* reluOut, const float* x, int64_t n, double mean, double* sumDy,
