@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { DilatedCnn } from '../lib/models/dilated-cnn';
 import { channelsLast, lastStep } from '../lib/ops/sequence';
+import { normExceptDim, weightNormed } from '../lib/ops/weight-norm';
 import { Tcn } from '../lib/models/tcn';
 import { setRandomState } from '../lib/core/random';
 import { deviceOf } from '../lib/core/storage';
@@ -379,6 +380,22 @@ describe.skipIf(!info.cuda)(`on cuda (${info.cuda ? info.cudaDevice : info.cudaR
         compareOp(`Tcn readout ${readout}`, { x: input([2, 2, 12], 1006) }, (t) => (t.x.device === 'cuda' ? gpu : cpu).forward(t.x));
         const gpuParams = new Map(gpu.namedParameters());
         for (const [name, p] of cpu.namedParameters()) expectMatch(`Tcn ${readout} ${name}.grad`, gpuParams.get(name)!.grad, p.grad, 1e-5);
+      }
+    });
+
+    it('weight norm on a device weight (computed on a host copy, results uploaded): values and both gradients, and a weight-normed TCN', () => {
+      compareOp('weightNormed dim 0', { v: input([4, 3, 3], 1007), g: input([4, 1, 1], 1008) }, (t) => weightNormed(t.v, t.g));
+      compareOp('weightNormed dim null', { v: input([5, 2], 1009), g: input([], 1010) }, (t) => weightNormed(t.v, t.g, null));
+      compareOp('normExceptDim', { v: input([3, 7], 1011) }, (t) => normExceptDim(t.v));
+      at.manualSeed(18);
+      const cpu = new Tcn({ inChannels: 2, hidden: 4, levels: 2, kernel: 3, outputs: 3, readout: 'last', weightNorm: true });
+      at.manualSeed(18);
+      const gpu = new Tcn({ inChannels: 2, hidden: 4, levels: 2, kernel: 3, outputs: 3, readout: 'last', weightNorm: true }).to('cuda');
+      compareOp('weight-normed Tcn', { x: input([2, 2, 12], 1012) }, (t) => (t.x.device === 'cuda' ? gpu : cpu).forward(t.x));
+      const gpuParams = new Map(gpu.namedParameters());
+      for (const [name, p] of cpu.namedParameters()) {
+        expect(gpuParams.get(name)!.device, `${name} stays on the device`).toBe('cuda');
+        expectMatch(`weight-normed Tcn ${name}.grad`, gpuParams.get(name)!.grad, p.grad, 1e-5);
       }
     });
 

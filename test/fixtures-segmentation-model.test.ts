@@ -67,15 +67,20 @@ describe('segmentation and detection models match PyTorch (forward, loss, every 
 describe('DeepLabLite summary', () => {
   // Hand count: stem and layer1 add 2 each (3, 5, 7); layer2 2 then 4 at jump 2 (9, 13); layer3 4 then
   // 8 at jump 4 (17, 25); each dilated conv at jump 4 adds 2·4·d: 1,2,5 → 33, 41, 57, 73, 113, 153.
-  it('receptive fields follow the main path (a shortcut does not stride twice); ASPP sees the whole input', () => {
-    const field = (dilations: number[], layer: string) => new DeepLabLite({ dilations }).summary([1, 1, 64, 64]).rows.find((r) => r.name === layer)?.receptiveField;
-    expect(field([1, 2, 5], 'backbone.layer3.downsample')).toEqual([25, 25]);
-    expect(field([1, 2, 5], 'backbone.layer4.0.conv1')).toEqual([33, 33]);
-    expect(field([1, 2, 5], 'backbone.layer4.2.conv2')).toEqual([153, 153]);
-    expect(field([2, 2, 2], 'backbone.layer4.2.conv2')).toEqual([121, 121]);
-    expect(field([1, 2, 5], 'head.classifier')).toBeNull();
-    const rows = new DeepLabLite().summary([1, 1, 64, 64]).rows;
-    expect(rows.at(-1)!.outputShape).toEqual([1, 11, 16, 16]);
+  it('receptive fields follow the data (a shortcut sees its block input, the sum the main path); ASPP sees the whole input', () => {
+    const rows = new DeepLabLite().summary([1, 1, 64, 64]).rows; // dilations 1, 2, 5
+    const field = (layer: string, of = rows) => of.find((r) => r.name === layer)?.receptiveField;
+    expect(field('backbone.layer3.downsample')).toEqual([13, 13]); // layer2's output
+    expect(field('backbone.layer3.conv2')).toEqual([25, 25]);
+    expect(field('backbone.layer3.add')).toEqual([25, 25]);
+    expect(field('backbone.layer4.0.conv1')).toEqual([33, 33]);
+    expect(field('backbone.layer4.2.conv2')).toEqual([153, 153]);
+    expect(field('backbone.layer4.2.conv2', new DeepLabLite({ dilations: [2, 2, 2] }).summary([1, 1, 64, 64]).rows)).toEqual([121, 121]);
+    expect(field('head.classifier')).toBeNull();
+    const classifier = rows.findIndex((r) => r.name === 'head.classifier');
+    expect(rows[classifier].outputShape).toEqual([1, 11, 16, 16]);
+    // The model's last op, the upsampling to the input size, has a row of its own.
+    expect(rows.at(-1)).toMatchObject({ name: 'interpolate', type: 'interpolate', from: [classifier], outputShape: [1, 11, 64, 64] });
     expect(rows.find((r) => r.name === 'head.aspp.pool.0')!.field).toBe('whole input');
   });
 });

@@ -128,6 +128,17 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs fn recording the graph even inside noGrad (torch.enable_grad): summary() traces its forward so. */
+export function enableGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
 /**
  * The node to attach to an op's result, or null when nothing upstream needs a gradient. `saved` lists
  * every storage the backward closure reads (inputs' values and op-internal buffers such as a mask):

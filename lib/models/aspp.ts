@@ -42,8 +42,9 @@ export class Aspp extends Module {
 
   override forward(x: Tensor): Tensor {
     const [h, w] = x.shape.slice(2);
-    // The image-level branch runs first so that model.summary(), which chains layers in call order,
-    // reports the field after ASPP as the whole input (which it is) instead of chaining the branches.
+    // The image-level branch runs first so that receptiveFieldMap, which follows window layers in call
+    // order up to the first global one, ends with the backbone instead of chaining the branches.
+    // (summary() follows the data: it shows the branches side by side in either order.)
     const pooled = interpolate(this.pool.forward(x) as Tensor, { size: [h, w], mode: 'bilinear', alignCorners: false });
     const outs = [...this.branches].map((b) => b.forward(x) as Tensor);
     return this.project.forward(cat([...outs, pooled], 1)) as Tensor;

@@ -10,9 +10,10 @@ import { conv2d } from '../ops/conv';
 
 /**
  * The 1×1 projection (with bias) on a residual shortcut: Conv2d's parameters, names and initialisation,
- * but no receptive step. model.summary() and receptiveFieldMap follow the layers in call order as one
- * chain; a shortcut is a parallel path whose input is the block's, so as a window layer it would break
- * that chain (or stride it twice). Without a step the field follows the main path.
+ * but no receptive step. receptiveFieldMap follows window layers in call order as one chain; a shortcut
+ * is a parallel path whose input is the block's, so as a window layer it would break that chain (or
+ * stride it twice). Without a step the map follows the main path. (summary() follows the data: the
+ * shortcut's row shows its block's input field, and the sum the wider one of the main path.)
  */
 export class ShortcutConv2d extends Module {
   weight: Tensor;

@@ -32,8 +32,9 @@ export interface WaveNetOptions {
 const KERNEL = 2;
 
 /**
- * The gate conv of a gated block reads the same window as its filter conv, beside it: summary() follows
- * one chain of layers, so this branch reports no widening of its own (the filter conv counts it once).
+ * The gate conv of a gated block reads the same window as its filter conv, beside it: receptiveFieldMap
+ * follows one chain of window layers in call order, so this branch reports no widening of its own (the
+ * filter conv counts it once; summary()'s row for the product of the two has the full field).
  */
 class GateConv1d extends Conv1d {
   override receptiveStep(): ReceptiveStep {

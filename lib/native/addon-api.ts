@@ -229,6 +229,13 @@ export interface NativeBinding {
   /** Little-endian raw elements of a safetensors dtype (F16, BF16, F64, I64, I32, I16, I8, U8, BOOL) to
    *  float32; bytes.length must be out.length times the item size. Any alignment. */
   convertToFloat32(bytes: Uint8Array, dtype: string, out: Float32Array): void;
+  /** Weight norm over the rows of v (rows × width, CPU buffers only), norms in float64: norms[r] = ‖v[r]‖. */
+  rowNorms(v: Float32Array, rows: number, width: number, norms: Float32Array): void;
+  /** w[r] = g[r]·v[r]/‖v[r]‖ (w may be v). With g the norms' gradient it is their backward. */
+  weightNormForward(v: Float32Array, g: Float32Array, rows: number, width: number, w: Float32Array): void;
+  /** dg[r] = (dw[r]·v[r])/‖v[r]‖, dv[r] = (g[r]/‖v[r]‖)·dw[r] − g[r]·(dw[r]·v[r])/‖v[r]‖³·v[r]; null: not computed. */
+  weightNormBackward(v: Float32Array, g: Float32Array, dw: Float32Array, rows: number, width: number,
+    dv: Float32Array | null, dg: Float32Array | null): void;
 
   // --- data loading (native/napi/data_binding.cpp) ---
   /** out[b] = image indices[b] of src (imageShape [count, H, W] bytes), shifted by crops (dy, dx in [0, 2·pad],

@@ -260,8 +260,9 @@ export class Module {
   }
 
   /**
-   * Runs a forward pass on zeros of inputShape (the full shape, batch included) in eval mode without a
-   * graph, and returns each layer's output shape, parameter count and receptive field. Throws at the
+   * Runs a forward pass on zeros of inputShape (the full shape, batch included) in eval mode, and returns
+   * each layer's output shape, parameter count and receptive field, with rows for the ops between layers
+   * (at.cat, residual adds) and what each row reads, so parallel branches show as such. Throws at the
    * first layer whose input does not fit, naming it. Training state and running statistics are kept.
    */
   summary(inputShape: readonly number[], opts?: SummaryOptions): ModelSummary {

@@ -1,6 +1,7 @@
-// The receptive field of a chain of layers, per spatial axis: which input offsets one output position
-// sees. A dilated kernel samples every d-th position, so a stack of dilations can leave offsets that
-// no path reaches (the gridding problem): the field then has gaps, which the summary reports.
+// The receptive field of a value, per spatial axis: which input offsets one output position sees,
+// layer after layer (extendField) and where branches meet (mergeFields). A dilated kernel samples every
+// d-th position, so a stack of dilations can leave offsets that no path reaches (the gridding problem):
+// the field then has gaps, which the summary reports.
 
 /**
  * How one layer maps positions: a window (conv, pool), or 'global' (sees the whole input: Linear, global
@@ -19,19 +20,20 @@ export interface ReceptiveField {
   covered: Uint8Array[];
   /** Per axis: input positions between neighbouring outputs (the product of strides so far). */
   jump: number[];
+  /** Per axis: where covered[0] lies, in input positions, from output position o's o·jump (paddings move it). */
+  origin: number[];
 }
 
 export function initialField(): ReceptiveField {
-  return { global: false, covered: [], jump: [] };
+  return { global: false, covered: [], jump: [], origin: [] };
 }
 
 /** The field after one more layer. Axes appear with the first window; a 1-d conv has one. */
 export function extendField(field: ReceptiveField, step: ReceptiveStep | null): ReceptiveField {
   if (field.global || step === null) return field;
-  if (step.kind === 'global') return { global: true, covered: field.covered, jump: field.jump };
+  if (step.kind === 'global') return { ...field, global: true };
   const axes = step.kernel.length;
-  const covered = field.covered.length === axes ? field.covered : Array.from({ length: axes }, () => Uint8Array.of(1));
-  const jump = field.jump.length === axes ? field.jump : new Array<number>(axes).fill(1);
+  const { covered, jump, origin } = field.covered.length === axes ? field : pointField(axes);
   const next: Uint8Array[] = [];
   for (let a = 0; a < axes; a++) {
     const spacing = step.dilation[a] * jump[a]; // input positions between two taps of this kernel
@@ -43,7 +45,42 @@ export function extendField(field: ReceptiveField, step: ReceptiveStep | null): 
     }
     next.push(out);
   }
-  return { global: false, covered: next, jump: jump.map((j, a) => j * step.stride[a]) };
+  // Output o reads positions o·stride − padding + t·dilation of the layer's input.
+  return {
+    global: false,
+    covered: next,
+    jump: jump.map((j, a) => j * step.stride[a]),
+    origin: origin.map((o, a) => o - (step.padding?.[a] ?? 0) * jump[a]),
+  };
+}
+
+/** One position on each of `axes` axes: the field of the input itself. */
+function pointField(axes: number): ReceptiveField {
+  const ones = (v: number) => new Array<number>(axes).fill(v);
+  return { global: false, covered: Array.from({ length: axes }, () => Uint8Array.of(1)), jump: ones(1), origin: ones(0) };
+}
+
+/**
+ * The field of a value computed from several (at.cat of branches, a residual add): the union of theirs,
+ * aligned by their origins; the whole input if any sees it. Fields that disagree in their jump (a 1×1
+ * shortcut that strides but reports no step) take the larger one.
+ */
+export function mergeFields(fields: readonly ReceptiveField[]): ReceptiveField {
+  if (fields.some((f) => f.global)) return { ...fields[0], global: true };
+  const axes = Math.max(0, ...fields.map((f) => f.covered.length));
+  if (axes === 0) return initialField();
+  const aligned = fields.map((f) => (f.covered.length === axes ? f : pointField(axes)));
+  const covered: Uint8Array[] = [];
+  const origin: number[] = [];
+  for (let a = 0; a < axes; a++) {
+    const lo = Math.min(...aligned.map((f) => f.origin[a]));
+    const hi = Math.max(...aligned.map((f) => f.origin[a] + f.covered[a].length));
+    const union = new Uint8Array(hi - lo);
+    for (const f of aligned) f.covered[a].forEach((c, i) => (union[f.origin[a] - lo + i] |= c));
+    covered.push(union);
+    origin.push(lo);
+  }
+  return { global: false, covered, jump: Array.from({ length: axes }, (_, a) => Math.max(...aligned.map((f) => f.jump[a]))), origin };
 }
 
 /** Per axis: the field's size, and how many offsets inside it no path reaches. */

@@ -1,20 +1,31 @@
-// model.summary(inputShape): runs the model once on zeros (eval mode, no graph), recording every leaf
-// layer's input and output shape in call order, and the receptive field along that chain. The first
-// layer that cannot take its input stops it with an error naming the layer and both shapes. A run of
-// layers with one dilation rate > 1 that leaves holes in the field adds a warning (the gridding problem).
-// receptiveFieldMap takes the chain the summary records and counts paths from the layers' geometry.
-import { noGrad } from '../core/autograd';
+// model.summary(inputShape): runs the model once on zeros (eval mode), recording every leaf layer's
+// input and output shape in call order, and which value each layer read: the model's input, another
+// layer's output, or the result of ops between layers (at.cat of branches, a residual add, an
+// interpolation), which get rows of their own, found through the autograd graph of that one forward.
+// So parallel branches show as reading the same input, and their concatenation as reading each branch.
+// Each value's receptive field follows the same data flow: a layer extends its input's, an op merges its
+// inputs' (ops count as acting per position). The first layer that cannot take its input stops it with
+// an error naming the layer and both shapes. A run of layers with one dilation rate > 1 that leaves holes
+// in the field adds a warning (the gridding problem). receptiveFieldMap follows the window layers in call
+// order as one chain and counts paths from their geometry.
+import { enableGrad } from '../core/autograd';
 import { expectShape, formatShape, numelOf } from '../core/shape-checks';
 import { Tensor, tensor } from '../core/tensor';
 import { zeros } from '../core/random';
 import type { Module } from './module';
 import {
-  describeField, extendField, fieldExtent, initialField, pathCountMap, type PathCountMap, type ReceptiveField, type ReceptiveStep, type WindowLayer,
+  describeField, extendField, fieldExtent, initialField, mergeFields, pathCountMap, type PathCountMap, type ReceptiveField, type ReceptiveStep, type WindowLayer,
 } from './receptive-field';
 
 export interface SummaryRow {
   name: string;
+  /** The layer's class, or the op's name for a row of ops between layers ('cat', 'add', 'interpolate'). */
   type: string;
+  /**
+   * The rows whose outputs this one reads, as indices into rows; -1 is the model's input. A layer reads
+   * one value; an op row reads each of its inputs that came from the model's input. Empty: none did.
+   */
+  from: number[];
   inputShape: number[];
   outputShape: number[];
   params: number;
@@ -24,7 +35,7 @@ export interface SummaryRow {
   gaps: number[] | null;
   /** The receptive field as the table shows it. */
   field: string;
-  /** How the layer maps positions (null: per position). */
+  /** How the layer maps positions (null: per position, and for op rows). */
   step: ReceptiveStep | null;
 }
 
@@ -45,14 +56,82 @@ export interface SummaryOptions {
   dtype?: 'float32' | 'int32';
 }
 
+/** A value of the forward: which row made it (-1: the model's input) and its receptive field. */
+interface Made {
+  row: number;
+  field: ReceptiveField;
+}
+
+/** The rows of one summary run and the values they made. */
+class DataFlow {
+  readonly rows: SummaryRow[] = [];
+  private readonly made = new WeakMap<Tensor, Made>();
+  private readonly notFromInput = new WeakSet<Tensor>();
+  private readonly names = new Set<string>();
+
+  constructor(input: Tensor) {
+    this.made.set(input, { row: -1, field: initialField() });
+  }
+
+  /** A leaf layer's call: its row, reading what made `input`, extending that field by the layer's step. */
+  layer(name: string, m: Module, input: Tensor, source: Made | null, out: Tensor): void {
+    const step = m.receptiveStep(input.shape);
+    const field = extendField(source?.field ?? initialField(), step);
+    this.add({ name, type: m.constructor.name, from: source ? [source.row] : [], inputShape: [...input.shape], outputShape: [...out.shape], params: m.parameters().reduce((n, p) => n + p.numel, 0), step }, field, out);
+  }
+
+  /**
+   * What made t: a row already recorded, or else the ops between layers that made it from such rows
+   * (each recorded now as a row named after `scope`, the module whose forward ran them); null when t
+   * does not come from the model's input (a parameter, a constant).
+   */
+  trace(t: Tensor, scope: string): Made | null {
+    const known = this.made.get(t);
+    if (known) return known;
+    if (t.gradFn === null || this.notFromInput.has(t)) return null;
+    const inputs = t.gradFn.inputs.filter((i): i is Tensor => i instanceof Tensor);
+    const traced = inputs.map((i) => [i, this.trace(i, scope)] as const).filter((p): p is readonly [Tensor, Made] => p[1] !== null);
+    if (traced.length === 0) {
+      this.notFromInput.add(t);
+      return null;
+    }
+    const type = t.gradFn.op.replace(/^Tensor\./, '');
+    const from = [...new Set(traced.map(([, made]) => made.row))];
+    const field = mergeFields(traced.map(([, made]) => made.field));
+    const name = this.uniqueName(scope ? `${scope}.${type}` : type);
+    return this.add({ name, type, from, inputShape: [...traced[0][0].shape], outputShape: [...t.shape], params: 0, step: null }, field, t);
+  }
+
+  private add(row: Omit<SummaryRow, 'receptiveField' | 'gaps' | 'field'>, field: ReceptiveField, out: Tensor): Made {
+    const { size, gaps } = field.global || field.covered.length === 0 ? { size: null, gaps: null } : fieldExtent(field);
+    this.rows.push({ ...row, receptiveField: size, gaps, field: describeField(field) });
+    this.names.add(row.name);
+    const made = { row: this.rows.length - 1, field };
+    this.made.set(out, made);
+    return made;
+  }
+
+  /** base, or base_1, base_2, … when a row has it (an op used twice in one forward). */
+  private uniqueName(base: string): string {
+    let name = base;
+    for (let k = 1; this.names.has(name); k++) name = `${base}_${k}`;
+    return name;
+  }
+}
+
 export function summarize(model: Module, inputShape: readonly number[], opts: SummaryOptions = {}): ModelSummary {
   const op = `${model.constructor.name}.summary`;
   const shape = expectShape(op, 'inputShape', inputShape);
-  const rows: SummaryRow[] = [];
-  let field: ReceptiveField = initialField();
   const named = model.namedModules();
   const wasTraining = named.map(([, m]) => m.training);
   const leafNames = new Map(named.filter(([, m]) => m.namedChildren().length === 0).map(([n, m]) => [m, n]));
+  // On the model's device (its first parameter's; the CPU for a model without any). A float input
+  // requires grad so that every op on its way records the graph that trace() walks.
+  const device = model.parameters()[0]?.device ?? 'cpu';
+  const input = opts.dtype === 'int32' ? tensor(new Int32Array(numelOf(shape)), shape, { dtype: 'int32', device }) : zeros(shape, { device, requiresGrad: true });
+  const flow = new DataFlow(input);
+  const rows = flow.rows;
+  const running: string[] = []; // the modules whose forward is running, outermost first
 
   // Each module's forward is shadowed by an own property for the run, then restored.
   const ownForward = named.map(([, m]) => Object.getOwnPropertyDescriptor(m, 'forward'));
@@ -65,39 +144,28 @@ export function summarize(model: Module, inputShape: readonly number[], opts: Su
       enumerable: false,
       writable: true,
       value: (...args: unknown[]) => {
-        const input = args[0] instanceof Tensor ? args[0] : null;
+        const arg = args[0] instanceof Tensor ? args[0] : null;
+        // Ops that made the argument ran in the caller's forward.
+        const source = arg ? flow.trace(arg, running.at(-1) ?? '') : null;
+        running.push(name);
         let out: unknown;
         try {
           out = original.apply(m, args);
         } catch (e) {
-          throw wrapFailure(e, op, name, m, input, rows);
+          throw wrapFailure(e, op, name, m, arg, rows);
+        } finally {
+          running.pop();
         }
-        if (leaf && input && out instanceof Tensor) {
-          const step = m.receptiveStep(input.shape);
-          field = extendField(field, step);
-          const { size, gaps } = field.global || field.covered.length === 0 ? { size: null, gaps: null } : fieldExtent(field);
-          rows.push({
-            name: name || '(model)',
-            type: m.constructor.name,
-            inputShape: [...input.shape],
-            outputShape: [...out.shape],
-            params: m.parameters().reduce((n, p) => n + p.numel, 0),
-            receptiveField: size,
-            gaps,
-            field: describeField(field),
-            step,
-          });
-        }
+        if (!(out instanceof Tensor)) return out;
+        if (leaf && arg) flow.layer(name || '(model)', m, arg, source, out);
+        else if (!leaf) flow.trace(out, name); // ops in this forward made it
         return out;
       },
     });
   }
   try {
     model.eval();
-    // On the model's device (its first parameter's; the CPU for a model without any).
-    const device = model.parameters()[0]?.device ?? 'cpu';
-    const input = opts.dtype === 'int32' ? tensor(new Int32Array(numelOf(shape)), shape, { dtype: 'int32', device }) : zeros(shape, { device });
-    noGrad((): unknown => model.forward(input));
+    enableGrad((): unknown => model.forward(input));
   } catch (e) {
     if (e instanceof Error && (e as { [FAILED]?: boolean })[FAILED]) throw e;
     throw wrapFailure(e, op, '', model, null, rows);
@@ -179,9 +247,20 @@ function wrapFailure(e: unknown, op: string, name: string, m: Module, input: Ten
   return wrapped;
 }
 
+/**
+ * What a row reads, for the table's last column: blank when it is the row above (a chain), else the
+ * rows' names ('input': the model's input) — where branches leave a chain or meet again.
+ */
+function readsFrom(rows: SummaryRow[], i: number): string {
+  const { from } = rows[i];
+  if (from.length === 1 && from[0] === i - 1) return '';
+  if (from.length === 0) return 'none';
+  return from.map((k) => (k === -1 ? 'input' : rows[k].name)).join(', ');
+}
+
 function formatTable(model: Module, inputShape: number[], rows: SummaryRow[], total: number, trainable: number, warnings: string[]): string {
-  const header = ['Layer (type)', 'Output shape', 'Params', 'Receptive field'];
-  const body = rows.map((r) => [`${r.name} (${r.type})`, formatShape(r.outputShape), r.params.toLocaleString('en-US'), r.field]);
+  const header = ['Layer (type)', 'Output shape', 'Params', 'Receptive field', 'Input from'];
+  const body = rows.map((r, i) => [`${r.name} (${r.type})`, formatShape(r.outputShape), r.params.toLocaleString('en-US'), r.field, readsFrom(rows, i)]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c].length)));
   const line = (cells: string[]) => cells.map((s, c) => (c === 2 ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join('  ').trimEnd();
   const rule = '-'.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));

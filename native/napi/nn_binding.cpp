@@ -1,8 +1,9 @@
-// batchNormForward, batchNormBackward, sgdStep, adamStep and convertToFloat32: argument checks and
-// zero-copy views, then straight into the kernels (batchnorm, optim_update, dtype_convert).
+// batchNormForward, batchNormBackward, sgdStep, adamStep, convertToFloat32 and the weight-norm kernels: argument
+// checks and zero-copy views, then straight into the kernels (batchnorm, optim_update, dtype_convert, weight_norm).
 #include "../kernels/cpu/batchnorm.h"
 #include "../kernels/cpu/dtype_convert.h"
 #include "../kernels/cpu/optim_update.h"
+#include "../kernels/cpu/weight_norm.h"
 #include "cuda_library.h"
 #include "napi_util.h"
 
@@ -136,12 +137,64 @@ Napi::Value ConvertToFloat32(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---- weight normalisation over rows (CPU buffers; lib/ops/weight-norm.ts moves device tensors) ----
+
+constexpr int64_t kMaxDim = 2147483647;
+
+// rows and width as integers in [1, 2^31-1]; v must hold rows·width floats.
+void rowsArgs(const Napi::CallbackInfo& info, size_t i, const char* fn, FloatSpan v, int64_t* rows, int64_t* width) {
+  *rows = intArg(info, i, 1, kMaxDim, fn, "rows");
+  *width = intArg(info, i + 1, 1, kMaxDim, fn, "width");
+  expectLength(info.Env(), v.size, *rows * *width, fn, "v");  // < 2^62: no overflow
+}
+
+// rowNorms(v, rows, width, norms)
+Napi::Value RowNorms(const Napi::CallbackInfo& info) {
+  const char* fn = "rowNorms";
+  FloatSpan v = floatArg(info, 0, fn, "v");
+  int64_t rows = 0, width = 0;
+  rowsArgs(info, 1, fn, v, &rows, &width);
+  FloatSpan norms = floatArg(info, 3, fn, "norms");
+  expectLength(info.Env(), norms.size, rows, fn, "norms");
+  throwIfFailed(info.Env(), rowNorms(v, rows, width, norms));
+  return info.Env().Undefined();
+}
+
+// weightNormForward(v, g, rows, width, w)
+Napi::Value WeightNormForward(const Napi::CallbackInfo& info) {
+  const char* fn = "weightNormForward";
+  FloatSpan v = floatArg(info, 0, fn, "v"), g = floatArg(info, 1, fn, "g");
+  int64_t rows = 0, width = 0;
+  rowsArgs(info, 2, fn, v, &rows, &width);
+  FloatSpan w = floatArg(info, 4, fn, "w");
+  expectLength(info.Env(), g.size, rows, fn, "g");
+  expectLength(info.Env(), w.size, v.size, fn, "w");
+  throwIfFailed(info.Env(), weightNormForward(v, g, rows, width, w));
+  return info.Env().Undefined();
+}
+
+// weightNormBackward(v, g, dw, rows, width, dv | null, dg | null)
+Napi::Value WeightNormBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "weightNormBackward";
+  FloatSpan v = floatArg(info, 0, fn, "v"), g = floatArg(info, 1, fn, "g"), dw = floatArg(info, 2, fn, "dw");
+  int64_t rows = 0, width = 0;
+  rowsArgs(info, 3, fn, v, &rows, &width);
+  FloatSpan dv = optionalFloatArg(info, 5, fn, "dv"), dg = optionalFloatArg(info, 6, fn, "dg");
+  expectLength(info.Env(), g.size, rows, fn, "g");
+  expectLength(info.Env(), dw.size, v.size, fn, "dw");
+  if (dv.data != nullptr) expectLength(info.Env(), dv.size, v.size, fn, "dv");
+  if (dg.data != nullptr) expectLength(info.Env(), dg.size, rows, fn, "dg");
+  throwIfFailed(info.Env(), weightNormBackward(v, g, dw, rows, width, dv, dg));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void registerNnBinding(Napi::Env env, Napi::Object exports) {
   exportFunctions(env, exports, {
       {"batchNormForward", BatchNormForward}, {"batchNormBackward", BatchNormBackward}, {"sgdStep", SgdStep},
-      {"adamStep", AdamStep}, {"convertToFloat32", ConvertToFloat32},
+      {"adamStep", AdamStep}, {"convertToFloat32", ConvertToFloat32}, {"rowNorms", RowNorms},
+      {"weightNormForward", WeightNormForward}, {"weightNormBackward", WeightNormBackward},
   });
 }
 
