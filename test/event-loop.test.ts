@@ -56,19 +56,30 @@ function sameBits(a: at.Tensor, b: at.Tensor): boolean {
   return Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
 }
 
+const describeWatch = (what: string, w: LoopWatch<unknown>) => `${what} ${w.ms.toFixed(0)} ms (longest gap ${w.maxGap.toFixed(0)} ms, ${w.ticks} ticks)`;
+
 /**
- * The synchronous run held the loop for all of its time (the control: the watch sees blocking); the
- * async one let the timer run throughout, its longest gap far from a whole run's length: under half
- * of it, and under 200 ms unless the machine is so busy that the synchronous run took over 800 ms.
+ * Watches the synchronous form once and the async form three times (after three warm-up calls: freed
+ * buffers to reuse, as a fresh page costs ~3 ms/MB here; conv plans made), and checks: the synchronous
+ * call held the loop for all of its time (the control: the watch sees blocking), its result equals the
+ * async one bit for bit, and in the async call with the shortest longest gap (a block inside the call
+ * shows in every run, a burst of other processes' work on this shared machine need not) the timer ran
+ * throughout, its longest gap under half the synchronous call's time and under 200 ms unless the
+ * machine is so busy that the synchronous call took over 800 ms.
  */
-function expectFreedLoop(blocking: LoopWatch<unknown>, awaited: LoopWatch<unknown>, detail: string): void {
+async function expectFreedLoop(what: string, runSync: () => at.Tensor, runAsync: () => Promise<at.Tensor>): Promise<void> {
+  for (let i = 0; i < 3; i++) await runAsync();
+  const blocking = await watchLoop(runSync);
+  const runs: LoopWatch<at.Tensor>[] = [];
+  for (let i = 0; i < 3; i++) runs.push(await watchLoop(runAsync));
+  const awaited = runs.reduce((best, r) => (r.maxGap < best.maxGap ? r : best));
+  const detail = `${describeWatch(what, blocking)}; ${runs.map((r) => describeWatch(`${what}Async`, r)).join(', ')}`;
   expect(blocking.ticks, detail).toBe(0);
   expect(blocking.maxGap, detail).toBeGreaterThanOrEqual(0.9 * blocking.ms);
+  expect(sameBits(awaited.result, blocking.result), `the same values; ${detail}`).toBe(true);
   expect(awaited.ticks, detail).toBeGreaterThanOrEqual(5);
   expect(awaited.maxGap, detail).toBeLessThan(Math.min(0.5 * blocking.ms, Math.max(200, 0.25 * blocking.ms)));
 }
-
-const describeWatch = (what: string, w: LoopWatch<unknown>) => `${what} ${w.ms.toFixed(0)} ms (longest gap ${w.maxGap.toFixed(0)} ms, ${w.ticks} ticks)`;
 
 describe('the event loop while atrous works', () => {
   it('keeps turning during DilatedCnn.forwardAsync of a large batch, and stops during the synchronous forward', async () => {
@@ -77,26 +88,16 @@ describe('the event loop while atrous works', () => {
     model.eval();
     const batch = 256;
     const x = new ImageLoader(loadSplit(EMBEDDED_DIR, 'test'), { batchSize: batch, ...norm }).gather(Int32Array.from({ length: batch }, (_, i) => i)).x;
-    for (let i = 0; i < 3; i++) await model.forwardAsync(x); // warm-up: freed buffers to reuse (a fresh page costs ~3 ms/MB here), conv plans made
-    const blocking = await watchLoop(() => at.noGrad(() => model.forward(x)));
-    const awaited = await watchLoop(() => model.forwardAsync(x));
-    const detail = `${describeWatch('forward', blocking)}; ${describeWatch('forwardAsync', awaited)}`;
-    expect(sameBits(awaited.result, blocking.result), `the same logits; ${detail}`).toBe(true);
-    expectFreedLoop(blocking, awaited, detail);
-  }, 30_000);
+    await expectFreedLoop('forward', () => at.noGrad(() => model.forward(x)), () => model.forwardAsync(x));
+  }, 60_000);
 
   it('keeps turning during at.conv2dAsync of a large dilated convolution', async () => {
     at.manualSeed(1);
     const x = at.randn([16, 64, 64, 64]);
     const w = at.randn([64, 64, 3, 3]).mul(1 / 24);
     const opts = { padding: 2, dilation: 2 };
-    for (let i = 0; i < 3; i++) await at.conv2dAsync(x, w, null, opts); // warm-up, as above
-    const blocking = await watchLoop(() => at.noGrad(() => at.conv2d(x, w, null, opts)));
-    const awaited = await watchLoop(() => at.conv2dAsync(x, w, null, opts));
-    const detail = `${describeWatch('conv2d', blocking)}; ${describeWatch('conv2dAsync', awaited)}`;
-    expect(sameBits(awaited.result, blocking.result), `the same output; ${detail}`).toBe(true);
-    expectFreedLoop(blocking, awaited, detail);
-  }, 30_000);
+    await expectFreedLoop('conv2d', () => at.noGrad(() => at.conv2d(x, w, null, opts)), () => at.conv2dAsync(x, w, null, opts));
+  }, 60_000);
 });
 
 /**
