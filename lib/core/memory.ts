@@ -140,9 +140,9 @@ type HostArray = Float32Array | Int32Array;
 type HostArrayType = Float32ArrayConstructor | Int32ArrayConstructor;
 
 /** n values of plain memory, uninitialised (NaN, or int32's most negative but one, under poisoning). */
-function plainArray<T extends HostArray>(Type: HostArrayType, n: number): T {
+function plainArray<T extends HostArray>(Type: HostArrayType, n: number, poisoned = poison): T {
   const view = new Type(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n) as T;
-  if (poison) view.fill(Type === Float32Array ? NaN : -0x7fffffff);
+  if (poisoned) view.fill(Type === Float32Array ? NaN : -0x7fffffff);
   return view;
 }
 
@@ -174,6 +174,15 @@ export function acquireInt32(n: number): Int32Array {
  */
 export function acquirePlainFloat32(n: number): Float32Array {
   return plainArray(Float32Array, n);
+}
+
+/**
+ * n float32 values of plain CPU memory for a kernel on a worker thread to write in full (conv2dAsync's
+ * output), never poisoned: the NaN fill would fault every page in on the event loop's thread, the one
+ * thing the async form exists to spare it (the same kernel's synchronous form is checked under poisoning).
+ */
+export function acquireWorkerOutputFloat32(n: number): Float32Array {
+  return plainArray(Float32Array, n, false);
 }
 
 /** n int32 values of plain CPU memory (see acquirePlainFloat32). */

@@ -77,4 +77,12 @@ export class DilatedCnn extends Module {
   override forward(x: Tensor): Tensor {
     return this.head.forward(this.features.forward(x)) as Tensor;
   }
+
+  /**
+   * forward as a Promise, without a graph, layer by layer (the inherited one would run the whole
+   * forward in one synchronous turn): the convolutions on a worker thread, the event loop free between layers.
+   */
+  override async forwardAsync(x: Tensor): Promise<Tensor> {
+    return (await this.head.forwardAsync(await this.features.forwardAsync(x))) as Tensor;
+  }
 }

@@ -2,6 +2,8 @@
 // the same naming, without a forward. In a Sequential, a BatchNorm2d followed by a ReLU runs as one
 // op (batchNormRelu2d): the same values, gradients and statistics, without the batch-norm output
 // and its masked gradient in memory.
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { noGrad, runModuleForward } from '../core/autograd';
 import { describeValue } from '../core/shape-checks';
 import { Tensor } from '../core/tensor';
 import { ReLU } from './activation';
@@ -61,11 +63,25 @@ export class Sequential extends Module {
     return out;
   }
 
-  /** Each layer's forwardAsync in turn: convolutions run on a worker thread, without a graph. */
+  /**
+   * Each layer's forwardAsync in turn, without a graph: convolutions run on a worker thread, and the
+   * event loop gets a turn before every other layer. A [BatchNorm2d, ReLU] pair runs fused, as in forward.
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as forward
   override async forwardAsync(x: any): Promise<any> {
+    const children = this.children();
     let out: unknown = x;
-    for (const m of this.children()) out = await m.forwardAsync(out);
+    for (let i = 0; i < children.length; i++) {
+      const m = children[i];
+      if (fusesBatchNormRelu(m, children[i + 1], out)) {
+        await nextTurn();
+        const input = out as Tensor;
+        out = noGrad(() => runModuleForward(() => m.forwardRelu(input), m));
+        i++; // the ReLU ran inside
+      } else {
+        out = await m.forwardAsync(out);
+      }
+    }
     return out;
   }
 }

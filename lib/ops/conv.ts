@@ -3,7 +3,7 @@
 import { native } from '../native/load-addon';
 import { cpuStorage, numelOf } from '../core/shape-checks';
 import { allocateForward } from '../core/autograd';
-import { acquirePlainFloat32, endBusy, holdBusy } from '../core/memory';
+import { acquireWorkerOutputFloat32, endBusy, holdBusy } from '../core/memory';
 import { allocateLike, type Storage } from '../core/storage';
 import { Tensor, opResult } from '../core/tensor';
 import { type ConvOptions, type ConvPlan, planConv } from './conv-args';
@@ -59,7 +59,7 @@ async function convAsync(plan: ConvPlan, input: Tensor, weight: Tensor, bias: Te
   const x = cpuStorage(op, 'input', input);
   const w = cpuStorage(op, 'weight', weight);
   const b = bias ? cpuStorage(op, 'bias', bias) : null;
-  const y = acquirePlainFloat32(numelOf(plan.yShape));
+  const y = acquireWorkerOutputFloat32(numelOf(plan.yShape));
   // The worker thread reads x, w and b until it settles: none of them may go back to the pool before.
   const busy = [x, w, b];
   busy.forEach(holdBusy);
