@@ -1,8 +1,8 @@
 """PyTorch's side of `node scripts/profile-train-step.cjs --model wavenet`: the same WaveNet classifier
 (scripts/torch_speech_models.py), batch 16 random one-second μ-law clips at 8 kHz, 14 words, Adam lr 1e-3;
-prints the step median and torch.profiler's per-op self CPU times over 10 steps.
+prints the step median and torch.profiler's per-op self CPU times over --profile-steps steps.
 Run: GLIBC_TUNABLES=<TORCH_GLIBC_TUNABLES of scripts/bench-common.cjs> /usr/bin/python3 scripts/profile-torch-speech-step.py
-     [--batch 16] [--steps 20] [--threads 2]
+     [--batch 16] [--steps 20] [--profile-steps 10] [--threads 2]
 """
 import argparse
 import os
@@ -20,6 +20,7 @@ p = argparse.ArgumentParser()
 p.add_argument('--batch', type=int, default=16)
 p.add_argument('--steps', type=int, default=20)
 p.add_argument('--threads', type=int, default=2)
+p.add_argument('--profile-steps', type=int, default=10)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -50,6 +51,6 @@ for _ in range(a.steps):
 ts.sort()
 print(f'torch step median ms {1000 * ts[len(ts) // 2]:.2f} (batch {a.batch}, {a.threads} threads)')
 with profile(activities=[ProfilerActivity.CPU]) as prof:
-    for _ in range(10):
+    for _ in range(a.profile_steps):
         step()
 print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=30))
