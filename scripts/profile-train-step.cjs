@@ -1,6 +1,8 @@
 // Where one training step goes: the main job's DilatedCnn of `atrous train` (Adam, batch 64, random
 // images and labels of the right shape), or with --model char-lm the CharLm of `atrous train --task
-// char-lm` (batch 32 windows of 128 random character ids, next-id targets), run as the README's loop runs it
+// char-lm` (batch 32 windows of 128 random character ids, next-id targets), or with --model wavenet the
+// WaveNet classifier of `atrous train --task speech` (batch 16 random one-second μ-law clips at 8 kHz,
+// 14 words), run as the README's loop runs it
 // (zeroGrad, forward, crossEntropy, backward, step, loss.item()). Every function of the native
 // binding is wrapped to time each call; after the warm-up steps, each call is keyed by the phase it
 // runs in, its name and its position among that phase's calls of that name (forward convForward #2 is
@@ -12,8 +14,8 @@
 // column and a run with reused buffers tell them apart).
 // --root DIR profiles another checkout's build (its dist/ and build/Release), so two can be compared.
 //
-// Usage: node scripts/profile-train-step.cjs [--model dilated-cnn|char-lm] [--steps 50] [--warmup 10]
-//        [--batch 64 (char-lm: 32)] [--threads 2] [--root DIR]
+// Usage: node scripts/profile-train-step.cjs [--model dilated-cnn|char-lm|wavenet] [--steps 50] [--warmup 10]
+//        [--batch 64 (char-lm: 32, wavenet: 16)] [--threads 2] [--root DIR]
 'use strict';
 const path = require('node:path');
 const { PerformanceObserver, performance, constants } = require('node:perf_hooks');
@@ -37,9 +39,9 @@ const positive = (name, s, min = 1) => {
 };
 const steps = positive('steps', values.steps);
 const warmup = positive('warmup', values.warmup, 0);
-const MODELS = ['dilated-cnn', 'char-lm'];
+const MODELS = ['dilated-cnn', 'char-lm', 'wavenet'];
 if (!MODELS.includes(values.model)) throw new RangeError(`--model expects one of ${MODELS.join(', ')}, but got '${values.model}'`);
-const batch = positive('batch', values.batch ?? (values.model === 'char-lm' ? '32' : '64'));
+const batch = positive('batch', values.batch ?? { 'char-lm': '32', wavenet: '16' }[values.model] ?? '64');
 const threads = positive('threads', values.threads);
 const root = path.resolve(values.root);
 
@@ -100,6 +102,19 @@ function makeJob() {
     const ids = (seed) => at.tensor(Int32Array.from({ length: batch * LM_LENGTH }, (_, i) => (i * 31 + seed) % vocab), [batch, LM_LENGTH], { dtype: 'int32' });
     const m = new CharLm({ vocabSize: vocab });
     return { model: m, input: ids(0), targets: ids(1), describe: `CharLm, vocabulary ${vocab}, batch ${batch} windows of ${LM_LENGTH} random ids` };
+  }
+  if (values.model === 'wavenet') {
+    const { speechModel } = require(path.join(root, 'dist', 'cli', 'tasks', 'speech.js'));
+    const { muLawInput } = require(path.join(root, 'dist', 'models', 'wavenet.js'));
+    const words = 14; // the espeak-ng corpus's words
+    const samples = 8000; // one second at 8 kHz
+    const waves = at.rand([batch, 1, samples]).mul(2).sub(1); // audio in [-1, 1)
+    return {
+      model: speechModel('speech'),
+      input: at.tensor(muLawInput(waves.toFloat32Array()), [batch, 1, samples]),
+      targets: Int32Array.from({ length: batch }, (_, i) => (i * 5) % words),
+      describe: `WaveNetClassifier (speech task), ${words} words, batch ${batch} random μ-law clips of ${samples} samples`,
+    };
   }
   const { DilatedCnn } = require(path.join(root, 'dist', 'models', 'dilated-cnn.js'));
   return {

@@ -1,6 +1,7 @@
 #include "elementwise.h"
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,65 @@ void mapUnary(const float* a, float* out, int64_t n, Op op) {
   });
 }
 
+// Float math the compiler vectorises (no libm call, no branch). GCC will not if-convert a select whose
+// arms hold float ops that may trap (-ftrapping-math, the default): it sinks them into branches and
+// the loop stays scalar. Selects therefore work on bits, after both arms are computed.
+inline uint32_t bitsOf(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, 4);
+  return b;
+}
+inline float fromBits(uint32_t b) {
+  float v;
+  std::memcpy(&v, &b, 4);
+  return v;
+}
+inline float pick(bool condition, float ifTrue, float ifFalse) {
+  const uint32_t mask = condition ? ~0u : 0u;
+  return fromBits((bitsOf(ifTrue) & mask) | (bitsOf(ifFalse) & ~mask));
+}
+
+// exp(x) for x <= 0 (and NaN): 2^k·p(r) with r = x − k·ln2 in two parts (Cephes' expf polynomial,
+// within 2 ulp); k read from the bits of the rounding sum (no float-to-int conversion), 2^k applied as
+// two normal powers so that results down to the subnormals round right; 0 below x = −104.
+inline float expNonPositive(float x) {
+  const float rounded = x * 1.44269504088896341f + 12582912.f;  // 1.5·2^23 + k: round to nearest
+  const float k = rounded - 12582912.f;
+  const float r = (x - k * 0.693359375f) - k * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.f;
+  const int32_t ki = static_cast<int32_t>(bitsOf(rounded) - 0x4B400000u), half = ki >> 1;  // k in [−150, 0]
+  const float scaled = p * fromBits(static_cast<uint32_t>(half + 127) << 23) *
+                       fromBits(static_cast<uint32_t>(ki - half + 127) << 23);
+  return fromBits(bitsOf(scaled) & (x < -104.f ? 0u : ~0u));
+}
+
+// tanh (Cephes' tanhf, within 2 ulp): an odd polynomial below |x| = 0.625, where 1 − e would cancel,
+// and (1 − e) / (1 + e) with e = exp(−2|x|) above, x's sign put back.
+inline float tanhVectorisable(float x) {
+  const float a = std::fabs(x), z = x * x;
+  float p = -5.70498872745e-3f;
+  p = p * z + 2.06390887954e-2f;
+  p = p * z + -5.37397155531e-2f;
+  p = p * z + 1.33314422036e-1f;
+  p = p * z + -3.33332819422e-1f;
+  const float small = p * z * x + x;
+  const float e = expNonPositive(-2.f * a);
+  const float large = fromBits(bitsOf((1.f - e) / (1.f + e)) | (bitsOf(x) & 0x80000000u));
+  return pick(a < 0.625f, small, large);
+}
+
+// 1 / (1 + exp(−x)) from e = exp(−|x|), which cannot overflow: 1 / (1 + e) for x >= 0, e / (1 + e) below.
+inline float sigmoidVectorisable(float x) {
+  const float e = expNonPositive(-std::fabs(x));
+  return pick(x >= 0.f, 1.f, e) / (1.f + e);
+}
+
 Status checkBinary(const char* fn, const char* aArg, ConstFloatSpan a, const char* bArg, ConstFloatSpan b,
                    const char* outArg, FloatSpan out) {
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, bArg, b.size, a.size));
@@ -45,7 +105,7 @@ Status checkUnary(const char* fn, const char* inArg, ConstFloatSpan in, const ch
 constexpr int64_t kSumBlock = 4096;
 
 template <typename Term>
-double blockSum(const float* x, int64_t n, Term term) {
+double termSum(const float* x, int64_t n, Term term) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -63,7 +123,7 @@ double blockedSum(ConstFloatSpan x, Term term) {
   parallelRanges(blocks, kSumBlock, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       const int64_t start = b * kSumBlock;
-      partial[b] = blockSum(x.data + start, std::min(kSumBlock, n - start), term);
+      partial[b] = termSum(x.data + start, std::min(kSumBlock, n - start), term);
     }
   });
   double total = 0;
@@ -72,6 +132,10 @@ double blockedSum(ConstFloatSpan x, Term term) {
 }
 
 }  // namespace
+
+double blockSum(const float* x, int64_t n) {
+  return termSum(x, n, [](double v) { return v; });
+}
 
 Status add(ConstFloatSpan a, ConstFloatSpan b, FloatSpan out) {
   ATROUS_RETURN_IF_ERROR(checkBinary("add", "a", a, "b", b, "out", out));
@@ -155,7 +219,7 @@ Status reluBackward(ConstFloatSpan x, ConstFloatSpan dy, FloatSpan dx) {
 
 Status tanhForward(ConstFloatSpan x, FloatSpan out) {
   ATROUS_RETURN_IF_ERROR(checkUnary("tanhForward", "x", x, "out", out));
-  mapUnary(x.data, out.data, x.size, [](float v) { return std::tanh(v); });
+  mapUnary(x.data, out.data, x.size, [](float v) { return tanhVectorisable(v); });
   return Status::ok();
 }
 
@@ -167,11 +231,7 @@ Status tanhBackward(ConstFloatSpan y, ConstFloatSpan dy, FloatSpan dx) {
 
 Status sigmoidForward(ConstFloatSpan x, FloatSpan out) {
   ATROUS_RETURN_IF_ERROR(checkUnary("sigmoidForward", "x", x, "out", out));
-  // exp of a non-positive argument only: exp(−|x|) cannot overflow.
-  mapUnary(x.data, out.data, x.size, [](float v) {
-    const float e = std::exp(-std::fabs(v));
-    return v >= 0.f ? 1.f / (1.f + e) : e / (1.f + e);
-  });
+  mapUnary(x.data, out.data, x.size, [](float v) { return sigmoidVectorisable(v); });
   return Status::ok();
 }
 

@@ -1,5 +1,6 @@
 #include "loss.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -38,33 +39,100 @@ Status checkShape(const char* fn, int64_t n, int64_t c, int64_t inner, ConstInt3
 
 double weightOf(const CrossEntropyOptions& o, int64_t cls) { return o.weight.size == 0 ? 1.0 : o.weight.data[cls]; }
 
-// One sample's sums over its inner positions (probs and losses written for them).
-CrossEntropySums sampleForward(const float* x, int64_t c, int64_t inner, const int32_t* targets,
-                               const CrossEntropyOptions& o, float* p, float* losses, double* lse) {
-  logSumExpBlock(x, c, inner, lse);
-  for (int64_t k = 0; k < c; ++k)
-    for (int64_t i = 0; i < inner; ++i)
-      p[k * inner + i] = static_cast<float>(std::exp(static_cast<double>(x[k * inner + i]) - lse[i]));
+// Per-position float64 terms of the forward, summed afterwards in position order (each sample's
+// positions in order, then the samples in order): the same sums for any tiling or thread count.
+struct PositionTerms {
+  std::vector<double> nll, smooth, weight;  // 0 at ignored positions
+  explicit PositionTerms(int64_t positions)
+      : nll(static_cast<size_t>(positions)), smooth(static_cast<size_t>(positions)),
+        weight(static_cast<size_t>(positions)) {}
+};
+
+// Columns [i0, i0 + w) of one sample (x, p: its c × inner block; targets, losses: its positions):
+// probs as e · (1 / Σe) from one float64 exp per element, then each position's terms.
+void tileForward(const float* x, int64_t c, int64_t inner, int64_t i0, int64_t w, const int32_t* targets,
+                 const CrossEntropyOptions& o, float* p, float* losses, double* scratch, double* nll, double* smooth,
+                 double* weight) {
+  double* e = scratch;
+  double* lse = e + c * w;
+  double* totals = lse + w;
+  double* inverse = totals + w;
+  double* smoothSum = inverse + w;
+  expShiftedColumns(x + i0, c, w, inner, e, lse, totals);
+  for (int64_t i = 0; i < w; ++i) {
+    inverse[i] = 1 / totals[i];
+    lse[i] += std::log(totals[i]);
+  }
+  for (int64_t k = 0; k < c; ++k) {
+    const double* ek = e + k * w;
+    float* pk = p + k * inner + i0;
+    for (int64_t i = 0; i < w; ++i) pk[i] = static_cast<float>(ek[i] * inverse[i]);
+  }
   const double eps = o.labelSmoothing;
-  CrossEntropySums sums;
-  for (int64_t i = 0; i < inner; ++i) {
-    const int32_t t = targets[i];
+  if (eps > 0) {  // Σ_k w[k]·(lse − x[k]) per position, k in order
+    for (int64_t i = 0; i < w; ++i) smoothSum[i] = 0;
+    for (int64_t k = 0; k < c; ++k) {
+      const double wk = weightOf(o, k);
+      const float* xk = x + k * inner + i0;
+      for (int64_t i = 0; i < w; ++i) smoothSum[i] += wk * (lse[i] - xk[i]);
+    }
+  }
+  for (int64_t i = 0; i < w; ++i) {
+    const int64_t pos = i0 + i;
+    const int32_t t = targets[pos];
     if (t == o.ignoreIndex) {
-      if (losses != nullptr) losses[i] = 0;
+      nll[pos] = smooth[pos] = weight[pos] = 0;
+      if (losses != nullptr) losses[pos] = 0;
       continue;
     }
-    const double w = weightOf(o, t);
-    const double nll = w * (lse[i] - x[t * inner + i]);
-    double smooth = 0;
-    if (eps > 0)
-      for (int64_t k = 0; k < c; ++k) smooth += weightOf(o, k) * (lse[i] - x[k * inner + i]);
-    sums.nll += nll;
-    sums.smooth += smooth;
-    sums.weight += w;
-    sums.counted++;
-    if (losses != nullptr) losses[i] = static_cast<float>((1 - eps) * nll + eps / static_cast<double>(c) * smooth);
+    weight[pos] = weightOf(o, t);
+    nll[pos] = weight[pos] * (lse[i] - x[t * inner + pos]);
+    smooth[pos] = eps > 0 ? smoothSum[i] : 0;
+    if (losses != nullptr)
+      losses[pos] = static_cast<float>((1 - eps) * nll[pos] + eps / static_cast<double>(c) * smooth[pos]);
   }
-  return sums;
+}
+
+// Columns [i0, i0 + w) of one sample's gradient (p, d: its c × inner block; d may be p). Where a
+// position's smoothing term b is 0: p·a, and (p − 1)·a at the target with p − 1 in float and one
+// rounding after, the CUDA kernel's bits (cuda/loss_rows.h); else p·a + b·(p·Σw − w[k]), a less at
+// the target. Ignored positions get 0.
+void tileBackward(const float* p, int64_t c, int64_t inner, int64_t i0, int64_t w, const int32_t* targets,
+                  const CrossEntropyOptions& o, const double* a, const double* b, double weightTotal, float* targetProb,
+                  float* d) {
+  bool anyIgnored = false, anySmoothing = false;  // targetProb: the targets' p, read before d (maybe p) changes
+  for (int64_t i = 0; i < w; ++i) {
+    const int32_t t = targets[i0 + i];
+    anyIgnored = anyIgnored || t == o.ignoreIndex;
+    anySmoothing = anySmoothing || b[i] != 0;
+    targetProb[i] = t == o.ignoreIndex ? 0.f : p[t * inner + i0 + i];
+  }
+  for (int64_t k = 0; k < c; ++k) {
+    const double wk = weightOf(o, k);
+    const float* pk = p + k * inner + i0;
+    float* dk = d + k * inner + i0;
+    if (!anySmoothing) {  // the common case, as its own loop: a select would keep it scalar
+      for (int64_t i = 0; i < w; ++i) dk[i] = static_cast<float>(a[i] * pk[i]);
+      continue;
+    }
+    for (int64_t i = 0; i < w; ++i) {
+      const double v = pk[i];
+      dk[i] = static_cast<float>(b[i] == 0 ? a[i] * v : a[i] * v + b[i] * (v * weightTotal - wk));
+    }
+  }
+  for (int64_t i = 0; i < w; ++i) {
+    const int32_t t = targets[i0 + i];
+    if (t == o.ignoreIndex) continue;
+    float& target = d[t * inner + i0 + i];
+    if (b[i] == 0)
+      target = static_cast<float>(a[i] * static_cast<double>(targetProb[i] - 1.f));
+    else
+      target -= static_cast<float>(a[i]);
+  }
+  if (anyIgnored)
+    for (int64_t i = 0; i < w; ++i)
+      if (targets[i0 + i] == o.ignoreIndex)
+        for (int64_t k = 0; k < c; ++k) d[k * inner + i0 + i] = 0;
 }
 
 }  // namespace
@@ -92,19 +160,32 @@ Status crossEntropyNdForward(int64_t n, int64_t c, int64_t inner, ConstFloatSpan
       opcheck::disjoint(fn, "losses", losses.data, losses.size * 4, "logits", logits.data, logits.size * 4));
   ATROUS_RETURN_IF_ERROR(
       opcheck::disjoint(fn, "losses", losses.data, losses.size * 4, "probs", probs.data, probs.size * 4));
-  std::vector<CrossEntropySums> perSample(static_cast<size_t>(n));
-  parallelRanges(n, 2 * block, [&](int64_t begin, int64_t end) {
-    std::vector<double> lse(static_cast<size_t>(inner));
-    for (int64_t s = begin; s < end; ++s)
-      perSample[s] = sampleForward(logits.data + s * block, c, inner, targets.data + s * inner, o, probs.data + s * block,
-                                   losses.size == 0 ? nullptr : losses.data + s * inner, lse.data());
+  // Work items: column tiles of each sample, so that few samples still fill the pool.
+  const int64_t width = columnTileWidth(c, inner), tiles = (inner + width - 1) / width;
+  PositionTerms terms(n * inner);
+  parallelRanges(n * tiles, 2 * c * width, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<double> scratch;
+    scratch.resize(static_cast<size_t>((c + 4) * width));
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t s = item / tiles, i0 = item % tiles * width, at = s * inner;
+      tileForward(logits.data + s * block, c, inner, i0, std::min(width, inner - i0), targets.data + at, o,
+                  probs.data + s * block, losses.size == 0 ? nullptr : losses.data + at, scratch.data(),
+                  terms.nll.data() + at, terms.smooth.data() + at, terms.weight.data() + at);
+    }
   });
-  CrossEntropySums total;  // in sample order: the same for any thread count
-  for (const CrossEntropySums& s : perSample) {
-    total.nll += s.nll;
-    total.smooth += s.smooth;
-    total.weight += s.weight;
-    total.counted += s.counted;
+  CrossEntropySums total;  // per sample in position order, then the samples in order
+  for (int64_t s = 0; s < n; ++s) {
+    CrossEntropySums sample;
+    for (int64_t pos = s * inner; pos < (s + 1) * inner; ++pos) {
+      sample.nll += terms.nll[pos];
+      sample.smooth += terms.smooth[pos];
+      sample.weight += terms.weight[pos];
+      sample.counted += targets.data[pos] != o.ignoreIndex;
+    }
+    total.nll += sample.nll;
+    total.smooth += sample.smooth;
+    total.weight += sample.weight;
+    total.counted += sample.counted;
   }
   *sums = total;
   return Status::ok();
@@ -125,30 +206,22 @@ Status crossEntropyNdBackward(int64_t n, int64_t c, int64_t inner, ConstFloatSpa
       opcheck::disjoint(fn, "dlogits", dlogits.data, dlogits.size * 4, "gradOut", gradOut.data, gradOut.size * 4));
   double weightTotal = 0;  // Σ_c w[c]: C without a weight
   for (int64_t k = 0; k < c; ++k) weightTotal += weightOf(o, k);
-  parallelRanges(n, block, [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s)
-      for (int64_t i = 0; i < inner; ++i) {
-        const int64_t pos = s * inner + i;
+  const int64_t width = columnTileWidth(c, inner), tiles = (inner + width - 1) / width;
+  parallelRanges(n * tiles, c * width, [&](int64_t begin, int64_t end) {
+    std::vector<double> a(static_cast<size_t>(width)), b(static_cast<size_t>(width));
+    std::vector<float> targetProb(static_cast<size_t>(width));
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t s = item / tiles, i0 = item % tiles * width, w = std::min(width, inner - i0);
+      for (int64_t i = 0; i < w; ++i) {
+        const int64_t pos = s * inner + i0 + i;
         const int32_t t = targets.data[pos];
-        const float* p = probs.data + s * block + i;
-        float* d = dlogits.data + s * block + i;
-        if (t == o.ignoreIndex) {
-          for (int64_t k = 0; k < c; ++k) d[k * inner] = 0;
-          continue;
-        }
         const double g = gradOut.data[gradOut.size == 1 ? 0 : pos];
-        const double a = g * nllScale * weightOf(o, t), b = g * smoothScale;
-        const float pt = p[t * inner];  // read before d (maybe p itself) changes
-        if (b == 0) {
-          for (int64_t k = 0; k < c; ++k) d[k * inner] = static_cast<float>(a * p[k * inner]);
-          // (p - 1)·a with p - 1 in float, one rounding after: the CUDA kernel's bits (cuda/loss_rows.h).
-          d[t * inner] = static_cast<float>(a * static_cast<double>(pt - 1.f));
-        } else {
-          for (int64_t k = 0; k < c; ++k)
-            d[k * inner] = static_cast<float>(a * p[k * inner] + b * (p[k * inner] * weightTotal - weightOf(o, k)));
-          d[t * inner] -= static_cast<float>(a);
-        }
+        a[i] = t == o.ignoreIndex ? 0 : g * nllScale * weightOf(o, t);
+        b[i] = t == o.ignoreIndex ? 0 : g * smoothScale;
       }
+      tileBackward(probs.data + s * block, c, inner, i0, w, targets.data + s * inner, o, a.data(), b.data(), weightTotal,
+                   targetProb.data(), dlogits.data + s * block);
+    }
   });
   return Status::ok();
 }

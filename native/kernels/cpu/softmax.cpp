@@ -1,5 +1,6 @@
 #include "softmax.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -10,29 +11,54 @@
 
 namespace atrous {
 
-void logSumExpBlock(const float* x, int64_t size, int64_t inner, double* lse) {
-  if (inner == 1) {  // one row (logits N×C): no scratch
+void expShiftedColumns(const float* x, int64_t size, int64_t width, int64_t stride, double* e, double* maxes,
+                       double* totals) {
+  if (width == 1) {  // one row (logits N×C): a scalar max and total
     // The max in float (exact: the same value as in double); a float-to-double fmax reduction
     // crashes GCC 12's aarch64 vectorizer (internal compiler error in vect_transform_reduction).
     float maxFloat = x[0];
-    for (int64_t s = 1; s < size; ++s) maxFloat = std::fmax(maxFloat, x[s]);
+    for (int64_t s = 1; s < size; ++s) maxFloat = std::fmax(maxFloat, x[s * stride]);
     double maxValue = maxFloat;
     if (std::isinf(maxValue)) maxValue = 0;
     double total = 0;
-    for (int64_t s = 0; s < size; ++s) total += std::exp(static_cast<double>(x[s]) - maxValue);
-    *lse = maxValue + std::log(total);
+    for (int64_t s = 0; s < size; ++s) {
+      const double v = std::exp(static_cast<double>(x[s * stride]) - maxValue);
+      e[s] = v;
+      total += v;
+    }
+    *maxes = maxValue;
+    *totals = total;
     return;
   }
-  std::vector<double> maxes(x, x + inner);
-  for (int64_t s = 1; s < size; ++s)
-    for (int64_t i = 0; i < inner; ++i) maxes[i] = std::fmax(maxes[i], x[s * inner + i]);
-  for (int64_t i = 0; i < inner; ++i) {
-    if (std::isinf(maxes[i])) maxes[i] = 0;
-    lse[i] = 0;
+  // Rows outer, columns inner: contiguous, vectorised loops. A NaN makes its column's max either the
+  // NaN or not, and its total NaN either way, so a plain compare serves for the max.
+  for (int64_t i = 0; i < width; ++i) maxes[i] = x[i];
+  for (int64_t s = 1; s < size; ++s) {
+    const float* row = x + s * stride;
+    for (int64_t i = 0; i < width; ++i) {
+      const double v = row[i];
+      maxes[i] = v > maxes[i] ? v : maxes[i];
+    }
   }
-  for (int64_t s = 0; s < size; ++s)
-    for (int64_t i = 0; i < inner; ++i) lse[i] += std::exp(static_cast<double>(x[s * inner + i]) - maxes[i]);
-  for (int64_t i = 0; i < inner; ++i) lse[i] = maxes[i] + std::log(lse[i]);
+  for (int64_t i = 0; i < width; ++i) {
+    if (std::isinf(maxes[i])) maxes[i] = 0;
+    totals[i] = 0;
+  }
+  for (int64_t s = 0; s < size; ++s) {
+    const float* row = x + s * stride;
+    double* es = e + s * width;
+    for (int64_t i = 0; i < width; ++i) {
+      const double v = std::exp(static_cast<double>(row[i]) - maxes[i]);
+      es[i] = v;
+      totals[i] += v;
+    }
+  }
+}
+
+int64_t columnTileWidth(int64_t size, int64_t inner) {
+  constexpr int64_t kScratchDoubles = 8192;  // 64 KiB
+  const int64_t width = std::max<int64_t>(16, kScratchDoubles / std::max<int64_t>(size, 1) / 16 * 16);
+  return std::max<int64_t>(1, std::min(inner, width));
 }
 
 Status validateAlongDim(const char* fn, int64_t outer, int64_t size, int64_t inner) {
@@ -52,17 +78,36 @@ Status softmaxForward(ConstFloatSpan x, int64_t outer, int64_t size, int64_t inn
   ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "out", out.size, total));
   ATROUS_RETURN_IF_ERROR(opcheck::sameOrDisjoint(fn, "out", out.data, out.size, "x", x.data, x.size));
   const int64_t block = size * inner;
-  parallelRanges(outer, 2 * block, [&](int64_t begin, int64_t end) {
-    std::vector<double> lse(static_cast<size_t>(inner));
-    for (int64_t o = begin; o < end; ++o) {
-      const float* xb = x.data + o * block;
-      float* yb = out.data + o * block;
-      logSumExpBlock(xb, size, inner, lse.data());
-      for (int64_t s = 0; s < size; ++s)
-        for (int64_t i = 0; i < inner; ++i) {
-          const double shifted = static_cast<double>(xb[s * inner + i]) - lse[i];
-          yb[s * inner + i] = static_cast<float>(log ? shifted : std::exp(shifted));
+  const int64_t width = columnTileWidth(size, inner);
+  const int64_t tiles = (inner + width - 1) / width;  // per outer block
+  parallelRanges(outer * tiles, 2 * size * width, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<double> scratch;
+    scratch.resize(static_cast<size_t>((size + 2) * width));
+    double* e = scratch.data();
+    double* maxes = e + size * width;
+    double* totals = maxes + width;
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t i0 = item % tiles * width, w = std::min(width, inner - i0);
+      const float* xb = x.data + item / tiles * block + i0;
+      float* yb = out.data + item / tiles * block + i0;
+      expShiftedColumns(xb, size, w, inner, e, maxes, totals);
+      for (int64_t i = 0; i < w; ++i) {
+        if (log) {
+          maxes[i] += std::log(totals[i]);  // now the logsumexp
+        } else {
+          totals[i] = 1 / totals[i];
         }
+      }
+      for (int64_t s = 0; s < size; ++s) {
+        const float* xs = xb + s * inner;
+        const double* es = e + s * w;
+        float* ys = yb + s * inner;
+        if (log) {
+          for (int64_t i = 0; i < w; ++i) ys[i] = static_cast<float>(static_cast<double>(xs[i]) - maxes[i]);
+        } else {
+          for (int64_t i = 0; i < w; ++i) ys[i] = static_cast<float>(es[i] * totals[i]);
+        }
+      }
     }
   });
   return Status::ok();

@@ -18,8 +18,15 @@ Status softmaxBackward(ConstFloatSpan y, ConstFloatSpan dy, int64_t outer, int64
 // Checks outer, inner >= 0 and size >= 1 with a product < 2^31 (the shape of one along-dim op).
 Status validateAlongDim(const char* fn, int64_t outer, int64_t size, int64_t inner);
 
-// lse[i] = log Σ_s exp(x[s·inner + i]) for one outer block, i < inner (the max subtracted first; a
-// row whose max is infinite is not shifted, so inf − inf cannot invent a NaN). crossEntropy shares it.
-void logSumExpBlock(const float* x, int64_t size, int64_t inner, double* lse);
+// The shifted exponentials of a size × width tile whose rows lie stride apart (width columns of an
+// outer block): e[s·width + i] = exp(x[s·stride + i] − maxes[i]) in float64, maxes[i] the column's max
+// (0 when infinite, so inf − inf cannot invent a NaN), totals[i] = Σ_s e in row order. Then
+// logsumexp = maxes + log(totals) and softmax = e · (1 / totals): one exp per element, the CUDA
+// cross-entropy's formula (cuda/loss_rows.h). crossEntropy shares it.
+void expShiftedColumns(const float* x, int64_t size, int64_t width, int64_t stride, double* e, double* maxes,
+                       double* totals);
+// Columns per tile for expShiftedColumns over size rows: its float64 scratch (size × width) stays
+// within L2, width a multiple of 16 (whole cache lines of x) unless inner is smaller.
+int64_t columnTileWidth(int64_t size, int64_t inner);
 
 }  // namespace atrous

@@ -11,6 +11,8 @@
 #include "stride_fold.h"
 #include "weight_by_tap.h"
 #include "weight_channels_last.h"
+#include "../elementwise.h"
+#include "../parallel_ranges.h"
 #include "../reusable_scratch.h"
 #include "../thread_pool.h"
 
@@ -204,15 +206,19 @@ Status convBackwardBias(const ConvGeometry& g, ConstFloatSpan dy, FloatSpan db) 
   Status s = g.validate(op);
   if (s.isOk()) s = checkBuffers(op, {{"gradOutput", {dy.size, g.outputSize()}}, {"gradBias", {db.size, g.outChannels}}});
   if (!s.isOk()) return s;
-  const int64_t P = g.outH() * g.outW();
-  parallelFor(g.outChannels, [&](int64_t co) {
-    double total = 0;
-    for (int64_t n = 0; n < g.batch; ++n) {
-      const float* row = dy.data + (n * g.outChannels + co) * P;
-      for (int64_t p = 0; p < P; ++p) total += row[p];  // double: a channel's sum may cancel to near zero
-    }
-    db.data[co] = static_cast<float>(total);
+  // float64 (a channel's sum may cancel to near zero): each [n, c] row summed with independent
+  // partial sums (blockSum), in parallel, then each channel's rows added in n order: the same
+  // result for any thread count.
+  const int64_t P = g.outH() * g.outW(), rows = g.batch * g.outChannels;
+  std::vector<double> rowSums(static_cast<size_t>(rows));
+  parallelRanges(rows, P, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) rowSums[r] = blockSum(dy.data + r * P, P);
   });
+  for (int64_t co = 0; co < g.outChannels; ++co) {
+    double total = 0;
+    for (int64_t n = 0; n < g.batch; ++n) total += rowSums[n * g.outChannels + co];
+    db.data[co] = static_cast<float>(total);
+  }
   return Status::ok();
 }
 
