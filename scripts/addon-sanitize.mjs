@@ -9,7 +9,8 @@
 //   valgrind  memcheck over a short training run (scripts/sanitizers/short-train.cjs: the CLI's
 //             Fashion-MNIST model, 3 Adam steps on the embedded subset, save and reload) with the
 //             release addon (build/Release, dist/: what users run): invalid reads and writes, jumps
-//             on uninitialised values, definite leaks.
+//             on uninitialised values, definite leaks. (ATROUS_ADDON_PATH, if set, passes through:
+//             memcheck then runs that build instead.)
 // Every report (ASan, LSan, UBSan, memcheck) of every process, child processes included, is written
 // to a file under build-addon-sanitize/reports/; any file there fails the run, and is printed.
 // LeakSanitizer needs no suppressions (the tests run in worker threads, which Node tears down fully,
@@ -153,7 +154,7 @@ function valgrind() {
     '--errors-for-leak-kinds=definite', '--num-callers=40', `--suppressions=${path.join(suppressions, 'valgrind-node.supp')}`,
     `--log-file=${path.join(reports, 'valgrind.%p')}`,
     process.execPath, 'scripts/sanitizers/short-train.cjs', '--steps', '3', '--batch', '16',
-  ]);
+  ], { env: { ...process.env, ATROUS_POOL_EXACT: '1' } }); // no size-class slack (see asan above)
   // memcheck writes its log whatever it finds: only one with errors counts.
   const logs = fs.readdirSync(reports).map((f) => path.join(reports, f));
   const dirty = logs.filter((f) => !/ERROR SUMMARY: 0 errors/.test(fs.readFileSync(f, 'utf8')));
