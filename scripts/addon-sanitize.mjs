@@ -4,7 +4,8 @@
 //   asan      the addon built with AddressSanitizer + UndefinedBehaviorSanitizer into
 //             build-addon-sanitize/ (CMake; build/Release is left alone), then a representative part
 //             of the vitest suite run against it (ATROUS_ADDON_PATH) with the sanitizer runtimes
-//             LD_PRELOADed into node (node itself is not instrumented; its allocations are tracked).
+//             LD_PRELOADed into node (node itself is not instrumented; its allocations are tracked),
+//             once per instruction set the machine runs (ATROUS_CPU=avx512, avx2, scalar on x86).
 //             Leaks are checked at every process's exit.
 //   valgrind  memcheck over a short training run (scripts/sanitizers/short-train.cjs: the CLI's
 //             Fashion-MNIST model, 3 Adam steps on the embedded subset, save and reload) with the
@@ -128,19 +129,30 @@ function asan(tests) {
     UBSAN_OPTIONS: `halt_on_error=1:print_stacktrace=1:log_path=${path.join(reports, 'ubsan')}:strip_path_prefix=${root}/`,
   };
 
-  // The sanitized addon is the one loaded (not build/Release), through the compiled package too.
-  mustRun(process.execPath, ['-e', `
+  // The sanitized addon is the one loaded (not build/Release), through the compiled package too;
+  // it prints the instruction set the kernels chose (the widest this machine has, or ATROUS_CPU's).
+  console.log('addon-sanitize: checking that dist/ loads the sanitized addon');
+  const check = spawnSync(process.execPath, ['-e', `
     const at = require('./dist'); at.conv1d(at.ones([1, 1, 5]), at.ones([1, 1, 3]));
     const maps = require('fs').readFileSync('/proc/self/maps', 'utf8');
     if (!maps.includes(${JSON.stringify(addon)})) { console.error('the sanitized addon was not loaded'); process.exit(1); }
     if (!maps.includes('libasan')) { console.error('libasan is not in the process'); process.exit(1); }
-    console.log('addon-sanitize: dist/ loads ' + ${JSON.stringify(path.relative(root, addon))} + ' under ASan, cpu ' + at.backend().cpu);`], { env });
+    process.stdout.write(at.backend().cpu);`], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (check.status !== 0) process.exit(check.status ?? 1);
+  const widest = check.stdout.trim();
+  // The kernels of every instruction set the machine runs: each has its own code (GEMM microkernels,
+  // depthwise rows, direct conv tiles), and only the chosen one runs in a process.
+  const ladder = { avx512: ['avx512', 'avx2', 'scalar'], avx2: ['avx2', 'scalar'], neon: ['neon', 'scalar'], scalar: ['scalar'] };
+  const isas = process.env.ATROUS_CPU ? [process.env.ATROUS_CPU] : (ladder[widest] ?? [widest]);
+  console.log(`addon-sanitize: dist/ loads ${path.relative(root, addon)} under ASan; the tests run with ATROUS_CPU=${isas.join(', then ')}`);
 
-  // One process for the whole run (threads pool): the leak check at its exit covers every test file.
+  // One process per instruction set (threads pool): the leak check at its exit covers every test file.
   const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
-  const status = run(process.execPath, [vitest, 'run', '--pool=threads', '--maxWorkers=1', ...tests], { env });
-  const clean = checkReports('asan');
-  if (status !== 0 || !clean) process.exit(status || 1);
+  for (const isa of isas) {
+    const status = run(process.execPath, [vitest, 'run', '--pool=threads', '--maxWorkers=1', ...tests], { env: { ...env, ATROUS_CPU: isa } });
+    const clean = checkReports(`asan, ATROUS_CPU=${isa}`);
+    if (status !== 0 || !clean) process.exit(status || 1);
+  }
 }
 
 function valgrind() {
