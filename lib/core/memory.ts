@@ -83,6 +83,11 @@ let pooledBytes = 0;
 /** ArrayBuffers made because no free list had one (each is fresh memory: page faults). */
 let freshBuffers = 0;
 const poison = process.env.ATROUS_POOL_POISON === '1';
+/**
+ * ATROUS_POOL_EXACT=1: every buffer is exactly the size asked for, no class slack, so that a kernel
+ * writing past a tensor's end hits AddressSanitizer's redzone (scripts/addon-sanitize.mjs sets it).
+ */
+const exactSizes = process.env.ATROUS_POOL_EXACT === '1';
 
 // The collector's path: a storage nobody released has died with its memory; only the counts change.
 const collected = new FinalizationRegistry<Block>((block) => {
@@ -97,8 +102,9 @@ function forget(block: Block): void {
   c.bytes -= block.bytes;
 }
 
-/** The size class of a request: the next m·2^e with m in 4..7 (at most 25% above it). */
+/** The size class of a request: the next m·2^e with m in 4..7 (at most 25% above it); the request itself under ATROUS_POOL_EXACT. */
 function sizeClass(bytes: number): number {
+  if (exactSizes) return bytes;
   if (bytes <= 64) return 64;
   const e = Math.floor(Math.log2(bytes)) - 2;
   const step = 2 ** e;

@@ -15,14 +15,19 @@ export function native(): NativeBinding {
 }
 
 function loadBinding(): NativeBinding {
+  // ATROUS_ADDON_PATH names one .node file to load instead: a build kept beside build/Release, such as
+  // the AddressSanitizer one that scripts/addon-sanitize.mjs runs the tests against.
+  const addonPath = process.env.ATROUS_ADDON_PATH;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped package, loaded on first use
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
   try {
-    return nodeGypBuild(packageRoot) as NativeBinding;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native addon: require is how Node loads one
+    return (addonPath ? require(path.resolve(addonPath)) : nodeGypBuild(packageRoot)) as NativeBinding;
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     // The addon loaded and refused ATROUS_CPU (it names what the machine has): not a missing build.
     if (reason.startsWith('ATROUS_CPU')) throw new Error(`atrous: ${reason}`, { cause });
+    if (addonPath) throw new Error(`atrous: could not load ATROUS_ADDON_PATH=${addonPath} (${reason}).`, { cause });
     throw new Error(
       `atrous: could not load the native addon (${reason}). No prebuilt binary matches ` +
         `${process.platform}-${process.arch} (node ${process.versions.node}), and no local build was found in ` +
