@@ -2,7 +2,10 @@
 // images and labels of the right shape), or with --model char-lm the CharLm of `atrous train --task
 // char-lm` (batch 32 windows of 128 random character ids, next-id targets), or with --model wavenet the
 // WaveNet classifier of `atrous train --task speech` (batch 16 random one-second μ-law clips at 8 kHz,
-// 14 words), run as the README's loop runs it
+// 14 words), or with --model tcn the adding problem's TCN of `--preset tcn-adding-600` (8 levels × 24
+// channels, kernel 8, weight norm; batch 32 sequences of 600 steps; MSE loss), or with --model deeplab
+// the DeepLabLite of `atrous train --task segmentation` (batch 32 random 64×64 scenes, 11 per-pixel
+// labels, per-pixel cross-entropy), run as the README's loop runs it
 // (zeroGrad, forward, crossEntropy, backward, step, loss.item()). Every function of the native
 // binding is wrapped to time each call; after the warm-up steps, each call is keyed by the phase it
 // runs in, its name and its position among that phase's calls of that name (forward convForward #2 is
@@ -14,8 +17,8 @@
 // column and a run with reused buffers tell them apart).
 // --root DIR profiles another checkout's build (its dist/ and build/Release), so two can be compared.
 //
-// Usage: node scripts/profile-train-step.cjs [--model dilated-cnn|char-lm|wavenet] [--steps 50] [--warmup 10]
-//        [--batch 64 (char-lm: 32, wavenet: 16)] [--threads 2] [--root DIR]
+// Usage: node scripts/profile-train-step.cjs [--model dilated-cnn|char-lm|wavenet|tcn|deeplab] [--steps 50] [--warmup 10]
+//        [--batch 64 (char-lm, tcn, deeplab: 32, wavenet: 16)] [--threads 2] [--root DIR]
 'use strict';
 const path = require('node:path');
 const { PerformanceObserver, performance, constants } = require('node:perf_hooks');
@@ -39,9 +42,9 @@ const positive = (name, s, min = 1) => {
 };
 const steps = positive('steps', values.steps);
 const warmup = positive('warmup', values.warmup, 0);
-const MODELS = ['dilated-cnn', 'char-lm', 'wavenet'];
+const MODELS = ['dilated-cnn', 'char-lm', 'wavenet', 'tcn', 'deeplab'];
 if (!MODELS.includes(values.model)) throw new RangeError(`--model expects one of ${MODELS.join(', ')}, but got '${values.model}'`);
-const batch = positive('batch', values.batch ?? { 'char-lm': '32', wavenet: '16' }[values.model] ?? '64');
+const batch = positive('batch', values.batch ?? { 'char-lm': '32', tcn: '32', deeplab: '32', wavenet: '16' }[values.model] ?? '64');
 const threads = positive('threads', values.threads);
 const root = path.resolve(values.root);
 
@@ -116,6 +119,31 @@ function makeJob() {
       describe: `WaveNetClassifier (speech task), ${words} words, batch ${batch} random μ-law clips of ${samples} samples`,
     };
   }
+  if (values.model === 'tcn') {
+    const { addingModel } = require(path.join(root, 'dist', 'cli', 'tasks', 'synthetic.js'));
+    const { addingProblem } = require(path.join(root, 'dist', 'data', 'synthetic-tasks.js'));
+    const { PRESETS } = require(path.join(root, 'dist', 'cli', 'tasks', 'presets.js'));
+    const spec = PRESETS['tcn-adding-600'].sequence;
+    const b = addingProblem(batch, spec.seqLen, 1);
+    return {
+      model: addingModel(spec),
+      input: b.x,
+      targets: b.y,
+      loss: (out, y) => at.mseLoss(out, y),
+      describe: `Tcn (adding, preset tcn-adding-600), batch ${batch} sequences of ${spec.seqLen} steps`,
+    };
+  }
+  if (values.model === 'deeplab') {
+    const { DeepLabLite } = require(path.join(root, 'dist', 'models', 'aspp.js'));
+    const size = 64;
+    const classes = 11; // background and the ten Fashion-MNIST classes
+    return {
+      model: new DeepLabLite({ dilations: [1, 2, 5] }),
+      input: at.rand([batch, 1, size, size]),
+      targets: at.tensor(Int32Array.from({ length: batch * size * size }, (_, i) => (i * 7 + (i >> 9)) % classes), [batch, size, size], { dtype: 'int32' }),
+      describe: `DeepLabLite (segmentation task, dilations 1,2,5), batch ${batch} random ${size}x${size} scenes, ${classes} labels`,
+    };
+  }
   const { DilatedCnn } = require(path.join(root, 'dist', 'models', 'dilated-cnn.js'));
   return {
     model: new DilatedCnn(),
@@ -124,7 +152,7 @@ function makeJob() {
     describe: `DilatedCnn, batch ${batch}, random [${batch},1,28,28] images and labels`,
   };
 }
-const { model, input: x, targets, describe } = makeJob();
+const { model, input: x, targets, describe, loss: lossOf = (out, t) => at.crossEntropy(out, t) } = makeJob();
 model.train();
 const optimizer = new at.optim.Adam(model.parameters(), { lr: 1e-3 });
 const PHASES = ['zeroGrad', 'forward', 'loss', 'backward', 'step', 'item'];
@@ -144,7 +172,7 @@ function step() {
   const logits = model.forward(x);
   mark('forward');
   phase = 'loss';
-  const loss = at.crossEntropy(logits, targets);
+  const loss = lossOf(logits, targets);
   mark('loss');
   phase = 'backward';
   loss.backward();
