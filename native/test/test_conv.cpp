@@ -127,7 +127,20 @@ ATROUS_TEST(convEveryPathWithinASmallBudgetMatchesFloat64) {
 
 ATROUS_TEST(convPlannerNamesItsChoiceAndHonoursForcedPaths) {
   const ConvGeometry depthwise = geometry(2, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8);
-  const ConvGeometry aspp = geometry(2, 16, 9, 9, 8, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1);  // 4 of 9 taps in padding
+  const ConvGeometry aspp = geometry(2, 256, 9, 9, 256, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1);  // 4 of 9 taps in padding
+  // Few channels: the same share of padding taps is cheaper computed than skipped, until most are padding.
+  const ConvGeometry asppFewChannels = geometry(2, 16, 9, 9, 8, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1);
+  const ConvGeometry tcnLevel = geometry(32, 24, 1, 600, 24, 1, 8, 1, 1, 0, 0, 7 * 64, 0, 1, 64, 1);     // 63% inside
+  const ConvGeometry tcnDeepest = geometry(32, 24, 1, 600, 24, 1, 8, 1, 1, 0, 0, 7 * 256, 0, 1, 256, 1);  // 21% inside
+  for (const ConvGeometry& g : {asppFewChannels, tcnLevel}) {
+    const ConvPlan f = planConv(g, ConvPass::Forward), w = planConv(g, ConvPass::Weight);
+    ctx.check(f.path != ConvPath::ByRegion && w.path != ConvPath::ByTap && w.path != ConvPath::ByRegion,
+              "few channels, 44-63%% of taps inside: forward %s, weight %s", f.describe().c_str(), w.describe().c_str());
+  }
+  ctx.check(planConv(tcnDeepest, ConvPass::Forward).path == ConvPath::ByRegion &&
+                planConv(tcnDeepest, ConvPass::Weight).path == ConvPath::ByTap,
+            "few channels, 21%% of taps inside: forward %s, weight %s", planConv(tcnDeepest, ConvPass::Forward).describe().c_str(),
+            planConv(tcnDeepest, ConvPass::Weight).describe().c_str());
   const ConvGeometry strided = geometry(2, 8, 9, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1);
   ctx.check(planConv(depthwise, ConvPass::Forward).path == ConvPath::DepthwisePadded, "depthwise forward: %s",
             planConv(depthwise, ConvPass::Forward).describe().c_str());
