@@ -5,7 +5,7 @@
 // outside modules, a model's output) stays readable, as in PyTorch.
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
-import { freshBufferCount } from '../lib/core/memory';
+import { freshBufferCount, setPoolFloorBytes } from '../lib/core/memory';
 import { seededValues } from './helpers/values';
 
 class SmallNet extends at.nn.Module {
@@ -72,6 +72,26 @@ describe('memory', () => {
     expect(after.bytes).toBe(before.bytes);
     expect(after.pooledBytes).toBeGreaterThan(0); // the activations and gradients went through the pool
     expect(after.peakBytes).toBeGreaterThan(4 * 8 * 32 * 32 * 4);
+  });
+
+  it("the free lists keep as much as the loop's peak, not only the fixed floor (a model larger than the floor)", () => {
+    at.emptyCache();
+    const previous = setPoolFloorBytes(64 * 1024); // the floor far under this loop's peak, as 1 GiB under the WaveNet's
+    try {
+      at.manualSeed(5);
+      const net = new SmallNet();
+      const opt = new at.optim.Adam(net.parameters(), { lr: 1e-3 });
+      for (let s = 0; s < 3; s++) step(net, opt, s);
+      const fresh = freshBufferCount();
+      for (let s = 3; s < 8; s++) step(net, opt, s);
+      const { peakBytes, pooledBytes } = at.memory();
+      expect(peakBytes).toBeGreaterThan(4 * 64 * 1024); // the floor alone would drop most of what goes back
+      expect(freshBufferCount() - fresh).toBe(0);
+      expect(pooledBytes).toBeGreaterThan(64 * 1024);
+      expect(pooledBytes).toBeLessThanOrEqual(1.25 * peakBytes);
+    } finally {
+      setPoolFloorBytes(previous);
+    }
   });
 
   it('training gives the same parameters with pooled memory as with every buffer fresh', () => {
