@@ -172,6 +172,25 @@ describe('Sequential fuses [BatchNorm2d, ReLU] invisibly', () => {
     expect(rows).toEqual(['BatchNorm2d', 'ReLU']);
   });
 
+  it('BatchNorm2d.forwardThenRelu (a model block\'s bn-relu): fused, the same bits as forward then relu; a subclass is not fused', () => {
+    const x = rnd([3, 2, 5, 4], -2, 2);
+    const dy = rnd([3, 2, 5, 4]);
+    const run = (bn: at.nn.BatchNorm2d, f: (t: at.Tensor) => at.Tensor) => {
+      const t = at.tensor(x.toFloat32Array(), [...x.shape], { requiresGrad: true });
+      const y = f(t);
+      y.backward(dy);
+      return { y, dx: t.grad!, dw: bn.weight!.grad!, mean: bn.runningMean! };
+    };
+    const [fusedBn, plainBn] = [new at.nn.BatchNorm2d(2), new at.nn.BatchNorm2d(2)];
+    const a = run(fusedBn, (t) => fusedBn.forwardThenRelu(t));
+    const b = run(plainBn, (t) => plainBn.forward(t).relu());
+    expect(a.y.gradFn?.op).toBe('batchNormRelu2d');
+    for (const k of ['y', 'dx', 'dw', 'mean'] as const) expect(bits(a[k]), k).toEqual(bits(b[k]));
+    class QuietBatchNorm2d extends at.nn.BatchNorm2d {}
+    const sub = new QuietBatchNorm2d(2);
+    expect(run(sub, (t) => sub.forwardThenRelu(t)).y.gradFn?.op).toBe('relu');
+  });
+
   it('errors from a fused pair still name the op and the shapes', () => {
     const m = new at.nn.Sequential(new at.nn.BatchNorm2d(3), new at.nn.ReLU());
     expect((): unknown => m.forward(at.zeros([2, 4, 3, 3]))).toThrow(/x expects 3 channels.*\[2, 4, 3, 3\]/);

@@ -56,7 +56,7 @@ export class BasicBlock extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    const h = (this.bn2.forward(this.conv2.forward((this.bn1.forward(this.conv1.forward(x))).relu())));
+    const h = this.bn2.forward(this.conv2.forward(this.bn1.forwardThenRelu(this.conv1.forward(x))));
     const skip = this.downsample ? this.downsample.forward(x) : x;
     return h.add(skip).relu();
   }

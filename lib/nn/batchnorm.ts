@@ -97,6 +97,21 @@ export class BatchNorm2d extends BatchNorm {
   forwardRelu(x: Tensor): Tensor {
     return this.normalise(x, batchNormRelu2d);
   }
+
+  /**
+   * Internal: whether forwardRelu may stand for relu(this.forward(x)): this instance runs BatchNorm2d's
+   * own forward (not a subclass's, nor one shadowed as summary() does) on a tensor in host memory.
+   */
+  fusesRelu(x: unknown): boolean {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity
+    return Object.getPrototypeOf(this) === BatchNorm2d.prototype && this.forwardIs(BatchNorm2d.prototype.forward) &&
+      x instanceof Tensor && x.device === 'cpu';
+  }
+
+  /** relu(this.forward(x)) for a model's block: one op where fusesRelu(x), else the two. */
+  forwardThenRelu(x: Tensor): Tensor {
+    return this.fusesRelu(x) ? this.forwardRelu(x) : this.forward(x).relu();
+  }
 }
 
 /** Over N×C (a value per channel and sample) or N×C×L (statistics over N and L), as PyTorch's. */

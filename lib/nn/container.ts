@@ -10,16 +10,11 @@ import { ReLU } from './activation';
 import { BatchNorm2d } from './batchnorm';
 import { Module } from './module';
 
-/**
- * Whether [m, next] on x may run as BatchNorm2d.forwardRelu: exactly those classes with their own
- * forwards (not a subclass, nor one shadowed as summary() does), on a tensor in host memory.
- */
+/** Whether [m, next] on x may run as BatchNorm2d.forwardRelu: a fusable BatchNorm2d, then exactly a ReLU with its own forward. */
 function fusesBatchNormRelu(m: Module, next: Module | undefined, x: unknown): m is BatchNorm2d {
-  /* eslint-disable @typescript-eslint/unbound-method -- compared by identity */
-  return Object.getPrototypeOf(m) === BatchNorm2d.prototype && m.forwardIs(BatchNorm2d.prototype.forward) &&
-    next !== undefined && Object.getPrototypeOf(next) === ReLU.prototype && next.forwardIs(ReLU.prototype.forward) &&
-    x instanceof Tensor && x.device === 'cpu';
-  /* eslint-enable @typescript-eslint/unbound-method */
+  return m instanceof BatchNorm2d && m.fusesRelu(x) && next !== undefined && Object.getPrototypeOf(next) === ReLU.prototype &&
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity
+    next.forwardIs(ReLU.prototype.forward);
 }
 
 /** children[i], negative i counting from the end (Sequential.at, ModuleList.at). */
