@@ -18,7 +18,9 @@
 // --root DIR profiles another checkout's build (its dist/ and build/Release), so two can be compared.
 //
 // Usage: node scripts/profile-train-step.cjs [--model dilated-cnn|char-lm|wavenet|tcn|deeplab] [--steps 50] [--warmup 10]
-//        [--batch 64 (char-lm, tcn, deeplab: 32, wavenet: 16)] [--threads 2] [--root DIR]
+//        [--batch 64 (char-lm, tcn, deeplab: 32, wavenet: 16)] [--threads 2] [--root DIR] [--faults]
+// --faults also counts the minor page faults (first touches of fresh memory) inside each native call and
+// each step (process.resourceUsage() around every call: a syscall each, so the timings grow a little).
 'use strict';
 const path = require('node:path');
 const { PerformanceObserver, performance, constants } = require('node:perf_hooks');
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     batch: { type: 'string' },
     threads: { type: 'string', default: '2' },
     root: { type: 'string', default: path.resolve(__dirname, '..') },
+    faults: { type: 'boolean', default: false },
   },
 });
 const positive = (name, s, min = 1) => {
@@ -55,7 +58,9 @@ at.setNumThreads(threads);
 // --- the wrapped binding: every call timed and keyed by phase, name and position ---
 let phase = 'setup';
 let recording = false;
-let stepCalls = []; // [key, shape, ms] of the current step
+let stepCalls = []; // [key, shape, ms, minor page faults] of the current step
+const countFaults = values.faults;
+const minorFaults = () => (countFaults ? process.resourceUsage().minorPageFault : 0);
 const positions = new Map(); // "phase name" -> calls so far in this step
 const binding = native();
 for (const name of Object.keys(binding)) {
@@ -63,13 +68,15 @@ for (const name of Object.keys(binding)) {
   if (typeof fn !== 'function' || /^[A-Z]/.test(name)) continue; // constructors (DeviceBuffer) stay as they are
   binding[name] = function timed(...args) {
     if (!recording) return fn.apply(this, args);
+    const f0 = minorFaults();
     const t0 = performance.now();
     const result = fn.apply(this, args);
     const ms = performance.now() - t0;
+    const faults = minorFaults() - f0;
     const k = `${phase} ${name}`;
     const n = (positions.get(k) ?? 0) + 1;
     positions.set(k, n);
-    stepCalls.push([`${k} #${n}`, describeArgs(name, args), ms]);
+    stepCalls.push([`${k} #${n}`, describeArgs(name, args), ms, faults]);
     return result;
   };
 }
@@ -194,25 +201,28 @@ async function main() {
     step();
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const perKey = new Map(); // key -> { shape, ms: [] }, in first-call order
+  const perKey = new Map(); // key -> { shape, ms: [], faults: [] }, in first-call order
   const records = []; // per step: { start, end, wall, native, nativeByPhase }
   for (let i = 0; i < steps; i++) {
     stepCalls = [];
     positions.clear();
     recording = true;
+    const f0 = minorFaults();
     const start = performance.now();
     const wall = step();
     const end = performance.now();
+    const stepFaults = minorFaults() - f0;
     recording = false;
     const nativeByPhase = Object.fromEntries(PHASES.map((p) => [p, 0]));
     let nativeMs = 0;
-    for (const [key, shape, ms] of stepCalls) {
-      if (!perKey.has(key)) perKey.set(key, { shape, ms: [] });
+    for (const [key, shape, ms, faults] of stepCalls) {
+      if (!perKey.has(key)) perKey.set(key, { shape, ms: [], faults: [] });
       perKey.get(key).ms.push(ms);
+      perKey.get(key).faults.push(faults);
       nativeMs += ms;
       nativeByPhase[key.split(' ')[0]] += ms;
     }
-    records.push({ start, end, wall, native: nativeMs, nativeByPhase, calls: stepCalls.length });
+    records.push({ start, end, wall, native: nativeMs, nativeByPhase, calls: stepCalls.length, faults: stepFaults });
     await new Promise((resolve) => setImmediate(resolve)); // lets the GC observer's entries in
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -220,11 +230,13 @@ async function main() {
 
   const stepMs = median(records.map((r) => r.end - r.start));
   console.log(`\n# native calls of one step, in call order: median ms over the ${steps} timed steps (share of the step median)`);
-  console.log(`${'call'.padEnd(34)} ${'on'.padEnd(30)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'share'.padStart(6)}`);
-  for (const [key, { shape, ms }] of perKey) {
+  console.log(`${'call'.padEnd(34)} ${'on'.padEnd(30)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'share'.padStart(6)}` +
+    (countFaults ? `  minor page faults: median, max, steps with any` : ''));
+  for (const [key, { shape, ms, faults }] of perKey) {
     const m = median(ms);
+    const faulting = countFaults ? `  ${String(median(faults)).padStart(5)} ${String(Math.max(...faults)).padStart(5)} ${String(faults.filter((f) => f > 0).length).padStart(3)}` : '';
     console.log(`${key.padEnd(34)} ${shape.padEnd(30)} ${m.toFixed(3).padStart(8)} ${quantile(ms, 0.9).toFixed(3).padStart(8)} ${(100 * m / stepMs).toFixed(1).padStart(5)}%` +
-      (ms.length !== steps ? `  (in ${ms.length} of ${steps} steps)` : ''));
+      faulting + (ms.length !== steps ? `  (in ${ms.length} of ${steps} steps)` : ''));
   }
 
   console.log(`\n# per phase: median ms over steps of the wall time, of the native calls' time, and of the rest (JS, allocation, GC)`);
@@ -241,7 +253,8 @@ async function main() {
   const nativeMs = median(records.map((r) => r.native));
   const restMs = median(records.map((r) => r.end - r.start - r.native));
   console.log(`\n# step (median over ${steps}): ${stepMs.toFixed(2)} ms (p10 ${quantile(records.map((r) => r.end - r.start), 0.1).toFixed(2)}, ` +
-    `p90 ${quantile(records.map((r) => r.end - r.start), 0.9).toFixed(2)}); ${records[0].calls} native calls per step`);
+    `p90 ${quantile(records.map((r) => r.end - r.start), 0.9).toFixed(2)}); ${records[0].calls} native calls per step` +
+    (countFaults ? `; minor page faults per step: median ${median(records.map((r) => r.faults))}, max ${Math.max(...records.map((r) => r.faults))}` : ''));
   console.log(`# native sum: ${nativeMs.toFixed(2)} ms (${(100 * nativeMs / stepMs).toFixed(1)}%); ` +
     `remainder (JS + allocation + GC): ${restMs.toFixed(2)} ms (${(100 * restMs / stepMs).toFixed(1)}%) (medians of per-step sums;` +
     ' page faults of first writes into fresh buffers count as native)');

@@ -3,6 +3,8 @@
 // inside its forward is released by backward() and any later use throws naming the op, never reading
 // memory that now belongs to another tensor; what the user holds (leaves, results of ops called
 // outside modules, a model's output) stays readable, as in PyTorch.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { freshBufferCount, setPoolFloorBytes } from '../lib/core/memory';
@@ -23,6 +25,32 @@ class SmallNet extends at.nn.Module {
     if (this.keep) this.stash.kept = h;
     return this.fc.forward(this.drop.forward(this.pool.forward(h).flatten(1)));
   }
+}
+
+/** A conv whose weight (18432 floats) is pooled but not a size class of its own (81920 bytes), then a small head. */
+class WideConvNet extends at.nn.Module {
+  conv = new at.nn.Conv2d(32, 64, 3, { padding: 1 });
+  pool = new at.nn.AdaptiveAvgPool2d(1);
+  fc = new at.nn.Linear(64, 3);
+
+  override forward(x: at.Tensor): at.Tensor {
+    return this.fc.forward(this.pool.forward(this.conv.forward(x).relu()).flatten(1));
+  }
+}
+
+/** A pooled-size output (64 KiB and more) that the caller holds: the model's output is pinned. */
+class WideOutputNet extends at.nn.Module {
+  conv = new at.nn.Conv2d(2, 8, 3, { padding: 1 });
+
+  override forward(x: at.Tensor): at.Tensor {
+    return this.conv.forward(x);
+  }
+}
+
+/** V8's collector, to check that what the user dropped can be collected. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 function batch(seed: number): { x: at.Tensor; y: number[] } {
@@ -176,6 +204,52 @@ describe('memory', () => {
     net.fc.bias!.grad = mine;
     net.zeroGrad();
     expect(mine.toFloat32Array().every((v) => v === 1)).toBe(true);
+  });
+
+  it('zeroGrad() hands the same buffer back every step, for a gradient smaller than its pool size class', () => {
+    at.manualSeed(2);
+    const net = new WideConvNet();
+    const opt = new at.optim.SGD(net.parameters(), { lr: 0.01 });
+    const x = at.tensor(seededValues(2 * 32 * 8 * 8, 3), [2, 32, 8, 8]);
+    const run = () => {
+      opt.zeroGrad();
+      at.crossEntropy(net.forward(x), [0, 2]).backward();
+      opt.step();
+    };
+    for (let s = 0; s < 3; s++) run();
+    const fresh = freshBufferCount();
+    for (let s = 0; s < 6; s++) run();
+    // Each step's weight gradient comes from the pool and goes back to it once copied into the kept buffer.
+    expect(freshBufferCount() - fresh).toBe(0);
+    expect(net.conv.weight.grad!.toFloat32Array().every(Number.isFinite)).toBe(true);
+  });
+
+  it('a loss outside any module saves its probabilities in pooled memory, which backward() hands back', () => {
+    const logits = at.tensor(seededValues(4 * 16 * 32 * 32, 8), [4, 16, 32, 32], { requiresGrad: true }); // 256 KiB
+    const y = Int32Array.from({ length: 4 * 32 * 32 }, (_, i) => i % 16);
+    const opt = new at.optim.SGD([logits], { lr: 0.1 });
+    at.emptyCache();
+    for (let s = 0; s < 3; s++) {
+      opt.zeroGrad();
+      at.crossEntropy(logits, y).backward();
+    }
+    // The probabilities crossEntropy saved and the gradient it made (copied into the leaf's kept grad).
+    expect(at.memory().pooledBytes).toBe(2 * logits.numel * 4);
+    expect(logits.grad!.toFloat32Array().every(Number.isFinite)).toBe(true);
+  });
+
+  it('a pooled model output the user drops is collected (nothing the allocator keeps holds it)', async () => {
+    const gc = collector();
+    const net = new WideOutputNet();
+    const x = at.tensor(seededValues(2 * 2 * 32 * 32, 4), [2, 2, 32, 32]);
+    let out: at.Tensor | null = net.forward(x); // 2×8×32×32 floats: pooled, and pinned as the user's
+    const storage = new WeakRef(out.storage);
+    at.mseLoss(out, at.zeros(out.shape)).backward();
+    out = null;
+    await new Promise((resolve) => setTimeout(resolve, 0)); // a WeakRef keeps its target until the job ends
+    gc();
+    expect(out).toBeNull();
+    expect(storage.deref()).toBeUndefined();
   });
 
   it('a model output and tensors detached before backward() stay readable; detach pins the storage', () => {

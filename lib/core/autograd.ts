@@ -87,6 +87,16 @@ export function allocateForward(like: Storage, n: number, inputs: readonly (Grap
   return like instanceof Float32Array && !graphWillOwn(inputs) ? acquirePlainFloat32(n) : allocateLike(like, n);
 }
 
+/**
+ * Storage that only an op's backward reads (softmax probabilities a loss saves, a dropout mask): from the
+ * pool whenever a node will be made, which releases it after its backward, even outside any module (a
+ * loss on a model's output); else plain memory, as allocateForward.
+ */
+export function allocateSaved(like: Storage, n: number, inputs: readonly (GraphTensor | null | undefined)[]): Storage {
+  const nodeWillOwn = gradEnabled && inputs.some((t) => t != null && t.requiresGrad);
+  return like instanceof Float32Array && !nodeWillOwn ? acquirePlainFloat32(n) : allocateLike(like, n);
+}
+
 /** int32 slots (max-pool indices) on device for an op's forward, as allocateForward decides. */
 export function allocateForwardIndices(device: Device, n: number, inputs: readonly (GraphTensor | null | undefined)[]): IndexBuffer {
   return device === 'cpu' && !graphWillOwn(inputs) ? acquirePlainInt32(n) : allocateIndices(device, n);

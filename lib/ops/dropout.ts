@@ -3,7 +3,7 @@
 import { native } from '../native/load-addon';
 import { nextRandomOffset, currentSeed } from '../core/random';
 import { describeValue, expectTensor } from '../core/shape-checks';
-import { allocateForward } from '../core/autograd';
+import { allocateForward, allocateSaved } from '../core/autograd';
 import { allocateLike, zeros } from '../core/storage';
 import { opResult, type Tensor } from '../core/tensor';
 
@@ -17,7 +17,7 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
 
   // p = 1 drops everything: zeros, without dividing by keep = 0. The same mask on either device
   // (the generator is counter-based and the CUDA kernel reproduces the CPU's bits).
-  const mask = p < 1 ? allocateForward(x.storage, x.numel, [x]) : zeros(x.device, x.numel);
+  const mask = p < 1 ? allocateSaved(x.storage, x.numel, [x]) : zeros(x.device, x.numel);
   const out = p < 1 ? allocateForward(x.storage, x.numel, [x]) : zeros(x.device, x.numel);
   if (p < 1) native().dropout(x.storage, 1 - p, currentSeed(), nextRandomOffset(x.numel), mask, out);
   return opResult(op, out, x.shape, [x], (g) => {

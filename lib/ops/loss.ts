@@ -4,7 +4,7 @@ import { native } from '../native/load-addon';
 import {
   describeValue, expectCpu, expectDevice, expectIndexTensor, expectSameShape, expectTensor, formatShape, numelOf,
 } from '../core/shape-checks';
-import { allocateForward } from '../core/autograd';
+import { allocateForward, allocateSaved } from '../core/autograd';
 import { allocateLike, indicesOn, scalarLike, scalarOf, type Storage } from '../core/storage';
 import { opResult, Tensor } from '../core/tensor';
 
@@ -47,7 +47,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor | Int32Array | read
   const source = logits.storage as Float32Array;
   const weight = o.weight === null ? null : (o.weight.storage as Float32Array);
   const eps = o.labelSmoothing;
-  const probs = allocateForward(source, logits.numel, [logits]) as Float32Array;
+  const probs = allocateSaved(source, logits.numel, [logits]) as Float32Array;
   const losses = o.reduction === 'none' ? (allocateForward(source, positions, [logits]) as Float32Array) : null;
   const sums = native().crossEntropyNdForward(source, n, c, inner, labels, weight, o.ignoreIndex, eps, probs, losses);
   // The scales of the two terms of each position's loss, (1 − ε)·nll and ε/C·smooth; torch 1.13's mean
@@ -73,7 +73,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor | Int32Array | read
 /** N×C, mean, no options: the kernels that also run on CUDA. */
 function plainCrossEntropyOnDevice(op: string, logits: Tensor, targets: Int32Array, n: number, c: number): Tensor {
   const labels = indicesOn(logits.device, targets);
-  const probs = allocateForward(logits.storage, n * c, [logits]);
+  const probs = allocateSaved(logits.storage, n * c, [logits]);
   const loss = native().crossEntropyForward(logits.storage, n, c, labels, probs);
   return opResult(op, scalarLike(logits.storage, loss), [], [logits], (g) => {
     const dlogits = allocateLike(g, n * c);
@@ -152,7 +152,7 @@ export function mseLoss(a: Tensor, b: Tensor): Tensor {
   expectSameShape(op, 'b', b, a.shape, "a's shape");
   if (a.numel === 0) throw new RangeError(`${op}: a expects a non-empty tensor, but got shape ${formatShape(a.shape)}`);
   const n = a.numel;
-  const diff = allocateForward(a.storage, n, [a, b]);
+  const diff = allocateSaved(a.storage, n, [a, b]);
   native().sub(a.storage, b.storage, diff);
   const loss = native().sumSquares(diff) / n;
   return opResult(op, scalarLike(a.storage, loss), [], [a, b], (g, needs) => {

@@ -63,6 +63,8 @@ std::vector<ResizeCase> resizeCases() {
       cases.push_back(resizeCase({1, 2, 5, 6}, 0, 0, 1.7, 0.6, mode, align));
       cases.push_back(resizeCase({2, 2, 3, 4}, 3, 11, 0, 0, mode, align));   // H keeps its size
       cases.push_back(resizeCase({1, 1, 4, 4}, 0, 0, 1.2, 2.0, mode, align));  // scale given, H keeps its size
+      cases.push_back(resizeCase({2, 3, 1, 1}, 5, 7, 0, 0, mode, align));    // a 1x1 source (ASPP's image pool)
+      cases.push_back(resizeCase({1, 2, 12, 3}, 2, 9, 0, 0, mode, align));   // H shrinks (rows skipped), W grows
       cases.push_back(resizeCase({4, 17, 19, 23}, 37, 29, 0, 0, mode, align));  // enough planes to go parallel
     }
   return cases;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "op_checks.h"
 #include "parallel_ranges.h"
@@ -20,12 +21,14 @@ float sourceStep(int64_t in, int64_t out, double scale, InterpolateMode mode, bo
   return scale > 0 ? static_cast<float>(1.0 / scale) : static_cast<float>(in) / static_cast<float>(out);
 }
 
-// Runs body(plane) over the N*C planes, in parallel when there is enough work.
+// Runs body(plane, scratch) over the N*C planes, in parallel when there is enough work; scratch holds
+// scratchFloats floats per range of planes.
 template <typename Body>
-void forEachPlane(const InterpolateGeometry& g, Body body) {
+void forEachPlane(const InterpolateGeometry& g, int64_t scratchFloats, Body body) {
   const int64_t cost = std::max(g.x.planeSize(), g.outH * g.outW);
   parallelRanges(g.x.planes(), cost, [&](int64_t begin, int64_t end) {
-    for (int64_t plane = begin; plane < end; ++plane) body(plane);
+    std::vector<float> scratch(static_cast<size_t>(scratchFloats));
+    for (int64_t plane = begin; plane < end; ++plane) body(plane, scratch.data());
   });
 }
 
@@ -35,44 +38,84 @@ inline float rowValue(const float* r, const AxisTaps& w, int64_t ow) {
   return w.weight0[ow] * r[w.index0[ow]] + w.weight1[ow] * r[w.index1[ow]];
 }
 
+// Separable, W first: output row oh is a0·(row index0 resized along W) + a1·(row index1 resized), a
+// loop over contiguous rows that vectorises. Each input row is resized once while consecutive output
+// rows read it (index0 and index1 never decrease with oh): two slots of outW floats in rows. The same
+// products and sums as resizing each output value from the input directly (torch's order).
 void forwardPlane(const float* xp, int64_t width, const AxisTaps& h, const AxisTaps& w, int64_t outH, int64_t outW,
-                  float* yp) {
+                  float* rows, float* yp) {
+  int64_t held[2] = {-1, -1};
+  // Input row ih resized along W, in a slot other than the one holding row keep.
+  auto resized = [&](int64_t ih, int64_t keep) -> const float* {
+    for (int s = 0; s < 2; ++s)
+      if (held[s] == ih) return rows + s * outW;
+    const int s = held[0] == keep ? 1 : held[1] == keep ? 0 : (held[0] < held[1] ? 0 : 1);
+    held[s] = ih;
+    float* t = rows + s * outW;
+    const float* r = xp + ih * width;
+    for (int64_t ow = 0; ow < outW; ++ow) t[ow] = rowValue(r, w, ow);
+    return t;
+  };
   for (int64_t oh = 0; oh < outH; ++oh) {
-    const float* r0 = xp + h.index0[oh] * width;
+    const float* t0 = resized(h.index0[oh], -1);
     float* yr = yp + oh * outW;
     if (h.single) {
-      for (int64_t ow = 0; ow < outW; ++ow) yr[ow] = rowValue(r0, w, ow);
+      std::memcpy(yr, t0, static_cast<size_t>(outW) * sizeof(float));
       continue;
     }
-    const float* r1 = xp + h.index1[oh] * width;
+    const float* t1 = resized(h.index1[oh], h.index0[oh]);
     const float a0 = h.weight0[oh], a1 = h.weight1[oh];
-    for (int64_t ow = 0; ow < outW; ++ow) yr[ow] = a0 * rowValue(r0, w, ow) + a1 * rowValue(r1, w, ow);
+    for (int64_t ow = 0; ow < outW; ++ow) yr[ow] = a0 * t0[ow] + a1 * t1[ow];
   }
 }
 
-inline void rowScatter(float* r, const AxisTaps& w, int64_t ow, float g) {
-  if (w.single) {
-    r[w.index0[ow]] += g;
-    return;
+// An axis's taps read backwards: for input position i, the (output position, weight) pairs that read
+// it, in output order (tap 0 before tap 1), as offsets[i]..offsets[i + 1] into output / weight.
+struct GatherTaps {
+  std::vector<int64_t> offsets, output;
+  std::vector<float> weight;
+};
+
+GatherTaps gatherTaps(const AxisTaps& a, int64_t in, int64_t out) {
+  GatherTaps t;
+  t.offsets.assign(static_cast<size_t>(in + 1), 0);
+  for (int64_t o = 0; o < out; ++o) {
+    ++t.offsets[a.index0[o] + 1];
+    if (!a.single) ++t.offsets[a.index1[o] + 1];
   }
-  r[w.index0[ow]] += w.weight0[ow] * g;
-  r[w.index1[ow]] += w.weight1[ow] * g;
+  for (int64_t i = 0; i < in; ++i) t.offsets[i + 1] += t.offsets[i];
+  t.output.resize(static_cast<size_t>(t.offsets[in]));
+  t.weight.resize(static_cast<size_t>(t.offsets[in]));
+  std::vector<int64_t> next(t.offsets.begin(), t.offsets.end() - 1);
+  for (int64_t o = 0; o < out; ++o) {
+    int64_t k = next[a.index0[o]]++;
+    t.output[k] = o;
+    t.weight[k] = a.single ? 1.f : a.weight0[o];
+    if (a.single) continue;
+    k = next[a.index1[o]]++;
+    t.output[k] = o;
+    t.weight[k] = a.weight1[o];
+  }
+  return t;
 }
 
-void backwardPlane(const float* gp, int64_t width, const AxisTaps& h, const AxisTaps& w, int64_t outH, int64_t outW,
-                   float* dxp) {
-  for (int64_t oh = 0; oh < outH; ++oh) {
-    float* r0 = dxp + h.index0[oh] * width;
-    const float* gr = gp + oh * outW;
-    if (h.single) {
-      for (int64_t ow = 0; ow < outW; ++ow) rowScatter(r0, w, ow, gr[ow]);
-      continue;
+// The forward's transpose as gathers, separable: input row ih sums the dy rows that read it, weighted
+// (contiguous AXPYs into u, outW floats), then each of its values sums its W taps from u. Every dx value
+// is written once: no scatter-add chains through one element from consecutive outputs.
+void backwardPlane(const float* gp, int64_t inH, int64_t width, const GatherTaps& h, const GatherTaps& w, int64_t outW,
+                   float* u, float* dxp) {
+  for (int64_t ih = 0; ih < inH; ++ih) {
+    std::memset(u, 0, static_cast<size_t>(outW) * sizeof(float));
+    for (int64_t k = h.offsets[ih]; k < h.offsets[ih + 1]; ++k) {
+      const float a = h.weight[k];
+      const float* gr = gp + h.output[k] * outW;
+      for (int64_t ow = 0; ow < outW; ++ow) u[ow] += a * gr[ow];
     }
-    float* r1 = dxp + h.index1[oh] * width;
-    const float a0 = h.weight0[oh], a1 = h.weight1[oh];
-    for (int64_t ow = 0; ow < outW; ++ow) {
-      rowScatter(r0, w, ow, a0 * gr[ow]);
-      rowScatter(r1, w, ow, a1 * gr[ow]);
+    float* dr = dxp + ih * width;
+    for (int64_t iw = 0; iw < width; ++iw) {
+      float sum = 0;
+      for (int64_t k = w.offsets[iw]; k < w.offsets[iw + 1]; ++k) sum += w.weight[k] * u[w.output[k]];
+      dr[iw] = sum;
     }
   }
 }
@@ -134,8 +177,8 @@ Status interpolate2dForward(const InterpolateGeometry& g, ConstFloatSpan x, Floa
   const AxisTaps h = axisTaps(g.x.h, g.outH, g.scaleH, g.mode, g.alignCorners);
   const AxisTaps w = axisTaps(g.x.w, g.outW, g.scaleW, g.mode, g.alignCorners);
   const int64_t outPlane = g.outH * g.outW;
-  forEachPlane(g, [&](int64_t plane) {
-    forwardPlane(x.data + plane * g.x.planeSize(), g.x.w, h, w, g.outH, g.outW, y.data + plane * outPlane);
+  forEachPlane(g, 2 * g.outW, [&](int64_t plane, float* rows) {
+    forwardPlane(x.data + plane * g.x.planeSize(), g.x.w, h, w, g.outH, g.outW, rows, y.data + plane * outPlane);
   });
   return Status::ok();
 }
@@ -146,11 +189,10 @@ Status interpolate2dBackward(const InterpolateGeometry& g, ConstFloatSpan dy, Fl
   ATROUS_RETURN_IF_ERROR(validatePoolLengths(fn, "dy", dy.size, g.y().size(), "dx", dx, g.x.size(), dy.data));
   const AxisTaps h = axisTaps(g.x.h, g.outH, g.scaleH, g.mode, g.alignCorners);
   const AxisTaps w = axisTaps(g.x.w, g.outW, g.scaleW, g.mode, g.alignCorners);
+  const GatherTaps hFrom = gatherTaps(h, g.x.h, g.outH), wFrom = gatherTaps(w, g.x.w, g.outW);
   const int64_t outPlane = g.outH * g.outW;
-  forEachPlane(g, [&](int64_t plane) {
-    float* dxp = dx.data + plane * g.x.planeSize();
-    std::memset(dxp, 0, static_cast<size_t>(g.x.planeSize()) * sizeof(float));
-    backwardPlane(dy.data + plane * outPlane, g.x.w, h, w, g.outH, g.outW, dxp);
+  forEachPlane(g, g.outW, [&](int64_t plane, float* u) {
+    backwardPlane(dy.data + plane * outPlane, g.x.h, g.x.w, hFrom, wFrom, g.outW, u, dx.data + plane * g.x.planeSize());
   });
   return Status::ok();
 }

@@ -1,8 +1,9 @@
 // Resizing N×C×H×W float32 planes as torch.nn.functional.interpolate (torch 1.13) does: 'nearest'
 // and (bi)linear with or without align_corners. A 1-d resize is a 2-d one over H = outH = 1. Each
 // output axis reads its source positions from a table of taps built once per call; planes (n, c)
-// are independent, so they are what runs in parallel, and the backward's scatter-add stays serial
-// within a plane (deterministic).
+// are independent, so they are what runs in parallel. Both directions are separable (along W, then
+// H) over contiguous rows; the backward gathers each dx value from the taps that read it, in output
+// order within a plane (deterministic).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -42,7 +43,7 @@ AxisTaps axisTaps(int64_t in, int64_t out, double scale, InterpolateMode mode, b
 // with nearest.
 Status validateInterpolate(const char* fn, const InterpolateGeometry& g);
 Status interpolate2dForward(const InterpolateGeometry& g, ConstFloatSpan x, FloatSpan y);
-// dx = 0, then every dy scatters through the forward's taps.
+// dx: each value the sum of the dy values whose taps read it, times their weights.
 Status interpolate2dBackward(const InterpolateGeometry& g, ConstFloatSpan dy, FloatSpan dx);
 
 }  // namespace atrous
