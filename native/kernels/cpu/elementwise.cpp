@@ -241,6 +241,67 @@ Status sigmoidBackward(ConstFloatSpan y, ConstFloatSpan dy, FloatSpan dx) {
   return Status::ok();
 }
 
+namespace {
+
+// outer blocks of 2·half values each: the first half the filter pre-activations, the second the gate's.
+Status checkGatedTanh(const char* fn, int64_t outer, int64_t half, const char* inArg, ConstFloatSpan in) {
+  int64_t total = 0;
+  if (outer < 0 || half < 0 || mulOverflows(outer, half, &total) || mulOverflows(total, 2, &total))
+    return Status::error(std::string(fn) + ": outer and half expect integers >= 0 whose 2*outer*half fits, but got outer=" +
+                         std::to_string(outer) + " half=" + std::to_string(half));
+  return opcheck::length(fn, inArg, in.size, total);
+}
+
+// Each range of rows [begin, end) of the outer × half grid, as runs inside one outer block.
+template <typename Body>
+void gatedRuns(int64_t outer, int64_t half, const Body& body) {
+  parallelRanges(outer * half, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end;) {
+      const int64_t o = i / half, j = i - o * half, len = std::min(half - j, end - i);
+      body(o * 2 * half + j, o * half + j, len);
+      i += len;
+    }
+  });
+}
+
+}  // namespace
+
+Status gatedTanhForward(ConstFloatSpan x, int64_t outer, int64_t half, FloatSpan out) {
+  const char* fn = "gatedTanhForward";
+  ATROUS_RETURN_IF_ERROR(checkGatedTanh(fn, outer, half, "x", x));
+  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "out", out.size, outer * half));
+  ATROUS_RETURN_IF_ERROR(opcheck::sameOrDisjoint(fn, "out", out.data, out.size, "x", x.data, x.size));
+  gatedRuns(outer, half, [&](int64_t in, int64_t at, int64_t len) {
+    const float* f = x.data + in;
+    const float* g = f + half;
+    float* z = out.data + at;
+    for (int64_t k = 0; k < len; ++k) z[k] = tanhVectorisable(f[k]) * sigmoidVectorisable(g[k]);
+  });
+  return Status::ok();
+}
+
+Status gatedTanhBackward(ConstFloatSpan x, ConstFloatSpan dz, int64_t outer, int64_t half, FloatSpan dx) {
+  const char* fn = "gatedTanhBackward";
+  ATROUS_RETURN_IF_ERROR(checkGatedTanh(fn, outer, half, "x", x));
+  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "dz", dz.size, outer * half));
+  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "dx", dx.size, x.size));
+  ATROUS_RETURN_IF_ERROR(opcheck::sameOrDisjoint(fn, "dx", dx.data, dx.size, "x", x.data, x.size));
+  ATROUS_RETURN_IF_ERROR(opcheck::sameOrDisjoint(fn, "dx", dx.data, dx.size, "dz", dz.data, dz.size));
+  gatedRuns(outer, half, [&](int64_t in, int64_t at, int64_t len) {
+    const float* f = x.data + in;
+    const float* g = f + half;
+    const float* d = dz.data + at;
+    float* df = dx.data + in;
+    float* dg = df + half;
+    for (int64_t k = 0; k < len; ++k) {  // tanh and σ recomputed: cheaper than saving and reading them
+      const float t = tanhVectorisable(f[k]), s = sigmoidVectorisable(g[k]), ds = d[k] * s;
+      df[k] = ds * (1.f - t * t);
+      dg[k] = ds * t * (1.f - s);
+    }
+  });
+  return Status::ok();
+}
+
 Status fill(FloatSpan out, float value) {
   float* y = out.data;
   parallelRanges(out.size, 1, [&](int64_t begin, int64_t end) {
