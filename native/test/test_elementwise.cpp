@@ -182,7 +182,7 @@ ATROUS_TEST(opsSumMatchesFloat64) {
 // runs that start mid-block (thread ranges) and values out to where tanh and σ saturate.
 ATROUS_TEST(opsGatedTanhMatchesNaive) {
   ThreadCountGuard guard;
-  forEachIsa([&](Isa isa) {
+  test::forEachIsa([&](Isa isa) {
     for (int threads : {1, 3}) {
       setNumThreads(threads);
       for (int64_t outer : {1, 3}) {
