@@ -4,6 +4,8 @@
 // then a readout: 'pool' (mean and max over time, then a linear classifier) or 'steps' (a 1×1 conv to
 // class logits at every step, averaged over time). Every conv is causal, so with readout 'steps' the
 // per-step part (`net`) streams under at.nn.stream: `atrous listen` pushes audio chunk by chunk.
+// Outside a stream or summary() the filter and gate convs of a block run as one conv into gatedTanh, and
+// all the skip convs as one conv (gatedUnit, fusedSkipSum): the same parameters and math, fewer passes.
 //
 // Input: μ-law companded samples as floats in [-1, 1] (muLawInput: the 256-level code c as 2c/255 − 1),
 // one channel. WaveNet's 256 codes matter for its output softmax over the next sample; a classifier has
@@ -46,12 +48,13 @@ class GateConv1d extends Conv1d {
 }
 
 /**
- * Whether a layer may be bypassed by a fused op over its weights: not while a stream is open (its causal
- * ring must see its own calls) nor while its forward is shadowed or replaced (summary() records each
- * layer's call that way).
+ * Whether a layer may be bypassed by a fused op over its weights on x: in host memory (gatedTanh is a CPU
+ * kernel), not while a stream is open (its causal ring must see its own calls), nor while its forward is
+ * shadowed or replaced (summary() records each layer's call that way).
  */
-function fusable(layer: Conv1d): boolean {
-  return layer.bias !== null && !streamQueueOf(layer) && layer.forwardIs(Conv1d.prototype.forward);
+function fusable(layer: Conv1d, x: Tensor): boolean {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity
+  return x.device === 'cpu' && layer.bias !== null && !streamQueueOf(layer) && layer.forwardIs(Conv1d.prototype.forward);
 }
 
 /** One residual block: z = tanh(filter(x))·σ(gate(x)); returns x + residual(z) (the last block: none) and skip(z). */
@@ -76,7 +79,7 @@ export class GatedResidualBlock extends Module {
    */
   gatedUnit(x: Tensor): Tensor {
     const { filter, gate } = this;
-    if (!fusable(filter) || !fusable(gate)) return filter.forward(x).tanh().mul(gate.forward(x).sigmoid());
+    if (!fusable(filter, x) || !fusable(gate, x)) return filter.forward(x).tanh().mul(gate.forward(x).sigmoid());
     const weight = cat([filter.weight, gate.weight], 0);
     const bias = cat([filter.bias!, gate.bias!], 0);
     return gatedTanh(conv1d(x, weight, bias, { padding: 'causal', dilation: filter.dilation[0] }), 1);
@@ -129,7 +132,7 @@ export class WaveNetBody extends Module {
   override forward(x: Tensor): Tensor {
     let h = this.input.forward(x);
     const blocks = [...this.blocks] as GatedResidualBlock[];
-    const fuseSkips = blocks.every((b) => fusable(b.skip)); // else layer by layer, each skip layer called
+    const fuseSkips = blocks.every((b) => fusable(b.skip, h)); // else layer by layer, each skip layer called
     const zs: Tensor[] = [];
     let skips: Tensor | null = null;
     for (const block of blocks) {

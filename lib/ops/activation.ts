@@ -59,7 +59,7 @@ export function gatedTanh(x: Tensor, dim = 1): Tensor {
   if (x.shape[d] % 2 !== 0) {
     throw new RangeError(`${op}: x expects an even size along dim ${d} (the filter and gate halves), but got shape ${formatShape(x.shape)}`);
   }
-  const source = cpuStorage(op, 'x', x) as Float32Array;
+  const source = cpuStorage(op, 'x', x);
   const [outer, size, inner] = splitAtDim(x.shape, d);
   const half = (size / 2) * inner;
   const shape = x.shape.map((s, i) => (i === d ? s / 2 : s));
