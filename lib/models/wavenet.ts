@@ -4,6 +4,8 @@
 // then a readout: 'pool' (mean and max over time, then a linear classifier) or 'steps' (a 1×1 conv to
 // class logits at every step, averaged over time). Every conv is causal, so with readout 'steps' the
 // per-step part (`net`) streams under at.nn.stream: `atrous listen` pushes audio chunk by chunk.
+// Outside a stream or summary() the filter and gate convs of a block run as one conv into gatedTanh, and
+// all the skip convs as one conv (gatedUnit, fusedSkipSum): the same parameters and math, fewer passes.
 //
 // Input: μ-law companded samples as floats in [-1, 1] (muLawInput: the 256-level code c as 2c/255 − 1),
 // one channel. WaveNet's 256 codes matter for its output softmax over the next sample; a classifier has
@@ -15,7 +17,10 @@ import { describeValue, isList } from '../core/shape-checks';
 import type { Tensor } from '../core/tensor';
 import { Conv1d, Linear, Module, ModuleList } from '../nn';
 import type { ReceptiveStep, StreamRole } from '../nn';
+import { streamQueueOf } from '../nn/stream';
+import { gatedTanh } from '../ops/activation';
 import { cat } from '../ops/cat';
+import { conv1d } from '../ops/conv';
 import { adaptiveAvgPool1d, adaptiveMaxPool1d } from '../ops/pool';
 
 export interface WaveNetOptions {
@@ -42,6 +47,16 @@ class GateConv1d extends Conv1d {
   }
 }
 
+/**
+ * Whether a layer may be bypassed by a fused op over its weights on x: in host memory (gatedTanh is a CPU
+ * kernel), not while a stream is open (its causal ring must see its own calls), nor while its forward is
+ * shadowed or replaced (summary() records each layer's call that way).
+ */
+function fusable(layer: Conv1d, x: Tensor): boolean {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity
+  return x.device === 'cpu' && layer.bias !== null && !streamQueueOf(layer) && layer.forwardIs(Conv1d.prototype.forward);
+}
+
 /** One residual block: z = tanh(filter(x))·σ(gate(x)); returns x + residual(z) (the last block: none) and skip(z). */
 export class GatedResidualBlock extends Module {
   filter: Conv1d;
@@ -57,16 +72,44 @@ export class GatedResidualBlock extends Module {
     this.skip = new Conv1d(channels, skipChannels, 1);
   }
 
+  /**
+   * z = tanh(filter(x))·σ(gate(x)): one conv over both layers' weights side by side (2C channels out),
+   * then gatedTanh, which halves the passes over these full-length tensors; autograd through the cat
+   * gives each layer its own gradient.
+   */
+  gatedUnit(x: Tensor): Tensor {
+    const { filter, gate } = this;
+    if (!fusable(filter, x) || !fusable(gate, x)) return filter.forward(x).tanh().mul(gate.forward(x).sigmoid());
+    const weight = cat([filter.weight, gate.weight], 0);
+    const bias = cat([filter.bias!, gate.bias!], 0);
+    return gatedTanh(conv1d(x, weight, bias, { padding: 'causal', dilation: filter.dilation[0] }), 1);
+  }
+
+  /** The next residual stream from x and this block's z: x + residual(z) (the last block: x itself). */
+  next(x: Tensor, z: Tensor): Tensor {
+    return this.residual ? x.add(this.residual.forward(z)) : x;
+  }
+
   /** Returns [next residual stream (x itself after the last block), skip contribution]. */
   step(x: Tensor): [Tensor, Tensor] {
-    const z = this.filter.forward(x).tanh().mul(this.gate.forward(x).sigmoid());
-    const skip = this.skip.forward(z);
-    return [this.residual ? x.add(this.residual.forward(z)) : x, skip];
+    const z = this.gatedUnit(x);
+    return [this.next(x, z), this.skip.forward(z)];
   }
 
   override forward(x: Tensor): Tensor {
     return this.step(x)[0];
   }
+}
+
+/**
+ * Σ_i skip_i(z_i) over the blocks as one 1×1 conv of all the z side by side with all the skip weights
+ * side by side (and the biases summed): one GEMM with K = blocks·C instead of one with K = C and a full
+ * add per block.
+ */
+function fusedSkipSum(blocks: GatedResidualBlock[], zs: Tensor[]): Tensor {
+  const weight = cat(blocks.map((b) => b.skip.weight), 1);
+  const bias = blocks.map((b) => b.skip.bias!).reduce((sum, b) => sum.add(b));
+  return conv1d(cat(zs, 1), weight, bias);
 }
 
 /** The per-step part: N×1×T μ-law input → N×C×T (C = skipChannels for 'pool', classes for 'steps'); causal throughout. */
@@ -88,12 +131,17 @@ export class WaveNetBody extends Module {
 
   override forward(x: Tensor): Tensor {
     let h = this.input.forward(x);
+    const blocks = [...this.blocks] as GatedResidualBlock[];
+    const fuseSkips = blocks.every((b) => fusable(b.skip, h)); // else layer by layer, each skip layer called
+    const zs: Tensor[] = [];
     let skips: Tensor | null = null;
-    for (const block of this.blocks) {
-      const [next, skip] = (block as GatedResidualBlock).step(h);
-      h = next;
-      skips = skips ? skips.add(skip) : skip;
+    for (const block of blocks) {
+      const z = block.gatedUnit(h);
+      h = block.next(h, z);
+      if (fuseSkips) zs.push(z);
+      else skips = skips ? skips.add(block.skip.forward(z)) : block.skip.forward(z);
     }
+    if (fuseSkips) skips = fusedSkipSum(blocks, zs);
     const features = this.post.forward(skips!.relu()).relu();
     return this.logits ? this.logits.forward(features) : features;
   }

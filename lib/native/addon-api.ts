@@ -157,6 +157,10 @@ export interface NativeBinding {
   sigmoidForward(x: Float32Array, out: Float32Array): void;
   /** dx = dy·y·(1 − y) from the forward's output y. */
   sigmoidBackward(y: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** z = tanh(a)·σ(b) over outer blocks [a | b] of 2·half values of x (z: outer × half). */
+  gatedTanhForward(x: Float32Array, outer: number, half: number, out: Float32Array): void;
+  /** From x and dz: da = dz·σ(b)·(1 − tanh(a)²), db = dz·tanh(a)·σ(b)·(1 − σ(b)) (dx like x). */
+  gatedTanhBackward(x: Float32Array, dz: Float32Array, outer: number, half: number, dx: Float32Array): void;
   /** Cross-entropy over logits N × C × inner with targets N × inner (ignoreIndex: no loss, no gradient):
    *  writes the softmax (probs) and, if given, each position's (1−ε)·nll + ε/C·smooth (losses); returns the
    *  sums over non-ignored positions: nll = Σ w[t]·(−log p[t]), smooth = Σ Σ_c w[c]·(−log p[c]) (0 when

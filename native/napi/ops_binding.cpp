@@ -291,6 +291,24 @@ Napi::Value SigmoidBackward(const Napi::CallbackInfo& info) {
   return BackwardCpu<sigmoidBackward>(info, "sigmoidBackward");
 }
 
+// gatedTanhForward(x, outer, half, out); gatedTanhBackward(x, dz, outer, half, dx)
+Napi::Value GatedTanhForward(const Napi::CallbackInfo& info) {
+  const char* fn = "gatedTanhForward";
+  FloatSpan x = floatArg(info, 0, fn, "x");
+  const int64_t outer = intArg(info, 1, 0, kMaxInt32, fn, "outer"), half = intArg(info, 2, 0, kMaxInt32, fn, "half");
+  FloatSpan out = floatArg(info, 3, fn, "out");
+  throwIfFailed(info.Env(), gatedTanhForward(x, outer, half, out));
+  return info.Env().Undefined();
+}
+Napi::Value GatedTanhBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "gatedTanhBackward";
+  FloatSpan x = floatArg(info, 0, fn, "x"), dz = floatArg(info, 1, fn, "dz");
+  const int64_t outer = intArg(info, 2, 0, kMaxInt32, fn, "outer"), half = intArg(info, 3, 0, kMaxInt32, fn, "half");
+  FloatSpan dx = floatArg(info, 4, fn, "dx");
+  throwIfFailed(info.Env(), gatedTanhBackward(x, dz, outer, half, dx));
+  return info.Env().Undefined();
+}
+
 // (n, c, inner, targets, weight | null, ignoreIndex, labelSmoothing) at info[1..7], shared by both passes.
 struct CrossEntropyNdArgs {
   int64_t n, c, inner;
@@ -625,7 +643,8 @@ void registerOpsBinding(Napi::Env env, Napi::Object exports) {
       {"transposeBatched", TransposeBatched}, {"permute", Permute}, {"copyStridedRows", CopyStridedRows},
       {"argmaxAlong", ArgmaxAlong}, {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward},
       {"tanhForward", Tanh}, {"tanhBackward", TanhBackward}, {"sigmoidForward", Sigmoid},
-      {"sigmoidBackward", SigmoidBackward}, {"crossEntropyNdForward", CrossEntropyNdForward},
+      {"sigmoidBackward", SigmoidBackward}, {"gatedTanhForward", GatedTanhForward},
+      {"gatedTanhBackward", GatedTanhBackward}, {"crossEntropyNdForward", CrossEntropyNdForward},
       {"crossEntropyNdBackward", CrossEntropyNdBackward},
       {"maxPool2dForward", MaxPool2dForward}, {"maxPool2dBackward", MaxPool2dBackward},
       {"avgPool2dForward", AvgPool2dForward}, {"avgPool2dBackward", AvgPool2dBackward},

@@ -1,4 +1,4 @@
-// Elementwise kernels (add, mul, relu, channel bias, sum) against naive float64 loops: odd sizes on
+// Elementwise kernels (add, mul, relu, channel bias, sum, the gated activation) against naive float64 loops: odd sizes on
 // both sides of the parallel threshold, in-place calls, NaN, and every argument check.
 #include <algorithm>
 #include <array>
@@ -178,6 +178,40 @@ ATROUS_TEST(opsSumMatchesFloat64) {
   ctx.check(sum(cspan(ones), &total).isOk() && total == 16777217.0, "sum of 2^24+1 ones gave %.17g", total);
 }
 
+// tanh(f)·σ(g) and its gradients from std::tanh / std::exp in float64, on every ISA's row variant, with
+// runs that start mid-block (thread ranges) and values out to where tanh and σ saturate.
+ATROUS_TEST(opsGatedTanhMatchesNaive) {
+  ThreadCountGuard guard;
+  test::forEachIsa([&](Isa isa) {
+    for (int threads : {1, 3}) {
+      setNumThreads(threads);
+      for (int64_t outer : {1, 3}) {
+        for (int64_t half : {1, 17, 70001}) {
+          Rng rng(static_cast<uint64_t>(outer * half) + 5);
+          auto x = rng.floats(2 * outer * half, -9.f, 9.f), dz = rng.floats(outer * half, -2.f, 2.f);
+          std::vector<float> z(outer * half), dx(x.size());
+          std::vector<double> wantZ(z.size()), wantDx(x.size());
+          for (int64_t o = 0; o < outer; ++o)
+            for (int64_t j = 0; j < half; ++j) {
+              const int64_t f = o * 2 * half + j, g = f + half, k = o * half + j;
+              const double t = std::tanh(static_cast<double>(x[f])), s = 1 / (1 + std::exp(-static_cast<double>(x[g])));
+              wantZ[k] = t * s;
+              wantDx[f] = dz[k] * s * (1 - t * t);
+              wantDx[g] = dz[k] * t * s * (1 - s);
+            }
+          const std::string tag = std::string(isaName(isa)) + " outer=" + std::to_string(outer) + " half=" +
+                                  std::to_string(half) + " threads=" + std::to_string(threads);
+          ctx.check(gatedTanhForward(cspan(x), outer, half, span(z)).isOk(), "gatedTanhForward failed %s", tag.c_str());
+          checkClose(ctx, z, wantZ, "gatedTanhForward " + tag);
+          ctx.check(gatedTanhBackward(cspan(x), cspan(dz), outer, half, span(dx)).isOk(), "gatedTanhBackward failed %s",
+                    tag.c_str());
+          checkClose(ctx, dx, wantDx, "gatedTanhBackward " + tag);
+        }
+      }
+    }
+  });
+}
+
 ATROUS_TEST(opsElementwiseRejectsBadArguments) {
   std::vector<float> a(10), b(9), out(10), longer(12), bias(3);
   double r = 0;
@@ -208,6 +242,17 @@ ATROUS_TEST(opsElementwiseRejectsBadArguments) {
   ctx.check(fails(addChannelBias(cspan(longer), cspan(bias), 3, 2, span(out))), "addChannelBias accepted a short out");
   ctx.check(fails(sum(cspan(a), nullptr)) && fails(sumSquares(cspan(a), nullptr)), "sum accepted a null result");
   ctx.check(sum(ConstFloatSpan{}, &r).isOk() && r == 0, "sum of nothing gave %g", r);
+  // gatedTanh: x holds 2·outer·half values, z outer·half, dx as many as x.
+  expectError(ctx, gatedTanhForward(cspan(a), 2, 3, span(out)), "gatedTanhForward: x expects 12 elements, but got 10",
+              "gatedTanhForward accepted a short x");
+  expectError(ctx, gatedTanhForward(cspan(a), 1, 5, span(out)), "gatedTanhForward: out expects 5 elements, but got 10",
+              "gatedTanhForward accepted a long out");
+  expectError(ctx, gatedTanhBackward(cspan(a), cspan(b), 1, 5, span(out)), "gatedTanhBackward: dz expects 5",
+              "gatedTanhBackward accepted a long dz");
+  expectError(ctx, gatedTanhBackward(cspan(a), ConstFloatSpan{a.data(), 5}, 1, 5, span(b)),
+              "gatedTanhBackward: dx expects 10 elements, but got 9", "gatedTanhBackward accepted a short dx");
+  ctx.check(fails(gatedTanhForward(cspan(a), -1, 5, span(out))), "gatedTanhForward accepted outer = -1");
+  ctx.check(fails(gatedTanhForward(cspan(a), int64_t{1} << 62, 4, span(out))), "gatedTanhForward accepted an overflow");
 }
 
 }  // namespace

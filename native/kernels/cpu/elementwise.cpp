@@ -7,10 +7,24 @@
 
 #include "../checked_math.h"
 #include "op_checks.h"
+#include "cpu_features.h"
+#include "gated_rows.h"
+#include "gated_rows_loops.h"
 #include "parallel_ranges.h"
+#include "vector_math.h"
 
 namespace atrous {
+
+void gatedTanhRowScalar(const float* f, const float* g, int64_t n, float* z) { gatedloops::forward(f, g, n, z); }
+
+void gatedTanhBackwardRowScalar(const float* f, const float* g, const float* dz, int64_t n, float* df, float* dg) {
+  gatedloops::backward(f, g, dz, n, df, dg);
+}
+
 namespace {
+
+using vecmath::sigmoidVectorisable;
+using vecmath::tanhVectorisable;
 
 // Plain indexed loops over [begin, end): with out possibly equal to an input there is no restrict,
 // so the compiler vectorizes them behind a run-time overlap check (SSE2 at baseline x86-64).
@@ -26,65 +40,6 @@ void mapUnary(const float* a, float* out, int64_t n, Op op) {
   parallelRanges(n, 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) out[i] = op(a[i]);
   });
-}
-
-// Float math the compiler vectorises (no libm call, no branch). GCC will not if-convert a select whose
-// arms hold float ops that may trap (-ftrapping-math, the default): it sinks them into branches and
-// the loop stays scalar. Selects therefore work on bits, after both arms are computed.
-inline uint32_t bitsOf(float v) {
-  uint32_t b;
-  std::memcpy(&b, &v, 4);
-  return b;
-}
-inline float fromBits(uint32_t b) {
-  float v;
-  std::memcpy(&v, &b, 4);
-  return v;
-}
-inline float pick(bool condition, float ifTrue, float ifFalse) {
-  const uint32_t mask = condition ? ~0u : 0u;
-  return fromBits((bitsOf(ifTrue) & mask) | (bitsOf(ifFalse) & ~mask));
-}
-
-// exp(x) for x <= 0 (and NaN): 2^k·p(r) with r = x − k·ln2 in two parts (Cephes' expf polynomial,
-// within 2 ulp); k read from the bits of the rounding sum (no float-to-int conversion), 2^k applied as
-// two normal powers so that results down to the subnormals round right; 0 below x = −104.
-inline float expNonPositive(float x) {
-  const float rounded = x * 1.44269504088896341f + 12582912.f;  // 1.5·2^23 + k: round to nearest
-  const float k = rounded - 12582912.f;
-  const float r = (x - k * 0.693359375f) - k * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.f;
-  const int32_t ki = static_cast<int32_t>(bitsOf(rounded) - 0x4B400000u), half = ki >> 1;  // k in [−150, 0]
-  const float scaled = p * fromBits(static_cast<uint32_t>(half + 127) << 23) *
-                       fromBits(static_cast<uint32_t>(ki - half + 127) << 23);
-  return fromBits(bitsOf(scaled) & (x < -104.f ? 0u : ~0u));
-}
-
-// tanh (Cephes' tanhf, within 2 ulp): an odd polynomial below |x| = 0.625, where 1 − e would cancel,
-// and (1 − e) / (1 + e) with e = exp(−2|x|) above, x's sign put back.
-inline float tanhVectorisable(float x) {
-  const float a = std::fabs(x), z = x * x;
-  float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z + -5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z + -3.33332819422e-1f;
-  const float small = p * z * x + x;
-  const float e = expNonPositive(-2.f * a);
-  const float large = fromBits(bitsOf((1.f - e) / (1.f + e)) | (bitsOf(x) & 0x80000000u));
-  return pick(a < 0.625f, small, large);
-}
-
-// 1 / (1 + exp(−x)) from e = exp(−|x|), which cannot overflow: 1 / (1 + e) for x >= 0, e / (1 + e) below.
-inline float sigmoidVectorisable(float x) {
-  const float e = expNonPositive(-std::fabs(x));
-  return pick(x >= 0.f, 1.f, e) / (1.f + e);
 }
 
 Status checkBinary(const char* fn, const char* aArg, ConstFloatSpan a, const char* bArg, ConstFloatSpan b,
@@ -238,6 +193,59 @@ Status sigmoidForward(ConstFloatSpan x, FloatSpan out) {
 Status sigmoidBackward(ConstFloatSpan y, ConstFloatSpan dy, FloatSpan dx) {
   ATROUS_RETURN_IF_ERROR(checkBinary("sigmoidBackward", "y", y, "dy", dy, "dx", dx));
   mapBinary(y.data, dy.data, dx.data, y.size, [](float v, float g) { return g * v * (1.f - v); });
+  return Status::ok();
+}
+
+namespace {
+
+// outer blocks of 2·half values each: the first half the filter pre-activations, the second the gate's.
+Status checkGatedTanh(const char* fn, int64_t outer, int64_t half, const char* inArg, ConstFloatSpan in) {
+  int64_t total = 0;
+  if (outer < 0 || half < 0 || mulOverflows(outer, half, &total) || mulOverflows(total, 2, &total))
+    return Status::error(std::string(fn) + ": outer and half expect integers >= 0 whose 2*outer*half fits, but got outer=" +
+                         std::to_string(outer) + " half=" + std::to_string(half));
+  return opcheck::length(fn, inArg, in.size, total);
+}
+
+// Each range of rows [begin, end) of the outer × half grid, as runs inside one outer block.
+template <typename Body>
+void gatedRuns(int64_t outer, int64_t half, const Body& body) {
+  parallelRanges(outer * half, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end;) {
+      const int64_t o = i / half, j = i - o * half, len = std::min(half - j, end - i);
+      body(o * 2 * half + j, o * half + j, len);
+      i += len;
+    }
+  });
+}
+
+}  // namespace
+
+Status gatedTanhForward(ConstFloatSpan x, int64_t outer, int64_t half, FloatSpan out) {
+  const char* fn = "gatedTanhForward";
+  ATROUS_RETURN_IF_ERROR(checkGatedTanh(fn, outer, half, "x", x));
+  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "out", out.size, outer * half));
+  ATROUS_RETURN_IF_ERROR(opcheck::sameOrDisjoint(fn, "out", out.data, out.size, "x", x.data, x.size));
+  const auto row = forActiveIsa<decltype(&gatedTanhRowScalar)>(gatedTanhRowScalar, nullptr,
+                                                               ATROUS_X86_ONLY(gatedTanhRowAvx512));
+  gatedRuns(outer, half, [&](int64_t in, int64_t at, int64_t len) {
+    row(x.data + in, x.data + in + half, len, out.data + at);
+  });
+  return Status::ok();
+}
+
+Status gatedTanhBackward(ConstFloatSpan x, ConstFloatSpan dz, int64_t outer, int64_t half, FloatSpan dx) {
+  const char* fn = "gatedTanhBackward";
+  ATROUS_RETURN_IF_ERROR(checkGatedTanh(fn, outer, half, "x", x));
+  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "dz", dz.size, outer * half));
+  ATROUS_RETURN_IF_ERROR(opcheck::length(fn, "dx", dx.size, x.size));
+  ATROUS_RETURN_IF_ERROR(opcheck::sameOrDisjoint(fn, "dx", dx.data, dx.size, "x", x.data, x.size));
+  ATROUS_RETURN_IF_ERROR(opcheck::sameOrDisjoint(fn, "dx", dx.data, dx.size, "dz", dz.data, dz.size));
+  const auto row = forActiveIsa<decltype(&gatedTanhBackwardRowScalar)>(gatedTanhBackwardRowScalar, nullptr,
+                                                                       ATROUS_X86_ONLY(gatedTanhBackwardRowAvx512));
+  gatedRuns(outer, half, [&](int64_t in, int64_t at, int64_t len) {
+    row(x.data + in, x.data + in + half, dz.data + at, len, dx.data + in, dx.data + in + half);
+  });
   return Status::ok();
 }
 

@@ -30,6 +30,10 @@ Status tanhBackward(ConstFloatSpan y, ConstFloatSpan dy, FloatSpan dx);
 // out = 1 / (1 + exp(−x)), without overflow for large |x|; from its output y, dx = dy·y·(1 − y).
 Status sigmoidForward(ConstFloatSpan x, FloatSpan out);
 Status sigmoidBackward(ConstFloatSpan y, ConstFloatSpan dy, FloatSpan dx);
+// WaveNet's gated activation over outer blocks of 2·half values [a | b]: z = tanh(a)·σ(b) (outer × half).
+// Its backward from x itself (tanh and σ recomputed): da = dz·σ(b)·(1 − tanh(a)²), db = dz·tanh(a)·σ(b)·(1 − σ(b)).
+Status gatedTanhForward(ConstFloatSpan x, int64_t outer, int64_t half, FloatSpan out);
+Status gatedTanhBackward(ConstFloatSpan x, ConstFloatSpan dz, int64_t outer, int64_t half, FloatSpan dx);
 Status fill(FloatSpan out, float value);
 // Sums in float64 over fixed blocks, added in order: the result is the same for any thread count.
 Status sum(ConstFloatSpan x, double* result);
