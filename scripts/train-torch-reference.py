@@ -12,31 +12,13 @@ schedule then spans epochs * N steps, as there); images/s counts the images trai
 `atrous train` it times the training batches only, not the test evaluation.
 """
 import argparse
-import gzip
-import os
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-MEAN, STD = 0.286, 0.353
-
-
-def read_idx(path):
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        data = f.read()
-    ndims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndims).reshape(shape)
-
-
-def load(data, split):
-    images = read_idx(os.path.join(data, f"{split}-images-idx3-ubyte.gz"))
-    labels = read_idx(os.path.join(data, f"{split}-labels-idx1-ubyte.gz"))
-    x = (torch.from_numpy(images.astype(np.float32)) / 255.0 - MEAN) / STD
-    return x.unsqueeze(1), torch.from_numpy(labels.astype(np.int64))
+from fashion_mnist_torch import load
 
 
 def conv_bn_relu(cin, cout, dilation):
