@@ -16,6 +16,7 @@
 // allocation's cost is counted in the native call, not in the remainder (the API bench's api/native
 // column and a run with reused buffers tell them apart).
 // --root DIR profiles another checkout's build (its dist/ and build/Release), so two can be compared.
+// PyTorch's side of the same step (char-lm, wavenet, deeplab): scripts/profile-torch-step.py --model M.
 //
 // Usage: node scripts/profile-train-step.cjs [--model dilated-cnn|char-lm|wavenet|tcn|deeplab] [--steps 50] [--warmup 10]
 //        [--batch 64 (char-lm, tcn, deeplab: 32, wavenet: 16)] [--threads 2] [--root DIR] [--faults]

@@ -1,10 +1,13 @@
 // softmax / log-softmax along a dim, forward and backward, against float64 loops by the definition;
 // tanh and sigmoid likewise; and their argument checks.
 #include <cmath>
+#include <cstring>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include "../kernels/cpu/elementwise.h"
+#include "../kernels/cpu/exp_rows.h"
 #include "../kernels/cpu/softmax.h"
 #include "harness.h"
 #include "op_test_util.h"
@@ -62,6 +65,64 @@ ATROUS_TEST(opsSoftmaxMatchesNaive) {
       }
       ctx.check(worst <= 1e-5 * std::fmax(norm, 1.0), "softmaxBackward %s: max error %g (max |dx| %g)", tag.c_str(), worst, norm);
     }
+}
+
+// The float64 exp behind softmax and cross-entropy, each ISA's row variant this CPU runs: within 1 ulp
+// of the double nearest expl's value over the whole range (subnormal results included), +inf past
+// overflow, 0 past underflow, NaN kept, and each value added to its column's total.
+ATROUS_TEST(opsExpShiftedRowWithinOneUlp) {
+  using RowFn = void (*)(const float*, const double*, int64_t, double*, double*);
+  std::vector<std::pair<Isa, RowFn>> rows = {{Isa::Scalar, expShiftedRowScalar}};
+#if ATROUS_ARCH_X86
+  rows.push_back({Isa::Avx2, expShiftedRowAvx2});
+  rows.push_back({Isa::Avx512, expShiftedRowAvx512});
+#endif
+  Rng rng(2027);
+  std::vector<float> x;
+  std::vector<double> shift;
+  for (int k = 0; k < 50000; ++k) {  // x − shift over [−760, 720], shift a non-integer double
+    x.push_back(rng.uniform(-760.f, 720.f));
+    shift.push_back(rng.uniform(-1.f, 1.f) * 0.7853981633974483);
+  }
+  const float inf = INFINITY;
+  for (float v : {0.f, -0.f, 1e-30f, -1e-30f, 0.5f, -0.5f, 0.34657359f, -0.34657359f, -708.39f, -708.4f, -744.4f,
+                  -745.13f, -745.14f, -745.2f, 709.78f, 709.79f, 710.f, inf, -inf, kNan}) {
+    x.push_back(v);
+    shift.push_back(0);
+  }
+  for (double sh : {745.1332191019411, 745.1332191019412, 708.3964185322641, -709.782712893384, -709.7827128933841}) {
+    x.push_back(0.f);
+    shift.push_back(sh);
+  }
+  const int64_t n = static_cast<int64_t>(x.size());
+  auto bits = [](double v) {
+    uint64_t b;
+    std::memcpy(&b, &v, 8);
+    return b;
+  };
+  for (const auto& [isa, row] : rows) {
+    if (!isaSupported(isa)) continue;
+    std::vector<double> e(n, -1), totals(n, 1);
+    row(x.data(), shift.data(), n, e.data(), totals.data());
+    int bad = 0;
+    for (int64_t i = 0; i < n && bad < 5; ++i) {
+      const double arg = static_cast<double>(x[i]) - shift[i];
+      const double want = static_cast<double>(std::exp(static_cast<long double>(arg)));
+      bool ok;
+      if (std::isnan(want)) {
+        ok = std::isnan(e[i]);
+      } else if (std::isinf(want)) {
+        ok = std::isinf(e[i]) && e[i] > 0;
+      } else {
+        const uint64_t a = bits(e[i]), b = bits(want);
+        ok = e[i] >= 0 && !std::isinf(e[i]) && (a > b ? a - b : b - a) <= 1;
+      }
+      ok = ok && (std::isnan(want) ? std::isnan(totals[i]) : totals[i] == 1 + e[i]);
+      if (!ctx.check(ok, "expShiftedRow %s: exp(%.17g) gave %.17g (total %.17g), want %.17g", isaName(isa), arg, e[i],
+                     totals[i], want))
+        ++bad;
+    }
+  }
 }
 
 ATROUS_TEST(opsSoftmaxRejectsBadArguments) {

@@ -6,10 +6,17 @@
 #include <vector>
 
 #include "../checked_math.h"
+#include "cpu_features.h"
+#include "exp_rows.h"
+#include "exp_rows_loops.h"
 #include "op_checks.h"
 #include "parallel_ranges.h"
 
 namespace atrous {
+
+void expShiftedRowScalar(const float* x, const double* shift, int64_t n, double* e, double* totals) {
+  exploops::shiftedRow(x, shift, n, e, totals);
+}
 
 void expShiftedColumns(const float* x, int64_t size, int64_t width, int64_t stride, double* e, double* maxes,
                        double* totals) {
@@ -44,15 +51,9 @@ void expShiftedColumns(const float* x, int64_t size, int64_t width, int64_t stri
     if (std::isinf(maxes[i])) maxes[i] = 0;
     totals[i] = 0;
   }
-  for (int64_t s = 0; s < size; ++s) {
-    const float* row = x + s * stride;
-    double* es = e + s * width;
-    for (int64_t i = 0; i < width; ++i) {
-      const double v = std::exp(static_cast<double>(row[i]) - maxes[i]);
-      es[i] = v;
-      totals[i] += v;
-    }
-  }
+  const auto expRow = forActiveIsa<decltype(&expShiftedRowScalar)>(
+      expShiftedRowScalar, ATROUS_X86_ONLY(expShiftedRowAvx2), ATROUS_X86_ONLY(expShiftedRowAvx512));
+  for (int64_t s = 0; s < size; ++s) expRow(x + s * stride, maxes, width, e + s * width, totals);
 }
 
 int64_t columnTileWidth(int64_t size, int64_t inner) {

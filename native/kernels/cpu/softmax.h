@@ -22,7 +22,9 @@ Status validateAlongDim(const char* fn, int64_t outer, int64_t size, int64_t inn
 // outer block): e[s·width + i] = exp(x[s·stride + i] − maxes[i]) in float64, maxes[i] the column's max
 // (0 when infinite, so inf − inf cannot invent a NaN), totals[i] = Σ_s e in row order. Then
 // logsumexp = maxes + log(totals) and softmax = e · (1 / totals): one exp per element, the CUDA
-// cross-entropy's formula (cuda/loss_rows.h). crossEntropy shares it.
+// cross-entropy's formula (cuda/loss_rows.h). crossEntropy shares it. Columns (width > 1) take the
+// vectorised exp of vector_math.h (exp_rows.h, per ISA; within 1 ulp of a double); one row (N×C
+// logits) keeps std::exp, whose values the CUDA row kernel's tests hold the CPU to.
 void expShiftedColumns(const float* x, int64_t size, int64_t width, int64_t stride, double* e, double* maxes,
                        double* totals);
 // Columns per tile for expShiftedColumns over size rows: its float64 scratch (size × width) stays

@@ -1,4 +1,4 @@
-// Float math the compiler vectorises (no libm call, no branch), shared by the elementwise kernels and
+// Float (and float64) math the compiler vectorises (no libm call, no branch), shared by the elementwise kernels and
 // their per-ISA row variants. Every function has internal linkage (static): a translation unit built with
 // AVX-512 flags gets its own copies, never one the linker could hand to code that runs on any x86-64.
 #pragma once
@@ -66,6 +66,54 @@ static inline float tanhVectorisable(float x) {
 static inline float sigmoidVectorisable(float x) {
   const float e = expNonPositive(-std::fabs(x));
   return pick(x >= 0.f, 1.f, e) / (1.f + e);
+}
+
+// Float64 counterparts of the bit helpers above.
+static inline uint64_t bitsOf(double v) {
+  uint64_t b;
+  std::memcpy(&b, &v, 8);
+  return b;
+}
+static inline double fromBits(uint64_t b) {
+  double v;
+  std::memcpy(&v, &b, 8);
+  return v;
+}
+static inline double pick(bool condition, double ifTrue, double ifFalse) {
+  const uint64_t mask = condition ? ~uint64_t{0} : uint64_t{0};
+  return fromBits((bitsOf(ifTrue) & mask) | (bitsOf(ifFalse) & ~mask));
+}
+
+// exp(x) in float64, within about 1 ulp of the true value (glibc's exp, CUDA's exp and this one can
+// differ in the last bit of a double, never by enough to move a float rounded from it but at a tie
+// 2^-29 apart): 2^k·p(r) with k = round(x / ln2), r = x − k·ln2 in fdlibm's two parts (k·ln2hi is
+// exact), p exp's Taylor polynomial to r^13 (truncation < 2^-57 on |r| <= ln2/2), 2^k applied as two
+// normal powers so that subnormal results round once. +inf above 709.78, 0 below −745.13, NaN kept.
+// Unsigned integer arithmetic only: an arithmetic 64-bit shift has no SSE2/AVX2 instruction.
+static inline double expVectorisable(double x) {
+  const double clamped = pick(x < -746.0, -746.0, pick(x > 710.0, 710.0, x));
+  const double shifter = 6755399441055744.0;  // 1.5·2^52: adding it rounds to an integer in the low bits
+  const double rounded = clamped * 1.4426950408889634 + shifter;
+  const double k = rounded - shifter;
+  const double r = (clamped - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
+  double p = 1.0 / 6227020800.0;  // 1/13!
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * (r * r) + r + 1.0;
+  // k + 2048 in [971, 3073] from the low bits of rounded; halves a = ⌊(k + 2048) / 2⌋ − 1024 and k − a.
+  const uint64_t biased = bitsOf(rounded) - bitsOf(shifter) + 2048, a = biased >> 1;
+  const double scaled = p * fromBits((a - 1024 + 1023) << 52) * fromBits((biased - a - 1024 + 1023) << 52);
+  const double overflowed = pick(x > 709.782712893384, __builtin_inf(), scaled);
+  return pick(x < -745.1332191019412, 0.0, overflowed);
 }
 
 }  // namespace vecmath
