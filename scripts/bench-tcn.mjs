@@ -10,7 +10,7 @@
 // scripts/bench-train-vs-torch.mjs (scripts/bench-common.cjs).
 //
 // Usage: node scripts/bench-tcn.mjs [--task adding|seq-fashion-mnist] [--data DIR] [--seeds 1,2,3] [--budget-s 600] [--threads 2] [--init paper]
-//        [--seq-len 600] [--eval-every-s 20] [--out runs/bench-tcn-adding] [--python /usr/bin/python3] [--sides atrous,pytorch]
+//        [--seq-len 600] [--eval-every-s 20] [--out runs/bench-tcn-TASK] [--python /usr/bin/python3] [--sides atrous,pytorch]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
