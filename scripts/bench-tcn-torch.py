@@ -6,9 +6,10 @@ Linear head on the last step), Adam at a constant rate, trained for a wall-clock
 on 1000 sequences. --task seq-fashion-mnist: --preset tcn-seq-mnist (8 levels x 25 channels, kernel 7,
 batch 64, lr 2e-3) on Fashion-MNIST read pixel by pixel (784 steps, raster order), cross-entropy, test
 accuracy on the 10,000 test images. The metric against training seconds goes to --out as JSON (the
-clock counts training steps only; each test evaluation is timed apart). --init paper is what locuslab/TCN's code does in effect: N(0, 0.01) on the downsample and
-head weights (its N(0, 0.01) on conv1/conv2 is overwritten by weight_norm's recompute); 'normal' applies
-N(0, 0.01) to conv1/conv2 before weight norm; 'default' keeps PyTorch's layer defaults.
+clock counts training steps only; each test evaluation is timed apart).
+--init paper is what locuslab/TCN's code does in effect: N(0, 0.01) on the downsample and head weights
+(its N(0, 0.01) on conv1/conv2 is overwritten by weight_norm's recompute); 'normal' applies N(0, 0.01)
+to conv1/conv2 before weight norm; 'default' keeps PyTorch's layer defaults.
 
 Run: /usr/bin/python3 scripts/bench-tcn-torch.py [--task adding|seq-fashion-mnist] --seed 1 --budget-s 600 --out torch-1.json
 """

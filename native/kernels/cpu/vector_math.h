@@ -1,5 +1,5 @@
-// Float (and float64) math the compiler vectorises (no libm call, no branch), shared by the elementwise kernels and
-// their per-ISA row variants. Every function has internal linkage (static): a translation unit built with
+// Float (and float64) math the compiler vectorises (no libm call, no branch), shared by the elementwise
+// kernels and their per-ISA row variants. Every function has internal linkage (static): a translation unit built with
 // AVX-512 flags gets its own copies, never one the linker could hand to code that runs on any x86-64.
 #pragma once
 #include <cmath>
@@ -68,7 +68,7 @@ static inline float sigmoidVectorisable(float x) {
   return pick(x >= 0.f, 1.f, e) / (1.f + e);
 }
 
-// Float64 counterparts of the bit helpers above.
+// Float64 counterparts of the bit helpers above (overloads: the same shape, another width).
 static inline uint64_t bitsOf(double v) {
   uint64_t b;
   std::memcpy(&b, &v, 8);
