@@ -1,6 +1,7 @@
 // Float (and float64) math the compiler vectorises (no libm call, no branch), shared by the elementwise
-// kernels and their per-ISA row variants. Every function has internal linkage (static): a translation unit built with
-// AVX-512 flags gets its own copies, never one the linker could hand to code that runs on any x86-64.
+// kernels and their per-ISA row variants. Every function has internal linkage (static): a translation
+// unit built with AVX-512 flags gets its own copies, never one the linker could hand to code that runs
+// on any x86-64.
 #pragma once
 #include <cmath>
 #include <cstdint>
