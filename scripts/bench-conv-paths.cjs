@@ -11,7 +11,10 @@
 // Usage: node scripts/bench-conv-paths.cjs [--rounds 3] [--calls 40] [--threads 2] [--base DIR]
 //        [--paths 'forward=by_region,weight=by_tap;forward=direct'] [--shapes tcn-d64,aspp64-d6,...]
 // Shapes: tcn-dD (the adding TCN's level: 24 -> 24, T = 600, kernel 8, batch 32, causal, dilation D),
-//         asppC-dD (C -> C, 16x16, 3x3, batch 32, dilation = padding = D).
+//         asppC-dD (C -> C, 16x16, 3x3, batch 32, dilation = padding = D),
+//         charlm-dD (the CharLm's layer: 128 -> 128, T = 128, kernel 2, batch 32, causal, dilation D),
+//         1d-C-T-K-N-dD (C -> C, length T, kernel K, batch N, causal, dilation D),
+//         sS-Cin-Cout-K-H (Cin -> Cout, H x H, K x K, stride S (1 or 2), batch 32: the DRN's and ASPP's).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
@@ -40,7 +43,19 @@ function shapeOf(name) {
     const c = Number(m[1]), d = Number(m[2]);
     return { x: [32, c, 16, 16], w: [c, c, 3, 3], opts: { dilation: d, padding: d } };
   }
-  throw new RangeError(`--shapes: '${name}' is not tcn-dD or asppC-dD`);
+  m = /^charlm-d(\d+)$/.exec(name);
+  if (m) return { x: [32, 128, 128], w: [128, 128, 2], opts: { dilation: Number(m[1]), padding: 'causal' } };
+  m = /^1d-(\d+)-(\d+)-(\d+)-(\d+)-d(\d+)$/.exec(name);
+  if (m) {
+    const [c, t, k, n, d] = m.slice(1).map(Number);
+    return { x: [n, c, t], w: [c, c, k], opts: { dilation: d, padding: 'causal' } };
+  }
+  m = /^s([12])-(\d+)-(\d+)-(\d+)-(\d+)$/.exec(name);
+  if (m) {
+    const [stride, ci, co, k, h] = m.slice(1).map(Number);
+    return { x: [32, ci, h, h], w: [co, ci, k, k], opts: { stride, padding: (k - 1) / 2 } };
+  }
+  throw new RangeError(`--shapes: '${name}' is not tcn-dD, asppC-dD, charlm-dD, 1d-C-T-K-N-dD or sS-Cin-Cout-K-H`);
 }
 
 if (values.worker) {

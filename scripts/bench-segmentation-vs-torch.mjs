@@ -102,10 +102,9 @@ function mulberry32(a) {
   };
 }
 
-function batchOf(set, indices) {
+/** The batch of scenes at indices, into x and y when given (the training loop reuses one pair). */
+function batchOf(set, indices, x = new Float32Array(indices.length * set.h * set.w), y = new Int32Array(x.length)) {
   const px = set.h * set.w;
-  const x = new Float32Array(indices.length * px);
-  const y = new Int32Array(indices.length * px);
   indices.forEach((s, k) => {
     for (let i = 0; i < px; i++) {
       x[k * px + i] = set.images[s * px + i] / 255;
@@ -129,6 +128,11 @@ function atrousWorker() {
   let order = permutation(train.n, rand);
   let next = 0;
   let [images, steps, lastLoss] = [0, 0, NaN];
+  // One batch buffer pair for the whole loop: a fresh pair per step would be new memory each time
+  // (V8 frees typed arrays only when it collects them), where PyTorch's side frees its arrays at once.
+  const xBuffer = new Float32Array(batchSize * train.h * train.w);
+  const yBuffer = new Int32Array(xBuffer.length);
+  const faults0 = process.resourceUsage().minorPageFault;
   model.train();
   const started = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
@@ -136,16 +140,19 @@ function atrousWorker() {
     if (next + batchSize > order.length) [order, next] = [permutation(train.n, rand), 0];
     const idx = Array.from(order.subarray(next, next + batchSize)).sort((a, b) => a - b);
     next += batchSize;
-    const { x, y } = batchOf(train, idx);
+    const { x, y } = batchOf(train, idx, xBuffer, yBuffer);
     opt.zeroGrad();
-    const loss = at.crossEntropy(model.forward(at.tensor(x, [idx.length, 1, train.h, train.w])), y);
+    const logits = model.forward(at.tensor(x, [idx.length, 1, train.h, train.w]));
+    const loss = at.crossEntropy(logits, y);
     loss.backward();
     opt.step();
     lastLoss = loss.item();
+    logits.dispose(); // the README's loop: its buffer serves the next step
     images += idx.length;
     steps++;
   }
   const seconds = elapsed();
+  const faultsPerStep = (process.resourceUsage().minorPageFault - faults0) / steps;
   model.eval();
   const counts = new Float64Array(CLASSES * CLASSES);
   at.noGrad(() => {
@@ -157,7 +164,7 @@ function atrousWorker() {
     }
   });
   const scores = segmentationScores(counts, CLASSES);
-  console.log('RESULT ' + JSON.stringify({ imagesPerSecond: images / seconds, seconds, steps, images, lastLoss, mIoU: scores.meanIoU, pixelAccuracy: scores.pixelAccuracy }));
+  console.log('RESULT ' + JSON.stringify({ imagesPerSecond: images / seconds, seconds, steps, images, lastLoss, faultsPerStep, mIoU: scores.meanIoU, pixelAccuracy: scores.pixelAccuracy }));
 }
 
 function run(cmd, args, env) {
@@ -179,7 +186,7 @@ function orchestrate() {
   for (const line of header({ root, threads, at, extra: [`torch ${torchVersion} (GLIBC_TUNABLES=${TORCH_GLIBC_TUNABLES})`] })) console.log(line);
   console.log(`# DeepLab-lite (DRN 16-32-64 + ASPP 2,4,6), ${nTrain} training / ${nTest} test scenes of ${SIZE}x${SIZE} from ${values.data}`);
   console.log(`# per run: ${budget} s of training (batch ${batchSize}, Adam lr ${lr}), then mIoU on the test scenes; ${rounds} interleaved round(s)`);
-  console.log(`${'round'.padEnd(6)}${'dilations'.padEnd(10)}${'atrous img/s'.padStart(13)}${'torch img/s'.padStart(12)}${'ratio'.padStart(7)}   ${'atrous mIoU'.padStart(11)}${'torch mIoU'.padStart(11)}   pixel acc atrous / torch   images atrous / torch`);
+  console.log(`${'round'.padEnd(6)}${'dilations'.padEnd(10)}${'atrous img/s'.padStart(13)}${'torch img/s'.padStart(12)}${'ratio'.padStart(7)}   ${'atrous mIoU'.padStart(11)}${'torch mIoU'.padStart(11)}   pixel acc atrous / torch   images atrous / torch   atrous page faults/step`);
   const results = Object.fromEntries(schedules.map((d) => [d, { atrous: [], torch: [] }]));
   try {
     for (let r = 0; r < rounds; r++) {
@@ -190,7 +197,7 @@ function orchestrate() {
         results[d].atrous.push(a);
         results[d].torch.push(t);
         console.log(`${String(r + 1).padEnd(6)}${d.padEnd(10)}${a.imagesPerSecond.toFixed(1).padStart(13)}${t.imagesPerSecond.toFixed(1).padStart(12)}${(a.imagesPerSecond / t.imagesPerSecond).toFixed(3).padStart(7)}   ` +
-          `${(100 * a.mIoU).toFixed(2).padStart(10)}%${(100 * t.mIoU).toFixed(2).padStart(10)}%   ${(100 * a.pixelAccuracy).toFixed(2)}% / ${(100 * t.pixelAccuracy).toFixed(2)}%            ${a.images} / ${t.images}`);
+          `${(100 * a.mIoU).toFixed(2).padStart(10)}%${(100 * t.mIoU).toFixed(2).padStart(10)}%   ${(100 * a.pixelAccuracy).toFixed(2)}% / ${(100 * t.pixelAccuracy).toFixed(2)}%            ${a.images} / ${t.images}   ${a.faultsPerStep.toFixed(0)}`);
       }
     }
     for (const d of schedules) {

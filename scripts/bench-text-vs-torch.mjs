@@ -61,9 +61,11 @@ function atrousClassify(data, seed) {
       if (b.batch < BATCH) continue; // PyTorch's side drops the ragged last batch too
       const t0 = process.hrtime.bigint();
       opt.zeroGrad();
-      const loss = at.crossEntropy(model.forward(ids(b.tokens, [b.batch, b.length])), b.labels);
+      const logits = model.forward(ids(b.tokens, [b.batch, b.length]));
+      const loss = at.crossEntropy(logits, b.labels);
       loss.backward();
       opt.step();
+      logits.dispose(); // the README's loop: its buffer serves the next step
       trainSeconds += seconds(t0);
       tokens += b.batch * b.length;
       steps++;
@@ -93,9 +95,11 @@ function atrousCharLm(data, seed) {
     for (const b of languageModelEpoch(data.trainIds, { batchSize: BATCH, length: LM_LENGTH, seed, epoch })) {
       const t0 = process.hrtime.bigint();
       opt.zeroGrad();
-      const loss = at.crossEntropy(model.forward(ids(b.inputs, [b.batch, b.length])), ids(b.targets, [b.batch, b.length]));
+      const logits = model.forward(ids(b.inputs, [b.batch, b.length]));
+      const loss = at.crossEntropy(logits, ids(b.targets, [b.batch, b.length]));
       loss.backward();
       opt.step();
+      logits.dispose();
       trainSeconds += seconds(t0);
       tokens += b.batch * b.length;
       steps++;

@@ -19,7 +19,8 @@
 // PyTorch's side of the same step (char-lm, wavenet, deeplab): scripts/profile-torch-step.py --model M.
 //
 // Usage: node scripts/profile-train-step.cjs [--model dilated-cnn|char-lm|wavenet|tcn|deeplab] [--steps 50] [--warmup 10]
-//        [--batch 64 (char-lm, tcn, deeplab: 32, wavenet: 16)] [--threads 2] [--root DIR] [--faults]
+//        [--batch 64 (char-lm, tcn, deeplab: 32, wavenet: 16)] [--threads 2] [--root DIR] [--faults] [--keep-output]
+// --keep-output leaves the model's output to the collector instead of logits.dispose() after each step.
 // --faults also counts the minor page faults (first touches of fresh memory) inside each native call and
 // each step (process.resourceUsage() around every call: a syscall each, so the timings grow a little).
 'use strict';
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     root: { type: 'string', default: path.resolve(__dirname, '..') },
     faults: { type: 'boolean', default: false },
+    'keep-output': { type: 'boolean', default: false },
   },
 });
 const positive = (name, s, min = 1) => {
@@ -190,6 +192,9 @@ function step() {
   mark('step');
   phase = 'item';
   loss.item();
+  // The README's loop hands the model's output back once the step is done (a build without
+  // Tensor.dispose, under --root, leaves it to the collector, as --keep-output does).
+  if (!values['keep-output'] && typeof logits.dispose === 'function') logits.dispose();
   mark('item');
   return wall;
 }

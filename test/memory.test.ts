@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import * as at from '../lib';
 import { freshBufferCount, setPoolFloorBytes } from '../lib/core/memory';
+import { withModelOutputsDisposed } from '../lib/core/autograd';
 import { seededValues } from './helpers/values';
 
 class SmallNet extends at.nn.Module {
@@ -307,5 +308,104 @@ describe('memory', () => {
     const y = x.mul(2).sum();
     expect(() => y.backward({ retainGraph: 'yes' } as never)).toThrow(/Tensor\.backward: options\.retainGraph expects a boolean, but got "yes"/);
     expect(() => y.backward(42 as never)).toThrow(/Tensor\.backward: grad expects a Tensor \(or options \{ retainGraph \}\), but got 42/);
+  });
+});
+
+/** y = x * w with w a parameter of n values: the output is pooled when n ≥ 16384 (64 KiB). */
+class ScaleNet extends at.nn.Module {
+  w: at.Tensor;
+  constructor(n: number, seed: number) {
+    super();
+    this.w = at.tensor(seededValues(n, seed), [n], { requiresGrad: true });
+  }
+
+  override forward(x: at.Tensor): at.Tensor {
+    return x.mul(this.w);
+  }
+}
+
+class PassThrough extends at.nn.Module {
+  override forward(x: at.Tensor): at.Tensor {
+    return x;
+  }
+}
+
+describe('Tensor.dispose', () => {
+  it("a loop that disposes its model's output makes no new buffers; one that drops it makes one a step", () => {
+    const net = new WideOutputNet();
+    const opt = new at.optim.SGD(net.parameters(), { lr: 0.01 });
+    const x = at.tensor(seededValues(2 * 2 * 32 * 32, 4), [2, 2, 32, 32]);
+    const target = at.zeros([2, 8, 32, 32]);
+    const loop = (steps: number, dispose: boolean) => {
+      const fresh = freshBufferCount();
+      for (let s = 0; s < steps; s++) {
+        opt.zeroGrad();
+        const out = net.forward(x); // 64 KiB: pooled, pinned as the user's
+        at.mseLoss(out, target).backward();
+        opt.step();
+        if (dispose) out.dispose();
+      }
+      return freshBufferCount() - fresh;
+    };
+    loop(3, true);
+    expect(loop(6, true)).toBe(0);
+    expect(loop(8, false)).toBeGreaterThanOrEqual(7); // after a spare, each kept output took a buffer for good
+  });
+
+  it('a disposed tensor and its views throw when used, naming dispose(); a second dispose() does nothing', () => {
+    const net = new WideOutputNet();
+    const out = net.forward(at.tensor(seededValues(2 * 2 * 32 * 32, 5), [2, 2, 32, 32]));
+    const view = out.reshape([2, 8 * 32 * 32]);
+    const before = at.memory().pooledBytes;
+    out.dispose();
+    expect(at.memory().pooledBytes).toBe(before + 2 * 8 * 32 * 32 * 4); // back in the free lists
+    expect(() => out.toFloat32Array()).toThrow(/disposed by Tensor\.dispose\(\)/);
+    expect(() => view.sum()).toThrow(/sum: .*has no values any more: it was disposed by Tensor\.dispose\(\)/);
+    expect(() => out.dispose()).not.toThrow();
+  });
+
+  it("disposing plain memory (a user's array) releases the tensor but leaves the array's values", () => {
+    const values = Float32Array.from([1, 2, 3]);
+    const t = at.tensor(values, [3]);
+    t.dispose();
+    expect(() => t.add(1)).toThrow(/disposed by Tensor\.dispose\(\)/);
+    expect(Array.from(values)).toEqual([1, 2, 3]);
+  });
+
+  it('an output disposed before backward() keeps what the graph saved until backward has used it', () => {
+    const n = 16384;
+    const net = new ScaleNet(n, 21);
+    const xs = seededValues(n, 22);
+    const y = net.forward(at.tensor(xs, [n]));
+    const loss = y.mul(y).sum(); // mul saves y (both operands) for its backward
+    y.dispose();
+    expect(y.toFloat32Array().length).toBe(n); // still saved: not yet released
+    loss.backward();
+    // d/dw sum((x w)^2) = 2 x^2 w, in float64
+    const w = net.w.toFloat32Array();
+    const grad = net.w.grad!.toFloat32Array();
+    for (let i = 0; i < n; i++) {
+      const expected = 2 * xs[i] * xs[i] * w[i];
+      expect(Math.abs(grad[i] - expected)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected)));
+    }
+    expect(() => y.toFloat32Array()).toThrow(/disposed by Tensor\.dispose\(\)/); // released once backward ran
+  });
+
+  it('withModelOutputsDisposed (the CLI step) disposes what the model made, never an input it passed through', () => {
+    const n = 16384;
+    const net = new ScaleNet(n, 23);
+    const input = at.tensor(seededValues(n, 24), [n]);
+    let made: at.Tensor | null = null;
+    const loss = withModelOutputsDisposed(() => {
+      made = net.forward(input);
+      const l = made.mul(2).sum();
+      l.backward();
+      return l.item();
+    });
+    expect(Number.isFinite(loss)).toBe(true);
+    expect(() => made!.toFloat32Array()).toThrow(/a model's output in a training step/);
+    const passed = withModelOutputsDisposed(() => new PassThrough().forward(input));
+    expect(passed).toBe(input);
+    expect(input.toFloat32Array()).toEqual(seededValues(n, 24)); // the user's batch, untouched
   });
 });

@@ -17,6 +17,7 @@ import { tileImages } from '../plot/tile';
 import { encodePng } from '../io/png';
 import { TensorBoardWriter } from '../io/tensorboard';
 import { manualSeed } from '../core/random';
+import { withModelOutputsDisposed } from '../core/autograd';
 import { EpochProgress } from './progress';
 import { cudaStatus, expectCuda } from '../native/cuda-status';
 import type { Device } from '../core/tensor';
@@ -237,11 +238,12 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         const stepStarted = process.hrtime.bigint();
         const lr = optimizer.paramGroups[0].lr; // this step's rate (the scheduler moves it after)
         optimizer.zeroGrad();
-        const { loss: stepLoss, fault } = guardedStep(() => {
+        // The model's output dies with the step: disposed, its buffer serves the next step's.
+        const { loss: stepLoss, fault } = guardedStep(() => withModelOutputsDisposed(() => {
           const loss = batch.loss(runModel);
           loss.backward();
           return loss.item();
-        }, stepGuard);
+        }), stepGuard);
         const where = `epoch ${state.epoch + 1}, batch ${batch.index + 1} (step ${globalStep() + 1})`;
         if (fault && onNonFinite === 'stop') {
           throw new Error(`training stopped at ${where}: ${fault}${anomaly ? '' : ' (rerun with --detect-anomaly to find the op and layer where it first appeared)'}`);

@@ -8,7 +8,7 @@
 // same buffers step after step (lib/core/memory.ts). What a user can hold is never released early: leaves,
 // the results of ops called outside any module, and what the outermost Module.forward returns.
 import { native } from '../native/load-addon';
-import { acquirePlainFloat32, acquirePlainInt32, pin, release, save, unsave } from './memory';
+import { acquirePlainFloat32, acquirePlainInt32, dispose, isGraphOwned, pin, release, save, unsave } from './memory';
 import type { IndexBuffer } from '../native/addon-api';
 import { allocateIndices, allocateLike, type Device, type Storage } from './storage';
 import { checkGradient, enterModule, isAnomalyEnabled, moduleContext, type AnomalyModule } from './anomaly';
@@ -66,8 +66,42 @@ export function runModuleForward<T>(fn: () => T, module?: AnomalyModule): T {
     exitModule();
     moduleDepth--;
   }
-  if (moduleDepth === 0) pinResult(out);
+  if (moduleDepth === 0) {
+    if (modelOutputs !== null) collectStorages(out, modelOutputs); // before pinning: only what the graph owned
+    pinResult(out);
+  }
   return out;
+}
+
+/** The storages of the outermost Module.forward results while withModelOutputsDisposed runs, else null. */
+let modelOutputs: Storage[] | null = null;
+
+/**
+ * Internal (the CLI's training step, where nothing outlives the step but the loss's value): runs fn,
+ * then disposes of what every outermost Module.forward call inside it returned, as t.dispose() would.
+ * Without this a model's pinned output leaves the pool each step and its successor is fresh memory.
+ */
+export function withModelOutputsDisposed<T>(fn: () => T): T {
+  if (modelOutputs !== null) return fn(); // nested: the outer call disposes
+  const outputs: Storage[] = [];
+  modelOutputs = outputs;
+  try {
+    return fn();
+  } finally {
+    modelOutputs = null;
+    for (const s of outputs) dispose(s, "a model's output in a training step, disposed once the step was done");
+  }
+}
+
+function collectStorages(out: unknown, into: Storage[]): void {
+  if (out === null || typeof out !== 'object') return;
+  if (isGraphTensorWithStorage(out)) {
+    if (isGraphOwned(out.storage)) into.push(out.storage); // not an input passed through, nor a leaf's view
+  } else if (Array.isArray(out)) {
+    for (const o of out) collectStorages(o, into);
+  } else if (Object.getPrototypeOf(out) === Object.prototype) {
+    for (const o of Object.values(out)) collectStorages(o, into);
+  }
 }
 
 /**

@@ -59,6 +59,8 @@ interface Block {
   pinned: boolean;
   /** Async ops (a worker thread) reading it right now: release() leaves it to the collector. */
   busy: number;
+  /** The user disposed of it while an async op read it: the last endBusy() releases it. */
+  disposed: boolean;
   released: boolean;
   /** Why it was released (for the error a stale use gets). */
   reason: string;
@@ -144,7 +146,7 @@ function giveBack(buffer: ArrayBuffer): void {
 }
 
 function track<T extends Tracked>(storage: T, bytes: number, device: Device): T {
-  const block: Block = { device, bytes, savedBy: 0, pinned: false, busy: 0, released: false, reason: '' };
+  const block: Block = { device, bytes, savedBy: 0, pinned: false, busy: 0, disposed: false, released: false, reason: '' };
   blocks.set(storage, block);
   collected.register(storage, block, storage);
   const c = live[device];
@@ -252,6 +254,12 @@ export function disown(storage: unknown): void {
   forget(block);
 }
 
+/** Whether storage is pooled, live and not pinned: a graph's, which nothing outside it holds yet. */
+export function isGraphOwned(storage: unknown): boolean {
+  const block = blockOf(storage);
+  return block !== undefined && !block.released && !block.pinned;
+}
+
 /** A user can hold storage: it is never released explicitly. */
 export function pin(storage: unknown): void {
   const block = blockOf(storage);
@@ -280,7 +288,30 @@ export function holdBusy(storage: unknown): void {
 
 export function endBusy(storage: unknown): void {
   const block = blockOf(storage);
-  if (block !== undefined && block.busy > 0) block.busy--;
+  if (block === undefined || block.busy === 0) return;
+  block.busy--;
+  if (block.busy === 0 && block.disposed) release(storage, block.reason);
+}
+
+/**
+ * t.dispose(): the user gives up storage, pinned or not. It goes back to the free lists now, or, while
+ * a graph node still saves it for a backward (or an async op reads it), as soon as that is done.
+ * Returns false for storage this allocator does not manage (plain memory: the collector frees it).
+ */
+export function dispose(storage: unknown, reason: string): boolean {
+  const block = blockOf(storage);
+  if (block === undefined) return false;
+  if (block.released) return true;
+  block.pinned = false;
+  block.disposed = true;
+  block.reason = reason;
+  release(storage, reason);
+  return true;
+}
+
+/** Marks an empty storage as released for reason (what a stale use of it reports). */
+export function markReleased(empty: object, reason: string): void {
+  plainReleases.set(empty, reason);
 }
 
 /**
@@ -291,7 +322,7 @@ export function endBusy(storage: unknown): void {
 export function release(storage: unknown, reason: string): void {
   const block = blockOf(storage);
   if (block === undefined || block.released || block.pinned || block.busy > 0 || block.savedBy > 0) return;
-  releaseBlock(storage, block, reason);
+  releaseBlock(storage, block, block.disposed ? block.reason : reason); // a deferred dispose() says so
 }
 
 /** Internal (zeroGrad on CUDA): releases a storage its caller owns alone, pinned or not. */

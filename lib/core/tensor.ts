@@ -5,7 +5,7 @@ import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBac
 import { native } from '../native/load-addon';
 import { checkForward, isAnomalyEnabled } from './anomaly';
 import { expectCuda } from '../native/cuda-status';
-import { addHolder, disown, pin, reclaim, release, releaseOwned, releaseReason } from './memory';
+import { addHolder, disown, dispose, markReleased, pin, reclaim, release, releaseOwned, releaseReason } from './memory';
 import * as activation from '../ops/activation';
 import * as elementwise from '../ops/elementwise';
 import * as shapeOps from '../ops/shape';
@@ -195,6 +195,22 @@ export class Tensor implements GraphTensor {
   /** A leaf sharing this tensor's storage, outside the graph. */
   detach(): Tensor {
     return new Tensor(this.storage, this.shape, null, false, this.dtype);
+  }
+
+  /**
+   * Gives this tensor's memory back now rather than when the collector finds it dead (tf.Tensor's
+   * dispose): a model's output that a training loop drops every step otherwise takes fresh memory
+   * each step. Views sharing the storage (reshape, detach) lose their values too; a graph that saved
+   * them for a pending backward keeps them until that backward has run. Using the tensor afterwards
+   * throws. Calling it again does nothing.
+   */
+  dispose(): void {
+    if (this.storage.length !== this.numel || this.numel === 0) return; // released already
+    const reason = 'disposed by Tensor.dispose()';
+    if (dispose(this.storage, reason)) return;
+    const empty = new Float32Array(0); // plain memory (V8's to free): only this tensor lets go of it
+    markReleased(empty, reason);
+    this.storage = empty;
   }
 
   /**
