@@ -224,13 +224,23 @@ bool directChosen(const ConvGeometry& g, const ConvLimits& l) {
   return runs(g, ConvPass::Forward, ConvPath::Direct, l) && g.inChannelsPerGroup() >= 2 && taps(g) >= 4 && rowsFit;
 }
 
+// Under this many output pixels per image the GEMM path's per-image GEMM is too narrow to fill its
+// tiles, and the channels-last tile wins with 2 or 3 taps too. Measured (scripts/bench-conv-paths.cjs,
+// 2 rounds, 2 threads, this rule against the one before): the CharLm's layer (128 -> 128, 128 steps,
+// kernel 2, batch 32) forward 0.95 -> 0.82 ms and data gradient (its inner forward) 1.28 -> 1.18 ms;
+// 256 steps 1.79 -> 1.54 and 2.50 -> 2.14 ms; kernel 3, 64 channels, 128 steps 0.42 -> 0.35 and 0.59 ->
+// 0.46 ms; 4096 steps (S5) unchanged, as it keeps the GEMM. 1x1 kernels keep it too: mixed (16x16 ASPP
+// projections 0-20% faster forward but slower data gradient; a folded 1x1 stride-2 forward 0.33 -> 0.60 ms).
+constexpr int64_t kChannelsLastShortImagePixels = 256;
+
 // The channels-last forward tile, measured against the GEMM path (interleaved, 2 threads): S6 folded
 // (28-wide rows) +16% (+7% more since); a 1-d kernel of 2 taps (S5) fwd +3%, bwd-data -10%, so kernels
 // under 4 taps keep the GEMM. Rows a multiple of 16 wide take the NCHW direct tile first (S1, S2: 30-50%
 // faster than this one). Each thread pads and convolves whole images: enough images for every thread.
 bool channelsLastForwardChosen(const ConvGeometry& g, const ConvLimits& l) {
-  return runs(g, ConvPass::Forward, ConvPath::ChannelsLast, l) && g.inChannelsPerGroup() >= 2 && taps(g) >= 4 &&
-         g.batch * g.groups >= 2 * threads();
+  const bool shortImages = g.outH() * g.outW() <= kChannelsLastShortImagePixels && taps(g) >= 2;
+  return runs(g, ConvPass::Forward, ConvPath::ChannelsLast, l) && g.inChannelsPerGroup() >= 2 &&
+         (taps(g) >= 4 || shortImages) && g.batch * g.groups >= 2 * threads();
 }
 
 // The channels-last weight gradient: with fewer than 4 taps the transposed copy of x is too large a
