@@ -67,8 +67,11 @@ export function runModuleForward<T>(fn: () => T, module?: AnomalyModule): T {
     moduleDepth--;
   }
   if (moduleDepth === 0) {
-    if (modelOutputs !== null) collectStorages(out, modelOutputs); // before pinning: only what the graph owned
-    pinResult(out);
+    const collect = modelOutputs;
+    forEachResultStorage(out, (storage) => {
+      if (collect !== null && isGraphOwned(storage)) collect.push(storage); // not an input passed through, nor a leaf's view
+      pin(storage);
+    });
   }
   return out;
 }
@@ -90,17 +93,6 @@ export function withModelOutputsDisposed<T>(fn: () => T): T {
   } finally {
     modelOutputs = null;
     for (const s of outputs) dispose(s, "a model's output in a training step, disposed once the step was done");
-  }
-}
-
-function collectStorages(out: unknown, into: Storage[]): void {
-  if (out === null || typeof out !== 'object') return;
-  if (isGraphTensorWithStorage(out)) {
-    if (isGraphOwned(out.storage)) into.push(out.storage); // not an input passed through, nor a leaf's view
-  } else if (Array.isArray(out)) {
-    for (const o of out) collectStorages(o, into);
-  } else if (Object.getPrototypeOf(out) === Object.prototype) {
-    for (const o of Object.values(out)) collectStorages(o, into);
   }
 }
 
@@ -141,14 +133,15 @@ export function pinIfUserVisible(storage: Storage): void {
   if (moduleDepth === 0) pin(storage);
 }
 
-function pinResult(out: unknown): void {
+/** Calls fn with the storage of every tensor in a module's result (a tensor, or arrays and plain objects of them). */
+function forEachResultStorage(out: unknown, fn: (storage: Storage) => void): void {
   if (out === null || typeof out !== 'object') return;
   if (isGraphTensorWithStorage(out)) {
-    pin(out.storage);
+    fn(out.storage);
   } else if (Array.isArray(out)) {
-    for (const o of out) pinResult(o);
+    for (const o of out) forEachResultStorage(o, fn);
   } else if (Object.getPrototypeOf(out) === Object.prototype) {
-    for (const o of Object.values(out)) pinResult(o);
+    for (const o of Object.values(out)) forEachResultStorage(o, fn);
   }
 }
 

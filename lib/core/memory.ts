@@ -13,10 +13,11 @@
 // back to it at once instead of at collection, and leaves the buffer with length 0.
 //
 // A storage a user can hold (a leaf's, an op result made outside any module, a model's output) is
-// pinned: never released early. V8 frees it when it is collected, and a FinalizationRegistry then
-// corrects the counts of at.memory(). Nothing recycles on collection: a finalizer runs only between
-// event-loop turns, so a synchronous training loop would pile up whatever it held (and large freed
-// blocks stay in the malloc heap anyway: native/kernels/cpu/host_allocator.h).
+// pinned: never released early, unless the user disposes of it (t.dispose()). V8 frees it when it is
+// collected, and a FinalizationRegistry then corrects the counts of at.memory(). Nothing recycles on
+// collection: a finalizer runs only between event-loop turns, so a synchronous training loop would pile
+// up whatever it held (and large freed blocks stay in the malloc heap anyway:
+// native/kernels/cpu/host_allocator.h).
 // Nothing here zero-fills: acquire() hands out stale values (NaN under ATROUS_POOL_POISON=1, which the
 // test suite sets, so an op that reads what it did not write shows).
 import { totalmem } from 'node:os';
@@ -59,7 +60,7 @@ interface Block {
   pinned: boolean;
   /** Async ops (a worker thread) reading it right now: release() leaves it to the collector. */
   busy: number;
-  /** The user disposed of it while an async op read it: the last endBusy() releases it. */
+  /** t.dispose() asked for it: a release it had to wait for (a pending backward, an async op) comes then, with its reason. */
   disposed: boolean;
   released: boolean;
   /** Why it was released (for the error a stale use gets). */
