@@ -160,7 +160,7 @@ function nativeSeconds(s, pass) {
 
 // --- the run ---
 const version = await torch({ op: 'version' });
-for (const line of header({ root, threads, at, extra: [`torch ${version.torch} (mkldnn=${version.mkldnn}, threads=${version.threads})`] })) console.log(line);
+for (const line of header({ root, threads, at, extra: [`torch ${version.torch} (mkldnn=${version.mkldnn}, threads=${version.threads}, BLAS ${version.blas})`] })) console.log(line);
 console.log(`# medians over ${rounds} interleaved rounds (api, native, torch) of median-of-${repeats} after a warm-up; nominal GFLOP/s`);
 console.log('# vs torch = torch time / api time (> 1: atrous faster); api/native = API time / native bench time (the JS layer\'s cost: allocation, autograd, sum, GC)');
 

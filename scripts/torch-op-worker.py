@@ -3,7 +3,8 @@
 and its timings can alternate with ours round by round. Reads one JSON request per line on stdin,
 answers one JSON line on stdout:
 
-  {"op": "version"}                                   -> {"torch": "1.13.0", "mkldnn": true, "threads": 2}
+  {"op": "version"}                                   -> {"torch": "1.13.0", "mkldnn": true, "threads": 2,
+                                                          "blas": "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"}
   {"op": "conv", "shape": {suite entry}, "pass": "fwd" | "fwdbwd", "repeats": R}
   {"op": "linear", "m": M, "n": N, "k": K, "repeats": R}  -> {"seconds": median of R timings after a warm-up}
 
@@ -72,6 +73,16 @@ def linear_runner(m, n, k):
     return lambda: x @ w.T
 
 
+def blas_library():
+    """The BLAS shared library this process loaded (Debian's torch takes whichever libblas.so.3 the
+    alternatives point at: the reference BLAS makes x @ w.T ~50x slower than OpenBLAS)."""
+    x = torch.ones(2, 2)
+    x @ x  # BLAS is loaded lazily on some builds
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1].lower()}
+    return ", ".join(sorted(paths)) or "none found in /proc/self/maps"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
@@ -81,7 +92,8 @@ def main():
     for line in sys.stdin:
         req = json.loads(line)
         if req["op"] == "version":
-            out = {"torch": torch.__version__, "mkldnn": torch.backends.mkldnn.is_available(), "threads": torch.get_num_threads()}
+            out = {"torch": torch.__version__, "mkldnn": torch.backends.mkldnn.is_available(), "threads": torch.get_num_threads(),
+                   "blas": blas_library()}
         elif req["op"] == "conv":
             out = {"seconds": median_seconds(conv_runner(req["shape"], req["pass"]), req["repeats"])}
         elif req["op"] == "linear":
