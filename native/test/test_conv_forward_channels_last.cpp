@@ -36,3 +36,32 @@ ATROUS_TEST(convForwardChannelsLastMatchesFloat64) {
     }
   setNumThreads(2);
 }
+
+ATROUS_TEST(convForwardChannelsLastInBandsMatchesFloat64) {
+  if (!isaSupported(Isa::Avx512)) return;  // the tile exists for AVX-512 only
+  // A 256 KiB budget leaves each thread 8192 floats for each of its two buffers: 12 padded rows of
+  // 34 x 20 channels of copy, and 4 rows of 30 pixels x 64 channels of sums. So the first case runs in
+  // bands of 4 output rows (30 rows: 7 bands and one of 2), the stride-2 one (16 rows, 32 channels
+  // of sums) in bands of 5 whose copies overlap by a row. Every path, as the planner sizes it there.
+  const ConvGeometry cases[] = {
+      geometry(4, 20, 30, 30, 40, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),  // wide tile, dilation 2
+      geometry(4, 20, 30, 30, 24, 3, 3, 2, 1, 2, 2, 2, 2, 1, 1, 1),  // narrow tile, stride 2 down the rows
+  };
+  constexpr int64_t kBudget = 256 << 10;
+  int i = 0;
+  for (const ConvGeometry& g : cases)
+    for (int threads : {1, 2}) {
+      setNumThreads(threads);
+      ConvPlan plan;
+      ConvChoice choice;
+      choice.path = ConvPath::ChannelsLast;
+      choice.allowFold = false;
+      const Status s = planConv(g, ConvPass::Forward, choice, &plan, kBudget);
+      ctx.check(s.isOk() && plan.bandRows >= 1 && plan.bandRows < g.outH(),
+                "[%s] threads=%d: the channels-last forward should run in bands at a 256 KiB budget, got %s (%s)",
+                g.describe().c_str(), threads, plan.describe().c_str(), s.message().c_str());
+      ctx.check(test::checkEveryPath(ctx, g, 1300 + i++, isaName(activeIsa()), kBudget) > 0, "[%s] ran no plan",
+                g.describe().c_str());
+    }
+  setNumThreads(2);
+}

@@ -40,7 +40,7 @@ void forwardPath(const ConvPlan& p, const ConvGeometry& g, const float* x, const
     case ConvPath::Dense: return denseForwardWhole(g, x, w, bias, y);
     case ConvPath::ByRegion: return denseForwardByRegion(g, p.windows, p.limits.gemmScratchFloats, x, w, bias, y);
     case ConvPath::Direct: return directForward(g, x, w, bias, y, p.imagesInParallel);
-    case ConvPath::ChannelsLast: return forwardChannelsLast(g, x, w, bias, y);
+    case ConvPath::ChannelsLast: return forwardChannelsLast(g, p.bandRows, x, w, bias, y);
     case ConvPath::Depthwise: return depthwiseForwardRows(g, x, w, bias, y);
     case ConvPath::DepthwisePadded: return depthwiseForwardPadded(g, x, w, bias, y);
     case ConvPath::DepthwiseShifted: return depthwiseForwardShifted(g, x, w, bias, y);
@@ -81,7 +81,7 @@ InputSampling samplingOf(const ConvPlan& p, const ConvGeometry& g) {
 
 void runForward(const ConvPlan& p, const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
   if (!p.folded) return forwardPath(p, p.geometry, x, w, bias, y);
-  if (p.sampled) return forwardChannelsLast(p.geometry, x, w, bias, y, samplingOf(p, g));
+  if (p.sampled) return forwardChannelsLast(p.geometry, p.bandRows, x, w, bias, y, samplingOf(p, g));
   ConvGeometry f = p.geometry;
   const int64_t perImage = f.inChannels * f.inH * f.inW;
   thread_local std::vector<float> xs;

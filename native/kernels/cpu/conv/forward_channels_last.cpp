@@ -32,16 +32,33 @@ const float* packWeights(const ConvGeometry& g, const float* w, int64_t coBlock,
 
 }  // namespace
 
-void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y,
-                         const InputSampling& sampling) {
+int64_t channelsLastForwardCopyFloats(const ConvGeometry& g, int64_t bandRows) {
+  const int64_t rows = (bandRows - 1) * g.strideH + g.dilationH * (g.kernelH - 1) + 1;
+  return rows * (g.inW + g.padLeft + g.padRight) * g.inChannels;
+}
+
+int64_t channelsLastForwardSumFloats(const ConvGeometry& g, int64_t bandRows) {
+  return bandRows * g.outW() * forward_tile::shapeFor(g.outChannelsPerGroup()).coBlock;
+}
+
+int64_t channelsLastForwardBandRows(const ConvGeometry& g, int64_t capFloats) {
+  const int64_t rowFloats = (g.inW + g.padLeft + g.padRight) * g.inChannels, extent = g.dilationH * (g.kernelH - 1);
+  const int64_t copyRows = capFloats / rowFloats;  // padded input rows that fit
+  if (copyRows < extent + 1) return 0;
+  const int64_t byCopy = (copyRows - extent - 1) / g.strideH + 1;
+  const int64_t bySums = capFloats / channelsLastForwardSumFloats(g, 1);
+  return std::min({g.outH(), byCopy, bySums});
+}
+
+void forwardChannelsLast(const ConvGeometry& g, int64_t bandRows, const float* x, const float* w, const float* bias,
+                         float* y, const InputSampling& sampling) {
   using namespace forward_tile;
   const Shape shape = shapeFor(g.outChannelsPerGroup());
   const int64_t coBlock = shape.coBlock, tilePixels = shape.pixels;
   const bool narrow = coBlock == kNarrow.coBlock;
   const int64_t C = g.inChannels, cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
   const int64_t OH = g.outH(), OW = g.outW(), P = OH * OW, PW = g.inW + g.padLeft + g.padRight;
-  const int64_t PH = g.inH + g.padTop + g.padBottom, KW = g.kernelW, taps = g.kernelH * KW;
-  const int64_t blocks = (coutG + coBlock - 1) / coBlock, pixelGroups = (P + tilePixels - 1) / tilePixels;
+  const int64_t KW = g.kernelW, taps = g.kernelH * KW, blocks = (coutG + coBlock - 1) / coBlock;
   thread_local ReusableScratch weightScratch;
   const float* packedW = packWeights(g, w, coBlock, weightScratch);  // read by the pool's threads
   std::vector<int64_t> tapOffsets(static_cast<size_t>(taps));  // in floats of the copy
@@ -54,34 +71,45 @@ void forwardChannelsLast(const ConvGeometry& g, const float* x, const float* w, 
 
   parallelFor(g.batch, [&](int64_t n) {
     thread_local std::vector<float> xPad, sums;
-    xPad.resize(static_cast<size_t>(paddedChannelsLastFloats(g)));
-    sums.resize(static_cast<size_t>(P * coBlock));  // a block's sums channels-last, [pixel][coBlock]
+    thread_local std::vector<int64_t> pixelAt;
+    pixelAt.resize(static_cast<size_t>(bandRows * OW));
+    xPad.resize(static_cast<size_t>(channelsLastForwardCopyFloats(g, bandRows)));
+    sums.resize(static_cast<size_t>(channelsLastForwardSumFloats(g, bandRows)));  // [pixel][coBlock]
     const int64_t imageFloats = C * (sampling.sourceH ? sampling.sourceH * sampling.sourceW : g.inH * g.inW);
-    toPaddedChannelsLastRows(g, x + n * imageFloats, 0, PH, xPad.data(), sampling);
-    for (int64_t grp = 0; grp < g.groups; ++grp)
-      for (int64_t block = 0; block < blocks; ++block) {  // a block's weight stays in L2 across the pixels
-        const float* wb = packedW + (grp * blocks + block) * taps * cinG * coBlock;
-        const float* bb = bias ? blockBias.data() + (grp * blocks + block) * coBlock : nullptr;
-        for (int64_t pg = 0; pg < pixelGroups; ++pg) {
-          Tile t;
-          t.pixels = static_cast<int>(std::min<int64_t>(tilePixels, P - pg * tilePixels));
-          for (int s = 0; s < t.pixels; ++s) {
-            const int64_t p = pg * tilePixels + s, oh = p / OW, ow = p % OW;
-            t.x[s] = xPad.data() + (oh * g.strideH * PW + ow * g.strideW) * C + grp * cinG;
-            t.sum[s] = sums.data() + p * coBlock;
-          }
-          if (narrow) ATROUS_X86_CALL(forwardNarrowAvx512, t, wb, tapOffsets.data(), taps, cinG, bb);
-          else ATROUS_X86_CALL(forwardWideAvx512, t, wb, tapOffsets.data(), taps, cinG, bb);
-        }
-        // y[co][p] = sums[p][co] for the block's channels, in 16 x 16 register transposes.
-        const int64_t coBegin = grp * coutG + block * coBlock;
-        const int64_t coCount = std::min<int64_t>(coBlock, coutG - block * coBlock);
-        float* yb = y + (n * g.outChannels + coBegin) * P;
-        for (int64_t co0 = 0; co0 < coCount; co0 += 16)
-          for (int64_t p0 = 0; p0 < P; p0 += 16)
-            ATROUS_X86_CALL(transposeTileAvx512, sums.data() + p0 * coBlock + co0, coBlock, 1,
-                            std::min<int64_t>(16, P - p0), std::min<int64_t>(16, coCount - co0), yb + co0 * P + p0, P);
+    for (int64_t oh0 = 0; oh0 < OH; oh0 += bandRows) {
+      const int64_t oh1 = std::min(OH, oh0 + bandRows), p0 = oh0 * OW, bandPixels = (oh1 - oh0) * OW;
+      const int64_t row0 = oh0 * g.strideH, row1 = (oh1 - 1) * g.strideH + g.dilationH * (g.kernelH - 1) + 1;
+      toPaddedChannelsLastRows(g, x + n * imageFloats, row0, row1, xPad.data(), sampling, row0);
+      for (int64_t q = 0; q < bandPixels; ++q) {  // each pixel's first input in the copy
+        const int64_t oh = oh0 + q / OW, ow = q % OW;
+        pixelAt[q] = ((oh * g.strideH - row0) * PW + ow * g.strideW) * C;
       }
+      for (int64_t grp = 0; grp < g.groups; ++grp)
+        for (int64_t block = 0; block < blocks; ++block) {
+          const float* wb = packedW + (grp * blocks + block) * taps * cinG * coBlock;
+          const float* bb = bias ? blockBias.data() + (grp * blocks + block) * coBlock : nullptr;
+          for (int64_t q = 0; q < bandPixels; q += tilePixels) {
+            Tile t;
+            t.pixels = static_cast<int>(std::min<int64_t>(tilePixels, bandPixels - q));
+            const float* xg = xPad.data() + grp * cinG;
+            for (int s = 0; s < t.pixels; ++s) {
+              t.x[s] = xg + pixelAt[q + s];
+              t.sum[s] = sums.data() + (q + s) * coBlock;
+            }
+            if (narrow) ATROUS_X86_CALL(forwardNarrowAvx512, t, wb, tapOffsets.data(), taps, cinG, bb);
+            else ATROUS_X86_CALL(forwardWideAvx512, t, wb, tapOffsets.data(), taps, cinG, bb);
+          }
+          // y[co][p] = sums[p][co] for the block's channels, in 16 x 16 register transposes.
+          const int64_t coBegin = grp * coutG + block * coBlock;
+          const int64_t coCount = std::min<int64_t>(coBlock, coutG - block * coBlock);
+          float* yb = y + (n * g.outChannels + coBegin) * P + p0;
+          for (int64_t co0 = 0; co0 < coCount; co0 += 16)
+            for (int64_t q0 = 0; q0 < bandPixels; q0 += 16)
+              ATROUS_X86_CALL(transposeTileAvx512, sums.data() + q0 * coBlock + co0, coBlock, 1,
+                              std::min<int64_t>(16, bandPixels - q0), std::min<int64_t>(16, coCount - co0),
+                              yb + co0 * P + q0, P);
+        }
+    }
   });
 }
 

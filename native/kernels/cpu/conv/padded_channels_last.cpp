@@ -39,12 +39,12 @@ inline void transposeTile(const float* __restrict s, int64_t lds, int64_t step, 
 int64_t paddedChannelsLastFloats(const ConvGeometry& g) { return g.inChannels * paddedH(g) * paddedW(g); }
 
 void toPaddedChannelsLastRows(const ConvGeometry& g, const float* x, int64_t rowBegin, int64_t rowEnd, float* xPad,
-                              const InputSampling& sampling) {
+                              const InputSampling& sampling, int64_t bufferRow) {
   const int64_t C = g.inChannels, H = g.inH, W = g.inW, PH = paddedH(g), PW = paddedW(g);
   const int64_t SH = sampling.sourceH ? sampling.sourceH : H, SW = sampling.sourceW ? sampling.sourceW : W;
   for (int64_t row = rowBegin; row < rowEnd; ++row) {
     const int64_t n = row / PH, ih = row % PH - g.padTop;
-    float* d = xPad + row * PW * C;
+    float* d = xPad + (row - bufferRow) * PW * C;
     if (ih < 0 || ih >= H) {
       std::fill(d, d + PW * C, 0.f);
       continue;

@@ -19,9 +19,10 @@ struct InputSampling {
 int64_t paddedChannelsLastFloats(const ConvGeometry& g);
 
 // Padded rows [rowBegin, rowEnd) of the copy of a batch of images (row r = image r / PH, padded
-// row r % PH), on the calling thread; every float of those rows is written.
+// row r % PH), on the calling thread; every float of those rows is written. xPad holds the copy from
+// row bufferRow on (0: the whole copy; rowBegin: a band of rows alone).
 void toPaddedChannelsLastRows(const ConvGeometry& g, const float* x, int64_t rowBegin, int64_t rowEnd, float* xPad,
-                              const InputSampling& sampling = {});
+                              const InputSampling& sampling = {}, int64_t bufferRow = 0);
 
 // The copy of `images` images, spread over the thread pool.
 void toPaddedChannelsLast(const ConvGeometry& g, const float* x, int64_t images, float* xPad,

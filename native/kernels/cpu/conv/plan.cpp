@@ -6,6 +6,7 @@
 
 #include "depthwise.h"
 #include "direct.h"
+#include "forward_channels_last.h"
 #include "forward_tile.h"
 #include "padded_channels_last.h"
 #include "tap_regions.h"
@@ -147,9 +148,8 @@ const char* forwardRefusal(const ConvGeometry& g, ConvPath path, const ConvLimit
       if (!hasActiveIsaVariant<decltype(&forward_tile::forwardWideAvx512)>(
               nullptr, nullptr, ATROUS_X86_ONLY(forward_tile::forwardWideAvx512)))
         return "channels_last (forward) needs AVX-512 (its register tiles exist for AVX-512 only)";
-      if (paddedChannelsLastFloats(g) > channelsLastForwardCap(l) ||
-          g.outH() * g.outW() * forward_tile::shapeFor(g.outChannelsPerGroup()).coBlock > channelsLastForwardCap(l))
-        return "channels_last (forward): one image's padded copy or a block's sums exceed a thread's share of the workspace";
+      if (channelsLastForwardBandRows(g, channelsLastForwardCap(l)) < 1)
+        return "channels_last (forward): the padded input rows or the sums of one output row exceed a thread's share of the workspace";
       return nullptr;
     case ConvPath::Depthwise: return depthwise(g) ? nullptr : "depthwise needs one input channel per group";
     case ConvPath::DepthwisePadded:
@@ -235,8 +235,9 @@ constexpr int64_t kChannelsLastShortImagePixels = 256;
 
 // The channels-last forward tile, measured against the GEMM path (interleaved, 2 threads): S6 folded
 // (28-wide rows) +16% (+7% more since); a 1-d kernel of 2 taps (S5) fwd +3%, bwd-data -10%, so kernels
-// under 4 taps keep the GEMM. Rows a multiple of 16 wide take the NCHW direct tile first (S1, S2: 30-50%
-// faster than this one). Each thread pads and convolves whole images: enough images for every thread.
+// under 4 taps keep the GEMM. Rows a multiple of 16 wide take the NCHW direct tile first where each
+// thread convolves whole images with it (S1, S2: level with this one on 2026-12-04, 30-50% faster before
+// the tile's later gains). Each thread convolves whole images: enough images for every thread.
 bool channelsLastForwardChosen(const ConvGeometry& g, const ConvLimits& l) {
   const bool shortImages = g.outH() * g.outW() <= kChannelsLastShortImagePixels && taps(g) >= 2;
   return runs(g, ConvPass::Forward, ConvPath::ChannelsLast, l) && g.inChannelsPerGroup() >= 2 &&
@@ -275,6 +276,14 @@ ConvPath forwardRule(const ConvGeometry& g, const ConvLimits& l, std::vector<Col
     }
     *why = "under 85% of taps inside (30% with few channels): skip the padding taps by region";
     return ConvPath::ByRegion;
+  }
+  // Where the direct tile would share each image between the threads (one image's padded planes
+  // exceed a thread's share), the channels-last tile keeps an image per thread, copying it in bands of
+  // rows. S3 (8 images of 256 x 64 x 64, 5.3 MB padded), interleaved, 2 threads, 7 rounds: forward
+  // 328 -> 341 GFLOP/s; its data gradient (the same rule on the transposed conv), 3 rounds: 320 -> 337.
+  if (channelsLastForwardChosen(g, l) && directChosen(g, l) && !directImagesInParallel(g, l)) {
+    *why = "AVX-512, an image per thread in bands of rows, where the direct tile would share each image";
+    return ConvPath::ChannelsLast;
   }
   if (directChosen(g, l)) {
     *why = "AVX-512, stride-1 columns, rows 64 wide (or a multiple of 16 with an image per thread)";
@@ -407,7 +416,9 @@ int64_t pathWorkspaceFloats(const ConvPlan& p) {
       if (p.pass == ConvPass::Forward) {
         const int64_t coBlock = forward_tile::shapeFor(coutG).coBlock, blocks = (coutG + coBlock - 1) / coBlock;
         return g.groups * blocks * coBlock * (taps(g) * cinG + 1) +
-               std::min(T, g.batch) * (paddedChannelsLastFloats(g) + P * coBlock);
+               std::min(T, g.batch) * (channelsLastForwardCopyFloats(g, p.bandRows) +
+                                       channelsLastForwardSumFloats(g, p.bandRows) +
+                                       p.bandRows * g.outW() * 2);  // and each band pixel's int64 offset
       }
       const int64_t perImage = paddedChannelsLastFloats(g);
       return (p.perThread ? T * perImage : p.pathChunkImages * perImage) + kWeightPiecesPerThread * T * wsize;
@@ -436,6 +447,7 @@ void finishPlan(ConvPlan* p, const ConvChoice& choice, Status* status) {
     case ConvPath::ByTap: p->pathChunkImages = equalChunkImages(g.batch, p->limits.byTapFloats / byTapFloatsPerImage(g)); break;
     case ConvPath::ChannelsLast:
       if (p->pass == ConvPass::Weight) sizeChannelsLastWeight(p);
+      else p->bandRows = channelsLastForwardBandRows(g, channelsLastForwardCap(p->limits));
       break;
     case ConvPath::ByColumns:
       p->tilePixels = std::clamp<int64_t>(p->limits.gemmScratchFloats / (g.inChannelsPerGroup() * taps(g)), 1,
@@ -548,7 +560,9 @@ const char* convPathRefusal(const ConvGeometry& g, ConvPass pass, ConvPath path,
 
 std::string ConvPlan::describe() const {
   std::string s = convPathName(path);
-  if (!inner.empty()) s += std::string(" -> ") + convPathName(innerPath);
+  if (path == ConvPath::ChannelsLast && pass == ConvPass::Forward && bandRows < geometry.outH())
+    s += " (bands of " + std::to_string(bandRows) + " rows)";
+  if (!inner.empty()) s += std::string(" -> ") + inner[0].describe();
   if (folded)
     s += " (stride folded " + std::to_string(fold.factorH) + "x" + std::to_string(fold.factorW) +
          (sampled ? ", read through the fold)" : ", chunks of " + std::to_string(chunkImages) + " images)");

@@ -97,6 +97,7 @@ struct ConvPlan {
   bool perThread = false;         // channels_last weight: pieces pad their own images; dense weight: per-thread dW copies
   int64_t pathChunkImages = 0;    // by_tap, channels_last weight: images per chunk of copies
   int64_t tilePixels = 0;         // by_columns, dense weight: output pixels per column tile
+  int64_t bandRows = 0;           // channels_last forward: output rows per band (all of them where the copy fits)
   int64_t workspaceBytes = 0;
   const char* why = "";           // the rule that chose the path (or "forced")
   std::string describe() const;   // "direct (folded 2x2)", "as_forward -> channels_last", ...
