@@ -69,7 +69,7 @@ void depthwiseForwardShifted(const ConvGeometry& g, const float* x, const float*
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t PH = H + g.padTop + g.padBottom, mult = g.outChannelsPerGroup(), plane = PH * OW;
   const depthwise::RowKernels& rows = depthwise::activeRowKernels();
-  parallelRuns(g.batch * g.inChannels, [&](int64_t begin, int64_t end) {
+  parallelRanges(g.batch * g.inChannels, mult * OH * OW * KH * KW, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t n = task / g.inChannels, ci = task % g.inChannels;
       thread_local ReusableScratch scratch;
@@ -89,12 +89,12 @@ void depthwiseForwardShifted(const ConvGeometry& g, const float* x, const float*
 
 // Stride-1 rows: the plane is copied once into a zero-padded buffer, so that every tap of every
 // output row lands inside it and a row takes all its taps in one vector pass, with no border cases.
-// Each thread takes runs of consecutive planes (parallelRuns), so its reads and writes stream.
+// Each thread takes runs of consecutive planes (parallelRanges), so its reads and writes stream.
 void depthwiseForwardPadded(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t PH = H + g.padTop + g.padBottom, PW = W + g.padLeft + g.padRight, mult = g.outChannelsPerGroup();
   const depthwise::RowKernels& rows = depthwise::activeRowKernels();
-  parallelRuns(g.batch * g.inChannels, [&](int64_t begin, int64_t end) {
+  parallelRanges(g.batch * g.inChannels, mult * OH * OW * KH * KW, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t n = task / g.inChannels, ci = task % g.inChannels;
       thread_local ReusableScratch scratch;
@@ -125,7 +125,7 @@ void depthwiseForwardPadded(const ConvGeometry& g, const float* x, const float* 
 void depthwiseForwardRows(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
-  parallelRuns(g.batch * g.outChannels, [&](int64_t begin, int64_t end) {
+  parallelRanges(g.batch * g.outChannels, OH * OW * KH * KW, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t n = task / g.outChannels, co = task % g.outChannels, ci = co / mult;
       const float* xp = x + (n * g.inChannels + ci) * H * W;
@@ -155,7 +155,7 @@ void depthwiseForwardRows(const ConvGeometry& g, const float* x, const float* w,
 void depthwiseBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
-  parallelRuns(g.batch * g.inChannels, [&](int64_t begin, int64_t end) {
+  parallelRanges(g.batch * g.inChannels, mult * OH * OW * KH * KW, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t n = task / g.inChannels, ci = task % g.inChannels;
       float* dxp = dx + (n * g.inChannels + ci) * H * W;
