@@ -6,6 +6,7 @@
 #include "batchnorm_rows.h"
 #include "cpu_features.h"
 #include "nn_checks.h"
+#include "parallel_ranges.h"
 #include "thread_pool.h"
 
 namespace atrous {
@@ -96,7 +97,7 @@ Status batchNormForwardTrain(const BatchNormShape& s, ConstFloatSpan x, ConstFlo
   const int64_t count = s.batch * s.spatial;
   const bnrows::Kernels& rows = bnrows::active();
 
-  parallelFor(s.channels, [&](int64_t c) {
+  parallelEach(s.channels, 3 * s.batch * s.spatial, [&](int64_t c) {
     double sum = 0;
     forEachBlock(s, c, [&](int64_t o) { sum += rows.sum(x.data + o, s.spatial); });
     const double mean = sum / static_cast<double>(count);
@@ -130,7 +131,7 @@ Status batchNormForwardEval(const BatchNormShape& s, ConstFloatSpan x, ConstFloa
   }
 
   const bnrows::Kernels& rows = bnrows::active();
-  parallelFor(s.channels, [&](int64_t c) {
+  parallelEach(s.channels, 3 * s.batch * s.spatial, [&](int64_t c) {
     const double mean = runningMean.data[c];
     const double invStd = 1.0 / std::sqrt(static_cast<double>(runningVar.data[c]) + eps);
     saveMean.data[c] = static_cast<float>(mean);
@@ -151,7 +152,7 @@ Status batchNormBackward(const BatchNormShape& s, ConstFloatSpan x, ConstFloatSp
   const double count = static_cast<double>(s.batch * s.spatial);
   const bnrows::Kernels& rows = bnrows::active();
 
-  parallelFor(s.channels, [&](int64_t c) {
+  parallelEach(s.channels, 3 * s.batch * s.spatial, [&](int64_t c) {
     const double mean = saveMean.data[c], invStd = saveInvStd.data[c];
     double sumDy = 0, sumDyCentered = 0;  // Σ g and Σ g·(x − mean), g: dy through the fused ReLU if any
     forEachBlock(s, c, [&](int64_t o) {

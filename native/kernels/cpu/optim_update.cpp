@@ -5,22 +5,16 @@
 #include <string>
 
 #include "nn_checks.h"
+#include "parallel_ranges.h"
 #include "thread_pool.h"
 
 namespace atrous {
 namespace {
 
-constexpr int64_t kChunk = 1 << 14;  // elements per task: big enough to amortise the pool
-
-// body(begin, end) over [0, n) in chunks, on the pool when there is more than one chunk.
+// body(begin, end) over [0, n): contiguous ranges on the pool when there is enough work.
 template <typename Body>
 void forChunks(int64_t n, Body body) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  if (chunks <= 1) {
-    body(int64_t{0}, n);
-    return;
-  }
-  parallelFor(chunks, [&](int64_t c) { body(c * kChunk, std::min(n, (c + 1) * kChunk)); });
+  parallelRanges(n, 1, body);
 }
 
 }  // namespace

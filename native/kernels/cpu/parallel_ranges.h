@@ -38,4 +38,13 @@ void parallelRanges(int64_t count, int64_t costPerItem, const Body& body) {
   });
 }
 
+// body(i) for every i in [0, count), over parallelRanges' contiguous ranges (per-item kernels: a
+// channel of batch norm, where items handed out one at a time alternated between the threads).
+template <typename Body>
+void parallelEach(int64_t count, int64_t costPerItem, const Body& body) {
+  parallelRanges(count, costPerItem, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) body(i);
+  });
+}
+
 }  // namespace atrous
