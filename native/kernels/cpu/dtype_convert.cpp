@@ -4,12 +4,10 @@
 #include <cstring>
 #include <utility>
 
-#include "thread_pool.h"
+#include "parallel_ranges.h"
 
 namespace atrous {
 namespace {
-
-constexpr int64_t kChunk = 1 << 16;
 
 template <typename T>
 T readAt(const uint8_t* bytes, int64_t i) {
@@ -20,16 +18,9 @@ T readAt(const uint8_t* bytes, int64_t i) {
 
 template <typename Convert>
 void convertAll(int64_t n, float* out, Convert convert) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  auto body = [&](int64_t c) {
-    const int64_t end = std::min(n, (c + 1) * kChunk);
-    for (int64_t i = c * kChunk; i < end; ++i) out[i] = convert(i);
-  };
-  if (chunks <= 1) {
-    if (n > 0) body(0);
-  } else {
-    parallelFor(chunks, body);
-  }
+  parallelRanges(n, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = convert(i);
+  });
 }
 
 }  // namespace

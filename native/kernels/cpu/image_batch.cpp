@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "thread_pool.h"
+#include "parallel_ranges.h"
 
 namespace atrous {
 
@@ -67,11 +67,7 @@ Status gatherImageBatch(const ImageBatchSpec& spec, const uint8_t* src, long lon
       }
     }
   };
-  if (indexCount > 1) {
-    parallelFor(indexCount, one);
-  } else if (indexCount == 1) {
-    one(0);
-  }
+  parallelEach(indexCount, plane, one);
   return Status::ok();
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "../parallel_ranges.h"
 #include "../thread_pool.h"
 #include "../../portability.h"
 
@@ -99,7 +100,7 @@ void directForward(const ConvGeometry& g, const float* x, const float* w, const 
   std::vector<float> padded(static_cast<size_t>(paddedFloats(g)));
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      parallelFor(cinG, [&](int64_t c) { padChannel(g, imageOf(n, grp), c, padded.data()); });
+      parallelEach(cinG, PH * PW, [&](int64_t c) { padChannel(g, imageOf(n, grp), c, padded.data()); });
       // A task is one tile group for every block of output channels: the blocks reuse its input rows
       // from L1, and the threads meet at the task counter once per group, not once per tile.
       parallelFor(tileGroups, [&](int64_t tileGroup) {
