@@ -8,13 +8,18 @@
 //   torch  F.conv2d / F.conv1d (S5: F.pad then conv1d) in a PyTorch worker (scripts/torch-op-worker.py).
 // Passes: fwd (inputs not requiring grad) and fwdbwd (input and weight requiring grad, their .grad
 // cleared, then y.sum().backward(): forward, sum, data and weight gradients; both sides alike).
+// --clear-grads says how ours are cleared: 'null' (x.grad = null, as torch's x.grad = None: each call's
+// gradients are new memory the collector frees later) or 'zero-grad' (an optimizer's zeroGrad(), the
+// training loop's way: set to null too, the buffers kept for the next backward). PyTorch's side is
+// x.grad = None either way (what its zero_grad(set_to_none=True) does).
 // Each side's figure is the median of its per-round medians (median of --repeats after a warm-up of
 // 30 calls or 1.5 s, whichever comes first, on both sides).
 // GFLOP/s are nominal (2*N*Cout*OH*OW*Cin/groups*k*k per pass, fwdbwd counts three passes).
 // Then at.linear(x, w) (x M x K, w N x K, no bias) against torch's x @ w.T, forward only.
 //
 // Usage: node scripts/bench-api-vs-torch.mjs [--rounds 3] [--repeats 5] [--threads 2] [--shapes S1,S7]
-//        [--passes fwd,fwdbwd] [--linear 512,1024,2048 | --linear none] [--bench build-native/atrous_bench]
+//        [--passes fwd,fwdbwd] [--clear-grads null|zero-grad] [--linear 512,1024,2048 | --linear none]
+//        [--bench build-native/atrous_bench]
 //        [--python /usr/bin/python3]
 // The PyTorch worker runs with GLIBC_TUNABLES=TORCH_GLIBC_TUNABLES (scripts/bench-common.cjs: glibc's mmap
 // and trim thresholds raised); the atrous addon raises the same two itself when it loads (unless
@@ -41,6 +46,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     shapes: { type: 'string', default: '' },
     passes: { type: 'string', default: 'fwd,fwdbwd' },
+    'clear-grads': { type: 'string', default: 'null' },
     linear: { type: 'string', default: '512,1024,2048' },
     bench: { type: 'string', default: path.join(root, 'build-native', 'atrous_bench') }, // given: used as it is
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -56,6 +62,8 @@ const repeats = positive('repeats', values.repeats);
 const threads = positive('threads', values.threads);
 const passes = values.passes.split(',').filter(Boolean);
 for (const p of passes) if (p !== 'fwd' && p !== 'fwdbwd') throw new RangeError(`--passes expects fwd and/or fwdbwd, but got '${p}'`);
+const clearGrads = values['clear-grads'];
+if (clearGrads !== 'null' && clearGrads !== 'zero-grad') throw new RangeError(`--clear-grads expects null or zero-grad, but got '${clearGrads}'`);
 const linearSizes = values.linear === 'none' ? [] : values.linear.split(',').filter(Boolean).map((s) => positive('linear', s));
 const suite = JSON.parse(fs.readFileSync(path.join(root, 'native', 'bench', 'conv-suite.json'), 'utf8')).shapes;
 const wanted = values.shapes.split(',').filter(Boolean);
@@ -138,9 +146,14 @@ function apiConvRunner(s, pass) {
   const opts = { stride: s.stride, padding: s.causal ? 'causal' : s.pad, dilation: s.dil, groups: s.groups };
   const forward = () => (oneD ? at.conv1d(x, w, b, opts) : at.conv2d(x, w, b, opts));
   if (!grad) return forward;
+  const optimizer = clearGrads === 'zero-grad' ? new at.optim.SGD([x, w], { lr: 0.1 }) : null; // never stepped
   return () => {
-    x.grad = null;
-    w.grad = null;
+    if (optimizer) {
+      optimizer.zeroGrad();
+    } else {
+      x.grad = null;
+      w.grad = null;
+    }
     forward().sum().backward();
   };
 }
@@ -160,7 +173,7 @@ function nativeSeconds(s, pass) {
 
 // --- the run ---
 const version = await torch({ op: 'version' });
-for (const line of header({ root, threads, at, extra: [`torch ${version.torch} (mkldnn=${version.mkldnn}, threads=${version.threads}, BLAS ${version.blas})`] })) console.log(line);
+for (const line of header({ root, threads, at, extra: [`torch ${version.torch} (mkldnn=${version.mkldnn}, threads=${version.threads}, BLAS ${version.blas})`, `fwdbwd clears atrous's gradients with ${clearGrads === 'null' ? 'x.grad = null' : 'an optimizer\'s zeroGrad()'}, PyTorch's with x.grad = None`] })) console.log(line);
 console.log(`# medians over ${rounds} interleaved rounds (api, native, torch) of median-of-${repeats} after a warm-up; nominal GFLOP/s`);
 console.log('# vs torch = torch time / api time (> 1: atrous faster); api/native = API time / native bench time (the JS layer\'s cost: allocation, autograd, sum, GC)');
 
