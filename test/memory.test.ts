@@ -220,9 +220,43 @@ describe('memory', () => {
     for (let s = 0; s < 3; s++) run();
     const fresh = freshBufferCount();
     for (let s = 0; s < 6; s++) run();
-    // Each step's weight gradient comes from the pool and goes back to it once copied into the kept buffer.
+    // Each step's weight gradient comes from the pool, and zeroGrad() gives it back for the next one.
     expect(freshBufferCount() - fresh).toBe(0);
     expect(net.conv.weight.grad!.toFloat32Array().every(Number.isFinite)).toBe(true);
+  });
+
+  it('zeroGrad() gives a pooled gradient back: the next backward takes it over, and the old grad and its views throw', () => {
+    const n = 64 * 1024; // 256 KiB: pooled
+    const wValues = seededValues(n, 12);
+    const x = at.tensor(seededValues(n, 11), [n], { requiresGrad: true });
+    const w = at.tensor(wValues, [n]);
+    const opt = new at.optim.SGD([x], { lr: 0.1 }); // never stepped: x stays put
+    const run = () => {
+      opt.zeroGrad();
+      x.mul(w).sum().backward();
+    };
+    at.emptyCache();
+    run();
+    run();
+    const old = x.grad!;
+    const view = old.reshape([2, n / 2]);
+    const fresh = freshBufferCount();
+    const bytes = at.memory().bytes;
+    run();
+    expect(() => old.toFloat32Array()).toThrow(/released by zeroGrad\(\)/);
+    expect(() => view.toFloat32Array()).toThrow(/released by zeroGrad\(\)/);
+    expect(x.grad!.toFloat32Array()).toEqual(wValues); // d/dx sum(x * w) = w
+    for (let s = 0; s < 5; s++) run();
+    expect(freshBufferCount() - fresh).toBe(0);
+    // In the pool: one buffer (the product's). x's gradient went back by zeroGrad() and came out again
+    // as the next one, taken over; a copy into a kept buffer would leave the backward's own here too.
+    expect(at.memory().pooledBytes).toBe(n * 4);
+    // The gradient is the user's: not counted, so at.memory() does not grow with it.
+    expect(at.memory().bytes).toBe(bytes);
+    // Dropped instead (x.grad = null), it is left to the collector, and the next backward still works.
+    x.grad = null;
+    x.mul(w).sum().backward();
+    expect(x.grad!.toFloat32Array()).toEqual(wValues);
   });
 
   it('a loss outside any module saves its probabilities in pooled memory, which backward() hands back', () => {
@@ -234,8 +268,9 @@ describe('memory', () => {
       opt.zeroGrad();
       at.crossEntropy(logits, y).backward();
     }
-    // The probabilities crossEntropy saved and the gradient it made (copied into the leaf's kept grad).
-    expect(at.memory().pooledBytes).toBe(2 * logits.numel * 4);
+    // The probabilities crossEntropy saved. The gradient it made is the leaf's grad itself (taken over,
+    // not copied into a kept buffer), and the one before it went back to the pool for that gradient.
+    expect(at.memory().pooledBytes).toBe(logits.numel * 4);
     expect(logits.grad!.toFloat32Array().every(Number.isFinite)).toBe(true);
   });
 

@@ -62,6 +62,12 @@ interface Block {
   busy: number;
   /** t.dispose() asked for it: a release it had to wait for (a pending backward, an async op) comes then, with its reason. */
   disposed: boolean;
+  /**
+   * A leaf's gradient (disown): the user's, so neither counted nor registered with the collector (a
+   * dropped gradient is freed like plain memory), but its holders are still known, so zeroGrad() can
+   * hand the buffer back (recycleGradient) instead of copying the next gradient into a kept one.
+   */
+  userOwned: boolean;
   released: boolean;
   /** Why it was released (for the error a stale use gets). */
   reason: string;
@@ -147,7 +153,7 @@ function giveBack(buffer: ArrayBuffer): void {
 }
 
 function track<T extends Tracked>(storage: T, bytes: number, device: Device): T {
-  const block: Block = { device, bytes, savedBy: 0, pinned: false, busy: 0, disposed: false, released: false, reason: '' };
+  const block: Block = { device, bytes, savedBy: 0, pinned: false, busy: 0, disposed: false, userOwned: false, released: false, reason: '' };
   blocks.set(storage, block);
   collected.register(storage, block, storage);
   const c = live[device];
@@ -237,22 +243,31 @@ export function addHolder(storage: unknown, holder: StorageHolder): void {
 }
 
 /**
- * The user owns storage from now on (a gradient a leaf took): on the CPU it stops being tracked and
- * becomes plain memory (see acquirePlainFloat32 for why tracked memory the user drops is slow to
- * come back); a DeviceBuffer stays tracked and is pinned.
+ * The user owns storage from now on (a gradient a leaf took). On the CPU it leaves the counts and the
+ * collector's registry, so a gradient the user drops is freed like plain memory (see
+ * acquirePlainFloat32 for why registered memory is slow to come back), but its tensors stay known:
+ * recycleGradient() can still hand it back. A DeviceBuffer stays tracked and is pinned.
  */
 export function disown(storage: unknown): void {
   const block = blockOf(storage);
   if (block === undefined || block.released) return;
-  if (block.device === 'cuda') {
-    block.pinned = true;
-    return;
-  }
-  block.released = true;
+  block.pinned = true;
+  if (block.device === 'cuda' || block.userOwned) return;
+  block.userOwned = true;
   collected.unregister(storage as object);
-  blocks.delete(storage as object);
-  holders.delete(storage as object);
   forget(block);
+}
+
+/**
+ * zeroGrad(): a leaf's own gradient (disowned CPU storage) goes back to the free lists, its tensors
+ * released with reason, unless a pending backward saved it or an async op reads it. Returns whether it
+ * did (else the caller keeps the buffer by other means).
+ */
+export function recycleGradient(storage: unknown, reason: string): boolean {
+  const block = blockOf(storage);
+  if (block === undefined || !block.userOwned || block.released || block.busy > 0 || block.savedBy > 0) return false;
+  releaseBlock(storage, block, reason);
+  return true;
 }
 
 /** Whether storage is pooled, live and not pinned: a graph's, which nothing outside it holds yet. */
@@ -337,7 +352,7 @@ function releaseBlock(storage: unknown, block: Block, reason: string): void {
   block.released = true;
   block.reason = reason;
   collected.unregister(storage as object);
-  forget(block);
+  if (!block.userOwned) forget(block); // a user-owned block left the counts when it was disowned
   if (block.device === 'cuda') {
     (storage as DeviceBuffer).release(); // the buffer itself now has length 0: its tensors see that
   } else {
@@ -372,6 +387,11 @@ export function reclaim(view: Float32Array, reason: string): Float32Array {
   block.reason = reason;
   collected.unregister(view);
   holders.delete(view);
+  if (block.userOwned) {
+    blocks.delete(view);
+    plainReleases.set(view, reason);
+    return moved;
+  }
   forget(block);
   return track(moved, block.bytes, 'cpu');
 }

@@ -5,7 +5,7 @@ import { type GradNode, type GraphTensor, makeGradNode, pinIfUserVisible, runBac
 import { native } from '../native/load-addon';
 import { checkForward, isAnomalyEnabled } from './anomaly';
 import { expectCuda } from '../native/cuda-status';
-import { addHolder, disown, dispose, markReleased, pin, reclaim, release, releaseOwned, releaseReason } from './memory';
+import { addHolder, disown, dispose, isGraphOwned, markReleased, pin, reclaim, recycleGradient, release, releaseOwned, releaseReason } from './memory';
 import * as activation from '../ops/activation';
 import * as elementwise from '../ops/elementwise';
 import * as shapeOps from '../ops/shape';
@@ -99,12 +99,16 @@ export class Tensor implements GraphTensor {
   accumulateGrad(g: Storage, owned = false): void {
     if (!this.leafRequiresGrad) return;
     if (this.grad === null) {
-      // The buffer of the previous step's gradient (handed back by releaseGrad) when it still fits,
-      // else g itself when the engine hands it over, else a copy.
+      // g itself when the engine hands over pooled CPU memory (zeroGrad() gave the last step's buffer
+      // back to the pool), else the previous step's buffer (kept by releaseGrad) when it still fits,
+      // else g when handed over, else a copy.
       const spare = this.spareGrad;
       this.spareGrad = null;
       let storage: Storage;
-      if (spare !== null && spare.length === g.length && deviceOf(spare) === deviceOf(g)) {
+      if (owned && g instanceof Float32Array && isGraphOwned(g)) {
+        storage = g;
+        disown(g);
+      } else if (spare !== null && spare.length === g.length && deviceOf(spare) === deviceOf(g)) {
         copyInto(spare, g);
         storage = spare;
       } else {
@@ -131,6 +135,9 @@ export class Tensor implements GraphTensor {
     this.ownGrad = null;
     const reason = 'the gradient of a parameter, released by zeroGrad()';
     if (grad.storage instanceof Float32Array) {
+      // Back to the pool, which serves the next backward's gradient (taken over without a copy); else
+      // (a gradient the engine did not hand over, or one a pending backward saved) kept as the spare.
+      if (recycleGradient(grad.storage, reason)) return;
       this.spareGrad = grad.storage.length > 0 ? reclaim(grad.storage, reason) : null;
     } else {
       releaseOwned(grad.storage, reason); // back to the device's stream-ordered pool, which serves the next step
