@@ -3,12 +3,18 @@
 
 Usage (after `npm run bench:native` has built build-native/atrous_bench):
     /usr/bin/python3 scripts/bench-conv-vs-torch.py [--rounds 3] [--repeats 5] [--threads 2] [--shapes S1,S4]
+        [--passes fwd,bwd-data,bwd-weight] [--paths auto,direct,...] [--bench PATH[,PATH]]
 
 For each shape of native/bench/conv-suite.json and each pass (fwd, bwd-data, bwd-weight), it
 alternates `atrous_bench conv --shape ID --pass P` (ours, in its own process, timed inside it) with
 PyTorch timing the same pass in this process, `rounds` times, and reports the median of each side's
 per-round medians as nominal GFLOP/s and their ratio. Needs Debian's python3-torch (apt).
 PyTorch's causal conv1d (S5) is F.pad followed by conv1d, as PyTorch code does it.
+
+To compare ways of running ours in the same rounds: --paths auto,direct,channels_last runs each forced
+path (ATROUS_CONV_PATH; auto is the planner's choice) as its own column, and --bench A,B runs each
+build's bench (two checkouts' build-native/atrous_bench); every variant alternates with PyTorch.
+--passes fwd,bwd-data limits the passes.
 """
 import argparse
 import json
@@ -93,8 +99,10 @@ def median_seconds(run, repeats):
     return statistics.median(times)
 
 
-def ours_seconds(bench, shape_id, pass_name, repeats, threads):
+def ours_seconds(bench, shape_id, pass_name, repeats, threads, path="auto"):
     env = dict(os.environ, ATROUS_NUM_THREADS=str(threads))
+    if path != "auto":
+        env["ATROUS_CONV_PATH"] = path
     out = subprocess.run([bench, "conv", "--shape", shape_id, "--pass", pass_name, "--repeats", str(repeats)],
                          check=True, capture_output=True, text=True, cwd=ROOT, env=env).stdout
     fields = dict(kv.split("=") for kv in out.split())
@@ -107,37 +115,56 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--shapes", default="")
+    ap.add_argument("--passes", default=",".join(PASSES))
+    ap.add_argument("--paths", default="auto")
     ap.add_argument("--bench", default=os.path.join(ROOT, "build-native", "atrous_bench"))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     suite = json.load(open(os.path.join(ROOT, "native", "bench", "conv-suite.json")))["shapes"]
     wanted = set(filter(None, a.shapes.split(",")))
+    passes = [p for p in a.passes.split(",") if p]
+    for p in passes:
+        if p not in PASSES:
+            sys.exit(f"--passes expects some of {','.join(PASSES)}, but got '{p}'")
+    benches = [b for b in a.bench.split(",") if b]
+    variants = [(b, path) for b in benches for path in a.paths.split(",") if path]
+    names = ["atrous"] if len(variants) == 1 else [
+        (f"#{benches.index(b) + 1}:" if len(benches) > 1 else "") + path for b, path in variants]
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"# {' '.join(sys.argv)}")
     print(f"# machine: {cpu}, {os.cpu_count()} cpus; threads={a.threads}; torch {torch.__version__} "
           f"(mkldnn={torch.backends.mkldnn.is_available()}); python {platform.python_version()}")
-    print(f"# nominal GFLOP/s, median over {a.rounds} interleaved rounds of median-of-{a.repeats}")
-    print(f"{'id':4} {'pass':10} {'atrous':>8} {'torch':>8} {'ratio':>6}")
+    for i, b in enumerate(benches):
+        if len(benches) > 1:
+            print(f"# #{i + 1}: {b}")
+    print(f"# nominal GFLOP/s, median over {a.rounds} interleaved rounds of median-of-{a.repeats}; "
+          "ratio = torch time / atrous time")
+    print(f"{'id':4} {'pass':10} " + " ".join(f"{n:>18}" for n in names) + f" {'torch':>8} " +
+          " ".join(f"{'ratio':>6}" for _ in names))
     totals = {}
     for s in suite:
         if wanted and s["id"] not in wanted:
             continue
         g = geometry(s)
         fl = flops(g)
-        for p in PASSES:
+        for p in passes:
             run = torch_runner(g, p)
-            ours, theirs = [], []
+            ours, theirs = [[] for _ in variants], []
             for _ in range(a.rounds):
-                ours.append(ours_seconds(a.bench, s["id"], p, a.repeats, a.threads))
+                for i, (b, path) in enumerate(variants):
+                    ours[i].append(ours_seconds(b, s["id"], p, a.repeats, a.threads, path))
                 theirs.append(median_seconds(run, a.repeats))
-            o, t = statistics.median(ours), statistics.median(theirs)
+            o = [statistics.median(v) for v in ours]
+            t = statistics.median(theirs)
             totals.setdefault(s["id"], [0.0, 0.0])
-            totals[s["id"]][0] += o
+            totals[s["id"]][0] += o[0]
             totals[s["id"]][1] += t
-            print(f"{s['id']:4} {p:10} {fl / o * 1e-9:8.1f} {fl / t * 1e-9:8.1f} {t / o:6.2f}", flush=True)
-    print("\n# forward+backward (sum of the three passes' median times): ratio = torch time / atrous time")
-    for sid, (o, t) in totals.items():
-        print(f"{sid:4} fwd+bwd    atrous {o * 1e3:8.1f} ms  torch {t * 1e3:8.1f} ms  ratio {t / o:5.2f}")
+            print(f"{s['id']:4} {p:10} " + " ".join(f"{fl / x * 1e-9:18.1f}" for x in o) +
+                  f" {fl / t * 1e-9:8.1f} " + " ".join(f"{t / x:6.2f}" for x in o), flush=True)
+    if passes == PASSES:
+        print(f"\n# forward+backward (sum of the three passes' median times, {names[0]}): ratio = torch time / atrous time")
+        for sid, (o, t) in totals.items():
+            print(f"{sid:4} fwd+bwd    atrous {o * 1e3:8.1f} ms  torch {t * 1e3:8.1f} ms  ratio {t / o:5.2f}")
 
 
 if __name__ == "__main__":
