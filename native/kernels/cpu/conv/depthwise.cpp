@@ -69,20 +69,18 @@ void depthwiseForwardShifted(const ConvGeometry& g, const float* x, const float*
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t PH = H + g.padTop + g.padBottom, mult = g.outChannelsPerGroup(), plane = PH * OW;
   const depthwise::RowKernels& rows = depthwise::activeRowKernels();
-  parallelRanges(g.batch * g.inChannels, mult * OH * OW * KH * KW, [&](int64_t begin, int64_t end) {
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t n = task / g.inChannels, ci = task % g.inChannels;
-      thread_local ReusableScratch scratch;
-      float* shifted = scratch.floats(KW * plane);  // [kw][PH][OW]
-      shiftColumns(g, x + (n * g.inChannels + ci) * H * W, shifted);
-      const float* tapSrc[64];
-      for (int64_t kh = 0; kh < KH; ++kh)
-        for (int64_t kw = 0; kw < KW; ++kw) tapSrc[kh * KW + kw] = shifted + kw * plane + kh * g.dilationH * OW;
-      for (int64_t co = ci * mult; co < (ci + 1) * mult; ++co) {
-        float* yp = y + (n * g.outChannels + co) * OH * OW;
-        std::fill(yp, yp + OH * OW, bias ? bias[co] : 0.f);
-        rows.accumulateTaps(yp, tapSrc, w + co * KH * KW, static_cast<int>(KH * KW), OH * OW);
-      }
+  parallelEach(g.batch * g.inChannels, mult * OH * OW * KH * KW, [&](int64_t task) {
+    const int64_t n = task / g.inChannels, ci = task % g.inChannels;
+    thread_local ReusableScratch scratch;
+    float* shifted = scratch.floats(KW * plane);  // [kw][PH][OW]
+    shiftColumns(g, x + (n * g.inChannels + ci) * H * W, shifted);
+    const float* tapSrc[64];
+    for (int64_t kh = 0; kh < KH; ++kh)
+      for (int64_t kw = 0; kw < KW; ++kw) tapSrc[kh * KW + kw] = shifted + kw * plane + kh * g.dilationH * OW;
+    for (int64_t co = ci * mult; co < (ci + 1) * mult; ++co) {
+      float* yp = y + (n * g.outChannels + co) * OH * OW;
+      std::fill(yp, yp + OH * OW, bias ? bias[co] : 0.f);
+      rows.accumulateTaps(yp, tapSrc, w + co * KH * KW, static_cast<int>(KH * KW), OH * OW);
     }
   });
 }
@@ -125,27 +123,25 @@ void depthwiseForwardPadded(const ConvGeometry& g, const float* x, const float* 
 void depthwiseForwardRows(const ConvGeometry& g, const float* x, const float* w, const float* bias, float* y) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
-  parallelRanges(g.batch * g.outChannels, OH * OW * KH * KW, [&](int64_t begin, int64_t end) {
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t n = task / g.outChannels, co = task % g.outChannels, ci = co / mult;
-      const float* xp = x + (n * g.inChannels + ci) * H * W;
-      const float* wk = w + co * KH * KW;
-      float* yp = y + (n * g.outChannels + co) * OH * OW;
-      const float b = bias ? bias[co] : 0.f;
-      for (int64_t oh = 0; oh < OH; ++oh) {
-        float* yr = yp + oh * OW;
-        std::fill(yr, yr + OW, b);
-        for (int64_t kh = 0; kh < KH; ++kh) {
-          const int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
-          if (ih < 0 || ih >= H) continue;
-          const float* xr = xp + ih * W;
-          for (int64_t kw = 0; kw < KW; ++kw) {
-            const int64_t off = kw * g.dilationW - g.padLeft;
-            int64_t lo, hi;
-            validRange(off, sw, W, OW, &lo, &hi);
-            const float wv = wk[kh * KW + kw];
-            for (int64_t ow = lo; ow < hi; ++ow) yr[ow] += wv * xr[ow * sw + off];
-          }
+  parallelEach(g.batch * g.outChannels, OH * OW * KH * KW, [&](int64_t task) {
+    const int64_t n = task / g.outChannels, co = task % g.outChannels, ci = co / mult;
+    const float* xp = x + (n * g.inChannels + ci) * H * W;
+    const float* wk = w + co * KH * KW;
+    float* yp = y + (n * g.outChannels + co) * OH * OW;
+    const float b = bias ? bias[co] : 0.f;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      float* yr = yp + oh * OW;
+      std::fill(yr, yr + OW, b);
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+        if (ih < 0 || ih >= H) continue;
+        const float* xr = xp + ih * W;
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          const int64_t off = kw * g.dilationW - g.padLeft;
+          int64_t lo, hi;
+          validRange(off, sw, W, OW, &lo, &hi);
+          const float wv = wk[kh * KW + kw];
+          for (int64_t ow = lo; ow < hi; ++ow) yr[ow] += wv * xr[ow * sw + off];
         }
       }
     }
@@ -155,31 +151,29 @@ void depthwiseForwardRows(const ConvGeometry& g, const float* x, const float* w,
 void depthwiseBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
   const int64_t OH = g.outH(), OW = g.outW(), H = g.inH, W = g.inW, KH = g.kernelH, KW = g.kernelW;
   const int64_t mult = g.outChannelsPerGroup(), sw = g.strideW;
-  parallelRanges(g.batch * g.inChannels, mult * OH * OW * KH * KW, [&](int64_t begin, int64_t end) {
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t n = task / g.inChannels, ci = task % g.inChannels;
-      float* dxp = dx + (n * g.inChannels + ci) * H * W;
-      std::fill(dxp, dxp + H * W, 0.f);
-      for (int64_t co = ci * mult; co < (ci + 1) * mult; ++co) {
-        const float* dyp = dy + (n * g.outChannels + co) * OH * OW;
-        const float* wk = w + co * KH * KW;
-        for (int64_t oh = 0; oh < OH; ++oh) {
-          const float* dyr = dyp + oh * OW;
-          for (int64_t kh = 0; kh < KH; ++kh) {
-            const int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
-            if (ih < 0 || ih >= H) continue;
-            float* dxr = dxp + ih * W;
-            for (int64_t kw = 0; kw < KW; ++kw) {
-              const int64_t off = kw * g.dilationW - g.padLeft;
-              int64_t lo, hi;
-              validRange(off, sw, W, OW, &lo, &hi);
-              const float wv = wk[kh * KW + kw];
-              if (sw == 1) {
-                float* ds = dxr + off;
-                for (int64_t ow = lo; ow < hi; ++ow) ds[ow] += wv * dyr[ow];
-              } else {
-                for (int64_t ow = lo; ow < hi; ++ow) dxr[ow * sw + off] += wv * dyr[ow];
-              }
+  parallelEach(g.batch * g.inChannels, mult * OH * OW * KH * KW, [&](int64_t task) {
+    const int64_t n = task / g.inChannels, ci = task % g.inChannels;
+    float* dxp = dx + (n * g.inChannels + ci) * H * W;
+    std::fill(dxp, dxp + H * W, 0.f);
+    for (int64_t co = ci * mult; co < (ci + 1) * mult; ++co) {
+      const float* dyp = dy + (n * g.outChannels + co) * OH * OW;
+      const float* wk = w + co * KH * KW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const float* dyr = dyp + oh * OW;
+        for (int64_t kh = 0; kh < KH; ++kh) {
+          const int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= H) continue;
+          float* dxr = dxp + ih * W;
+          for (int64_t kw = 0; kw < KW; ++kw) {
+            const int64_t off = kw * g.dilationW - g.padLeft;
+            int64_t lo, hi;
+            validRange(off, sw, W, OW, &lo, &hi);
+            const float wv = wk[kh * KW + kw];
+            if (sw == 1) {
+              float* ds = dxr + off;
+              for (int64_t ow = lo; ow < hi; ++ow) ds[ow] += wv * dyr[ow];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) dxr[ow * sw + off] += wv * dyr[ow];
             }
           }
         }
