@@ -18,7 +18,7 @@ export interface ConvParams {
 
 /** The CPU plan of one pass of a convolution (native/kernels/cpu/conv/plan.h). */
 export interface ConvPassPlan {
-  /** The path's name: dense, by_region, direct, channels_last, by_tap, as_forward, by_columns, depthwise, ... */
+  /** The path's name: dense, by_region, direct, channels_last, winograd, by_tap, as_forward, by_columns, depthwise, ... */
   path: string;
   /** The bytes the path allocates for itself (within the 16 MiB budget, bar the per-thread GEMM tiles). */
   workspaceBytes: number;

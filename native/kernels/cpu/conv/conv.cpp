@@ -11,6 +11,7 @@
 #include "stride_fold.h"
 #include "weight_by_tap.h"
 #include "weight_channels_last.h"
+#include "winograd.h"
 #include "../elementwise.h"
 #include "../parallel_ranges.h"
 #include "../reusable_scratch.h"
@@ -44,6 +45,7 @@ void forwardPath(const ConvPlan& p, const ConvGeometry& g, const float* x, const
     case ConvPath::Depthwise: return depthwiseForwardRows(g, x, w, bias, y);
     case ConvPath::DepthwisePadded: return depthwiseForwardPadded(g, x, w, bias, y);
     case ConvPath::DepthwiseShifted: return depthwiseForwardShifted(g, x, w, bias, y);
+    case ConvPath::Winograd: return forwardWinograd(g, p.bandRows, x, w, bias, y);
     default: return;  // the planner gives a forward plan forward paths only
   }
 }

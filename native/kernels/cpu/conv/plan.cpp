@@ -12,6 +12,7 @@
 #include "tap_regions.h"
 #include "weight_channels_last.h"
 #include "weight_tile.h"
+#include "winograd.h"
 #include "../cpu_features.h"
 #include "../thread_pool.h"
 
@@ -151,6 +152,14 @@ const char* forwardRefusal(const ConvGeometry& g, ConvPath path, const ConvLimit
       if (channelsLastForwardBandRows(g, channelsLastForwardCap(l)) < 1)
         return "channels_last (forward): the padded input rows or the sums of one output row exceed a thread's share of the workspace";
       return nullptr;
+    case ConvPath::Winograd:
+      if (!hasActiveIsaVariant<decltype(&winograd::inputTileAvx512)>(nullptr, nullptr,
+                                                                       ATROUS_X86_ONLY(winograd::inputTileAvx512)))
+        return "winograd needs AVX-512 (its transforms and tile exist for AVX-512 only)";
+      if (!winogradFits(g)) return "winograd needs a 3x3 kernel, stride 1, one group and input channels a multiple of 16";
+      if (winogradBandRows(g, channelsLastForwardCap(l)) < 1)
+        return "winograd: the padded input rows or the sums of one pair of tile rows exceed a thread's share of the workspace";
+      return nullptr;
     case ConvPath::Depthwise: return depthwise(g) ? nullptr : "depthwise needs one input channel per group";
     case ConvPath::DepthwisePadded:
       if (!depthwise(g)) return "depthwise_padded needs one input channel per group";
@@ -250,6 +259,23 @@ bool channelsLastWeightChosen(const ConvGeometry& g, const ConvLimits& l) {
   return taps(g) >= 4 && g.inChannelsPerGroup() >= 2 && runs(g, ConvPass::Weight, ConvPath::ChannelsLast, l);
 }
 
+// Winograd's F(2x2, 3x3): 16 multiplies per 2x2 outputs instead of 36, where the transforms and
+// the tiles cut by the output's edge leave most of that. Measured, forced path against the planner's
+// choice, interleaved, 2 threads, forward (atrous_bench conv, 2 runs): S1 281 -> 391 GFLOP/s, S2 309
+// -> 522, S3 313 -> 538 (nominal); 256 channels of 33 x 33 at dilation 6 (tiles 84% full) 307 / 337
+// -> 342 / 411; 64 channels of 128 x 128, one image, 290 -> 326. Lost: the training CNN's 32-channel
+// layers (28 x 28, 14 x 14: 319 -> 258, 324 -> 366 then 294 -> 270) and its 64-channel 14 x 14 one
+// (tiles 77% full: 344 -> 397, then 322 -> 271), 32 channels of 128 x 128 (242 -> 182).
+bool winogradChosen(const ConvGeometry& g, const ConvLimits& l) {
+  if (!runs(g, ConvPass::Forward, ConvPath::Winograd, l) || g.inChannels < 64 || g.outChannels < 64) return false;
+  const int64_t coPad = (g.outChannels + winograd::kCoBlock - 1) / winograd::kCoBlock * winograd::kCoBlock;
+  // Tiles per axis: each run of 2d outputs holds d tile origins (the last run may be short).
+  auto tiles = [](int64_t out, int64_t d) { return out / (2 * d) * d + std::min(out % (2 * d), d); };
+  const double covered = static_cast<double>(g.outH() * g.outW()) /
+                         (4.0 * tiles(g.outH(), g.dilationH) * tiles(g.outW(), g.dilationW));
+  return 4 * coPad <= 5 * g.outChannels && covered >= 0.8;
+}
+
 ConvPath forwardRule(const ConvGeometry& g, const ConvLimits& l, std::vector<ColumnWindow>* windows, const char** why) {
   if (depthwise(g)) {
     // By shifted copies when each copy serves at least KW output planes (the copies are KW planes, 3x the
@@ -276,6 +302,10 @@ ConvPath forwardRule(const ConvGeometry& g, const ConvLimits& l, std::vector<Col
     }
     *why = "under 85% of taps inside (30% with few channels): skip the padding taps by region";
     return ConvPath::ByRegion;
+  }
+  if (winogradChosen(g, l)) {
+    *why = "3x3 at stride 1 with 64+ channels each way and tiles that cover the output: F(2x2, 3x3)";
+    return ConvPath::Winograd;
   }
   // Where the direct tile would share each image between the threads (one image's padded planes
   // exceed a thread's share), the channels-last tile keeps an image per thread, copying it in bands of
@@ -387,7 +417,7 @@ int64_t pathWorkspaceFloats(const ConvPlan& p) {
   const ConvGeometry& g = p.geometry;
   const ConvLimits& l = p.limits;
   const int64_t T = threads(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
-  const int64_t P = g.outH() * g.outW(), Kdim = cinG * taps(g), wsize = g.weightSize();
+  const int64_t Kdim = cinG * taps(g), wsize = g.weightSize();
   const bool imageTasks = g.batch * g.groups >= 2 * T;  // forEachImageGroup: one task per image and group
   switch (p.path) {
     case ConvPath::Dense:
@@ -412,6 +442,9 @@ int64_t pathWorkspaceFloats(const ConvPlan& p) {
       const int64_t blocks = (coutG + direct::kCoBlock - 1) / direct::kCoBlock;
       return g.groups * blocks * cinG * taps(g) * direct::kCoBlock + directPaddedFloats(g) * (p.imagesInParallel ? T : 1);
     }
+    case ConvPath::Winograd:
+      return winogradWeightFloats(g) + std::min(T, g.batch * ((g.outH() + p.bandRows - 1) / p.bandRows)) *
+                                            winogradThreadFloats(g, p.bandRows);
     case ConvPath::ChannelsLast: {
       if (p.pass == ConvPass::Forward) {
         const int64_t coBlock = forward_tile::shapeFor(coutG).coBlock, blocks = (coutG + coBlock - 1) / coBlock;
@@ -449,6 +482,7 @@ void finishPlan(ConvPlan* p, const ConvChoice& choice, Status* status) {
       if (p->pass == ConvPass::Weight) sizeChannelsLastWeight(p);
       else p->bandRows = channelsLastForwardBandRows(g, channelsLastForwardCap(p->limits));
       break;
+    case ConvPath::Winograd: p->bandRows = winogradBandRows(g, channelsLastForwardCap(p->limits)); break;
     case ConvPath::ByColumns:
       p->tilePixels = std::clamp<int64_t>(p->limits.gemmScratchFloats / (g.inChannelsPerGroup() * taps(g)), 1,
                                           g.outH() * g.outW());
@@ -512,6 +546,7 @@ const char* convPathName(ConvPath path) {
     case ConvPath::Depthwise: return "depthwise";
     case ConvPath::DepthwisePadded: return "depthwise_padded";
     case ConvPath::DepthwiseShifted: return "depthwise_shifted";
+    case ConvPath::Winograd: return "winograd";
   }
   return "unknown";
 }
@@ -531,7 +566,8 @@ bool convPassHasPath(ConvPass pass, ConvPath path) {
     case ConvPath::ByRegion:
     case ConvPath::ChannelsLast: return pass != ConvPass::Data;
     case ConvPath::Direct:
-    case ConvPath::DepthwisePadded: return pass == ConvPass::Forward;
+    case ConvPath::DepthwisePadded:
+    case ConvPath::Winograd: return pass == ConvPass::Forward;
     case ConvPath::ByTap: return pass == ConvPass::Weight;
     case ConvPath::AsForward:
     case ConvPath::ByColumns: return pass == ConvPass::Data;
@@ -545,7 +581,7 @@ bool convPassHasPath(ConvPass pass, ConvPath path) {
 const char* convPathRefusal(const ConvGeometry& g, ConvPass pass, ConvPath path, const ConvLimits& limits) {
   if (!convPassHasPath(pass, path)) {
     switch (pass) {
-      case ConvPass::Forward: return "not a forward path (forward: dense, by_region, direct, channels_last, depthwise, depthwise_padded, depthwise_shifted)";
+      case ConvPass::Forward: return "not a forward path (forward: dense, by_region, direct, channels_last, winograd, depthwise, depthwise_padded, depthwise_shifted)";
       case ConvPass::Data: return "not a data-gradient path (data: as_forward, by_columns, depthwise)";
       case ConvPass::Weight: return "not a weight-gradient path (weight: dense, by_region, by_tap, channels_last, depthwise, depthwise_shifted)";
     }
@@ -560,7 +596,8 @@ const char* convPathRefusal(const ConvGeometry& g, ConvPass pass, ConvPath path,
 
 std::string ConvPlan::describe() const {
   std::string s = convPathName(path);
-  if (path == ConvPath::ChannelsLast && pass == ConvPass::Forward && bandRows < geometry.outH())
+  if ((path == ConvPath::ChannelsLast || path == ConvPath::Winograd) && pass == ConvPass::Forward &&
+      bandRows < geometry.outH())
     s += " (bands of " + std::to_string(bandRows) + " rows)";
   if (!inner.empty()) s += std::string(" -> ") + inner[0].describe();
   if (folded)

@@ -58,8 +58,9 @@ enum class ConvPath {
   Depthwise,         // one input channel per group, row by row (any stride)
   DepthwisePadded,   // forward: depthwise from a zero-padded plane (stride-1 columns)
   DepthwiseShifted,  // forward, weight: depthwise from per-kernel-column shifted copies (stride 1)
+  Winograd,          // forward (AVX-512): 3x3 at stride 1 by F(2x2, 3x3) on the channels-last tile (winograd.h)
 };
-constexpr int kConvPathCount = static_cast<int>(ConvPath::DepthwiseShifted) + 1;
+constexpr int kConvPathCount = static_cast<int>(ConvPath::Winograd) + 1;
 
 const char* convPassName(ConvPass pass);  // "forward", "data", "weight"
 const char* convPathName(ConvPath path);  // "dense", "by_region", ..., "auto"
@@ -97,7 +98,7 @@ struct ConvPlan {
   bool perThread = false;         // channels_last weight: pieces pad their own images; dense weight: per-thread dW copies
   int64_t pathChunkImages = 0;    // by_tap, channels_last weight: images per chunk of copies
   int64_t tilePixels = 0;         // by_columns, dense weight: output pixels per column tile
-  int64_t bandRows = 0;           // channels_last forward: output rows per band (all of them where the copy fits)
+  int64_t bandRows = 0;           // channels_last, winograd forward: output rows per band (all of them where the copy fits)
   int64_t workspaceBytes = 0;
   const char* why = "";           // the rule that chose the path (or "forced")
   std::string describe() const;   // "direct (folded 2x2)", "as_forward -> channels_last", ...

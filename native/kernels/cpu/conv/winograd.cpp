@@ -1,0 +1,172 @@
+#include "winograd.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "forward_tile.h"
+#include "padded_channels_last.h"
+#include "../parallel_ranges.h"
+#include "../reusable_scratch.h"
+#include "../thread_pool.h"
+#include "../../portability.h"
+
+namespace atrous {
+namespace {
+
+using winograd::kCoBlock;
+using winograd::kPoints;
+
+// Tiles per chunk: a chunk's transformed inputs and sums (16 x (C + CoPad) floats a tile) stay within
+// about half of L2 while the 16 products run over them; a multiple of the register tile's 6 pixels.
+constexpr int64_t kChunkFloats = 128 * 1024;
+
+int64_t paddedOutChannels(const ConvGeometry& g) { return (g.outChannels + kCoBlock - 1) / kCoBlock * kCoBlock; }
+
+// The conv with a dilation's worth more padding below and to the right: a tile whose second row or
+// column falls outside the output still reads 4 rows and columns of input (its extra sums are dropped).
+ConvGeometry extended(const ConvGeometry& g) {
+  ConvGeometry e = g;
+  e.padBottom += g.dilationH;
+  e.padRight += g.dilationW;
+  return e;
+}
+
+int64_t tilesPerChunk(const ConvGeometry& g) {
+  const int64_t perTile = kPoints * (g.inChannels + paddedOutChannels(g));
+  return std::max<int64_t>(forward_tile::kWide.pixels, kChunkFloats / perTile / forward_tile::kWide.pixels *
+                                                            forward_tile::kWide.pixels);
+}
+
+// U = G g G^T for every (output, input) channel pair, as [point][block of 64 outputs][input][64],
+// zeros past the last output channel. G's rows: g0; (g0 + g1 + g2) / 2; (g0 - g1 + g2) / 2; g2.
+const float* transformWeights(const ConvGeometry& g, const float* w, ReusableScratch& scratch) {
+  const int64_t C = g.inChannels, Co = g.outChannels, blocks = paddedOutChannels(g) / kCoBlock;
+  const int64_t size = kPoints * blocks * C * kCoBlock;
+  float* u = scratch.floats(size);
+  if (blocks * kCoBlock != Co) std::fill(u, u + size, 0.f);
+  parallelEach(Co, C * 64, [&](int64_t co) {
+    for (int64_t c = 0; c < C; ++c) {
+      const float* k = w + (co * C + c) * 9;
+      float r[4][3];  // G g: 4 rows of 3
+      for (int j = 0; j < 3; ++j) {
+        r[0][j] = k[j];
+        r[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+        r[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+        r[3][j] = k[6 + j];
+      }
+      float* dst = u + ((co / kCoBlock) * C + c) * kCoBlock + co % kCoBlock;
+      const int64_t pointStride = blocks * C * kCoBlock;
+      for (int i = 0; i < 4; ++i) {
+        const float v[4] = {r[i][0], 0.5f * (r[i][0] + r[i][1] + r[i][2]), 0.5f * (r[i][0] - r[i][1] + r[i][2]),
+                            r[i][2]};
+        for (int j = 0; j < 4; ++j) dst[(4 * i + j) * pointStride] = v[j];
+      }
+    }
+  });
+  return u;
+}
+
+}  // namespace
+
+bool winogradFits(const ConvGeometry& g) {
+  return g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1 && g.groups == 1 &&
+         g.inChannels % winograd::kChannelStep == 0;
+}
+
+int64_t winogradBandRows(const ConvGeometry& g, int64_t capFloats) {
+  const ConvGeometry e = extended(g);
+  const int64_t pairRows = 2 * g.dilationH, rowFloats = (e.inW + e.padLeft + e.padRight) * g.inChannels;
+  const int64_t all = (g.outH() + pairRows - 1) / pairRows * pairRows;
+  const int64_t byCopy = (capFloats / rowFloats - 3 * g.dilationH) / pairRows * pairRows;
+  const int64_t bySums = capFloats / (g.outW() * paddedOutChannels(g)) / pairRows * pairRows;
+  const int64_t rows = std::min({all, byCopy, bySums});
+  return rows >= pairRows ? rows : 0;
+}
+
+int64_t winogradThreadFloats(const ConvGeometry& g, int64_t bandRows) {
+  const ConvGeometry e = extended(g);
+  const int64_t copy = std::min(bandRows + 3 * g.dilationH, e.inH + e.padTop + e.padBottom) *
+                       (e.inW + e.padLeft + e.padRight) * g.inChannels;
+  const int64_t chunk = tilesPerChunk(g) * kPoints * (g.inChannels + paddedOutChannels(g));
+  return copy + chunk + bandRows * g.outW() * paddedOutChannels(g);
+}
+
+int64_t winogradWeightFloats(const ConvGeometry& g) { return kPoints * g.inChannels * paddedOutChannels(g); }
+
+void forwardWinograd(const ConvGeometry& g, int64_t bandRows, const float* x, const float* w, const float* bias,
+                     float* y) {
+  using namespace winograd;
+  const ConvGeometry e = extended(g);
+  const int64_t C = g.inChannels, Co = g.outChannels, CoPad = paddedOutChannels(g), blocks = CoPad / kCoBlock;
+  const int64_t OH = g.outH(), OW = g.outW(), P = OH * OW, dH = g.dilationH, dW = g.dilationW;
+  const int64_t PH = e.inH + e.padTop + e.padBottom, PW = e.inW + e.padLeft + e.padRight;
+  const int64_t bands = (OH + bandRows - 1) / bandRows, chunkTiles = tilesPerChunk(g);
+  thread_local ReusableScratch weightScratch;
+  const float* u = transformWeights(g, w, weightScratch);  // read by the pool's threads
+  std::vector<float> paddedBias(static_cast<size_t>(CoPad), 0.f);
+  if (bias) std::copy(bias, bias + Co, paddedBias.begin());
+  const int64_t zeroOffset = 0;
+
+  parallelFor(g.batch * bands, [&](int64_t item) {
+    const int64_t n = item / bands, oyBand = item % bands * bandRows, oyEnd = std::min(OH, oyBand + bandRows);
+    const int64_t rowEnd = std::min(PH, oyBand + bandRows + 3 * dH);
+    thread_local ReusableScratch copyScratch, chunkScratch, outScratch;
+    thread_local std::vector<int32_t> origins;  // the band's tiles: (output row, output column) pairs
+    float* xPad = copyScratch.floats((rowEnd - oyBand) * PW * C);
+    float* v = chunkScratch.floats(chunkTiles * kPoints * (C + CoPad));
+    float* m = v + chunkTiles * kPoints * C;
+    float* out = outScratch.floats((oyEnd - oyBand) * OW * CoPad);  // the band's output rows, channels-last
+    toPaddedChannelsLastRows(e, x + n * C * g.inH * g.inW, oyBand, rowEnd, xPad, {}, oyBand);
+
+    // Tile origins: rows 2d k + a and columns 2d j + b (a, b < d) below the output's edge.
+    origins.clear();
+    for (int64_t oy = oyBand; oy < oyEnd; ++oy) {
+      if (oy % (2 * dH) >= dH) continue;
+      for (int64_t ox = 0; ox < OW; ++ox)
+        if (ox % (2 * dW) < dW) {
+          origins.push_back(static_cast<int32_t>(oy));
+          origins.push_back(static_cast<int32_t>(ox));
+        }
+    }
+    const int64_t tiles = static_cast<int64_t>(origins.size()) / 2;
+    for (int64_t t0 = 0; t0 < tiles; t0 += chunkTiles) {
+      const int64_t count = std::min(chunkTiles, tiles - t0);
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t oy = origins[2 * (t0 + i)], ox = origins[2 * (t0 + i) + 1];
+        ATROUS_X86_CALL(inputTileAvx512, xPad + ((oy - oyBand) * PW + ox) * C, dH * PW * C, dW * C, C, v + i * C,
+                        chunkTiles * C);
+      }
+      // The 16 products: 1x1 convolutions of the chunk's tiles with the point's weight.
+      for (int64_t point = 0; point < kPoints; ++point)
+        for (int64_t block = 0; block < blocks; ++block) {
+          const float* wb = u + (point * blocks + block) * C * kCoBlock;
+          const float* vp = v + point * chunkTiles * C;
+          float* mp = m + point * chunkTiles * CoPad + block * kCoBlock;
+          for (int64_t q = 0; q < count; q += forward_tile::kWide.pixels) {
+            forward_tile::Tile t;
+            t.pixels = static_cast<int>(std::min<int64_t>(forward_tile::kWide.pixels, count - q));
+            for (int s = 0; s < t.pixels; ++s) {
+              t.x[s] = vp + (q + s) * C;
+              t.sum[s] = mp + (q + s) * CoPad;
+            }
+            ATROUS_X86_CALL(forward_tile::forwardWideAvx512, t, wb, &zeroOffset, 1, C, nullptr);
+          }
+        }
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t oy = origins[2 * (t0 + i)], ox = origins[2 * (t0 + i) + 1];
+        ATROUS_X86_CALL(outputTileAvx512, m + i * CoPad, chunkTiles * CoPad, CoPad, bias ? paddedBias.data() : nullptr,
+                        out + ((oy - oyBand) * OW + ox) * CoPad, dH * OW * CoPad, dW * CoPad, oy + dH < OH ? 2 : 1,
+                        ox + dW < OW ? 2 : 1);
+      }
+    }
+    // y[co][p] = out[p][co], 16 x 16 at a time.
+    const int64_t bandPixels = (oyEnd - oyBand) * OW;
+    float* yb = y + n * Co * P + oyBand * OW;
+    for (int64_t co0 = 0; co0 < Co; co0 += 16)
+      for (int64_t q0 = 0; q0 < bandPixels; q0 += 16)
+        ATROUS_X86_CALL(transposeTileAvx512, out + q0 * CoPad + co0, CoPad, 1, std::min<int64_t>(16, bandPixels - q0),
+                        std::min<int64_t>(16, Co - co0), yb + co0 * P + q0, P);
+  });
+}
+
+}  // namespace atrous
