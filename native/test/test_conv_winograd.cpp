@@ -65,3 +65,40 @@ ATROUS_TEST(convWinogradInBandsMatchesFloat64) {
     }
   setNumThreads(2);
 }
+
+ATROUS_TEST(convWinogradPlannerRule) {
+  if (!isaSupported(Isa::Avx512)) return;
+  // Taken: S1-S3 and the training CNN's 32-channel layers (and, through as_forward, their data
+  // gradients). Not taken: tiles 77% full (its 64-channel 14 x 14 layer at dilation 2), 16 input
+  // channels, 40 output channels (a wide block 37.5% zeros), stride 2 unfolded, 5x5, ASPP's
+  // padding taps (by region).
+  const ConvGeometry taken[] = {
+      geometry(32, 64, 32, 32, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // S1
+      geometry(8, 256, 64, 64, 256, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1),     // S3
+      geometry(64, 32, 28, 28, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // L2
+      geometry(64, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // L3
+  };
+  const ConvGeometry refused[] = {
+      geometry(64, 64, 14, 14, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // L4: tiles 77% full
+      geometry(8, 16, 32, 32, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),       // 16 input channels
+      geometry(8, 64, 32, 32, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),       // 40 outputs: 24 of 64 wasted
+      geometry(8, 64, 32, 32, 64, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1),       // 5x5
+      geometry(4, 512, 33, 33, 256, 3, 3, 1, 1, 12, 12, 12, 12, 12, 12, 1),  // S4: by region
+  };
+  setNumThreads(2);
+  for (const ConvGeometry& g : taken) {
+    const ConvPlan f = planConv(g, ConvPass::Forward), d = planConv(g, ConvPass::Data);
+    ctx.check(f.path == ConvPath::Winograd, "[%s] forward should take winograd, not %s", g.describe().c_str(),
+              f.describe().c_str());
+    ctx.check(d.path == ConvPath::AsForward && d.inner.size() == 1 && d.inner[0].path == ConvPath::Winograd,
+              "[%s] data should take as_forward -> winograd, not %s", g.describe().c_str(), d.describe().c_str());
+  }
+  for (const ConvGeometry& g : refused)
+    ctx.check(planConv(g, ConvPass::Forward).path != ConvPath::Winograd, "[%s] should not take winograd",
+              g.describe().c_str());
+  // One image: bands for every thread.
+  const ConvGeometry s8 = geometry(1, 32, 128, 128, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1);
+  const ConvPlan p = planConv(s8, ConvPass::Forward);
+  ctx.check(p.path == ConvPath::Winograd && p.bandRows == 32, "S8: winograd in 4 bands of 32 rows, got %s (%lld rows)",
+            p.describe().c_str(), (long long)p.bandRows);
+}

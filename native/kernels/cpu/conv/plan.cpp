@@ -261,14 +261,14 @@ bool channelsLastWeightChosen(const ConvGeometry& g, const ConvLimits& l) {
 
 // Winograd's F(2x2, 3x3): 16 multiplies per 2x2 outputs instead of 36, where the transforms and
 // the tiles cut by the output's edge leave most of that. Measured, forced path against the planner's
-// choice, interleaved, 2 threads, forward (atrous_bench conv, 2 runs): S1 281 -> 391 GFLOP/s, S2 309
-// -> 522, S3 313 -> 538 (nominal); 256 channels of 33 x 33 at dilation 6 (tiles 84% full) 307 / 337
-// -> 342 / 411; 64 channels of 128 x 128, one image, 290 -> 326. Lost: the training CNN's 32-channel
-// layers (28 x 28, 14 x 14: 319 -> 258, 324 -> 366 then 294 -> 270) and its 64-channel 14 x 14 one
-// (tiles 77% full: 344 -> 397, then 322 -> 271), 32 channels of 128 x 128 (242 -> 182).
+// choice, interleaved, 2 threads, forward (atrous_bench conv, 2-3 runs; nominal GFLOP/s): S1 281 ->
+// 391, S2 309 -> 522, S3 313 -> 538; S8 (one image, 32 channels, in 4 bands) 237 -> 256-275; the
+// training CNN's 32-channel layers, 28 x 28 and 14 x 14, 300 -> 360 and 311 -> 373. Level: its
+// 64-channel 14 x 14 layer at dilation 2 (tiles 77% full: 339 -> 350, 335 -> 340), so tiles must be
+// 80% full. Lost, before the narrow tile took 32 output channels: S8 242 -> 182.
 bool winogradChosen(const ConvGeometry& g, const ConvLimits& l) {
-  if (!runs(g, ConvPass::Forward, ConvPath::Winograd, l) || g.inChannels < 64 || g.outChannels < 64) return false;
-  const int64_t coPad = (g.outChannels + winograd::kCoBlock - 1) / winograd::kCoBlock * winograd::kCoBlock;
+  if (!runs(g, ConvPass::Forward, ConvPath::Winograd, l) || g.inChannels < 32 || g.outChannels < 32) return false;
+  const int64_t coPad = winogradPaddedOutChannels(g);
   // Tiles per axis: each run of 2d outputs holds d tile origins (the last run may be short).
   auto tiles = [](int64_t out, int64_t d) { return out / (2 * d) * d + std::min(out % (2 * d), d); };
   const double covered = static_cast<double>(g.outH() * g.outW()) /
@@ -304,7 +304,7 @@ ConvPath forwardRule(const ConvGeometry& g, const ConvLimits& l, std::vector<Col
     return ConvPath::ByRegion;
   }
   if (winogradChosen(g, l)) {
-    *why = "3x3 at stride 1 with 64+ channels each way and tiles that cover the output: F(2x2, 3x3)";
+    *why = "3x3 at stride 1, 32+ channels each way and tiles that cover the output: F(2x2, 3x3)";
     return ConvPath::Winograd;
   }
   // Where the direct tile would share each image between the threads (one image's padded planes
@@ -482,7 +482,14 @@ void finishPlan(ConvPlan* p, const ConvChoice& choice, Status* status) {
       if (p->pass == ConvPass::Weight) sizeChannelsLastWeight(p);
       else p->bandRows = channelsLastForwardBandRows(g, channelsLastForwardCap(p->limits));
       break;
-    case ConvPath::Winograd: p->bandRows = winogradBandRows(g, channelsLastForwardCap(p->limits)); break;
+    case ConvPath::Winograd: {
+      // Bands are the threads' items: under 2 images per thread, each image goes in that many bands
+      // (S8, one image: 4 bands of 32 rows; whole, one thread did all of it).
+      const int64_t pair = 2 * g.dilationH, bandsPerImage = (2 * threads() + g.batch - 1) / g.batch;
+      const int64_t shared = ((g.outH() + bandsPerImage - 1) / bandsPerImage + pair - 1) / pair * pair;
+      p->bandRows = std::min(winogradBandRows(g, channelsLastForwardCap(p->limits)), shared);
+      break;
+    }
     case ConvPath::ByColumns:
       p->tilePixels = std::clamp<int64_t>(p->limits.gemmScratchFloats / (g.inChannelsPerGroup() * taps(g)), 1,
                                           g.outH() * g.outW());

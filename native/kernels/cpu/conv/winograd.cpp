@@ -13,14 +13,15 @@
 namespace atrous {
 namespace {
 
-using winograd::kCoBlock;
 using winograd::kPoints;
 
 // Tiles per chunk: a chunk's transformed inputs and sums (16 x (C + CoPad) floats a tile) stay within
-// about L2 (1 MiB here) while the 16 products run over them (S3: 30 tiles a chunk; 12 were 10% slower); a multiple of the register tile's 6 pixels.
+// about L2 (1 MiB here) while the 16 products run over them (S3: 30 tiles a chunk; 12 were 10%
+// slower); a multiple of the register tile's 6 pixels.
 constexpr int64_t kChunkFloats = 256 * 1024;
 
-int64_t paddedOutChannels(const ConvGeometry& g) { return (g.outChannels + kCoBlock - 1) / kCoBlock * kCoBlock; }
+int64_t coBlockOf(const ConvGeometry& g) { return forward_tile::shapeFor(g.outChannels).coBlock; }
+int64_t paddedOutChannels(const ConvGeometry& g) { return winogradPaddedOutChannels(g); }
 
 // The conv with a dilation's worth more padding below and to the right: a tile whose second row or
 // column falls outside the output still reads 4 rows and columns of input (its extra sums are dropped).
@@ -33,17 +34,17 @@ ConvGeometry extended(const ConvGeometry& g) {
 
 int64_t tilesPerChunk(const ConvGeometry& g) {
   const int64_t perTile = kPoints * (g.inChannels + paddedOutChannels(g));
-  return std::max<int64_t>(forward_tile::kWide.pixels, kChunkFloats / perTile / forward_tile::kWide.pixels *
-                                                            forward_tile::kWide.pixels);
+  constexpr int64_t step = forward_tile::kNarrow.pixels;  // a multiple of both tiles' pixels
+  return std::max<int64_t>(step, kChunkFloats / perTile / step * step);
 }
 
 // U = G g G^T for every (output, input) channel pair, as [point][block of 64 outputs][input][64],
 // zeros past the last output channel. G's rows: g0; (g0 + g1 + g2) / 2; (g0 - g1 + g2) / 2; g2.
 const float* transformWeights(const ConvGeometry& g, const float* w, ReusableScratch& scratch) {
-  const int64_t C = g.inChannels, Co = g.outChannels, blocks = paddedOutChannels(g) / kCoBlock;
-  const int64_t size = kPoints * blocks * C * kCoBlock;
+  const int64_t C = g.inChannels, Co = g.outChannels, coBlock = coBlockOf(g), blocks = paddedOutChannels(g) / coBlock;
+  const int64_t size = kPoints * blocks * C * coBlock;
   float* u = scratch.floats(size);
-  if (blocks * kCoBlock != Co) std::fill(u, u + size, 0.f);
+  if (blocks * coBlock != Co) std::fill(u, u + size, 0.f);
   parallelEach(Co, C * 64, [&](int64_t co) {
     for (int64_t c = 0; c < C; ++c) {
       const float* k = w + (co * C + c) * 9;
@@ -54,8 +55,8 @@ const float* transformWeights(const ConvGeometry& g, const float* w, ReusableScr
         r[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
         r[3][j] = k[6 + j];
       }
-      float* dst = u + ((co / kCoBlock) * C + c) * kCoBlock + co % kCoBlock;
-      const int64_t pointStride = blocks * C * kCoBlock;
+      float* dst = u + ((co / coBlock) * C + c) * coBlock + co % coBlock;
+      const int64_t pointStride = blocks * C * coBlock;
       for (int i = 0; i < 4; ++i) {
         const float v[4] = {r[i][0], 0.5f * (r[i][0] + r[i][1] + r[i][2]), 0.5f * (r[i][0] - r[i][1] + r[i][2]),
                             r[i][2]};
@@ -91,13 +92,21 @@ int64_t winogradThreadFloats(const ConvGeometry& g, int64_t bandRows) {
   return copy + chunk + bandRows * g.outW() * paddedOutChannels(g);
 }
 
+int64_t winogradPaddedOutChannels(const ConvGeometry& g) {
+  const int64_t block = coBlockOf(g);
+  return (g.outChannels + block - 1) / block * block;
+}
+
 int64_t winogradWeightFloats(const ConvGeometry& g) { return kPoints * g.inChannels * paddedOutChannels(g); }
 
 void forwardWinograd(const ConvGeometry& g, int64_t bandRows, const float* x, const float* w, const float* bias,
                      float* y) {
   using namespace winograd;
   const ConvGeometry e = extended(g);
-  const int64_t C = g.inChannels, Co = g.outChannels, CoPad = paddedOutChannels(g), blocks = CoPad / kCoBlock;
+  const forward_tile::Shape shape = forward_tile::shapeFor(g.outChannels);
+  const int64_t C = g.inChannels, Co = g.outChannels, CoPad = paddedOutChannels(g), coBlock = shape.coBlock;
+  const int64_t blocks = CoPad / coBlock;
+  const bool narrow = coBlock == forward_tile::kNarrow.coBlock;
   const int64_t OH = g.outH(), OW = g.outW(), P = OH * OW, dH = g.dilationH, dW = g.dilationW;
   const int64_t PH = e.inH + e.padTop + e.padBottom, PW = e.inW + e.padLeft + e.padRight;
   const int64_t bands = (OH + bandRows - 1) / bandRows, chunkTiles = tilesPerChunk(g);
@@ -139,17 +148,18 @@ void forwardWinograd(const ConvGeometry& g, int64_t bandRows, const float* x, co
       // The 16 products: 1x1 convolutions of the chunk's tiles with the point's weight.
       for (int64_t point = 0; point < kPoints; ++point)
         for (int64_t block = 0; block < blocks; ++block) {
-          const float* wb = u + (point * blocks + block) * C * kCoBlock;
+          const float* wb = u + (point * blocks + block) * C * coBlock;
           const float* vp = v + point * chunkTiles * C;
-          float* mp = m + point * chunkTiles * CoPad + block * kCoBlock;
-          for (int64_t q = 0; q < count; q += forward_tile::kWide.pixels) {
+          float* mp = m + point * chunkTiles * CoPad + block * coBlock;
+          for (int64_t q = 0; q < count; q += shape.pixels) {
             forward_tile::Tile t;
-            t.pixels = static_cast<int>(std::min<int64_t>(forward_tile::kWide.pixels, count - q));
+            t.pixels = static_cast<int>(std::min<int64_t>(shape.pixels, count - q));
             for (int s = 0; s < t.pixels; ++s) {
               t.x[s] = vp + (q + s) * C;
               t.sum[s] = mp + (q + s) * CoPad;
             }
-            ATROUS_X86_CALL(forward_tile::forwardWideAvx512, t, wb, &zeroOffset, 1, C, nullptr);
+            if (narrow) ATROUS_X86_CALL(forward_tile::forwardNarrowAvx512, t, wb, &zeroOffset, 1, C, nullptr);
+            else ATROUS_X86_CALL(forward_tile::forwardWideAvx512, t, wb, &zeroOffset, 1, C, nullptr);
           }
         }
       for (int64_t i = 0; i < count; ++i) {

@@ -9,7 +9,7 @@
 // channels-last (as the channels-last tile does), each tile's 4x4 inputs are transformed (V = B^T d B,
 // 16 vectors of channels), the 16 transformed products are 16 independent 1x1 convolutions of the
 // tiles' V with the transformed weight (U = G g G^T), run by the channels-last register tile
-// (forward_tile.h: 6 tiles x 64 output channels), and each tile's 16 sums go back to 2x2 pixels
+// (forward_tile.h: 6 tiles x 64 output channels, or 12 x 32), and each tile's 16 sums go back to 2x2 pixels
 // (Y = A^T M A), channels-last, then transposed into y. Adds and subtracts only in the transforms
 // (and halves in the weight's, exact), so the rounding stays that of a few more additions.
 // AVX-512 only, like the tile it runs on.
@@ -22,7 +22,6 @@ namespace atrous {
 
 namespace winograd {
 constexpr int kPoints = 16;         // transformed values per tile (4 x 4)
-constexpr int64_t kCoBlock = 64;    // output channels per block of the transformed weight (the wide tile's)
 constexpr int64_t kChannelStep = 16;  // input channels must be a multiple of this (the transforms' vectors)
 
 // The AVX-512 halves (winograd_avx512.cpp). Channels-last in and out; channels a multiple of 16.
@@ -43,7 +42,10 @@ bool winogradFits(const ConvGeometry& g);
 int64_t winogradBandRows(const ConvGeometry& g, int64_t capFloats);
 // A thread's buffers for bands of bandRows output rows (input rows, transforms, sums, output rows).
 int64_t winogradThreadFloats(const ConvGeometry& g, int64_t bandRows);
-// The transformed weight: 16 x input channels x output channels rounded up to blocks of 64.
+// The output channels rounded up to the register tile's block (forward_tile::shapeFor: 64, or 32
+// for up to 32 output channels, which take the narrow tile).
+int64_t winogradPaddedOutChannels(const ConvGeometry& g);
+// The transformed weight: 16 x input channels x the padded output channels.
 int64_t winogradWeightFloats(const ConvGeometry& g);
 
 // Forward (AVX-512 only; when it runs and why: plan.cpp); geometry and buffers already validated.
