@@ -1,7 +1,9 @@
-// The Winograd F(2x2, 3x3) forward (conv/winograd.h): tiles cut by the output's edge in both
-// directions (odd output sizes, each dilation phase of a different length), dilations that differ
-// down and across, a partial block of output channels, bias, bands of rows at a small budget, and
-// the data gradient as a forward through it, against the float64 references; and the planner's rule.
+// Winograd's F(2x2, 3x3) forward and its transpose for the weight gradient (conv/winograd.h): tiles
+// cut by the output's edge in both directions (odd output sizes, each dilation phase of a different
+// length), dilations that differ down and across, a partial block of output channels, both register
+// tiles, 1, 2 and 4 vectors of input channels in the weight gradient's products, bias, bands of rows
+// at a small budget, and the data gradient as a forward through it, against the float64
+// references; and the planner's rule.
 #include "../kernels/cpu/thread_pool.h"
 #include "conv_cases.h"
 #include "conv_check.h"
@@ -12,14 +14,18 @@ using test::geometry;
 
 namespace {
 
-// Runs g's forward (and, where the transposed conv takes it, the data gradient) with the Winograd
-// path forced, at budgetBytes, against the references; returns the plan's band rows.
+// Runs every path of g (Winograd's among them: its forward, its weight gradient where the output
+// channels are a multiple of 16, and the data gradient where the transposed conv takes it) at
+// budgetBytes against the references; returns the Winograd forward plan's band rows.
 int64_t checkForced(test::Context& ctx, const ConvGeometry& g, uint64_t seed, int64_t budgetBytes) {
-  ConvPlan plan;
+  ConvPlan plan, weightPlan;
   ConvChoice choice;
   choice.path = ConvPath::Winograd;
   const Status s = planConv(g, ConvPass::Forward, choice, &plan, budgetBytes);
   ctx.check(s.isOk(), "[%s] winograd should run: %s", g.describe().c_str(), s.message().c_str());
+  const Status sw = planConv(g, ConvPass::Weight, choice, &weightPlan, budgetBytes);
+  ctx.check(sw.isOk() == (g.outChannels % 16 == 0), "[%s] winograd's weight gradient: %s", g.describe().c_str(),
+            sw.isOk() ? "ran where refused" : sw.message().c_str());
   ctx.check(test::checkEveryPath(ctx, g, seed, isaName(activeIsa()), budgetBytes) > 0, "[%s] ran no plan",
             g.describe().c_str());
   return plan.bandRows;
@@ -35,6 +41,8 @@ ATROUS_TEST(convWinogradMatchesFloat64) {
       geometry(2, 16, 23, 21, 72, 3, 3, 1, 1, 3, 1, 0, 4, 1, 3, 1),   // dilation 1 down, 3 across; uneven pads
       geometry(2, 48, 9, 30, 16, 3, 3, 1, 1, 0, 0, 5, 5, 2, 5, 1),    // unpadded rows, 16 outputs
       geometry(1, 16, 5, 5, 64, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1),     // dilation past the image (mostly zeros)
+      geometry(2, 64, 15, 18, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // 64 input channels: 4 vectors a product
+      geometry(3, 128, 9, 9, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // 96 outputs: 16 product rows of 6
   };
   int i = 0;
   for (const ConvGeometry& g : cases)
@@ -50,8 +58,8 @@ ATROUS_TEST(convWinogradInBandsMatchesFloat64) {
   // At 256 KiB each thread's buffers get 8192 floats: 16 channels of 33 padded columns leave 15
   // input rows, so bands of 2 x dilation output rows (dilation 2: 4 rows, dilation 1: 12).
   const ConvGeometry cases[] = {
-      geometry(2, 16, 27, 25, 24, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),
-      geometry(2, 16, 30, 25, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+      geometry(2, 16, 27, 25, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),
+      geometry(2, 16, 30, 25, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
   };
   constexpr int64_t kBudget = 256 << 10;
   int i = 0;
@@ -95,6 +103,15 @@ ATROUS_TEST(convWinogradPlannerRule) {
   }
   for (const ConvGeometry& g : refused)
     ctx.check(planConv(g, ConvPass::Forward).path != ConvPath::Winograd, "[%s] should not take winograd",
+              g.describe().c_str());
+  // The weight gradient: S1, S3, 32 -> 64 and tiles 77% full; not 32 x 32 (L2) nor S4.
+  const ConvGeometry weightTaken[] = {taken[0], taken[1], taken[3], refused[0]};
+  const ConvGeometry weightRefused[] = {taken[2], refused[4]};
+  for (const ConvGeometry& g : weightTaken)
+    ctx.check(planConv(g, ConvPass::Weight).path == ConvPath::Winograd, "[%s] weight should take winograd, not %s",
+              g.describe().c_str(), planConv(g, ConvPass::Weight).describe().c_str());
+  for (const ConvGeometry& g : weightRefused)
+    ctx.check(planConv(g, ConvPass::Weight).path != ConvPath::Winograd, "[%s] weight should not take winograd",
               g.describe().c_str());
   // One image: bands for every thread.
   const ConvGeometry s8 = geometry(1, 32, 128, 128, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1);

@@ -70,6 +70,7 @@ void weightPath(const ConvPlan& p, const ConvGeometry& g, const float* x, const 
     case ConvPath::ByRegion: return backwardWeightByRegion(g, p.windows, p.limits.regionBandFloats, x, dy, dw);
     case ConvPath::ByTap: return backwardWeightByTap(g, x, dy, dw, p.pathChunkImages);
     case ConvPath::ChannelsLast: return backwardWeightChannelsLast(g, x, dy, dw, p.perThread, p.pathChunkImages);
+    case ConvPath::Winograd: return backwardWeightWinograd(g, p.bandRows, x, dy, dw);
     case ConvPath::Depthwise: return depthwiseBackwardWeightRows(g, x, dy, dw);
     case ConvPath::DepthwiseShifted: return depthwiseBackwardWeightShifted(g, x, dy, dw);
     default: return;

@@ -192,6 +192,12 @@ const char* dataRefusal(const ConvGeometry& g, ConvPath path) {
 
 const char* weightRefusal(const ConvGeometry& g, ConvPath path, const ConvLimits& l) {
   switch (path) {
+    case ConvPath::Winograd:
+      if (const char* why = forwardRefusal(g, ConvPath::Winograd, l)) return why;
+      if (g.outChannels % winograd::kChannelStep != 0) return "winograd (weight) needs output channels a multiple of 16";
+      if (winograd::kPoints * g.outChannels * g.inChannels * threads() > l.weightChannelsLastFloats)
+        return "winograd (weight): the threads' sums (16 x output x input channels each) exceed its share of the workspace";
+      return nullptr;
     case ConvPath::Dense:
     case ConvPath::ByRegion: return nullptr;
     case ConvPath::ByTap:
@@ -259,6 +265,13 @@ bool channelsLastWeightChosen(const ConvGeometry& g, const ConvLimits& l) {
   return taps(g) >= 4 && g.inChannelsPerGroup() >= 2 && runs(g, ConvPass::Weight, ConvPath::ChannelsLast, l);
 }
 
+// The share of a Winograd tiling's 2x2 tiles that lands on the output: each run of 2d outputs along
+// an axis holds d tile origins (the last run may be short), and a tile past the edge is computed whole.
+double winogradCoverage(const ConvGeometry& g) {
+  auto tiles = [](int64_t out, int64_t d) { return out / (2 * d) * d + std::min(out % (2 * d), d); };
+  return static_cast<double>(g.outH() * g.outW()) / (4.0 * tiles(g.outH(), g.dilationH) * tiles(g.outW(), g.dilationW));
+}
+
 // Winograd's F(2x2, 3x3): 16 multiplies per 2x2 outputs instead of 36, where the transforms and
 // the tiles cut by the output's edge leave most of that. Measured, forced path against the planner's
 // choice, interleaved, 2 threads, forward (atrous_bench conv, 2-3 runs; nominal GFLOP/s): S1 281 ->
@@ -268,12 +281,17 @@ bool channelsLastWeightChosen(const ConvGeometry& g, const ConvLimits& l) {
 // 80% full. Lost, before the narrow tile took 32 output channels: S8 242 -> 182.
 bool winogradChosen(const ConvGeometry& g, const ConvLimits& l) {
   if (!runs(g, ConvPass::Forward, ConvPath::Winograd, l) || g.inChannels < 32 || g.outChannels < 32) return false;
-  const int64_t coPad = winogradPaddedOutChannels(g);
-  // Tiles per axis: each run of 2d outputs holds d tile origins (the last run may be short).
-  auto tiles = [](int64_t out, int64_t d) { return out / (2 * d) * d + std::min(out % (2 * d), d); };
-  const double covered = static_cast<double>(g.outH() * g.outW()) /
-                         (4.0 * tiles(g.outH(), g.dilationH) * tiles(g.outW(), g.dilationW));
-  return 4 * coPad <= 5 * g.outChannels && covered >= 0.8;
+  return 4 * winogradPaddedOutChannels(g) <= 5 * g.outChannels && winogradCoverage(g) >= 0.8;
+}
+
+// Its weight gradient, measured the same way (bwd-weight, 2-3 runs): S1 297 -> 362, S2 273 -> 421,
+// S3 284 -> 402 (dense before); the training CNN's 32 -> 64 layer 330 / 318 -> 402 / 393 and its
+// 64-channel 14 x 14 one (tiles 77% full) 309 / 314 -> 336 / 358; 64 channels of 128 x 128, one
+// image, 325 / 332 -> 418 / 422. Lost with 32 channels each way (the transforms outweigh products of
+// 32 x 32): the CNN's 28 x 28 layer 349 / 337 -> 290 / 304, S8 325 / 340 -> 274 / 272.
+bool winogradWeightChosen(const ConvGeometry& g, const ConvLimits& l) {
+  return runs(g, ConvPass::Weight, ConvPath::Winograd, l) && g.inChannels >= 32 && g.outChannels >= 32 &&
+         g.inChannels * g.outChannels > 32 * 32 && winogradCoverage(g) >= 0.75;
 }
 
 ConvPath forwardRule(const ConvGeometry& g, const ConvLimits& l, std::vector<ColumnWindow>* windows, const char** why) {
@@ -352,6 +370,10 @@ ConvPath weightRule(const ConvGeometry& g, const ConvLimits& l, std::vector<Colu
     }
     *why = "under 85% of taps inside (30% with few channels), too large for by_tap: skip the padding taps by region";
     return ConvPath::ByRegion;
+  }
+  if (winogradWeightChosen(g, l)) {
+    *why = "3x3 at stride 1, 32+ channels each way (more than 32 x 32) and tiles that cover the output: F(3x3, 2x2)";
+    return ConvPath::Winograd;
   }
   if (channelsLast) {
     *why = "4 taps or more and the padded copies fit";
@@ -443,6 +465,7 @@ int64_t pathWorkspaceFloats(const ConvPlan& p) {
       return g.groups * blocks * cinG * taps(g) * direct::kCoBlock + directPaddedFloats(g) * (p.imagesInParallel ? T : 1);
     }
     case ConvPath::Winograd:
+      if (p.pass == ConvPass::Weight) return T * winogradWeightThreadFloats(g, p.bandRows);
       return winogradWeightFloats(g) + std::min(T, g.batch * ((g.outH() + p.bandRows - 1) / p.bandRows)) *
                                             winogradThreadFloats(g, p.bandRows);
     case ConvPath::ChannelsLast: {
@@ -571,10 +594,10 @@ bool convPassHasPath(ConvPass pass, ConvPath path) {
   switch (path) {
     case ConvPath::Dense:
     case ConvPath::ByRegion:
-    case ConvPath::ChannelsLast: return pass != ConvPass::Data;
+    case ConvPath::ChannelsLast:
+    case ConvPath::Winograd: return pass != ConvPass::Data;
     case ConvPath::Direct:
-    case ConvPath::DepthwisePadded:
-    case ConvPath::Winograd: return pass == ConvPass::Forward;
+    case ConvPath::DepthwisePadded: return pass == ConvPass::Forward;
     case ConvPath::ByTap: return pass == ConvPass::Weight;
     case ConvPath::AsForward:
     case ConvPath::ByColumns: return pass == ConvPass::Data;
@@ -590,7 +613,7 @@ const char* convPathRefusal(const ConvGeometry& g, ConvPass pass, ConvPath path,
     switch (pass) {
       case ConvPass::Forward: return "not a forward path (forward: dense, by_region, direct, channels_last, winograd, depthwise, depthwise_padded, depthwise_shifted)";
       case ConvPass::Data: return "not a data-gradient path (data: as_forward, by_columns, depthwise)";
-      case ConvPass::Weight: return "not a weight-gradient path (weight: dense, by_region, by_tap, channels_last, depthwise, depthwise_shifted)";
+      case ConvPass::Weight: return "not a weight-gradient path (weight: dense, by_region, by_tap, channels_last, winograd, depthwise, depthwise_shifted)";
     }
   }
   switch (pass) {

@@ -32,10 +32,21 @@ void inputTileAvx512(const float* x, int64_t rowStep, int64_t colStep, int64_t c
 // with M[xi] = m[xi * pointStride + co].
 void outputTileAvx512(const float* m, int64_t pointStride, int64_t channels, const float* bias, float* y,
                       int64_t rowStep, int64_t colStep, int rows, int cols);
+// The weight gradient's dy transform: d[xi * pointStride + co] = (A dy A^T)[xi] for the 2x2 values
+// dy[r * rowStep + s * colStep + co], co < channels (a multiple of 16).
+void dyTileAvx512(const float* dy, int64_t rowStep, int64_t colStep, int64_t channels, float* d,
+                  int64_t pointStride);
+// m[k * ldm + c] += sum over t < tiles of d[t * dStride + k] * v[t * vStride + c] for k < rows (at
+// most kProductRows; d[t * dStride + k] readable for every k < kProductRows) and c < 16 * slots
+// (slots 1, 2 or 4).
+constexpr int kProductRows = 6;
+void productAvx512(const float* d, int64_t dStride, int rows, const float* v, int64_t vStride, int64_t tiles,
+                   int slots, float* m, int64_t ldm);
 }  // namespace winograd
 
 // Whether the geometry fits the transform at all: 3x3, stride 1, one group, input channels a
-// multiple of 16 (when it is fast enough to choose is plan.cpp's rule).
+// multiple of 16 (when it is fast enough to choose is plan.cpp's rule). The weight gradient also
+// needs output channels a multiple of 16.
 bool winogradFits(const ConvGeometry& g);
 // Output rows per band of one image (a multiple of 2 x dilation, or all of them) whose padded
 // channels-last input rows take at most capFloats; 0 when not even one pair of tile rows' do.
@@ -47,6 +58,14 @@ int64_t winogradThreadFloats(const ConvGeometry& g, int64_t bandRows);
 int64_t winogradPaddedOutChannels(const ConvGeometry& g);
 // The transformed weight: 16 x input channels x the padded output channels.
 int64_t winogradWeightFloats(const ConvGeometry& g);
+
+// The weight gradient by the same tiles (F(3x3, 2x2), the forward's algorithm transposed): dW = G^T
+// [sum over tiles of (A dy A^T) * (B^T x B)] G, the sum 16 independent products of dy's and x's
+// transforms over the tiles, run by the weight gradient's register tile (weight_tile.h) into
+// per-thread sums of 16 x output x input channels. Each thread takes a contiguous share of the
+// (image, band) items.
+int64_t winogradWeightThreadFloats(const ConvGeometry& g, int64_t bandRows);
+void backwardWeightWinograd(const ConvGeometry& g, int64_t bandRows, const float* x, const float* dy, float* dw);
 
 // Forward (AVX-512 only; when it runs and why: plan.cpp); geometry and buffers already validated.
 void forwardWinograd(const ConvGeometry& g, int64_t bandRows, const float* x, const float* w, const float* bias,
