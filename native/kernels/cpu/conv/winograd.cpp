@@ -83,6 +83,18 @@ int64_t bandTiles(const ConvGeometry& g, int64_t oyBand, int64_t oyEnd, std::vec
   return static_cast<int64_t>(origins.size()) / 2;
 }
 
+// The x transforms of `count` tiles (origins: their (row, column) pairs) into v[point][tile][c], from
+// a band's padded channels-last copy (PW columns, from padded row oyBand on).
+void transformInputs(const ConvGeometry& g, const float* xPad, int64_t PW, int64_t oyBand, const int32_t* origins,
+                     int64_t count, float* v, int64_t chunkTiles) {
+  const int64_t C = g.inChannels, rowStep = g.dilationH * PW * C, colStep = g.dilationW * C;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t oy = origins[2 * i], ox = origins[2 * i + 1];
+    ATROUS_X86_CALL(winograd::inputTileAvx512, xPad + ((oy - oyBand) * PW + ox) * C, rowStep, colStep, C, v + i * C,
+                    chunkTiles * C);
+  }
+}
+
 // The weight gradient's chunks: a chunk's x and dy transforms (16 x (C + Co) floats a tile), up to
 // 4 MiB, so that the per-thread sums (16 x Co x C) are read and written once per many tiles.
 constexpr int64_t kWeightChunkFloats = 1024 * 1024;
@@ -175,11 +187,7 @@ void forwardWinograd(const ConvGeometry& g, int64_t bandRows, const float* x, co
     const int64_t tiles = bandTiles(g, oyBand, oyEnd, origins);
     for (int64_t t0 = 0; t0 < tiles; t0 += chunkTiles) {
       const int64_t count = std::min(chunkTiles, tiles - t0);
-      for (int64_t i = 0; i < count; ++i) {
-        const int64_t oy = origins[2 * (t0 + i)], ox = origins[2 * (t0 + i) + 1];
-        ATROUS_X86_CALL(inputTileAvx512, xPad + ((oy - oyBand) * PW + ox) * C, dH * PW * C, dW * C, C, v + i * C,
-                        chunkTiles * C);
-      }
+      transformInputs(g, xPad, PW, oyBand, origins.data() + 2 * t0, count, v, chunkTiles);
       // The 16 products: 1x1 convolutions of the chunk's tiles with the point's weight.
       for (int64_t point = 0; point < kPoints; ++point)
         for (int64_t block = 0; block < blocks; ++block) {
@@ -250,10 +258,9 @@ void backwardWeightWinograd(const ConvGeometry& g, int64_t bandRows, const float
       const int64_t tiles = bandTiles(g, oyBand, oyEnd, origins);
       for (int64_t t0 = 0; t0 < tiles; t0 += chunkTiles) {
         const int64_t count = std::min(chunkTiles, tiles - t0);
+        transformInputs(g, xPad, PW, oyBand, origins.data() + 2 * t0, count, v, chunkTiles);
         for (int64_t i = 0; i < count; ++i) {
           const int64_t oy = origins[2 * (t0 + i)], ox = origins[2 * (t0 + i) + 1];
-          ATROUS_X86_CALL(inputTileAvx512, xPad + ((oy - oyBand) * PW + ox) * C, dH * PW * C, dW * C, C, v + i * C,
-                          chunkTiles * C);
           ATROUS_X86_CALL(dyTileAvx512, dyPad + ((oy - oyBand) * DW + ox) * Co, dH * DW * Co, dW * Co, Co,
                           d + i * rowD, chunkTiles * rowD);
         }
