@@ -279,8 +279,17 @@ double winogradCoverage(const ConvGeometry& g) {
 // training CNN's 32-channel layers, 28 x 28 and 14 x 14, 300 -> 360 and 311 -> 373. Level: its
 // 64-channel 14 x 14 layer at dilation 2 (tiles 77% full: 339 -> 350, 335 -> 340), so tiles must be
 // 80% full. Lost, before the narrow tile took 32 output channels: S8 242 -> 182.
+// Images of at least kWinogradMinPixels outputs: on DeepLabLite's 16 x 16 layers of 64 channels
+// (forced path against the channels-last tile, atrous_bench, 2 runs) Winograd lost 25-35% forward
+// (dilation 1: 349 / 344 -> 239 / 263; dilation 2: 356 / 352 -> 264 / 240; 64 -> 32: 323 / 328 ->
+// 253 / 219), and its profiled training step went from 117 to 119-128 ms, data and weight gradients
+// too (the transforms and copies of a small image outweigh the multiplies saved).
+constexpr int64_t kWinogradMinPixels = 512;
+
 bool winogradChosen(const ConvGeometry& g, const ConvLimits& l) {
-  if (!runs(g, ConvPass::Forward, ConvPath::Winograd, l) || g.inChannels < 32 || g.outChannels < 32) return false;
+  if (!runs(g, ConvPass::Forward, ConvPath::Winograd, l) || g.inChannels < 32 || g.outChannels < 32 ||
+      g.outH() * g.outW() < kWinogradMinPixels)
+    return false;
   return 4 * winogradPaddedOutChannels(g) <= 5 * g.outChannels && winogradCoverage(g) >= 0.8;
 }
 
@@ -288,10 +297,13 @@ bool winogradChosen(const ConvGeometry& g, const ConvLimits& l) {
 // S3 284 -> 402 (dense before); the training CNN's 32 -> 64 layer 330 / 318 -> 402 / 393 and its
 // 64-channel 14 x 14 one (tiles 77% full) 309 / 314 -> 336 / 358; 64 channels of 128 x 128, one
 // image, 325 / 332 -> 418 / 422. Lost with 32 channels each way (the transforms outweigh products of
-// 32 x 32): the CNN's 28 x 28 layer 349 / 337 -> 290 / 304, S8 325 / 340 -> 274 / 272.
+// 32 x 32): the CNN's 28 x 28 layer 349 / 337 -> 290 / 304, S8 325 / 340 -> 274 / 272. Small images
+// stay out as for the forward: DeepLabLite's 16 x 16 layers were mixed (64 -> 64 up to 20% faster,
+// 64 -> 32 15% slower, in a profiled step), and the CNN's 14 x 14 ones give up their gain with them.
 bool winogradWeightChosen(const ConvGeometry& g, const ConvLimits& l) {
   return runs(g, ConvPass::Weight, ConvPath::Winograd, l) && g.inChannels >= 32 && g.outChannels >= 32 &&
-         g.inChannels * g.outChannels > 32 * 32 && winogradCoverage(g) >= 0.75;
+         g.inChannels * g.outChannels > 32 * 32 && winogradCoverage(g) >= 0.75 &&
+         g.outH() * g.outW() >= kWinogradMinPixels;
 }
 
 ConvPath forwardRule(const ConvGeometry& g, const ConvLimits& l, std::vector<ColumnWindow>* windows, const char** why) {
@@ -322,7 +334,7 @@ ConvPath forwardRule(const ConvGeometry& g, const ConvLimits& l, std::vector<Col
     return ConvPath::ByRegion;
   }
   if (winogradChosen(g, l)) {
-    *why = "3x3 at stride 1, 32+ channels each way and tiles that cover the output: F(2x2, 3x3)";
+    *why = "3x3 at stride 1, 32+ channels each way, 512+ output pixels and tiles that cover them: F(2x2, 3x3)";
     return ConvPath::Winograd;
   }
   // Where the direct tile would share each image between the threads (one image's padded planes
@@ -372,7 +384,7 @@ ConvPath weightRule(const ConvGeometry& g, const ConvLimits& l, std::vector<Colu
     return ConvPath::ByRegion;
   }
   if (winogradWeightChosen(g, l)) {
-    *why = "3x3 at stride 1, 32+ channels each way (more than 32 x 32) and tiles that cover the output: F(3x3, 2x2)";
+    *why = "3x3 at stride 1, more than 32 x 32 channels, 512+ output pixels and tiles that cover them: F(3x3, 2x2)";
     return ConvPath::Winograd;
   }
   if (channelsLast) {
