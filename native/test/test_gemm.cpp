@@ -219,6 +219,47 @@ ATROUS_TEST(gemmWithCustomPanelSource) {
   }
 }
 
+// rowBias: added once per element of C however many K blocks there are (K past 512 makes two),
+// on full and edge tiles, with and without beta, on every ISA (the AVX-512 tile adds it in its store,
+// the others after the tile).
+ATROUS_TEST(gemmWithSourceAddsRowBiasOnce) {
+  ThreadCountGuard guard;
+  test::Rng rng(7);
+  FormulaSource source;
+  struct Shape { int64_t M, N, K; };
+  for (Shape s : {Shape{1, 1, 1}, Shape{13, 97, 31}, Shape{64, 700, 300}, Shape{24, 100, 1100}, Shape{5, 7, 0}}) {
+    const int64_t lda = s.K + 3;
+    const std::vector<float> A = rng.floats(std::max<int64_t>(1, s.M * lda));
+    const std::vector<float> bias = rng.floats(s.M);
+    std::vector<float> Bdense(std::max<int64_t>(1, s.K * s.N));
+    for (int64_t k = 0; k < s.K; ++k)
+      for (int64_t j = 0; j < s.N; ++j) Bdense[k * s.N + j] = FormulaSource::value(k, j);
+    const std::vector<float> C0 = rng.floats(s.M * s.N);
+    for (float beta : {0.f, -1.f}) {
+      std::vector<double> want(C0.begin(), C0.end());
+      reference::gemm(false, false, s.M, s.N, s.K, 1.5, A.data(), lda, Bdense.data(), s.N, beta, want.data(), s.N);
+      for (int64_t i = 0; i < s.M; ++i)
+        for (int64_t j = 0; j < s.N; ++j) want[i * s.N + j] += bias[i];
+      test::forEachIsa([&](Isa isa) {
+        for (int threads : {1, 2}) {
+          setNumThreads(threads);
+          for (bool serial : {false, true}) {
+            std::vector<float> C = C0;
+            if (serial)
+              sgemmWithSourceSerial(false, s.M, s.N, s.K, 1.5f, A.data(), lda, source, beta, C.data(), s.N, bias.data());
+            else
+              sgemmWithSource(false, s.M, s.N, s.K, 1.5f, A.data(), lda, source, beta, C.data(), s.N, bias.data());
+            const double err = test::relativeL2(C.data(), want.data(), s.M * s.N);
+            ctx.check(err <= kTolerance, "row bias, %s: M=%lld N=%lld K=%lld alpha=1.5 beta=%g isa=%s threads=%d: relative L2 error %.3g",
+                      serial ? "sgemmWithSourceSerial" : "sgemmWithSource", (long long)s.M, (long long)s.N,
+                      (long long)s.K, beta, isaName(isa), threads, err);
+          }
+        }
+      });
+    }
+  }
+}
+
 ATROUS_TEST(gemmMatrixSourcePacksAnyPanelWidth) {
   test::Rng rng(6);
   const int64_t K = 11, N = 19, ld = 23;

@@ -32,7 +32,7 @@ const KernelTable kScalarTable{"scalar", kScalarMr, kScalarNr, 64, 256, 1024, ge
 #if ATROUS_ARCH_X86
 const KernelTable kAvx2Table{"avx2", kAvx2Mr, kAvx2Nr, 6 * 24, 512, 4096, gemmMicroAvx2_6x16, packAAvx2, packBAvx2};
 const KernelTable kAvx512Table{"avx512", kAvx512Mr, kAvx512Nr, 8 * 21, 512, 4032, gemmMicroAvx512_8x48, packAAvx512,
-                               packBAvx512};
+                               packBAvx512, gemmMicroBiasAvx512_8x48};
 #endif
 #if ATROUS_ARCH_ARM64
 // Not yet measured on arm64 hardware: the blocks follow the same rule (A block mc x kc in a 1 MiB L2
@@ -87,9 +87,19 @@ void scaleC(int64_t m, int64_t n, float beta, float* C, int64_t ldc) {
   }
 }
 
-// The two inner loops: every MR x NR tile of a packed A block (mc x kc) times a packed B block (kc x nc).
+// C's rows [0, m) x columns [0, n) += rowBias[row]: a tile just written, still in L1.
+void addRowBias(int64_t m, int64_t n, const float* rowBias, float* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i) {
+    const float b = rowBias[i];
+    float* row = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) row[j] += b;
+  }
+}
+
+// The two inner loops: every MR x NR tile of a packed A block (mc x kc) times a packed B block (kc x nc),
+// plus rowBias (when given) on each tile right after it is written.
 void macroKernel(const KernelTable& t, int64_t mc, int64_t nc, int64_t kc, float alpha, const float* packedA,
-                 const float* packedB, float beta, float* C, int64_t ldc) {
+                 const float* packedB, float beta, float* C, int64_t ldc, const float* rowBias) {
   for (int64_t jr = 0; jr < nc; jr += t.nr) {
     const int64_t n = std::min<int64_t>(t.nr, nc - jr);
     const float* b = packedB + jr * kc;
@@ -98,7 +108,12 @@ void macroKernel(const KernelTable& t, int64_t mc, int64_t nc, int64_t kc, float
       const float* a = packedA + ir * kc;
       float* c = C + ir * ldc + jr;
       if (m == t.mr && n == t.nr) {
-        t.micro(kc, a, b, alpha, beta, c, ldc);
+        if (rowBias && t.microBias) {
+          t.microBias(kc, a, b, alpha, beta, c, ldc, rowBias + ir);
+        } else {
+          t.micro(kc, a, b, alpha, beta, c, ldc);
+          if (rowBias) addRowBias(m, n, rowBias + ir, c, ldc);
+        }
         continue;
       }
       // Edge tile: compute the full tile locally, copy out the part that exists.
@@ -109,6 +124,7 @@ void macroKernel(const KernelTable& t, int64_t mc, int64_t nc, int64_t kc, float
           float& cij = c[i * ldc + j];
           cij = beta == 0.f ? tile[i * t.nr + j] : tile[i * t.nr + j] + beta * cij;
         }
+      if (rowBias) addRowBias(m, n, rowBias + ir, c, ldc);
     }
   }
 }
@@ -125,6 +141,7 @@ struct GemmCall {
   float* C;
   int64_t ldc;
   const APanelSource* aSource = nullptr;  // when set, packs A instead of t.packA (A and lda unused)
+  const float* rowBias = nullptr;         // when set, added to row i of C (M floats)
 };
 
 // How a call is cut into work. Blocks b = (jc, pc) of B (nc x kc) are visited in order; each is
@@ -220,7 +237,8 @@ void work(const GemmCall& g, const Plan& plan, SharedProgress& shared) {
           packedARows = rowBlock;
         }
         macroKernel(t, rowEnd - rowBegin, colEnd - colBegin, kc, g.alpha, packedA, packedB + colBegin * kc, beta,
-                    g.C + rowBegin * g.ldc + jc + colBegin, g.ldc);
+                    g.C + rowBegin * g.ldc + jc + colBegin, g.ldc,
+                    g.rowBias && pc == 0 ? g.rowBias + rowBegin : nullptr);  // once, with the first K block
       }
       shared.taskDoneThrough[q].store(b, std::memory_order_release);
       progress.computeDone.fetch_add(1, std::memory_order_acq_rel);
@@ -235,6 +253,7 @@ void run(const GemmCall& g, bool allowThreads) {
   if (g.M == 0 || g.N == 0) return;
   if (g.K == 0 || g.alpha == 0.f) {  // BLAS semantics: op(A)*op(B) is not read
     scaleC(g.M, g.N, g.beta, g.C, g.ldc);
+    if (g.rowBias) addRowBias(g.M, g.N, g.rowBias, g.C, g.ldc);
     return;
   }
   const KernelTable& t = g.t;
@@ -275,8 +294,8 @@ void MatrixBSource::packPanels(int64_t k0, int64_t kc, int64_t j0, int64_t nc, i
 }
 
 void sgemmWithSource(bool transA, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-                     const BPanelSource& B, float beta, float* C, int64_t ldc) {
-  gemm::run({gemm::activeKernels(), transA, M, N, K, alpha, A, lda, B, beta, C, ldc}, true);
+                     const BPanelSource& B, float beta, float* C, int64_t ldc, const float* rowBias) {
+  gemm::run({gemm::activeKernels(), transA, M, N, K, alpha, A, lda, B, beta, C, ldc, nullptr, rowBias}, true);
 }
 
 void sgemmWithSources(int64_t M, int64_t N, int64_t K, float alpha, const APanelSource& A, const BPanelSource& B,
@@ -285,8 +304,8 @@ void sgemmWithSources(int64_t M, int64_t N, int64_t K, float alpha, const APanel
 }
 
 void sgemmWithSourceSerial(bool transA, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-                           const BPanelSource& B, float beta, float* C, int64_t ldc) {
-  gemm::run({gemm::activeKernels(), transA, M, N, K, alpha, A, lda, B, beta, C, ldc}, false);
+                           const BPanelSource& B, float beta, float* C, int64_t ldc, const float* rowBias) {
+  gemm::run({gemm::activeKernels(), transA, M, N, K, alpha, A, lda, B, beta, C, ldc, nullptr, rowBias}, false);
 }
 
 Status sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, ConstFloatSpan A, int64_t lda,

@@ -49,10 +49,13 @@ class MatrixBSource final : public BPanelSource {
 };
 
 // Unchecked core used by the checked entry and by the convolutions (whose geometry is already
-// validated): C (M x N, ldc) = alpha * op(A) * B + beta * C, where op(A) is M x K.
+// validated): C (M x N, ldc) = alpha * op(A) * B + beta * C, where op(A) is M x K, plus rowBias[i]
+// on row i when rowBias is given (added to each tile as it is written: a convolution's bias
+// without a separate pass over C).
 // Spreads over the thread pool unless called from inside a parallel region.
 void sgemmWithSource(bool transA, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                     int64_t lda, const BPanelSource& B, float beta, float* C, int64_t ldc);
+                     int64_t lda, const BPanelSource& B, float beta, float* C, int64_t ldc,
+                     const float* rowBias = nullptr);
 
 // Same, with A packed by a source as well.
 void sgemmWithSources(int64_t M, int64_t N, int64_t K, float alpha, const APanelSource& A, const BPanelSource& B,
@@ -60,6 +63,7 @@ void sgemmWithSources(int64_t M, int64_t N, int64_t K, float alpha, const APanel
 
 // Same as sgemmWithSource, but never uses the pool (for callers that parallelize at a coarser level).
 void sgemmWithSourceSerial(bool transA, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                           int64_t lda, const BPanelSource& B, float beta, float* C, int64_t ldc);
+                           int64_t lda, const BPanelSource& B, float beta, float* C, int64_t ldc,
+                           const float* rowBias = nullptr);
 
 }  // namespace atrous

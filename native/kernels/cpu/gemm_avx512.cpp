@@ -16,11 +16,12 @@ constexpr int NV = NR / 16;  // zmm vectors per row of the tile
 constexpr __mmask16 kPanelRowsMask = static_cast<__mmask16>((1u << MR) - 1);
 static_assert(MR <= 16, "a transposed A panel row is copied with one masked zmm");
 
-// Writes alpha*acc (+ beta*C) for one row of the tile.
-inline void storeRow(float* c, const __m512* acc, __m512 alpha, __m512 beta, bool readC) {
+// Writes alpha*acc (+ beta*C) (+ the row's bias) for one row of the tile.
+template <bool kBias>
+inline void storeRow(float* c, const __m512* acc, __m512 alpha, __m512 beta, bool readC, __m512 bias) {
   ATROUS_UNROLL(4)
   for (int v = 0; v < NV; ++v) {
-    __m512 r = _mm512_mul_ps(acc[v], alpha);
+    __m512 r = kBias ? _mm512_fmadd_ps(acc[v], alpha, bias) : _mm512_mul_ps(acc[v], alpha);
     if (readC) r = _mm512_fmadd_ps(beta, _mm512_loadu_ps(c + 16 * v), r);
     _mm512_storeu_ps(c + 16 * v, r);
   }
@@ -47,10 +48,9 @@ inline void rankOneUpdate(const float* a, const float* b, __m512 (&acc)[MR][NV])
 // from L1, early enough to hide a miss to L3 or memory.
 constexpr int64_t kPrefetchCSteps = 32;
 
-}  // namespace
-
-void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c,
-                           int64_t ldc) {
+template <bool kBias>
+void microTile(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc,
+               const float* rowBias) {
   __m512 acc[MR][NV];
   ATROUS_UNROLL(16)
   for (int i = 0; i < MR; ++i)
@@ -78,7 +78,20 @@ void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alph
   const __m512 alphaV = _mm512_set1_ps(alpha), betaV = _mm512_set1_ps(beta);
   const bool readC = beta != 0.f;
   ATROUS_UNROLL(16)
-  for (int i = 0; i < MR; ++i) storeRow(c + i * ldc, acc[i], alphaV, betaV, readC);
+  for (int i = 0; i < MR; ++i)
+    storeRow<kBias>(c + i * ldc, acc[i], alphaV, betaV, readC, kBias ? _mm512_set1_ps(rowBias[i]) : alphaV);
+}
+
+}  // namespace
+
+void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c,
+                           int64_t ldc) {
+  microTile<false>(kc, a, b, alpha, beta, c, ldc, nullptr);
+}
+
+void gemmMicroBiasAvx512_8x48(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c,
+                               int64_t ldc, const float* rowBias) {
+  microTile<true>(kc, a, b, alpha, beta, c, ldc, rowBias);
 }
 
 void packAAvx512(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc,

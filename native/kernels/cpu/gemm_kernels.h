@@ -15,6 +15,9 @@ namespace atrous::gemm {
 // With beta == 0, C is only written, never read.
 using MicroKernelFn = void (*)(int64_t kc, const float* packedA, const float* packedB, float alpha, float beta,
                                float* c, int64_t ldc);
+// The same plus rowBias[r] on row r of the tile (a convolution's bias, added in the store).
+using MicroBiasKernelFn = void (*)(int64_t kc, const float* packedA, const float* packedB, float alpha, float beta,
+                                   float* c, int64_t ldc, const float* rowBias);
 // Packs op(A)[i0, i0+mc) x [k0, k0+kc); op(A)(i,k) = transA ? A[k*lda + i] : A[i*lda + k].
 using PackAFn = void (*)(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
                          float* dst);
@@ -39,6 +42,7 @@ struct KernelTable {
   MicroKernelFn micro;
   PackAFn packA;
   PackBFn packB;
+  MicroBiasKernelFn microBias = nullptr;  // null: the bias is added after micro
 };
 
 // The table for the ISA the kernels dispatch to now (activeIsa(); tests switch it with forceIsa).
@@ -46,6 +50,8 @@ const KernelTable& activeKernels();
 
 // Defined in the ISA files (names are ISA-unique: each file is compiled with its own -m flags).
 void gemmMicroAvx512_8x48(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c, int64_t ldc);
+void gemmMicroBiasAvx512_8x48(int64_t kc, const float* a, const float* b, float alpha, float beta, float* c,
+                               int64_t ldc, const float* rowBias);
 void packAAvx512(bool transA, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* dst);
 void packBAvx512(bool transB, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* dst);
 

@@ -24,11 +24,11 @@ void forEachImageGroup(const ConvGeometry& g, Body body) {
 }
 
 void gemm(bool parallel, bool transA, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-          const BPanelSource& B, float beta, float* C, int64_t ldc) {
+          const BPanelSource& B, float beta, float* C, int64_t ldc, const float* rowBias = nullptr) {
   if (parallel)
-    sgemmWithSource(transA, M, N, K, 1.f, A, lda, B, beta, C, ldc);
+    sgemmWithSource(transA, M, N, K, 1.f, A, lda, B, beta, C, ldc, rowBias);
   else
-    sgemmWithSourceSerial(transA, M, N, K, 1.f, A, lda, B, beta, C, ldc);
+    sgemmWithSourceSerial(transA, M, N, K, 1.f, A, lda, B, beta, C, ldc, rowBias);
 }
 
 // Splits a window into row bands of at most maxPixels (at least one row each; a single row wider
@@ -87,10 +87,11 @@ void denseForwardWhole(const ConvGeometry& g, const float* x, const float* w, co
   const ColumnWindow whole = ColumnWindow::whole(g);
   forEachImageGroup(g, [&](int64_t n, int64_t grp, bool parallel) {
     float* yg = y + (n * g.outChannels + grp * coutG) * P;
-    if (bias)
-      for (int64_t co = 0; co < coutG; ++co) std::fill(yg + co * P, yg + (co + 1) * P, bias[grp * coutG + co]);
     ImageColumnsSource cols(g, x + (n * g.inChannels + grp * cinG) * g.inH * g.inW, cinG, whole);
-    gemm(parallel, false, coutG, P, Kdim, w + grp * coutG * Kdim, Kdim, cols, bias ? 1.f : 0.f, yg, P);
+    // The bias goes on each tile as the GEMM writes it: filling y with it first was a separate pass
+    // over y, 6-8% of S5's forward.
+    gemm(parallel, false, coutG, P, Kdim, w + grp * coutG * Kdim, Kdim, cols, 0.f, yg, P,
+         bias ? bias + grp * coutG : nullptr);
   });
 }
 
