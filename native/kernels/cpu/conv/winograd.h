@@ -37,7 +37,7 @@ void outputTileAvx512(const float* m, int64_t pointStride, int64_t channels, con
 void dyTileAvx512(const float* dy, int64_t rowStep, int64_t colStep, int64_t channels, float* d,
                   int64_t pointStride);
 // m[k * ldm + c] += sum over t < tiles of d[t * dStride + k] * v[t * vStride + c] for k < rows (at
-// most kProductRows; d[t * dStride + k] readable for every k < kProductRows) and c < 16 * slots
+// most kProductRows; d[t * dStride + k] initialized for every k < kProductRows) and c < 16 * slots
 // (slots 1, 2 or 4).
 constexpr int kProductRows = 6;
 void productAvx512(const float* d, int64_t dStride, int rows, const float* v, int64_t vStride, int64_t tiles,
