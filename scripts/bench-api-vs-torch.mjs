@@ -4,7 +4,8 @@
 // For each suite shape (native/bench/conv-suite.json) and pass, every round times, one after the other:
 //   api    at.conv2d / at.conv1d (S5: padding 'causal') in this process, a bias not requiring grad;
 //   native build-native/atrous_bench conv --shape ID --pass P (its own process, kernels only, output
-//          buffers reused; for fwd+bwd the sum of its fwd, bwd-data and bwd-weight);
+//          buffers reused; for fwd+bwd its fwdbwd pass: forward, data and weight gradients back to
+//          back, as a step runs them, so that each pass finds the caches as the API's does);
 //   torch  F.conv2d / F.conv1d (S5: F.pad then conv1d) in a PyTorch worker (scripts/torch-op-worker.py).
 // Passes: fwd (inputs not requiring grad) and fwdbwd (input and weight requiring grad, their .grad
 // cleared, then y.sum().backward(): forward, sum, data and weight gradients; both sides alike).
@@ -159,16 +160,13 @@ function apiConvRunner(s, pass) {
 }
 
 function nativeSeconds(s, pass) {
-  const one = (p) => {
-    const r = spawnSync(values.bench, ['conv', '--shape', s.id, '--pass', p, '--repeats', String(repeats)], {
-      cwd: root, encoding: 'utf8', env: { ...process.env, ATROUS_NUM_THREADS: String(threads) },
-    });
-    if (r.status !== 0) throw new Error(`${values.bench} conv --shape ${s.id} --pass ${p} failed: ${r.error?.message ?? r.stderr}`);
-    const m = /seconds=(\S+)/.exec(r.stdout);
-    if (!m) throw new Error(`no seconds= in the native bench's output: ${r.stdout}`);
-    return Number(m[1]);
-  };
-  return pass === 'fwd' ? one('fwd') : one('fwd') + one('bwd-data') + one('bwd-weight');
+  const r = spawnSync(values.bench, ['conv', '--shape', s.id, '--pass', pass, '--repeats', String(repeats)], {
+    cwd: root, encoding: 'utf8', env: { ...process.env, ATROUS_NUM_THREADS: String(threads) },
+  });
+  if (r.status !== 0) throw new Error(`${values.bench} conv --shape ${s.id} --pass ${pass} failed: ${r.error?.message ?? r.stderr}`);
+  const m = /seconds=(\S+)/.exec(r.stdout);
+  if (!m) throw new Error(`no seconds= in the native bench's output: ${r.stdout}`);
+  return Number(m[1]);
 }
 
 // --- the run ---

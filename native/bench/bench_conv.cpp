@@ -1,7 +1,9 @@
 // The conv suite through our kernels: forward, backward-data and backward-weight, nominal GFLOP/s,
-// median over repeats after a warm-up. `--shape ID --pass fwd|bwd-data|bwd-weight` times a single
-// case and prints one machine-readable line, for scripts/bench-conv-vs-torch.py, which interleaves
-// it with PyTorch's timings of the same shape. Each figure is printed with the path the planner chose
+// median over repeats after a warm-up. `--shape ID --pass fwd|bwd-data|bwd-weight|fwdbwd` times a
+// single case and prints one machine-readable line, for scripts/bench-conv-vs-torch.py, which
+// interleaves it with PyTorch's timings of the same shape. fwdbwd is the three passes back to back,
+// as a training step runs them (each evicts what the others keep warm when timed alone; nominal
+// FLOPs of all three), for scripts/bench-api-vs-torch.mjs's API-overhead column. Each figure is printed with the path the planner chose
 // (plan.h; ATROUS_CONV_PATH forces one).
 #include <algorithm>
 #include <chrono>
@@ -50,11 +52,18 @@ std::function<void()> passRunner(const std::string& pass, const ConvGeometry& g,
     return [&, span] { convBackwardData(g, span(B.dy), span(B.w), span(B.dx)); };
   if (pass == "bwd-weight")
     return [&, span] { convBackwardWeight(g, span(B.x), span(B.dy), span(B.dw)); };
+  if (pass == "fwdbwd")
+    return [&, span] {
+      convForward(g, span(B.x), span(B.w), span(B.b), span(B.y));
+      convBackwardData(g, span(B.dy), span(B.w), span(B.dx));
+      convBackwardWeight(g, span(B.x), span(B.dy), span(B.dw));
+    };
   return nullptr;
 }
 
 // The plan a pass of g takes now, in words ("?" and the reason on stderr when ATROUS_CONV_PATH refuses).
 std::string planOf(const std::string& pass, const ConvGeometry& g) {
+  if (pass == "fwdbwd") return planOf("fwd", g) + "/" + planOf("bwd-data", g) + "/" + planOf("bwd-weight", g);
   const ConvPass p = pass == "fwd" ? ConvPass::Forward : pass == "bwd-data" ? ConvPass::Data : ConvPass::Weight;
   ConvPlan plan;
   Status s = planConvFromEnvironment(g, p, &plan);
@@ -85,8 +94,9 @@ int runConvBench(const std::vector<std::string>& args) {
       auto run = passRunner(onlyPass.empty() ? "fwd" : onlyPass, s.geometry, buffers);
       if (!run) { std::fprintf(stderr, "unknown --pass %s\n", onlyPass.c_str()); return 2; }
       double sec = medianSeconds(run, repeats);
+      const double flops = s.flops() * (onlyPass == "fwdbwd" ? 3 : 1);
       std::printf("shape=%s pass=%s seconds=%.6g gflops=%.2f path=%s\n", s.id.c_str(), onlyPass.c_str(), sec,
-                  s.flops() / sec * 1e-9, planOf(onlyPass.empty() ? "fwd" : onlyPass, s.geometry).c_str());
+                  flops / sec * 1e-9, planOf(onlyPass.empty() ? "fwd" : onlyPass, s.geometry).c_str());
       return 0;
     }
     std::fprintf(stderr, "no shape %s in %s\n", onlyShape.c_str(), suitePath.c_str());
