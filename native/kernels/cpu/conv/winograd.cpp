@@ -45,7 +45,7 @@ const float* transformWeights(const ConvGeometry& g, const float* w, ReusableScr
   const int64_t size = kPoints * blocks * C * coBlock;
   float* u = scratch.floats(size);
   if (blocks * coBlock != Co) std::fill(u, u + size, 0.f);
-  parallelEach(Co, C * 64, [&](int64_t co) {
+  parallelEach(Co, C * 25, [&](int64_t co) {  // 9 reads and 16 writes a pair: S8's 32 x 32 stays on one thread
     for (int64_t c = 0; c < C; ++c) {
       const float* k = w + (co * C + c) * 9;
       float r[4][3];  // G g: 4 rows of 3
