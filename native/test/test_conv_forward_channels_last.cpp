@@ -22,17 +22,18 @@ ATROUS_TEST(convForwardChannelsLastMatchesFloat64) {
       geometry(4, 5, 7, 9, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // narrow tile, full block; 63 pixels: 5 x 12 + 3
       geometry(4, 6, 5, 7, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // 33 channels: wide tile, one partial block
       geometry(4, 32, 28, 28, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // L2: narrow, forward and data gradient
-      geometry(4, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // L3: wide forward, narrow data gradient
+      geometry(4, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),   // L3 (Winograd's): wide forward, narrow data gradient
       geometry(4, 64, 14, 14, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),   // L4: 82% of taps inside, here over by-region
   };
   int i = 0;
   for (const ConvGeometry& g : cases)
     for (int threads : {1, 2}) {
       setNumThreads(threads);
-      // The tile's shapes, but L2 (28 x 28, 32 channels), which Winograd's F(2x2, 3x3) takes
-      // (test_conv_winograd.cpp); checkAll still runs the tile on it as one of every path.
+      // The tile's shapes, but L2 (28 x 28, 32 channels) and L3 (32 -> 64), which Winograd's F(2x2, 3x3)
+      // takes (test_conv_winograd.cpp); checkAll still runs the tile on them as one of every path.
       const bool l2 = g.inChannels == 32 && g.outChannels == 32 && g.inH == 28;
-      const ConvPath expected = l2 ? ConvPath::Winograd : ConvPath::ChannelsLast;
+      const bool l3 = g.inChannels == 32 && g.outChannels == 64 && g.inH == 14;
+      const ConvPath expected = l2 || l3 ? ConvPath::Winograd : ConvPath::ChannelsLast;
       ctx.check(planConv(g, ConvPass::Forward).path == expected, "[%s] threads=%d: the planner should choose %s, not %s",
                 g.describe().c_str(), threads, convPathName(expected), planConv(g, ConvPass::Forward).describe().c_str());
       ctx.check(test::planRuns(g, ConvPass::Forward, ConvPath::ChannelsLast), "[%s] the tile should run it",

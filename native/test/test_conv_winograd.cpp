@@ -76,18 +76,22 @@ ATROUS_TEST(convWinogradInBandsMatchesFloat64) {
 
 ATROUS_TEST(convWinogradPlannerRule) {
   if (!isaSupported(Isa::Avx512)) return;
-  // Taken: S1-S3 and the training CNN's 28 x 28 layer (and, through as_forward, their data
-  // gradients). Not taken: 14 x 14 and 16 x 16 images (the training CNN's and DeepLabLite's), 16
-  // input channels, 40 output channels (a wide block 37.5% zeros), 5x5, ASPP's padding taps.
+  // Taken: S1-S3, the training CNN's 28 x 28 layer, and small images with 32 channels on one side
+  // (the CNN's 32 -> 64 at 14 x 14, DeepLabLite's ASPP 64 -> 32 at 16 x 16); through as_forward,
+  // their data gradients too. Not taken: small images of 64 channels each way (DeepLabLite's
+  // backbone), 16 input channels, 40 output channels (a wide block 37.5% zeros), 5x5, ASPP's
+  // padding taps.
   const ConvGeometry taken[] = {
       geometry(32, 64, 32, 32, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // S1
       geometry(8, 256, 64, 64, 256, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1),     // S3
       geometry(64, 32, 28, 28, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // L2
       geometry(8, 64, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),       // 64 -> 32, 32 x 32
+      geometry(64, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // L3: 196 pixels, 32 -> 64
+      geometry(32, 64, 16, 16, 32, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1),      // ASPP's rate 4: 256 pixels, 64 -> 32
   };
   const ConvGeometry refused[] = {
-      geometry(64, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // L3: 196 pixels an image
-      geometry(32, 64, 16, 16, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // DeepLabLite: 256 pixels
+      geometry(32, 64, 16, 16, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1),      // DeepLabLite: 256 pixels, 64 -> 64
+      geometry(32, 64, 16, 16, 32, 3, 3, 1, 1, 6, 6, 6, 6, 6, 6, 1),      // ASPP's rate 6: tiles 64% full
       geometry(8, 16, 32, 32, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),       // 16 input channels
       geometry(8, 64, 32, 32, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),       // 40 outputs: 24 of 64 wasted
       geometry(8, 64, 32, 32, 64, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1),       // 5x5
@@ -106,7 +110,7 @@ ATROUS_TEST(convWinogradPlannerRule) {
               g.describe().c_str());
   // The weight gradient: S1, S3, 64 -> 32; not 32 x 32 (L2), small images, nor S4.
   const ConvGeometry weightTaken[] = {taken[0], taken[1], taken[3]};
-  const ConvGeometry weightRefused[] = {taken[2], refused[0], refused[1], refused[5]};
+  const ConvGeometry weightRefused[] = {taken[2], taken[4], taken[5], refused[0], refused[5]};
   for (const ConvGeometry& g : weightTaken)
     ctx.check(planConv(g, ConvPass::Weight).path == ConvPath::Winograd, "[%s] weight should take winograd, not %s",
               g.describe().c_str(), planConv(g, ConvPass::Weight).describe().c_str());
