@@ -259,6 +259,35 @@ describe('memory', () => {
     expect(x.grad!.toFloat32Array()).toEqual(wValues);
   });
 
+  it('x.grad = null hands an unread gradient back to the pool; a gradient that was read stays valid for its reader', () => {
+    const n = 64 * 1024; // 256 KiB: pooled
+    const wValues = seededValues(n, 14);
+    const x = at.tensor(seededValues(n, 13), [n], { requiresGrad: true });
+    const w = at.tensor(wValues, [n]);
+    const run = () => {
+      x.grad = null; // PyTorch's way to clear it: nothing reads the gradient in between
+      x.mul(w).sum().backward();
+    };
+    at.emptyCache();
+    for (let s = 0; s < 3; s++) run();
+    const fresh = freshBufferCount();
+    for (let s = 0; s < 6; s++) run();
+    // Each step's gradient is the last one's buffer again, not fresh memory left to the collector.
+    expect(freshBufferCount() - fresh).toBe(0);
+    // Read, then cleared: the reader keeps it, valid and unchanged, while the next backward takes new memory.
+    const read = x.grad!;
+    x.grad = null;
+    x.mul(at.tensor(seededValues(n, 15), [n])).sum().backward();
+    expect(read.toFloat32Array()).toEqual(wValues);
+    expect(x.grad!.toFloat32Array()).toEqual(seededValues(n, 15));
+    expect(freshBufferCount() - fresh).toBe(1);
+    // A gradient the user assigned is theirs: clearing only drops the reference.
+    const mine = at.tensor(seededValues(n, 16), [n]);
+    x.grad = mine;
+    x.grad = null;
+    expect(mine.toFloat32Array()).toEqual(seededValues(n, 16));
+  });
+
   it('a loss outside any module saves its probabilities in pooled memory, which backward() hands back', () => {
     const logits = at.tensor(seededValues(4 * 16 * 32 * 32, 8), [4, 16, 32, 32], { requiresGrad: true }); // 256 KiB
     const y = Int32Array.from({ length: 4 * 32 * 32 }, (_, i) => i % 16);

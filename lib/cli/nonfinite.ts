@@ -36,7 +36,10 @@ export function guardedStep(forwardBackward: () => number, guard: StepGuard): { 
   if (!Number.isFinite(loss)) return fault(loss, `the loss is ${loss}`);
   if (guard.skip) {
     // Adam would carry one non-finite gradient into every later step: a skip needs them all finite.
-    const bad = guard.params.find(([, p]) => p.grad !== null && !allFinite(p.grad.storage));
+    const bad = guard.params.find(([, p]) => {
+      const grad = p.peekGrad();
+      return grad !== null && !allFinite(grad.storage);
+    });
     if (bad) return fault(loss, `the gradient of ${bad[0]} is not finite`);
   }
   return { loss, fault: null };

@@ -45,7 +45,9 @@ export class Tensor implements GraphTensor {
   readonly dtype: DType;
   /** The op that made this tensor, or null for a leaf. */
   readonly gradFn: GradNode | null;
-  grad: Tensor | null = null;
+  private gradValue: Tensor | null = null;
+  /** Whether grad was read since accumulateGrad made it: then someone may hold it (see the setter). */
+  private gradHandedOut = false;
   private leafRequiresGrad: boolean;
   /** The storage accumulateGrad made for grad, and the one zeroGrad handed back for the next step. */
   private ownGrad: Storage | null = null;
@@ -96,9 +98,35 @@ export class Tensor implements GraphTensor {
     return this.gradFn === null;
   }
 
+  /** The gradient a backward accumulated into this leaf (null before the first, or once cleared). */
+  get grad(): Tensor | null {
+    this.gradHandedOut = true;
+    return this.gradValue;
+  }
+
+  /**
+   * Sets or clears the gradient (x.grad = null: PyTorch's way to clear it). A gradient the engine made
+   * that was never read since cannot be held by anyone, so clearing it hands its buffer back to the pool
+   * for the next backward, as zeroGrad() does, instead of leaving fresh memory to the collector every
+   * step (S8 through the API, fwd+bwd with x.grad = null: up to 2x slower). One that was read stays the
+   * reader's, valid, and goes to the collector.
+   */
+  set grad(value: Tensor | null) {
+    if (value === this.gradValue) return;
+    if (this.gradValue !== null && !this.gradHandedOut) this.releaseGrad('the gradient, released when grad was set');
+    else if (this.gradValue !== null && this.gradValue.storage === this.ownGrad) this.ownGrad = null; // the reader's now
+    this.gradValue = value;
+    this.gradHandedOut = false;
+  }
+
+  /** Internal (optimizers, clipping, DDP): grad without handing it out, so clearing it later can still recycle it. */
+  peekGrad(): Tensor | null {
+    return this.gradValue;
+  }
+
   accumulateGrad(g: Storage, owned = false): void {
     if (!this.leafRequiresGrad) return;
-    if (this.grad === null) {
+    if (this.gradValue === null) {
       // g itself when the engine hands over pooled CPU memory (zeroGrad() gave the last step's buffer
       // back to the pool), else the previous step's buffer (kept by releaseGrad) when it still fits,
       // else g when handed over, else a copy.
@@ -116,10 +144,11 @@ export class Tensor implements GraphTensor {
         if (owned) disown(g); // the user's now, like a copy would be
       }
       this.ownGrad = storage;
-      this.grad = new Tensor(storage, this.shape);
+      this.gradValue = new Tensor(storage, this.shape);
+      this.gradHandedOut = false;
     } else {
-      expectLive('Tensor.backward', 'grad (accumulating into it)', this.grad);
-      native().add(this.grad.storage, g, this.grad.storage);
+      expectLive('Tensor.backward', 'grad (accumulating into it)', this.gradValue);
+      native().add(this.gradValue.storage, g, this.gradValue.storage);
     }
   }
 
@@ -128,12 +157,12 @@ export class Tensor implements GraphTensor {
    * grad tensor, if anyone still holds it, is released (using it throws) rather than silently
    * overwritten by the next step's gradient.
    */
-  releaseGrad(): void {
-    const grad = this.grad;
-    this.grad = null;
+  releaseGrad(reason = 'the gradient of a parameter, released by zeroGrad()'): void {
+    const grad = this.gradValue;
+    this.gradValue = null;
+    this.gradHandedOut = false;
     if (grad === null || grad.storage !== this.ownGrad) return; // a grad the user assigned is theirs
     this.ownGrad = null;
-    const reason = 'the gradient of a parameter, released by zeroGrad()';
     if (grad.storage instanceof Float32Array) {
       // Back to the pool, which serves the next backward's gradient (taken over without a copy); else
       // (a gradient the engine did not hand over, or one a pending backward saved) kept as the spare.
@@ -247,11 +276,11 @@ export class Tensor implements GraphTensor {
     this.storage = onDevice(this.storage, device, op);
     addHolder(this.storage, this);
     pin(this.storage); // still a leaf: its values are the user's
-    if (this.grad !== null) {
-      const moved = onDevice(this.grad.storage, device, op);
+    if (this.gradValue !== null) {
+      const moved = onDevice(this.gradValue.storage, device, op);
       pin(moved);
-      if (this.ownGrad === this.grad.storage) this.ownGrad = moved;
-      this.grad.storage = moved;
+      if (this.ownGrad === this.gradValue.storage) this.ownGrad = moved;
+      this.gradValue.storage = moved;
     }
     this.spareGrad = null;
   }

@@ -46,7 +46,8 @@ class AdamBase extends Optimizer<AdamOptions> {
     const loss = closure?.();
     for (const g of this.paramGroups) {
       for (const p of g.params) {
-        if (p.grad === null) continue;
+        const grad = p.peekGrad();
+        if (grad === null) continue;
         let state = this.state.get(p);
         if (state === undefined) this.state.set(p, (state = { step: 0 }));
         const expAvg = this.stateBuffer(p, state, 'expAvg');
@@ -54,7 +55,7 @@ class AdamBase extends Optimizer<AdamOptions> {
         const maxExpAvgSq = g.amsgrad ? this.stateBuffer(p, state, 'maxExpAvgSq') : null;
         const step = (state.step as number) + 1;
         state.step = step;
-        native().adamStep(p.storage, p.grad.storage, expAvg, expAvgSq, maxExpAvgSq, g.lr, g.betas[0], g.betas[1], g.eps,
+        native().adamStep(p.storage, grad.storage, expAvg, expAvgSq, maxExpAvgSq, g.lr, g.betas[0], g.betas[1], g.eps,
           g.weightDecay, this.decoupled, step);
       }
     }

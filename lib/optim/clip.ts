@@ -14,7 +14,7 @@ export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number,
   });
   if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new RangeError(`${op}: maxNorm expects a number >= 0, but got ${describeValue(maxNorm)}`);
   if (normType !== 2) throw new RangeError(`${op}: normType expects 2 (the only norm implemented), but got ${describeValue(normType)}`);
-  const grads = list.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  const grads = list.map((p) => p.peekGrad()).filter((g): g is Tensor => g !== null);
   if (grads.length === 0) return 0;
   let squares = 0;
   for (const g of grads) squares += native().sumSquares(g.storage); // float64 sums from the addon

@@ -40,12 +40,13 @@ export class SGD extends Optimizer<SgdOptions> {
     const loss = closure?.();
     for (const g of this.paramGroups) {
       for (const p of g.params) {
-        if (p.grad === null) continue;
+        const grad = p.peekGrad();
+        if (grad === null) continue;
         let state = this.state.get(p);
         if (state === undefined) this.state.set(p, (state = {}));
         const first = state.momentumBuffer === undefined;
         const buf = g.momentum !== 0 ? this.stateBuffer(p, state, 'momentumBuffer') : null;
-        native().sgdStep(p.storage, p.grad.storage, buf, g.lr, g.momentum, g.dampening, g.weightDecay, g.nesterov, first);
+        native().sgdStep(p.storage, grad.storage, buf, g.lr, g.momentum, g.dampening, g.weightDecay, g.nesterov, first);
       }
     }
     return loss;

@@ -90,13 +90,14 @@ export class DistributedDataParallel extends Module {
   /** p's gradient for this backward is complete: copy it into its bucket, start what is full. */
   #gradReady(p: Tensor): void {
     const bucket = this.#bucketOf.get(p);
-    if (bucket === undefined || p.grad === null) return;
+    const grad = p.peekGrad();
+    if (bucket === undefined || grad === null) return;
     if (!this.#inBackward) {
       this.#inBackward = true;
       queueBackwardCallback(() => this.#finishBackward());
     }
     const i = bucket.params.indexOf(p);
-    bucket.buffer.set(p.grad.storage as Float32Array, bucket.offsets[i]);
+    bucket.buffer.set(grad.storage as Float32Array, bucket.offsets[i]);
     bucket.waiting.delete(p);
     this.#launchReady();
   }
@@ -124,8 +125,8 @@ export class DistributedDataParallel extends Module {
       bucket.work = null;
       bucket.params.forEach((p, i) => {
         const averaged = bucket.buffer.subarray(bucket.offsets[i], bucket.offsets[i] + p.numel);
-        if (p.grad === null) p.accumulateGrad(averaged); // unused on this rank: it takes the others' average
-        native().axpby(averaged, scale, null, 0, (p.grad as unknown as Tensor).storage);
+        if (p.peekGrad() === null) p.accumulateGrad(averaged); // unused on this rank: it takes the others' average
+        native().axpby(averaged, scale, null, 0, (p.peekGrad() as unknown as Tensor).storage);
       });
       bucket.waiting = new Set(bucket.params);
     }
