@@ -3,8 +3,8 @@
 // single case and prints one machine-readable line, for scripts/bench-conv-vs-torch.py, which
 // interleaves it with PyTorch's timings of the same shape. fwdbwd is the three passes back to back,
 // as a training step runs them (each evicts what the others keep warm when timed alone; nominal
-// FLOPs of all three), for scripts/bench-api-vs-torch.mjs's API-overhead column. Each figure is printed with the path the planner chose
-// (plan.h; ATROUS_CONV_PATH forces one).
+// FLOPs of all three), for scripts/bench-api-vs-torch.mjs's API-overhead column. Each figure is
+// printed with the path the planner chose (plan.h; ATROUS_CONV_PATH forces one).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

@@ -283,7 +283,8 @@ double winogradCoverage(const ConvGeometry& g) {
 // (forced path against the channels-last tile, atrous_bench, 2 runs) Winograd lost 25-35% forward
 // (dilation 1: 349 / 344 -> 239 / 263; dilation 2: 356 / 352 -> 264 / 240; 64 -> 32: 323 / 328 ->
 // 253 / 219), and its profiled training step went from 117 to 119-128 ms, data and weight gradients
-// too (the transforms and copies of a small image outweigh the multiplies saved).
+// too (the transforms and copies of a small image outweigh the multiplies saved). Measured again
+// at the next stop, the 64 -> 64 ones were level and the 64 -> 32 ones faster: see below.
 constexpr int64_t kWinogradMinPixels = 512;
 // ... unless one side has at most this many channels, where the direct and channels-last tiles run
 // narrow: atrous_bench, forced path against the planner's choice, interleaved, 2 runs (ms):
@@ -304,8 +305,9 @@ bool winogradChosen(const ConvGeometry& g, const ConvLimits& l) {
 // 64-channel 14 x 14 one (tiles 77% full) 309 / 314 -> 336 / 358; 64 channels of 128 x 128, one
 // image, 325 / 332 -> 418 / 422. Lost with 32 channels each way (the transforms outweigh products of
 // 32 x 32): the CNN's 28 x 28 layer 349 / 337 -> 290 / 304, S8 325 / 340 -> 274 / 272. Small images
-// stay out as for the forward: DeepLabLite's 16 x 16 layers were mixed (64 -> 64 up to 20% faster,
-// 64 -> 32 15% slower, in a profiled step), and the CNN's 14 x 14 ones give up their gain with them.
+// stay out, 32 channels on a side or not (the forward's exception is not measured here): DeepLabLite's
+// 16 x 16 layers were mixed (64 -> 64 up to 20% faster, 64 -> 32 15% slower, in a profiled step), and
+// the CNN's 14 x 14 ones give up their gain with them.
 bool winogradWeightChosen(const ConvGeometry& g, const ConvLimits& l) {
   return runs(g, ConvPass::Weight, ConvPath::Winograd, l) && g.inChannels >= 32 && g.outChannels >= 32 &&
          g.inChannels * g.outChannels > 32 * 32 && winogradCoverage(g) >= 0.75 &&
@@ -340,7 +342,7 @@ ConvPath forwardRule(const ConvGeometry& g, const ConvLimits& l, std::vector<Col
     return ConvPath::ByRegion;
   }
   if (winogradChosen(g, l)) {
-    *why = "3x3 at stride 1, 32+ channels each way, 512+ output pixels and tiles that cover them: F(2x2, 3x3)";
+    *why = "3x3 at stride 1, 32+ channels each way, 512+ output pixels (or 32 channels on a side) and tiles that cover them: F(2x2, 3x3)";
     return ConvPath::Winograd;
   }
   // Where the direct tile would share each image between the threads (one image's padded planes
